@@ -1,0 +1,84 @@
+/* pktexpect: the context and its ports.
+ *
+ * A context owns ports (network interfaces opened for capture and injection),
+ * one capture thread per port, the expectations armed on them and their futures.
+ * No global state: two contexts are fully independent.
+ *
+ * Capture path: one AF_PACKET socket per port with a TPACKET_V2 receive ring
+ * whose slots are sized from the interface MTU (frames up to MTU + 26 bytes are
+ * kept whole; a frame longer than its slot is counted as truncated), so the ring
+ * holds tens of thousands of frames and still wakes the reader for every frame.
+ * Outgoing frames are not captured (the port sees what arrives on it). VLAN tags
+ * that the kernel stripped into metadata are put back in place.
+ *
+ * Thread-safety: all functions may be called from any thread, except that
+ * px_ctx_free must not race with other calls on the same context.
+ */
+#ifndef PKTEXPECT_CONTEXT_H
+#define PKTEXPECT_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct px_ctx px_ctx;
+
+/** Decides whether a frame is OS noise to ignore (true = ignore). Runs on the
+ *  capture thread for every frame; must be fast and thread-safe for `user`. */
+typedef bool (*px_noise_fn)(const px_frame *f, void *user);
+
+typedef struct px_ctx_opts {
+    uint32_t default_timeout_ms; /**< expectation window when the caller gives none; 0 -> 5000 */
+    bool noise_filter_off;       /**< true: offer OS noise frames to expectations too */
+    uint32_t ring_mib;           /**< receive ring per port in MiB; 0 -> 64 */
+} px_ctx_opts;
+
+/** Creates a context. `opts` may be NULL for defaults. Returns NULL on failure
+ *  with the reason in errbuf (may be NULL). Caller frees with px_ctx_free. */
+px_ctx *px_ctx_new(const px_ctx_opts *opts, char *errbuf);
+
+/** Closes the context: every pending future resolves ERROR ("context closed"),
+ *  capture threads stop, ports close, everything is freed. Futures obtained from
+ *  the context stay valid (their own memory) until px_future_free. NULL is a no-op. */
+void px_ctx_free(px_ctx *ctx);
+
+/** Opens `ifname` as a port and returns when its capture is active (0), or a
+ *  negative PX_E* with a message saying what to do in errbuf (may be NULL).
+ *  Opening an open port again returns 0. */
+int px_port_open(px_ctx *ctx, const char *ifname, char *errbuf);
+
+/** Closes a port: its pending futures resolve ERROR ("port closed"). */
+int px_port_close(px_ctx *ctx, const char *ifname);
+
+/** Replaces the noise filter of one port (NULL fn: no filtering on that port). */
+int px_port_set_noise_filter(px_ctx *ctx, const char *ifname, px_noise_fn fn, void *user);
+
+/** The default noise filter: IPv6 router/neighbour solicitations and advertisements,
+ *  MLD queries and reports, IGMP, and LLDP/STP frames to reserved 01:80:c2 groups. */
+bool px_noise_default(const px_frame *f, void *user);
+
+/** Port statistics since it was opened. */
+typedef struct px_port_stats {
+    uint64_t frames;     /**< frames read from the ring */
+    uint64_t drops;      /**< frames the kernel dropped (ring full) */
+    uint64_t noise;      /**< frames ignored as noise */
+    uint64_t truncated;  /**< frames longer than a ring slot (caplen < wirelen) */
+} px_port_stats;
+int px_port_get_stats(px_ctx *ctx, const char *ifname, px_port_stats *out);
+
+/** Interface index and MTU of an open port (for the sender). */
+int px_port_info(px_ctx *ctx, const char *ifname, int *ifindex, uint32_t *mtu);
+
+uint32_t px_ctx_default_timeout_ms(const px_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,95 @@
+/* pktexpect: the predicate vtable (DESIGN section 4).
+ *
+ * A predicate watches the frames offered to one expectation and finally gives a
+ * verdict. For every frame, in arrival order, the harness calls
+ *     on_packet(state, frame)        -- update state
+ *     stop_condition(state, frame)   -- true: finish now (after on_packet, never before)
+ * and exactly once, after the last frame:
+ *     on_finish(state, timed_out, result) -- the only place a verdict is decided.
+ * A negative predicate ("did not see X") decides in on_finish when the window
+ * closes (timed_out = true), never from stop_condition.
+ *
+ * The callbacks of one predicate never run on two threads at once (multi-port
+ * expectations serialise them with the expectation's lock), so state needs no lock.
+ *
+ * Writing one: a static px_predicate_ops with designated initialisers plus a state
+ * struct, wrapped with px_predicate_new(). See docs/predicates.md.
+ */
+#ifndef PKTEXPECT_PREDICATE_H
+#define PKTEXPECT_PREDICATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Verdict of an expectation. PX_PENDING only for futures not yet resolved. */
+typedef enum px_verdict { PX_PENDING = 0, PX_PASS, PX_FAIL, PX_ERROR } px_verdict;
+
+/** "PASS", "FAIL", "ERROR", "PENDING". Static storage. */
+const char *px_verdict_name(px_verdict v);
+
+/** Where on_finish writes its value and explanation (owned by the harness). */
+typedef struct px_result {
+    int64_t value;       /**< meaningful when has_value */
+    bool has_value;
+    px_buf explanation;  /**< human text: why PASS / FAIL / ERROR */
+} px_result;
+
+/** Sets the result's value. */
+void px_result_set_value(px_result *r, int64_t value);
+/** Appends to the explanation (printf-style). */
+void px_result_explain(px_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Flags of a predicate kind. */
+enum {
+    /** The verdict depends on the absence or the number of frames (negative and
+     *  count predicates): capture drops in the window make it ERROR. */
+    PX_PRED_LOSS_SENSITIVE = 1u << 0,
+};
+
+typedef struct px_predicate_ops {
+    const char *name;                                       /* "saw_vlan_tag" */
+    void (*on_packet)(void *state, const px_frame *f);      /* update state   */
+    bool (*stop_condition)(void *state, const px_frame *f); /* true: finish   */
+    px_verdict (*on_finish)(void *state, bool timed_out, px_result *out);
+    void (*describe)(const void *state, px_buf *out);       /* for messages   */
+    void (*destroy)(void *state);
+    unsigned flags;                                         /* PX_PRED_* */
+} px_predicate_ops;
+
+/** An instance: ops plus state. Opaque. */
+typedef struct px_predicate px_predicate;
+
+/** Wraps `state` (owned from now on: ops->destroy frees it, also when this fails)
+ *  into a predicate. `ops` must outlive the predicate (normally static) and have
+ *  on_finish set. Returns NULL when out of memory or ops is invalid.
+ *  Thread-safety: any thread. */
+px_predicate *px_predicate_new(const px_predicate_ops *ops, void *state);
+
+/** Frees a predicate that was never handed to px_expect (px_expect takes ownership). */
+void px_predicate_free(px_predicate *p);
+
+const px_predicate_ops *px_predicate_get_ops(const px_predicate *p);
+void *px_predicate_state(const px_predicate *p);
+
+/* ---- Dispatch: how the harness drives a predicate. Combinators call these on
+ * their children; unit tests call them to feed synthetic frames through the very
+ * same path the capture thread uses. Not thread-safe for one predicate. */
+
+/** on_packet then stop_condition; returns the stop decision. */
+bool px_predicate_offer(px_predicate *p, const px_frame *f);
+/** Calls on_finish; returns the verdict (PX_ERROR if on_finish returned PX_PENDING). */
+px_verdict px_predicate_finish(px_predicate *p, bool timed_out, px_result *out);
+/** Appends the description ("saw_vlan_tag(102)"; the ops name when describe is NULL). */
+void px_predicate_describe(const px_predicate *p, px_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

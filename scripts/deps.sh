@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages pktexpect needs, only those that are missing.
+# Usage: scripts/deps.sh [build] [test] [bench] [ovs]   (default: build test)
+set -euo pipefail
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(build test)
+
+want=()
+for g in "${groups[@]}"; do
+  case "$g" in
+    build) want+=(gcc make cmake pkg-config libpcap-dev libyaml-dev libmnl-dev libcmocka-dev iproute2) ;;
+    # clang + compiler-rt for the sanitizer builds and libFuzzer; tshark is the dissector
+    # oracle; xmllint reads JUnit reports back; openvswitch for the switch suites.
+    test) want+=(clang libclang-rt-dev tshark libxml2-utils valgrind openvswitch-switch tcpdump) ;;
+    bench) want+=(tcpdump python3-scapy gnuplot-nox tcpreplay) ;;
+    ovs) want+=(openvswitch-switch) ;;
+    *) echo "deps.sh: unknown group '$g' (build, test, bench, ovs)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "deps.sh: missing packages: ${missing[*]}; run as root or install them." >&2; exit 1
+  fi
+else SUDO=""; fi
+
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
