@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define PX_TEST_SKIP 77
@@ -19,7 +20,7 @@ static inline void px_test_require_root(const char *what)
     if (geteuid() == 0)
         return;
     const char *ci = getenv("CI");
-    if (ci && *ci && ci[0] != '0') {
+    if (ci && *ci && strcmp(ci, "0") != 0 && strcmp(ci, "false") != 0) {
         fprintf(stderr, "FAIL: %s needs root (veth, raw sockets) and CI is set: run CI as root\n", what);
         exit(1);
     }

@@ -30,7 +30,7 @@ typedef struct px_buf {
 void px_buf_append(px_buf *b, const char *text);
 void px_buf_append_n(px_buf *b, const char *text, size_t n);
 void px_buf_printf(px_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void px_buf_vprintf(px_buf *b, const char *fmt, va_list ap);
+void px_buf_vprintf(px_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /** Empties the text but keeps the storage. */
 void px_buf_clear(px_buf *b);
 /** The text; "" (static) while empty. Valid until the next append or free. */

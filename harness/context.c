@@ -1,0 +1,205 @@
+/* pktexpect: the context: options, the port registry, shutdown. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx_internal.h"
+
+#define PX_DEFAULT_TIMEOUT_MS 5000 /* as in the Python design pktexpect comes from */
+
+px_ctx *px_ctx_new(const px_ctx_opts *opts, char *errbuf)
+{
+    px_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory creating a context");
+        return NULL;
+    }
+    if (opts)
+        ctx->opts = *opts;
+    if (!ctx->opts.default_timeout_ms)
+        ctx->opts.default_timeout_ms = PX_DEFAULT_TIMEOUT_MS;
+    pthread_mutex_init(&ctx->lock, NULL);
+    atomic_init(&ctx->evidence, NULL);
+    return ctx;
+}
+
+uint32_t px_ctx_default_timeout_ms(const px_ctx *ctx)
+{
+    return ctx ? ctx->opts.default_timeout_ms : PX_DEFAULT_TIMEOUT_MS;
+}
+
+void px_ctx_free(px_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    pthread_mutex_lock(&ctx->lock);
+    ctx->closed = true;
+    px_port **ports = ctx->ports;
+    size_t n = ctx->nports;
+    ctx->ports = NULL;
+    ctx->nports = ctx->cap = 0;
+    pthread_mutex_unlock(&ctx->lock);
+    for (size_t i = 0; i < n; i++)
+        px__port_destroy(ports[i], "context closed while the expectation was pending");
+    free(ports);
+    if (ctx->sender)
+        px__sender_ctx_free(ctx->sender);
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx);
+}
+
+/* Index of the port named `name`, or -1. Under ctx->lock. */
+static long port_index(px_ctx *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->nports; i++)
+        if (strcmp(ctx->ports[i]->name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void port_remove_at(px_ctx *ctx, size_t i)
+{
+    ctx->ports[i] = ctx->ports[--ctx->nports];
+}
+
+int px__port_get(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    if (!ctx || !ifname || !*ifname) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "port name is NULL or empty");
+        return PX_EINVAL;
+    }
+    px_port *stale = NULL;
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->closed) {
+        pthread_mutex_unlock(&ctx->lock);
+        snprintf(errbuf, PX_ERRBUF_SIZE, "context closed");
+        return PX_ECLOSED;
+    }
+    long i = port_index(ctx, ifname);
+    if (i >= 0 && !px__port_is_dead(ctx->ports[i])) {
+        *out = ctx->ports[i];
+        pthread_mutex_unlock(&ctx->lock);
+        return 0;
+    }
+    if (i >= 0) {
+        /* The interface went away or down earlier: try it afresh. */
+        stale = ctx->ports[i];
+        port_remove_at(ctx, (size_t)i);
+    }
+    int rc = 0;
+    if (ctx->nports == ctx->cap) {
+        size_t cap = ctx->cap ? ctx->cap * 2 : 8;
+        px_port **np = realloc(ctx->ports, cap * sizeof *np);
+        if (!np) {
+            rc = PX_ENOMEM;
+            snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", ifname);
+        } else {
+            ctx->ports = np;
+            ctx->cap = cap;
+        }
+    }
+    px_port *p = NULL;
+    if (rc == 0)
+        rc = px__port_open(ctx, ifname, &p, errbuf);
+    if (rc == 0) {
+        ctx->ports[ctx->nports++] = p;
+        *out = p;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (stale)
+        px__port_destroy(stale, "port reopened");
+    return rc;
+}
+
+int px_port_open(px_ctx *ctx, const char *ifname, char *errbuf)
+{
+    px_port *p;
+    return px__port_get(ctx, ifname, &p, errbuf);
+}
+
+int px_port_close(px_ctx *ctx, const char *ifname)
+{
+    if (!ctx || !ifname)
+        return PX_EINVAL;
+    pthread_mutex_lock(&ctx->lock);
+    long i = port_index(ctx, ifname);
+    px_port *p = NULL;
+    if (i >= 0) {
+        p = ctx->ports[i];
+        port_remove_at(ctx, (size_t)i);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!p)
+        return PX_ENODEV;
+    px__port_destroy(p, "port closed while the expectation was pending");
+    return 0;
+}
+
+/* Looks an open port up without opening it. */
+static px_port *port_lookup(px_ctx *ctx, const char *ifname)
+{
+    pthread_mutex_lock(&ctx->lock);
+    long i = port_index(ctx, ifname);
+    px_port *p = i >= 0 ? ctx->ports[i] : NULL;
+    pthread_mutex_unlock(&ctx->lock);
+    return p;
+}
+
+int px_port_set_noise_filter(px_ctx *ctx, const char *ifname, px_noise_fn fn, void *user)
+{
+    if (!ctx || !ifname)
+        return PX_EINVAL;
+    px_port *p;
+    int rc = px__port_get(ctx, ifname, &p, NULL);
+    if (rc != 0)
+        return rc;
+    px__port_set_noise(p, fn, user);
+    return 0;
+}
+
+int px_port_get_stats(px_ctx *ctx, const char *ifname, px_port_stats *out)
+{
+    if (!ctx || !ifname || !out)
+        return PX_EINVAL;
+    px_port *p = port_lookup(ctx, ifname);
+    if (!p)
+        return PX_ENODEV;
+    out->frames = atomic_load(&p->st_frames);
+    out->drops = atomic_load(&p->st_drops);
+    out->noise = atomic_load(&p->st_noise);
+    out->truncated = atomic_load(&p->st_truncated);
+    return 0;
+}
+
+int px_port_info(px_ctx *ctx, const char *ifname, int *ifindex, uint32_t *mtu)
+{
+    if (!ctx || !ifname)
+        return PX_EINVAL;
+    px_port *p = port_lookup(ctx, ifname);
+    if (!p)
+        return PX_ENODEV;
+    if (ifindex)
+        *ifindex = p->ifindex;
+    if (mtu)
+        *mtu = p->mtu;
+    return 0;
+}
+
+pthread_mutex_t *px__ctx_lock(px_ctx *ctx)
+{
+    return &ctx->lock;
+}
+
+void **px__ctx_sender_slot(px_ctx *ctx)
+{
+    return &ctx->sender;
+}
+
+struct px_evidence *px__ctx_evidence(px_ctx *ctx)
+{
+    return atomic_load_explicit(&ctx->evidence, memory_order_acquire);
+}

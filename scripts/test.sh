@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs every test of pktexpect: the normal build (gcc, -Werror) with all tests,
+# unit tests under ASan+UBSan, threading tests under TSan, bounded libFuzzer runs.
+# Net tests need root: under CI they fail without it, elsewhere they skip.
+#
+# Environment: PX_FUZZ_SECONDS (default 30 per fuzz target), PX_JOBS (default 2),
+#              PX_TEST_QUICK=1 (normal build only).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${PX_JOBS:-2}
+fuzz_seconds=${PX_FUZZ_SECONDS:-30}
+passed=0
+failed=0
+failures=()
+
+step() { printf '\n==== %s ====\n' "$*"; }
+record() { # name, status
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+configure_build() { # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1 &&
+    cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    tail -n 40 "$dir.configure.log" "$dir.build.log" 2>/dev/null
+  fi
+  return $rc
+}
+
+run_ctest() { # dir, label regex (empty: all), name
+  local dir=$1 label=$2 name=$3
+  local args=(--test-dir "$dir" --output-on-failure --no-tests=error)
+  [ -n "$label" ] && args+=(-L "$label")
+  ctest "${args[@]}"
+  record "$name" $?
+}
+
+mkdir -p build-test
+step "build (gcc, -Werror)"
+configure_build build-test/default -DCMAKE_C_COMPILER=gcc
+record "build default" $?
+step "all tests (unit, net, examples)"
+run_ctest build-test/default "" "ctest default"
+
+if [ "${PX_TEST_QUICK:-0}" != 1 ]; then
+  step "build ASan+UBSan (clang)"
+  configure_build build-test/asan -DCMAKE_C_COMPILER=clang -DPX_SANITIZE=address,undefined -DPX_BENCH=OFF
+  record "build asan" $?
+  step "unit tests under ASan+UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest build-test/asan "^unit$" "ctest asan"
+
+  step "build TSan (clang)"
+  configure_build build-test/tsan -DCMAKE_C_COMPILER=clang -DPX_SANITIZE=thread -DPX_BENCH=OFF
+  record "build tsan" $?
+  step "threading tests under TSan"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build-test/tsan "^thread$" "ctest tsan"
+
+  step "fuzz targets (libFuzzer + ASan, ${fuzz_seconds}s each)"
+  configure_build build-test/fuzz -DCMAKE_C_COMPILER=clang -DPX_FUZZ=ON -DPX_SANITIZE=address,undefined -DPX_BENCH=OFF
+  record "build fuzz" $?
+  for src in tests/fuzz/fuzz_*.c; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .c)
+    corpus=tests/fuzz/corpus/${name#fuzz_}
+    work=$(mktemp -d)
+    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+    echo "-- $name"
+    ASAN_OPTIONS=detect_leaks=1 build-test/fuzz/"$name" -max_total_time="$fuzz_seconds" -timeout=10 \
+      -rss_limit_mb=2048 -print_final_stats=1 "$work" 2>&1 | tail -n 12
+    record "$name" "${PIPESTATUS[0]}"
+    rm -rf "$work"
+  done
+fi
+
+echo
+if [ $failed -gt 0 ]; then
+  printf 'failed step: %s\n' "${failures[@]}"
+fi
+echo "pktexpect: $passed passed, $failed failed"
+[ $failed -eq 0 ]

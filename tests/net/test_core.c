@@ -1,0 +1,445 @@
+/* Core harness semantics on a real veth pair (DESIGN section 2, items 1-6, 9).
+ * Needs root; every interface it makes is named after the pid and removed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pktexpect/cmocka.h"
+#include "pktexpect/pktexpect.h"
+#include "px_test.h"
+
+/* A minimal Ethernet frame: dst, src, ethertype 0x88b5 (local experimental), payload. */
+static size_t make_frame(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
+{
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, src, 6);
+    buf[12] = (uint8_t)(type >> 8);
+    buf[13] = (uint8_t)type;
+    memset(buf + 14, 0xab, 46);
+    return 60;
+}
+
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static void mac_for(uint8_t mac[6], unsigned i)
+{
+    const uint8_t m[6] = {0x02, 0x00, 0x5e, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+    memcpy(mac, m, 6);
+}
+
+static void send_from(px_cmocka_env *env, unsigned i)
+{
+    uint8_t src[6], frame[64];
+    mac_for(src, i);
+    size_t len = make_frame(frame, BCAST, src, 0x88b5);
+    char err[PX_ERRBUF_SIZE];
+    int rc = px_send(env->ctx, env->a, frame, len, err);
+    if (rc != 0)
+        print_error("px_send: %s\n", err);
+    assert_int_equal(rc, 0);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* 2.1 Armed on return: no sleep between expect and send, 1,000 times. */
+static void test_armed_on_return(void **state)
+{
+    px_cmocka_env *env = *state;
+    unsigned misses = 0;
+    for (unsigned i = 0; i < 1000; i++) {
+        uint8_t src[6];
+        mac_for(src, i);
+        px_expect_opts o = {.timeout_ms = 2000};
+        px_future *f = px_expect(env->ctx, env->b, px_saw_src_mac(src), &o);
+        send_from(env, i);
+        if (px_future_wait(f) != PX_PASS) {
+            misses++;
+            px__cmocka_report(f, "missed");
+        }
+        px_future_free(f);
+    }
+    assert_int_equal(misses, 0);
+}
+
+/* Frames that arrived before px_expect are not offered. */
+static void test_earlier_frames_not_offered(void **state)
+{
+    px_cmocka_env *env = *state;
+    /* Make sure the port is open, then let a frame arrive before arming. */
+    px_future *warm = px_expect(env->ctx, env->b, px_saw_src_mac((uint8_t[6]){2, 0, 0x5e, 9, 9, 9}),
+                                &(px_expect_opts){.timeout_ms = 1000});
+    send_from(env, 0x090909);
+    px_assert_pass(warm);
+    px_future_free(warm);
+    uint8_t src[6];
+    mac_for(src, 0x090909);
+    px_future *f = px_expect(env->ctx, env->b, px_did_not_see_src_mac(src), &(px_expect_opts){.timeout_ms = 200});
+    px_assert_pass(f);
+    px_future_free(f);
+}
+
+/* 2.2 Observation, not consumption. */
+static void test_two_expectations_same_frame(void **state)
+{
+    px_cmocka_env *env = *state;
+    uint8_t src[6];
+    mac_for(src, 0x777);
+    px_expect_opts o = {.timeout_ms = 2000};
+    px_future *f1 = px_expect(env->ctx, env->b, px_saw_src_mac(src), &o);
+    px_future *f2 = px_expect(env->ctx, env->b, px_saw_src_mac(src), &o);
+    send_from(env, 0x777);
+    px_assert_pass(f1);
+    px_assert_pass(f2);
+    px_future_free(f1);
+    px_future_free(f2);
+}
+
+/* 2.3 on_packet before stop_condition, on_finish once: a predicate that counts in
+ * on_packet and stops at N must see its own count in stop_condition. */
+typedef struct order_state {
+    int on_packet_calls, stop_calls, finish_calls, stop_at;
+    int out_of_order;
+    bool finished_timed_out;
+} order_state;
+
+static void order_on_packet(void *st, const px_frame *f)
+{
+    (void)f;
+    order_state *s = st;
+    if (s->on_packet_calls != s->stop_calls)
+        s->out_of_order++;
+    s->on_packet_calls++;
+}
+static bool order_stop(void *st, const px_frame *f)
+{
+    (void)f;
+    order_state *s = st;
+    s->stop_calls++;
+    if (s->stop_calls != s->on_packet_calls)
+        s->out_of_order++;
+    return s->on_packet_calls >= s->stop_at;
+}
+static px_verdict order_finish(void *st, bool timed_out, px_result *r)
+{
+    order_state *s = st;
+    s->finish_calls++;
+    s->finished_timed_out = timed_out;
+    px_result_set_value(r, s->on_packet_calls);
+    px_result_explain(r, "on_packet %d, stop %d, out of order %d", s->on_packet_calls, s->stop_calls,
+                      s->out_of_order);
+    return s->out_of_order == 0 && s->finish_calls == 1 ? PX_PASS : PX_FAIL;
+}
+/* The state outlives the predicate so the test can read it after finishing. */
+static void order_destroy(void *st) { (void)st; }
+static const px_predicate_ops order_ops = {.name = "order_probe",
+                                           .on_packet = order_on_packet,
+                                           .stop_condition = order_stop,
+                                           .on_finish = order_finish,
+                                           .destroy = order_destroy};
+
+static void test_callback_order(void **state)
+{
+    px_cmocka_env *env = *state;
+    order_state s = {.stop_at = 5};
+    px_expect_opts o = {.timeout_ms = 3000, .filter = "ether proto 0x88b5"};
+    px_future *f = px_expect(env->ctx, env->b, px_predicate_new(&order_ops, &s), &o);
+    for (unsigned i = 0; i < 8; i++)
+        send_from(env, 0x100 + i);
+    px_assert_pass(f);
+    px_assert_value(f, 5);
+    assert_int_equal(s.finish_calls, 1);
+    assert_false(s.finished_timed_out);
+    px_future_free(f);
+}
+
+/* 2.4 count limit: finishes after N offered frames with timed_out = false. */
+static void test_count_limit(void **state)
+{
+    px_cmocka_env *env = *state;
+    order_state s = {.stop_at = 1000};
+    px_expect_opts o = {.timeout_ms = 5000, .count = 3, .filter = "ether proto 0x88b5"};
+    double t0 = now_s();
+    px_future *f = px_expect(env->ctx, env->b, px_predicate_new(&order_ops, &s), &o);
+    for (unsigned i = 0; i < 3; i++)
+        send_from(env, 0x200 + i);
+    px_assert_pass(f);
+    px_assert_value(f, 3);
+    assert_false(s.finished_timed_out);
+    /* finished by the count, not by the 5 s window */
+    assert_true(now_s() - t0 < 4.0);
+    px_counters c;
+    px_future_counters(f, &c);
+    assert_int_equal(c.seen, 3);
+    px_future_free(f);
+
+    px_future *g = px_expect(env->ctx, env->b, px_packet_count(), &(px_expect_opts){.count = 2, .timeout_ms = 3000,
+                                                                                    .filter = "ether proto 0x88b5"});
+    send_from(env, 0x210);
+    send_from(env, 0x211);
+    px_assert_value(g, 2);
+    px_future_free(g);
+}
+
+/* Timeout path: on_finish(timed_out = true). */
+static void test_timeout_path(void **state)
+{
+    px_cmocka_env *env = *state;
+    order_state s = {.stop_at = 1000};
+    px_expect_opts o = {.timeout_ms = 150, .filter = "ether proto 0x88b6"};
+    px_future *f = px_expect(env->ctx, env->b, px_predicate_new(&order_ops, &s), &o);
+    px_assert_pass(f);
+    assert_true(s.finished_timed_out);
+    assert_int_equal(s.finish_calls, 1);
+    px_future_free(f);
+
+    px_future *g = px_expect(env->ctx, env->b, px_received_packet(), &o);
+    px_assert_fail(g);
+    assert_non_null(strstr(px_future_explanation(g), "no frame"));
+    px_future_free(g);
+}
+
+/* VLAN tags stripped by the kernel are put back (DESIGN 2.7). */
+static void test_vlan_restored(void **state)
+{
+    px_cmocka_env *env = *state;
+    uint8_t frame[64];
+    const uint8_t src[6] = {0x02, 0, 0x5e, 0, 0x10, 0x02};
+    memcpy(frame, BCAST, 6);
+    memcpy(frame + 6, src, 6);
+    const uint8_t tag[] = {0x81, 0x00, 0x60 | 0x00, 102, 0x88, 0xb5}; /* PCP 3, VID 102 */
+    memcpy(frame + 12, tag, sizeof tag);
+    memset(frame + 18, 0x5a, 46);
+    px_future *f = px_expect(env->ctx, env->b, px_saw_vlan_tag(102, 3), &(px_expect_opts){.timeout_ms = 2000});
+    px_future *g = px_expect(env->ctx, env->b, px_saw_ethertype(0x88b5), &(px_expect_opts){.timeout_ms = 2000});
+    assert_int_equal(px_send(env->ctx, env->a, frame, 64, NULL), 0);
+    px_assert_pass(f);
+    px_assert_pass(g);
+    px_future_free(f);
+    px_future_free(g);
+}
+
+/* BPF filter applied per frame; bad filter gives ERROR. */
+static void test_bpf_filter(void **state)
+{
+    px_cmocka_env *env = *state;
+    px_future *f = px_expect(env->ctx, env->b, px_packet_count(),
+                             &(px_expect_opts){.timeout_ms = 300, .filter = "ether proto 0x88b5 and ether src 02:00:5e:00:03:01"});
+    send_from(env, 0x300);
+    send_from(env, 0x301);
+    send_from(env, 0x301);
+    send_from(env, 0x302);
+    px_assert_value(f, 2);
+    px_counters c;
+    px_future_counters(f, &c);
+    assert_true(c.filtered >= 2);
+    px_future_free(f);
+
+    px_future *bad = px_expect(env->ctx, env->b, px_received_packet(), &(px_expect_opts){.filter = "udp prot 53"});
+    assert_true(px_future_done(bad));
+    px_assert_error(bad);
+    assert_non_null(strstr(px_future_explanation(bad), "does not compile"));
+    px_future_free(bad);
+}
+
+/* 2.8 noise: an IPv6 neighbour solicitation is ignored and counted. */
+static size_t make_ns(uint8_t *p)
+{
+    static const uint8_t ns[] = {
+        0x33, 0x33, 0xff, 0x00, 0x00, 0x01, 0x02, 0x00, 0x5e, 0x00, 0x00, 0x99, 0x86, 0xdd, /* eth */
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x3a, 0xff,                                     /* ipv6 */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,                                     /* src :: */
+        0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0x00, 0x00, 0x01,                /* dst */
+        0x87, 0x00, 0x00, 0x00, 0, 0, 0, 0,                                                 /* icmpv6 NS */
+        0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+    memcpy(p, ns, sizeof ns);
+    return sizeof ns;
+}
+
+static void test_noise_filter(void **state)
+{
+    px_cmocka_env *env = *state;
+    uint8_t frame[128];
+    size_t len = make_ns(frame);
+    px_future *quiet = px_expect(env->ctx, env->b, px_packet_count(),
+                                 &(px_expect_opts){.timeout_ms = 300, .filter = "ether src 02:00:5e:00:00:99"});
+    px_future *all = px_expect(env->ctx, env->b, px_packet_count(),
+                               &(px_expect_opts){.timeout_ms = 300, .filter = "ether src 02:00:5e:00:00:99",
+                                                 .noise = PX_NOISE_OFF});
+    assert_int_equal(px_send(env->ctx, env->a, frame, len, NULL), 0);
+    px_assert_value(quiet, 0);
+    px_assert_value(all, 1);
+    px_counters c;
+    px_future_counters(quiet, &c);
+    assert_int_equal(c.noise, 1);
+    px_future_free(quiet);
+    px_future_free(all);
+}
+
+/* wait_any returns the first resolved; cancel resolves ERROR. */
+static void test_wait_any_and_cancel(void **state)
+{
+    px_cmocka_env *env = *state;
+    px_future *fs[3];
+    fs[0] = px_expect(env->ctx, env->b, px_timed_out(),
+                      &(px_expect_opts){.timeout_ms = 3000, .filter = "ether proto 0x1234"});
+    fs[1] = px_expect(env->ctx, env->b, px_saw_src_mac((uint8_t[6]){2, 0, 0x5e, 0, 4, 0}),
+                      &(px_expect_opts){.timeout_ms = 3000});
+    fs[2] = NULL;
+    assert_int_equal(px_future_wait_any(fs, 3, 50), -1);
+    send_from(env, 0x400);
+    assert_int_equal(px_future_wait_any(fs, 3, -1), 1);
+    px_assert_pass(fs[1]);
+    assert_false(px_future_done(fs[0]));
+    px_future_cancel(fs[0]);
+    assert_true(px_future_done(fs[0]));
+    px_assert_error(fs[0]);
+    assert_non_null(strstr(px_future_explanation(fs[0]), "cancelled"));
+    px_future_free(fs[0]);
+    px_future_free(fs[1]);
+}
+
+/* Multi-port: one expectation over both ends, one deadline. */
+static void test_expect_any(void **state)
+{
+    px_cmocka_env *env = *state;
+    const char *ports[] = {env->a, env->b};
+    px_future *f = px_expect_any(env->ctx, ports, 2, px_packet_count(),
+                                 &(px_expect_opts){.timeout_ms = 400, .filter = "ether proto 0x88b5"});
+    send_from(env, 0x500); /* arrives on b */
+    uint8_t frame[64];
+    size_t len = make_frame(frame, BCAST, (uint8_t[6]){2, 0, 0x5e, 0, 5, 1}, 0x88b5);
+    assert_int_equal(px_send(env->ctx, env->b, frame, len, NULL), 0); /* arrives on a */
+    px_assert_value(f, 2);
+    assert_non_null(strstr(px_future_description(f), env->a));
+    px_future_free(f);
+}
+
+/* Drops in the window make a count verdict ERROR (2.6): a tiny ring and a slow
+ * predicate overflow on purpose. */
+static void slow_on_packet(void *st, const px_frame *f)
+{
+    (void)f;
+    (*(uint64_t *)st)++;
+    struct timespec d = {0, 200000};
+    nanosleep(&d, NULL);
+}
+static px_verdict slow_finish(void *st, bool timed_out, px_result *r)
+{
+    (void)timed_out;
+    px_result_set_value(r, (int64_t)*(uint64_t *)st);
+    return *(uint64_t *)st == 20000 ? PX_PASS : PX_FAIL;
+}
+static const px_predicate_ops slow_ops = {.name = "slow_count", .on_packet = slow_on_packet,
+                                          .on_finish = slow_finish, .destroy = free,
+                                          .flags = PX_PRED_LOSS_SENSITIVE};
+
+static void test_drops_make_error(void **state)
+{
+    px_cmocka_env *env = *state;
+    char err[PX_ERRBUF_SIZE];
+    px_ctx *ctx = px_ctx_new(&(px_ctx_opts){.ring_mib = 1}, err);
+    assert_non_null(ctx);
+    uint64_t *n = calloc(1, sizeof *n);
+    px_future *f = px_expect(ctx, env->b, px_predicate_new(&slow_ops, n),
+                             &(px_expect_opts){.timeout_ms = 2000, .filter = "ether proto 0x88b5"});
+    uint8_t frame[64];
+    size_t len = make_frame(frame, BCAST, (uint8_t[6]){2, 0, 0x5e, 0, 6, 0}, 0x88b5);
+    for (int i = 0; i < 20000; i++)
+        px_send(ctx, env->a, frame, len, NULL);
+    px_assert_error(f);
+    px_counters c;
+    px_future_counters(f, &c);
+    assert_true(c.drops > 0);
+    assert_non_null(strstr(px_future_explanation(f), "dropped"));
+    px_future_free(f);
+    px_ctx_free(ctx);
+}
+
+/* Bad input: unknown interface, interface down, closing with pending futures. */
+static void test_bad_ports_and_close(void **state)
+{
+    px_cmocka_env *env = *state;
+    char err[PX_ERRBUF_SIZE];
+    px_future *f = px_expect(env->ctx, "pxnosuch0", px_received_packet(), NULL);
+    assert_true(px_future_done(f));
+    px_assert_error(f);
+    assert_non_null(strstr(px_future_explanation(f), "pxnosuch0"));
+    px_future_free(f);
+    assert_int_equal(px_port_open(env->ctx, "pxnosuch0", err), PX_ENODEV);
+
+    px_ctx *ctx = px_ctx_new(NULL, err);
+    px_future *p = px_expect(ctx, env->b, px_timed_out(), &(px_expect_opts){.timeout_ms = 60000});
+    assert_false(px_future_done(p));
+    px_ctx_free(ctx);
+    assert_true(px_future_done(p));
+    px_assert_error(p);
+    assert_non_null(strstr(px_future_explanation(p), "context closed"));
+    px_future_free(p);
+
+    assert_null(px_expect(NULL, env->b, px_received_packet(), NULL));
+    assert_null(px_expect(env->ctx, env->b, NULL, NULL));
+}
+
+/* An interface deleted mid-wait: ERROR within 1 s, not at the deadline. */
+static void test_interface_deleted(void **state)
+{
+    px_cmocka_env *env = *state;
+    char a[16], b[16], err[PX_ERRBUF_SIZE];
+    px_test_ifname(a, "pxd", "a");
+    px_test_ifname(b, "pxd", "b");
+    px_topo_link_del(NULL, a, NULL);
+    assert_int_equal(px_topo_veth_add(NULL, a, b, err), 0);
+    px_future *f = px_expect(env->ctx, b, px_timed_out(), &(px_expect_opts){.timeout_ms = 30000});
+    assert_false(px_future_done(f));
+    double t0 = now_s();
+    assert_int_equal(px_topo_link_del(NULL, a, err), 0);
+    assert_int_equal(px_future_wait_for(f, 1000), PX_ERROR);
+    assert_true(now_s() - t0 < 1.5);
+    assert_non_null(strstr(px_future_explanation(f), "disappeared"));
+    px_future_free(f);
+    /* the port is re-opened on the next use, which now fails cleanly */
+    px_future *g = px_expect(env->ctx, b, px_timed_out(), NULL);
+    px_assert_error(g);
+    px_future_free(g);
+
+    /* An interface that is down gives an error that says how to bring it up. */
+    assert_int_equal(px_topo_veth_add(NULL, a, b, err), 0);
+    assert_int_equal(px_topo_link_set_up(NULL, b, false, err), 0);
+    assert_int_equal(px_port_open(env->ctx, b, err), PX_EDOWN);
+    assert_non_null(strstr(err, "ip link set"));
+    px_topo_link_del(NULL, a, NULL);
+}
+
+int main(void)
+{
+    px_test_require_root("test_core");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_armed_on_return),
+        cmocka_unit_test(test_earlier_frames_not_offered),
+        cmocka_unit_test(test_two_expectations_same_frame),
+        cmocka_unit_test(test_callback_order),
+        cmocka_unit_test(test_count_limit),
+        cmocka_unit_test(test_timeout_path),
+        cmocka_unit_test(test_vlan_restored),
+        cmocka_unit_test(test_bpf_filter),
+        cmocka_unit_test(test_noise_filter),
+        cmocka_unit_test(test_wait_any_and_cancel),
+        cmocka_unit_test(test_expect_any),
+        cmocka_unit_test(test_drops_make_error),
+        cmocka_unit_test(test_bad_ports_and_close),
+        cmocka_unit_test(test_interface_deleted),
+    };
+    return cmocka_run_group_tests(tests, px_cmocka_veth_setup, px_cmocka_veth_teardown);
+}
