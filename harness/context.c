@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctx_internal.h"
+#include "pktexpect/evidence.h"
 
 #define PX_DEFAULT_TIMEOUT_MS 5000 /* as in the Python design pktexpect comes from */
 
@@ -45,6 +46,9 @@ void px_ctx_free(px_ctx *ctx)
     free(ports);
     if (ctx->sender)
         px__sender_ctx_free(ctx->sender);
+    px_evidence *ev = atomic_load(&ctx->evidence);
+    if (ev)
+        px_evidence_close(ev);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
 }
@@ -202,4 +206,37 @@ void **px__ctx_sender_slot(px_ctx *ctx)
 struct px_evidence *px__ctx_evidence(px_ctx *ctx)
 {
     return atomic_load_explicit(&ctx->evidence, memory_order_acquire);
+}
+
+int px_ctx_record(px_ctx *ctx, const char *pcapng_path, char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    if (!ctx || !pcapng_path || !*pcapng_path) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "px_ctx_record needs a context and a file name");
+        return PX_EINVAL;
+    }
+    if (atomic_load(&ctx->evidence)) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "this context already records evidence (one file per context)");
+        return PX_EEXIST;
+    }
+    px_evidence *ev = px_evidence_open(pcapng_path, errbuf);
+    if (!ev)
+        return PX_EIO;
+    px_evidence *expected = NULL;
+    if (!atomic_compare_exchange_strong(&ctx->evidence, &expected, ev)) {
+        px_evidence_close(ev);
+        snprintf(errbuf, PX_ERRBUF_SIZE, "this context already records evidence (one file per context)");
+        return PX_EEXIST;
+    }
+    return 0;
+}
+
+int px_ctx_record_flush(px_ctx *ctx)
+{
+    if (!ctx)
+        return PX_EINVAL;
+    px_evidence *ev = atomic_load(&ctx->evidence);
+    return ev ? px_evidence_flush(ev) : 0;
 }

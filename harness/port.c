@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "pktexpect/evidence.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -226,6 +227,7 @@ static inline const uint8_t *restore_vlan(struct tpacket2_hdr *h, uint8_t *mac, 
 static unsigned port_drain(px_port *p)
 {
     unsigned n = 0;
+    px_evidence *ev = px__ctx_evidence(p->ctx);
     for (;;) {
         struct tpacket2_hdr *h = slot(p, p->pos);
         uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
@@ -251,6 +253,8 @@ static unsigned port_drain(px_port *p)
         atomic_fetch_add_explicit(&p->st_frames, 1, memory_order_relaxed);
         if (caplen < wirelen)
             atomic_fetch_add_explicit(&p->st_truncated, 1, memory_order_relaxed);
+        if (ev)
+            px__evidence_write_frame(ev, p->name, PX_DIR_IN, &f);
 
         bool noise = p->noise_fn && p->noise_fn(&f, p->noise_user);
         if (noise)

@@ -78,6 +78,15 @@ int px_port_info(px_ctx *ctx, const char *ifname, int *ifindex, uint32_t *mtu);
 
 uint32_t px_ctx_default_timeout_ms(const px_ctx *ctx);
 
+/** Records every frame the context sends and sees, on every port, into a pcapng
+ *  file (interface names and directions kept; Wireshark opens it). One file per
+ *  context, written until px_ctx_free closes it. Frames that arrived before the
+ *  call are not in it. Returns 0, PX_EEXIST when already recording, or PX_EIO with
+ *  the reason in errbuf (may be NULL). */
+int px_ctx_record(px_ctx *ctx, const char *pcapng_path, char *errbuf);
+/** Flushes the recording to disk (e.g. before reading it while the context lives). */
+int px_ctx_record_flush(px_ctx *ctx);
+
 #ifdef __cplusplus
 }
 #endif

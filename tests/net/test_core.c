@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pcap/pcap.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,20 +75,37 @@ static void test_armed_on_return(void **state)
     assert_int_equal(misses, 0);
 }
 
-/* Frames that arrived before px_expect are not offered. */
+/* Frames that arrived before px_expect are not offered, even when they still
+ * wait in the ring: a slow predicate keeps the capture thread busy while 50
+ * frames queue up, then a negative expectation is armed for the same frames. */
+static void sleepy_on_packet(void *st, const px_frame *f)
+{
+    (void)st, (void)f;
+    struct timespec d = {0, 2000000};
+    nanosleep(&d, NULL);
+}
+static px_verdict sleepy_finish(void *st, bool timed_out, px_result *r)
+{
+    (void)st, (void)timed_out, (void)r;
+    return PX_PASS;
+}
+static const px_predicate_ops sleepy_ops = {.name = "sleepy", .on_packet = sleepy_on_packet,
+                                            .on_finish = sleepy_finish};
+
 static void test_earlier_frames_not_offered(void **state)
 {
     px_cmocka_env *env = *state;
-    /* Make sure the port is open, then let a frame arrive before arming. */
-    px_future *warm = px_expect(env->ctx, env->b, px_saw_src_mac((uint8_t[6]){2, 0, 0x5e, 9, 9, 9}),
-                                &(px_expect_opts){.timeout_ms = 1000});
-    send_from(env, 0x090909);
-    px_assert_pass(warm);
-    px_future_free(warm);
     uint8_t src[6];
     mac_for(src, 0x090909);
-    px_future *f = px_expect(env->ctx, env->b, px_did_not_see_src_mac(src), &(px_expect_opts){.timeout_ms = 200});
+    px_future *busy = px_expect(env->ctx, env->b, px_predicate_new(&sleepy_ops, NULL),
+                                &(px_expect_opts){.timeout_ms = 400, .filter = "ether src 02:00:5e:09:09:09"});
+    for (int i = 0; i < 50; i++)
+        send_from(env, 0x090909);
+    /* ~100 ms of frames are still queued in the ring now */
+    px_future *f = px_expect(env->ctx, env->b, px_did_not_see_src_mac(src), &(px_expect_opts){.timeout_ms = 300});
     px_assert_pass(f);
+    px_assert_pass(busy);
+    px_future_free(busy);
     px_future_free(f);
 }
 
@@ -422,6 +441,41 @@ static void test_interface_deleted(void **state)
     px_topo_link_del(NULL, a, NULL);
 }
 
+/* DESIGN 2.10: the context records what it sent and saw into a pcapng file. */
+static void test_evidence_recording(void **state)
+{
+    px_cmocka_env *env = *state;
+    char path[] = "/tmp/pxevXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[PX_ERRBUF_SIZE];
+    px_ctx *ctx = px_ctx_new(NULL, err);
+    assert_int_equal(px_ctx_record(ctx, path, err), 0);
+    assert_int_equal(px_ctx_record(ctx, path, err), PX_EEXIST);
+    uint8_t frame[64];
+    size_t len = make_frame(frame, BCAST, (uint8_t[6]){2, 0, 0x5e, 0, 7, 1}, 0x88b5);
+    px_future *f = px_expect(ctx, env->b, px_saw_src_mac((uint8_t[6]){2, 0, 0x5e, 0, 7, 1}),
+                             &(px_expect_opts){.timeout_ms = 2000});
+    assert_int_equal(px_send(ctx, env->a, frame, len, err), 0);
+    px_assert_pass(f);
+    px_future_free(f);
+    px_ctx_free(ctx);
+
+    char perr[PCAP_ERRBUF_SIZE];
+    pcap_t *pc = pcap_open_offline(path, perr);
+    assert_non_null(pc);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int tx_rx = 0;
+    while (pcap_next_ex(pc, &h, &data) == 1)
+        if (h->caplen == len && memcmp(data, frame, len) == 0)
+            tx_rx++;
+    pcap_close(pc);
+    unlink(path);
+    assert_int_equal(tx_rx, 2); /* sent on a, seen on b */
+}
+
 int main(void)
 {
     px_test_require_root("test_core");
@@ -440,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_drops_make_error),
         cmocka_unit_test(test_bad_ports_and_close),
         cmocka_unit_test(test_interface_deleted),
+        cmocka_unit_test(test_evidence_recording),
     };
     return cmocka_run_group_tests(tests, px_cmocka_veth_setup, px_cmocka_veth_teardown);
 }
