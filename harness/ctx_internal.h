@@ -75,9 +75,13 @@ typedef struct px__exp_node {
     struct px__exp_node *next;
 } px__exp_node;
 
+#define PX__NETNS_MAX 64
+
 struct px_port {
     px_ctx *ctx;
-    char name[IF_NAMESIZE];
+    char name[PX__NETNS_MAX + IF_NAMESIZE]; /* as the user wrote it: "p1" or "ns1/p1" */
+    char netns[PX__NETNS_MAX];              /* "" for the caller's namespace */
+    char ifname[IF_NAMESIZE];
     int ifindex;
     uint32_t mtu;
     int fd;                          /* AF_PACKET socket with the RX ring */
@@ -131,6 +135,14 @@ void px__sender_ctx_free(void *sender);
 
 /* The evidence recorder of the context, or NULL when recording is off. */
 struct px_evidence *px__ctx_evidence(px_ctx *ctx);
+
+/* A port name is "IFNAME", or "NETNS/IFNAME" for an interface inside the named
+ * network namespace (as `ip netns` names them). Splits it; PX_EINVAL with errbuf. */
+int px__port_split(const char *port, char netns[PX__NETNS_MAX], char ifname[IF_NAMESIZE], char *errbuf);
+/* A new AF_PACKET socket (SOCK_RAW, protocol 0: receives nothing until bound)
+ * created inside `netns` ("" or NULL: the caller's). Everything done with it
+ * afterwards (ioctl, bind, send) applies to that namespace. */
+int px__packet_socket(const char *netns, int *fd, char *errbuf);
 
 /* ---- between context.c, port.c and expect.c ---- */
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "pktexpect/topology.h"
 #include "pktexpect/evidence.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -61,32 +62,94 @@ static int if_query(int fd, const char *name, unsigned long req, struct ifreq *i
     return ioctl(fd, req, ifr);
 }
 
+int px__port_split(const char *port, char netns[PX__NETNS_MAX], char ifname[IF_NAMESIZE], char *errbuf)
+{
+    const char *slash = strchr(port, '/');
+    size_t nslen = slash ? (size_t)(slash - port) : 0;
+    const char *ifn = slash ? slash + 1 : port;
+    if (nslen >= PX__NETNS_MAX || (slash && nslen == 0)) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "port '%s': the namespace name before '/' must have 1 to %d characters",
+                 port, PX__NETNS_MAX - 1);
+        return PX_EINVAL;
+    }
+    if (!*ifn || strlen(ifn) >= IF_NAMESIZE || strchr(ifn, '/')) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "port '%s': the interface name must have 1 to %d characters", port,
+                 IF_NAMESIZE - 1);
+        return PX_EINVAL;
+    }
+    memcpy(netns, port, nslen);
+    netns[nslen] = '\0';
+    snprintf(ifname, IF_NAMESIZE, "%s", ifn);
+    return 0;
+}
+
+/* Runs in the target namespace (or in place): PX_E* code with text in errbuf. */
+static int packet_socket_here(void *arg, char *errbuf)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        int err = errno;
+        if (err == EPERM || err == EACCES)
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "raw sockets need CAP_NET_RAW: run as root or give the binary "
+                     "cap_net_raw,cap_net_admin+eip with setcap");
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "socket(AF_PACKET): %s", strerror(err));
+        return errno_to_px(err);
+    }
+    *(int *)arg = fd;
+    return 0;
+}
+
+int px__packet_socket(const char *netns, int *fd, char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    *fd = -1;
+    int rc = netns && *netns ? px_topo_netns_run(netns, packet_socket_here, fd, errbuf)
+                             : packet_socket_here(fd, errbuf);
+    if (rc != 0 && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
 /* Opens the socket, sizes and maps the ring, binds to the interface. */
 static int port_setup_socket(px_port *p, uint32_t ring_mib, char *errbuf)
 {
-    p->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: nothing queued before bind */
-    if (p->fd < 0) {
-        int err = errno;
-        if (err == EPERM || err == EACCES)
+    char why[PX_ERRBUF_SIZE] = "";
+    int rc = px__packet_socket(p->netns, &p->fd, why);
+    if (rc != 0) {
+        if (rc == PX_EPERM)
             snprintf(errbuf, PX_ERRBUF_SIZE,
                      "capture on '%s' needs CAP_NET_RAW: run as root or give the binary "
                      "cap_net_raw,cap_net_admin+eip with setcap", p->name);
         else
-            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': socket(AF_PACKET): %s", p->name, strerror(err));
-        return errno_to_px(err);
+            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': %s", p->name, why);
+        return rc;
     }
     struct ifreq ifr;
-    if (if_query(p->fd, p->name, SIOCGIFINDEX, &ifr) < 0) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (check the name with `ip link`)", p->name);
+    if (if_query(p->fd, p->ifname, SIOCGIFINDEX, &ifr) < 0) {
+        if (*p->netns)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' in namespace '%s' (check with `ip -n %s link`)",
+                     p->ifname, p->netns, p->netns);
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (check the name with `ip link`)", p->name);
         return PX_ENODEV;
     }
     p->ifindex = ifr.ifr_ifindex;
-    if (if_query(p->fd, p->name, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "interface '%s' is down: bring it up with `ip link set %s up`", p->name,
-                 p->name);
+    if (if_query(p->fd, p->ifname, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        if (*p->netns)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "interface '%s' is down: bring it up with `ip -n %s link set %s up`",
+                     p->name, p->netns, p->ifname);
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "interface '%s' is down: bring it up with `ip link set %s up`", p->name,
+                     p->ifname);
         return PX_EDOWN;
     }
-    p->mtu = if_query(p->fd, p->name, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
+    p->mtu = if_query(p->fd, p->ifname, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
 
     int v = TPACKET_V2;
     unsigned reserve = VLAN_TAG_LEN; /* headroom to put a stripped VLAN tag back in place */
@@ -320,7 +383,8 @@ static void port_on_socket_error(px_port *p)
     socklen_t len = sizeof err;
     getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     char msg[PX_ERRBUF_SIZE];
-    if (if_nametoindex(p->name) != (unsigned)p->ifindex) {
+    struct ifreq ifr;
+    if (if_query(p->fd, p->ifname, SIOCGIFINDEX, &ifr) < 0 || ifr.ifr_ifindex != p->ifindex) {
         snprintf(msg, sizeof msg,
                  "capture on '%s' stopped: the interface disappeared (deleted while the expectation waited)",
                  p->name);
@@ -421,11 +485,10 @@ static void port_free_resources(px_port *p)
 
 int px__port_open(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
 {
-    if (strlen(ifname) >= IF_NAMESIZE) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "interface name '%s' is longer than %d characters", ifname,
-                 IF_NAMESIZE - 1);
-        return PX_EINVAL;
-    }
+    char netns[PX__NETNS_MAX], ifn[IF_NAMESIZE];
+    int rc = px__port_split(ifname, netns, ifn, errbuf);
+    if (rc != 0)
+        return rc;
     px_port *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", ifname);
@@ -434,10 +497,12 @@ int px__port_open(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
     p->ctx = ctx;
     p->fd = p->efd = -1;
     snprintf(p->name, sizeof p->name, "%s", ifname);
+    memcpy(p->netns, netns, sizeof p->netns);
+    memcpy(p->ifname, ifn, sizeof p->ifname);
     pthread_mutex_init(&p->ctl_lock, NULL);
     if (!ctx->opts.noise_filter_off)
         p->noise_fn = px_noise_default;
-    int rc = port_setup_socket(p, ctx->opts.ring_mib, errbuf);
+    rc = port_setup_socket(p, ctx->opts.ring_mib, errbuf);
     if (rc == 0) {
         p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (p->efd < 0) {
