@@ -131,12 +131,14 @@ bool px__exp_offer(px_exp *e, const px_frame *f, bool is_noise)
     pthread_mutex_lock(&e->lock);
     bool fin = e->finished;
     if (!fin) {
-        if (is_noise && e->noise == PX_NOISE_PORT) {
-            e->counters.noise++;
-        } else if (e->has_bpf && !pcap_offline_filter(&e->bpf,
-                                                     &(struct pcap_pkthdr){.caplen = f->caplen, .len = f->wirelen},
-                                                     f->data)) {
+        /* The filter first, so that "ignored as noise" counts only frames the
+         * expectation would otherwise have been offered. */
+        if (e->has_bpf && !pcap_offline_filter(&e->bpf,
+                                               &(struct pcap_pkthdr){.caplen = f->caplen, .len = f->wirelen},
+                                               f->data)) {
             e->counters.filtered++;
+        } else if (is_noise && e->noise == PX_NOISE_PORT) {
+            e->counters.noise++;
         } else {
             e->counters.seen++;
             if (f->caplen < f->wirelen)

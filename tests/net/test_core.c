@@ -441,6 +441,37 @@ static void test_interface_deleted(void **state)
     px_topo_link_del(NULL, a, NULL);
 }
 
+/* A port inside a network namespace is named "NETNS/IFNAME". */
+static void test_port_in_namespace(void **state)
+{
+    px_cmocka_env *env = *state;
+    char ns[16], a[16], b[16], port[40], err[PX_ERRBUF_SIZE];
+    px_test_ifname(ns, "pxn", "");
+    px_test_ifname(a, "pxn", "a");
+    px_test_ifname(b, "pxn", "b");
+    px_topo_netns_del(ns, NULL);
+    px_topo_link_del(NULL, a, NULL);
+    assert_int_equal(px_topo_netns_add(ns, err), 0);
+    assert_int_equal(px_topo_veth_add(NULL, a, b, err), 0);
+    assert_int_equal(px_topo_link_set_netns(NULL, b, ns, err), 0);
+    assert_int_equal(px_topo_link_set_up(ns, b, true, err), 0);
+    snprintf(port, sizeof port, "%s/%s", ns, b);
+    px_future *f = px_expect(env->ctx, port, px_saw_src_mac((uint8_t[6]){2, 0, 0x5e, 0, 8, 1}),
+                             &(px_expect_opts){.timeout_ms = 2000});
+    uint8_t frame[64];
+    size_t len = make_frame(frame, BCAST, (uint8_t[6]){2, 0, 0x5e, 0, 8, 1}, 0x88b5);
+    assert_int_equal(px_send(env->ctx, a, frame, len, err), 0);
+    px_assert_pass(f);
+    px_future_free(f);
+    /* the same name outside the namespace does not exist */
+    assert_int_equal(px_port_open(env->ctx, b, err), PX_ENODEV);
+    px_future *g = px_expect(env->ctx, "pxnosuchns/eth0", px_received_packet(), NULL);
+    px_assert_error(g);
+    px_future_free(g);
+    px_topo_netns_del(ns, NULL);
+    px_topo_link_del(NULL, a, NULL);
+}
+
 /* DESIGN 2.10: the context records what it sent and saw into a pcapng file. */
 static void test_evidence_recording(void **state)
 {
@@ -495,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_bad_ports_and_close),
         cmocka_unit_test(test_interface_deleted),
         cmocka_unit_test(test_evidence_recording),
+        cmocka_unit_test(test_port_in_namespace),
     };
     return cmocka_run_group_tests(tests, px_cmocka_veth_setup, px_cmocka_veth_teardown);
 }
