@@ -45,6 +45,19 @@ record "build default" $?
 step "all tests (unit, net, examples)"
 run_ctest build-test/default "" "ctest default"
 
+step "install (cmake --install) and build the quickstart against the installed library"
+prefix=$(mktemp -d)
+if cmake --install build-test/default --prefix "$prefix" >/dev/null &&
+   PKG_CONFIG_PATH="$prefix/lib/pkgconfig" \
+     sh -c 'cc -std=c11 -Wall -Wextra -Werror -o "$1/quickstart" examples/quickstart.c \
+            $(pkg-config --cflags --libs pktexpect cmocka) && LD_LIBRARY_PATH="$1/lib" "$1/quickstart"' _ "$prefix"; then
+  echo "installed headers, library and pktexpect.pc build and run the quickstart"
+  record "install" 0
+else
+  record "install" 1
+fi
+rm -rf "$prefix"
+
 if [ "${PX_TEST_QUICK:-0}" != 1 ]; then
   step "build ASan+UBSan (clang)"
   configure_build build-test/asan -DCMAKE_C_COMPILER=clang -DPX_SANITIZE=address,undefined -DPX_BENCH=OFF
