@@ -8,6 +8,7 @@
 
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,15 @@ static void test_noise_filter(void **state)
     assert_int_equal(c.noise, 1);
     px_future_free(quiet);
     px_future_free(all);
+
+    /* Without a noise filter on the port, the same frame is offered. */
+    assert_int_equal(px_port_set_noise_filter(env->ctx, env->b, NULL, NULL), 0);
+    px_future *raw = px_expect(env->ctx, env->b, px_packet_count(),
+                               &(px_expect_opts){.timeout_ms = 300, .filter = "ether src 02:00:5e:00:00:99"});
+    assert_int_equal(px_send(env->ctx, env->a, frame, len, NULL), 0);
+    px_assert_value(raw, 1);
+    px_future_free(raw);
+    assert_int_equal(px_port_set_noise_filter(env->ctx, env->b, px_noise_default, NULL), 0);
 }
 
 /* wait_any returns the first resolved; cancel resolves ERROR. */
@@ -409,6 +419,31 @@ static void test_bad_ports_and_close(void **state)
 
     assert_null(px_expect(NULL, env->b, px_received_packet(), NULL));
     assert_null(px_expect(env->ctx, env->b, NULL, NULL));
+}
+
+/* No CAP_NET_RAW: a child process that gave up root gets a message saying what to do. */
+static void test_no_privileges(void **state)
+{
+    px_cmocka_env *env = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(2);
+        char err[PX_ERRBUF_SIZE];
+        px_ctx *ctx = px_ctx_new(NULL, err);
+        int rc = px_port_open(ctx, env->b, err);
+        px_future *f = px_expect(ctx, env->b, px_received_packet(), NULL);
+        bool ok = rc == PX_EPERM && strstr(err, "CAP_NET_RAW") && strstr(err, "setcap") &&
+                  px_future_verdict(f) == PX_ERROR && strstr(px_future_explanation(f), "CAP_NET_RAW");
+        px_future_free(f);
+        px_ctx_free(ctx);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* An interface deleted mid-wait: ERROR within 1 s, not at the deadline. */
@@ -524,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_expect_any),
         cmocka_unit_test(test_drops_make_error),
         cmocka_unit_test(test_bad_ports_and_close),
+        cmocka_unit_test(test_no_privileges),
         cmocka_unit_test(test_interface_deleted),
         cmocka_unit_test(test_evidence_recording),
         cmocka_unit_test(test_port_in_namespace),
