@@ -51,7 +51,13 @@ void px_ctx_free(px_ctx *ctx);
 
 /** Opens `ifname` as a port and returns when its capture is active (0), or a
  *  negative PX_E* with a message saying what to do in errbuf (may be NULL).
- *  Opening an open port again returns 0. */
+ *  Opening an open port again returns 0.
+ *
+ *  Port names: "IFNAME" is an interface of the caller's network namespace;
+ *  "NETNS/IFNAME" is interface IFNAME inside the named namespace (as `ip netns`
+ *  names them, under /run/netns). The same string names the port everywhere
+ *  (px_expect, px_send, frames' `port` field), and the capture thread stays in
+ *  the caller's namespace: only the socket lives in NETNS. */
 int px_port_open(px_ctx *ctx, const char *ifname, char *errbuf);
 
 /** Closes a port: its pending futures resolve ERROR ("port closed"). */
