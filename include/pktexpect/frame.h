@@ -72,6 +72,9 @@ typedef struct px_frame {
     uint8_t nlayers;
     uint8_t truncated_at;    /**< px_layer_kind that did not fit, PX_LAYER_NONE if whole */
     px_layer layers[PX_FRAME_MAX_LAYERS];
+    /** Bytes after the outermost IP datagram (or 802.3 length): Ethernet padding or a
+     *  trailer. They belong to no layer; px_frame_payload() excludes them. */
+    uint32_t padlen;
 } px_frame;
 
 /** Dissects `data` into `f` (zero-copy: f->data = data). `wirelen` < caplen is
@@ -108,6 +111,155 @@ bool px_frame_vlan(const px_frame *f, unsigned n, px_vlan_tag *out);
 bool px_frame_icmpv6(const px_frame *f, uint8_t *type, uint8_t *code);
 /** Protocol number of the first IPv4 layer (or next header after IPv6 extensions). */
 bool px_frame_ip_proto(const px_frame *f, uint8_t *proto);
+
+/* ---- Typed per-layer accessors ----
+ * `l` is a layer of `f` of the kind named by the function, or NULL for the first
+ * layer of that kind. Each returns false (and leaves *out alone) when there is no
+ * such layer or `l` is of another kind. Multi-byte values are in host order;
+ * addresses are copied in network order. The dissector has already checked that
+ * the whole header is inside the captured bytes. */
+
+/** An Ethernet header. `type` is the type/length field: a length (<= 1500) for
+ *  802.3 frames, which are followed by a PX_LAYER_LLC layer. */
+typedef struct px_eth_hdr {
+    uint8_t dst[6];
+    uint8_t src[6];
+    uint16_t type;
+} px_eth_hdr;
+bool px_layer_eth(const px_frame *f, const px_layer *l, px_eth_hdr *out);
+
+/** 802.2 LLC: `ctrl` is one byte for U frames, two for I/S frames. */
+typedef struct px_llc_hdr {
+    uint8_t dsap, ssap;
+    uint16_t ctrl;
+} px_llc_hdr;
+bool px_layer_llc(const px_frame *f, const px_layer *l, px_llc_hdr *out);
+
+/** One VLAN tag; `inner_type` (may be NULL) receives the type field after the tag. */
+bool px_layer_vlan(const px_frame *f, const px_layer *l, px_vlan_tag *out, uint16_t *inner_type);
+
+/** ARP. The address fields are filled only when `eth_ipv4` (hlen 6, plen 4). */
+typedef struct px_arp_hdr {
+    uint16_t htype, ptype;
+    uint8_t hlen, plen;
+    uint16_t op;
+    bool eth_ipv4;
+    uint8_t sha[6], spa[4], tha[6], tpa[4];
+} px_arp_hdr;
+bool px_layer_arp(const px_frame *f, const px_layer *l, px_arp_hdr *out);
+
+#define PX_IPV4_DF 0x2
+#define PX_IPV4_MF 0x1
+typedef struct px_ipv4_hdr {
+    uint8_t version, ihl;   /**< ihl in 32-bit words */
+    uint8_t dscp, ecn;
+    uint16_t tot_len, id;
+    uint8_t flags;          /**< PX_IPV4_DF | PX_IPV4_MF (bit 2 is reserved) */
+    uint16_t frag_off;      /**< in 8-byte units */
+    uint8_t ttl, proto;
+    uint16_t chksum;
+    uint8_t src[4], dst[4];
+} px_ipv4_hdr;
+bool px_layer_ipv4(const px_frame *f, const px_layer *l, px_ipv4_hdr *out);
+
+typedef struct px_ipv6_hdr {
+    uint8_t dscp, ecn;
+    uint32_t flow;          /**< 20-bit flow label */
+    uint16_t payload_len;
+    uint8_t next_header, hop_limit;
+    uint8_t src[16], dst[16];
+} px_ipv6_hdr;
+bool px_layer_ipv6(const px_frame *f, const px_layer *l, px_ipv6_hdr *out);
+
+/** One IPv6 extension header. `type` is the protocol number that announced it
+ *  (0 hop-by-hop, 43 routing, 44 fragment, 60 destination options, 51 AH).
+ *  Fragment fields are set for type 44, routing fields for type 43. */
+typedef struct px_ipv6_ext_hdr {
+    uint8_t type, next_header;
+    uint32_t len;           /**< header length in bytes */
+    uint8_t routing_type, segments_left;
+    uint16_t frag_off;      /**< in 8-byte units */
+    bool mf;
+    uint32_t frag_id;
+} px_ipv6_ext_hdr;
+bool px_layer_ipv6_ext(const px_frame *f, const px_layer *l, px_ipv6_ext_hdr *out);
+
+#define PX_TCP_FIN 0x01
+#define PX_TCP_SYN 0x02
+#define PX_TCP_RST 0x04
+#define PX_TCP_PSH 0x08
+#define PX_TCP_ACK 0x10
+#define PX_TCP_URG 0x20
+#define PX_TCP_ECE 0x40
+#define PX_TCP_CWR 0x80
+typedef struct px_tcp_hdr {
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t doff;           /**< data offset in 32-bit words */
+    uint8_t flags;          /**< PX_TCP_* */
+    uint16_t window, chksum, urg;
+} px_tcp_hdr;
+bool px_layer_tcp(const px_frame *f, const px_layer *l, px_tcp_hdr *out);
+
+typedef struct px_udp_hdr {
+    uint16_t sport, dport, len, chksum;
+} px_udp_hdr;
+bool px_layer_udp(const px_frame *f, const px_layer *l, px_udp_hdr *out);
+
+/** ICMP or ICMPv6 (both layers are 8 bytes: type, code, checksum and the 32-bit
+ *  rest of header, e.g. identifier << 16 | sequence for echo). */
+typedef struct px_icmp_hdr {
+    uint8_t type, code;
+    uint16_t chksum;
+    uint32_t rest;
+} px_icmp_hdr;
+/** `l` may be an ICMP or an ICMPv6 layer; NULL means the first ICMP (v4) layer. */
+bool px_layer_icmp(const px_frame *f, const px_layer *l, px_icmp_hdr *out);
+
+typedef struct px_mpls_hdr {
+    uint32_t label;         /**< 20 bits */
+    uint8_t tc, s, ttl;
+} px_mpls_hdr;
+bool px_layer_mpls(const px_frame *f, const px_layer *l, px_mpls_hdr *out);
+
+typedef struct px_gre_hdr {
+    bool has_chksum, has_key, has_seq;
+    uint8_t version;
+    uint16_t proto;         /**< ethertype of the payload (0x6558: Ethernet) */
+    uint16_t chksum;        /**< valid when has_chksum */
+    uint32_t key;           /**< valid when has_key */
+    uint32_t seq;           /**< valid when has_seq */
+} px_gre_hdr;
+bool px_layer_gre(const px_frame *f, const px_layer *l, px_gre_hdr *out);
+
+typedef struct px_vxlan_hdr {
+    uint8_t flags;          /**< 0x08: VNI valid */
+    uint32_t vni;           /**< 24 bits */
+} px_vxlan_hdr;
+bool px_layer_vxlan(const px_frame *f, const px_layer *l, px_vxlan_hdr *out);
+
+/** Source and destination port of `l` (TCP or UDP), or of the first TCP/UDP layer
+ *  when `l` is NULL. */
+bool px_frame_ports(const px_frame *f, const px_layer *l, uint16_t *sport, uint16_t *dport);
+
+/** The bytes after the last layer understood (PX_LAYER_PAYLOAD), padding
+ *  excluded. False when there are none. */
+bool px_frame_payload(const px_frame *f, uint32_t *off, uint32_t *len);
+
+/** Checksum verdict of one layer (see px_layer_checksum). */
+typedef enum px_csum_status {
+    PX_CSUM_NONE = 0, /**< no checksum here: not a checksummed layer, UDP/IPv4 checksum 0,
+                           GRE without C flag, or a fragment (the rest is elsewhere) */
+    PX_CSUM_GOOD,
+    PX_CSUM_BAD,
+    PX_CSUM_UNKNOWN   /**< the bytes it covers were not all captured */
+} px_csum_status;
+/** Verifies the checksum of an IPv4, TCP, UDP, ICMP, ICMPv6 or GRE layer, with the
+ *  pseudo-header of the nearest IP layer before it for TCP, UDP and ICMPv6. */
+px_csum_status px_layer_checksum(const px_frame *f, const px_layer *l);
+
+/** The layer that `l` is carried in (the previous layer), or NULL for the first. */
+const px_layer *px_layer_prev(const px_frame *f, const px_layer *l);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,7 @@
  * expectations serialise them with the expectation's lock), so state needs no lock.
  *
  * Writing one: a static px_predicate_ops with designated initialisers plus a state
- * struct, wrapped with px_predicate_new(). See docs/predicates.md.
+ * struct, wrapped with px_predicate_new(). See docs/writing-predicates.md.
  */
 #ifndef PKTEXPECT_PREDICATE_H
 #define PKTEXPECT_PREDICATE_H

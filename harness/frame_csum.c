@@ -1,0 +1,98 @@
+/* pktexpect: checksum verification of dissected layers (px_layer_checksum in
+ * include/pktexpect/frame.h). Reads only what the dissector proved captured, plus
+ * the ranges checked here against caplen. */
+#include "pktexpect/frame.h"
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t acc)
+{
+    uint32_t i = 0;
+    for (; i + 1 < n; i += 2)
+        acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (i < n)
+        acc += (uint32_t)p[i] << 8;
+    return acc;
+}
+
+/* A correct one's complement checksum makes the covered words sum to 0xffff. */
+static px_csum_status verdict(uint32_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return acc == 0xffff ? PX_CSUM_GOOD : PX_CSUM_BAD;
+}
+
+/* The nearest IPv4/IPv6 layer before `l` and the end offset of its datagram;
+ * false when none, or when the datagram is a fragment. */
+static bool enclosing_ip(const px_frame *f, const px_layer *l, const px_layer **ip, uint32_t *end)
+{
+    for (size_t i = (size_t)(l - f->layers); i-- > 0;) {
+        const px_layer *p = &f->layers[i];
+        const uint8_t *h = f->data + p->off;
+        if (p->kind == PX_LAYER_IPV6_EXT) {
+            if (i == 0)
+                return false;
+            const px_layer *q = p - 1; /* the header announcing this one */
+            uint8_t type = q->kind == PX_LAYER_IPV6 ? f->data[q->off + 6] : f->data[q->off];
+            if (type == 44)
+                return false;
+            continue;
+        }
+        if (p->kind == PX_LAYER_IPV4) {
+            if ((rd16(h + 6) & 0x3fff) != 0) /* MF or an offset */
+                return false;
+            *ip = p;
+            *end = p->off + rd16(h + 2);
+            return true;
+        }
+        if (p->kind == PX_LAYER_IPV6) {
+            *ip = p;
+            *end = p->off + 40 + rd16(h + 4);
+            return true;
+        }
+        if (p->kind != PX_LAYER_IPV6_EXT)
+            return false;
+    }
+    return false;
+}
+
+px_csum_status px_layer_checksum(const px_frame *f, const px_layer *l)
+{
+    if (!l || l < f->layers || l >= f->layers + f->nlayers)
+        return PX_CSUM_NONE;
+    const uint8_t *h = f->data + l->off;
+    if (l->kind == PX_LAYER_IPV4)
+        return verdict(sum16(h, l->len, 0));
+    uint8_t proto;
+    switch ((px_layer_kind)l->kind) {
+    case PX_LAYER_TCP: proto = 6; break;
+    case PX_LAYER_UDP: proto = 17; break;
+    case PX_LAYER_ICMP: proto = 1; break;
+    case PX_LAYER_ICMPV6: proto = 58; break;
+    case PX_LAYER_GRE:
+        if (!(h[0] & 0x80))
+            return PX_CSUM_NONE;
+        proto = 47;
+        break;
+    default: return PX_CSUM_NONE;
+    }
+    const px_layer *ip;
+    uint32_t end;
+    if (!enclosing_ip(f, l, &ip, &end))
+        return PX_CSUM_NONE;
+    if (proto == 17 && ip->kind == PX_LAYER_IPV4 && rd16(h + 6) == 0)
+        return PX_CSUM_NONE; /* UDP over IPv4 without a checksum */
+    if (end < l->off + l->len)
+        return PX_CSUM_BAD; /* the datagram says it ends inside this header */
+    if (end > f->caplen)
+        return PX_CSUM_UNKNOWN;
+    uint32_t len = end - l->off;
+    if (proto == 1 || proto == 47) /* no pseudo-header */
+        return verdict(sum16(h, len, 0));
+    bool v6 = ip->kind == PX_LAYER_IPV6;
+    const uint8_t *iph = f->data + ip->off;
+    uint32_t acc = v6 ? sum16(iph + 8, 32, 0) : sum16(iph + 12, 8, 0);
+    acc += (len >> 16) + (len & 0xffff) + proto;
+    return verdict(sum16(h, len, acc));
+}
