@@ -1,0 +1,692 @@
+/* pktexpect: field predicates (saw_... / did_not_see_...) and payload_contains.
+ *
+ * Each is a per-frame test (see pred_internal.h) over the dissector's typed
+ * accessors; the accessors do the bounds checks, so nothing here reads frame
+ * bytes directly except payload_contains, which searches inside the range that
+ * px_frame_payload() reported.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pred_internal.h"
+#include "pktexpect/predicates.h"
+
+/* ---- helpers ---- */
+
+static void sep(px_buf *why)
+{
+    if (why->len)
+        px_buf_append(why, "; ");
+}
+
+/* One integer condition: want < 0 means "any". Returns the number of misses. */
+static unsigned miss_int(px_buf *why, const char *field, int64_t want, int64_t got, bool hex)
+{
+    if (want < 0 || want == got)
+        return 0;
+    if (why) {
+        sep(why);
+        if (hex)
+            px_buf_printf(why, "%s: expected 0x%llx, got 0x%llx", field, (unsigned long long)want,
+                          (unsigned long long)got);
+        else
+            px_buf_printf(why, "%s: expected %lld, got %lld", field, (long long)want, (long long)got);
+    }
+    return 1;
+}
+
+static unsigned miss_layer(px_buf *why, const char *what, unsigned nconds)
+{
+    if (why) {
+        sep(why);
+        px_buf_printf(why, "no %s", what);
+    }
+    return nconds + 1;
+}
+
+static void arg_int(px_buf *out, bool *first, const char *name, int64_t v, bool hex)
+{
+    if (v < 0)
+        return;
+    px_buf_printf(out, "%s%s=", *first ? "" : ", ", name);
+    if (hex)
+        px_buf_printf(out, "0x%llx", (unsigned long long)v);
+    else
+        px_buf_printf(out, "%lld", (long long)v);
+    *first = false;
+}
+
+static void mac_format(const uint8_t m[6], px_buf *out)
+{
+    px_buf_printf(out, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* The first layer of `kind` at encapsulation depth `encap`, or NULL. */
+static const px_layer *find_at(const px_frame *f, px_layer_kind kind, int encap)
+{
+    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++)
+        if (f->layers[i].kind == kind && f->layers[i].encap == encap)
+            return &f->layers[i];
+    return NULL;
+}
+
+/* The n-th layer of `kind` of the outer frame (encap 0). */
+static const px_layer *find_outer_nth(const px_frame *f, px_layer_kind kind, int n)
+{
+    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++) {
+        if (f->layers[i].encap != 0)
+            break;
+        if (f->layers[i].kind == kind && n-- == 0)
+            return &f->layers[i];
+    }
+    return NULL;
+}
+
+static void *alloc_ftest(size_t size, const px__ftest_vt *vt, const char *name)
+{
+    px__ftest *st = calloc(1, size);
+    if (st)
+        px__ftest_init(st, vt, name);
+    return st;
+}
+
+/* ---- ethertype ---- */
+
+typedef struct {
+    px__ftest head;
+    uint16_t type;
+} ethertype_st;
+
+static unsigned ethertype_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const ethertype_st *st = (const ethertype_st *)self;
+    uint16_t t;
+    if (!px_frame_ethertype(f, &t))
+        return miss_layer(why, "Ethernet header", 1);
+    return miss_int(why, "eth.type", st->type, t, true);
+}
+
+static void ethertype_args(const px__ftest *self, px_buf *out)
+{
+    px_buf_printf(out, "0x%04x", ((const ethertype_st *)self)->type);
+}
+
+static const px__ftest_vt ethertype_vt = {ethertype_test, ethertype_args, NULL};
+
+static px_predicate *ethertype_new(uint16_t type, bool neg)
+{
+    ethertype_st *st = alloc_ftest(sizeof *st, &ethertype_vt, neg ? "did_not_see_ethertype" : "saw_ethertype");
+    if (!st)
+        return NULL;
+    st->type = type;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px__saw_ethertype(uint16_t type) { return ethertype_new(type, false); }
+px_predicate *px_did_not_see_ethertype(uint16_t type) { return ethertype_new(type, true); }
+
+/* ---- MAC addresses ---- */
+
+typedef struct {
+    px__ftest head;
+    bool dst;
+    uint8_t mac[6], mask[6];
+} mac_st;
+
+static unsigned mac_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const mac_st *st = (const mac_st *)self;
+    uint8_t m[6];
+    if (!(st->dst ? px_frame_eth_dst(f, m) : px_frame_eth_src(f, m)))
+        return miss_layer(why, "Ethernet header", 1);
+    for (int i = 0; i < 6; i++) {
+        if ((m[i] & st->mask[i]) != (st->mac[i] & st->mask[i])) {
+            if (why) {
+                sep(why);
+                px_buf_printf(why, "eth.%s: expected ", st->dst ? "dst" : "src");
+                mac_format(st->mac, why);
+                static const uint8_t ones[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+                if (memcmp(st->mask, ones, 6) != 0) {
+                    px_buf_append(why, " mask ");
+                    mac_format(st->mask, why);
+                }
+                px_buf_append(why, ", got ");
+                mac_format(m, why);
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void mac_args(const px__ftest *self, px_buf *out)
+{
+    const mac_st *st = (const mac_st *)self;
+    static const uint8_t ones[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    mac_format(st->mac, out);
+    if (memcmp(st->mask, ones, 6) != 0) {
+        px_buf_append(out, ", mask=");
+        mac_format(st->mask, out);
+    }
+}
+
+static const px__ftest_vt mac_vt = {mac_test, mac_args, NULL};
+
+static px_predicate *mac_new(bool dst, const uint8_t mac[6], const uint8_t mask[6], bool neg)
+{
+    static const char *const names[2][2] = {{"saw_src_mac", "did_not_see_src_mac"},
+                                            {"saw_dst_mac", "did_not_see_dst_mac"}};
+    if (!mac)
+        return NULL;
+    mac_st *st = alloc_ftest(sizeof *st, &mac_vt, names[dst][neg]);
+    if (!st)
+        return NULL;
+    st->dst = dst;
+    memcpy(st->mac, mac, 6);
+    if (mask)
+        memcpy(st->mask, mask, 6);
+    else
+        memset(st->mask, 0xff, 6);
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_saw_src_mac_masked(const uint8_t mac[6], const uint8_t mask[6]) { return mac_new(false, mac, mask, false); }
+px_predicate *px_saw_dst_mac_masked(const uint8_t mac[6], const uint8_t mask[6]) { return mac_new(true, mac, mask, false); }
+px_predicate *px_did_not_see_src_mac_masked(const uint8_t mac[6], const uint8_t mask[6]) { return mac_new(false, mac, mask, true); }
+px_predicate *px_did_not_see_dst_mac_masked(const uint8_t mac[6], const uint8_t mask[6]) { return mac_new(true, mac, mask, true); }
+
+/* ---- VLAN ---- */
+
+typedef struct {
+    px__ftest head;
+    px_vlan_spec s;
+} vlan_st;
+
+static unsigned vlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const px_vlan_spec *s = &((const vlan_st *)self)->s;
+    if (s->untagged) {
+        if (!find_outer_nth(f, PX_LAYER_VLAN, 0))
+            return 0;
+        px_vlan_tag t;
+        if (why && px_frame_vlan(f, 0, &t)) {
+            sep(why);
+            px_buf_printf(why, "vlan: expected untagged, got vid %u", t.vid);
+        }
+        return 1;
+    }
+    const px_layer *l = find_outer_nth(f, PX_LAYER_VLAN, s->depth);
+    px_vlan_tag t;
+    if (!l || !px_layer_vlan(f, l, &t, NULL))
+        return miss_layer(why, s->depth == 0 ? "VLAN tag" : "VLAN tag at this depth", 4);
+    unsigned m = 0;
+    m += miss_int(why, "vlan.vid", s->vid, t.vid, false);
+    m += miss_int(why, "vlan.pcp", s->pcp, t.pcp, false);
+    m += miss_int(why, "vlan.dei", s->dei, t.dei, false);
+    m += miss_int(why, "vlan.tpid", s->tpid, t.tpid, true);
+    return m;
+}
+
+static void vlan_args(const px__ftest *self, px_buf *out)
+{
+    const px_vlan_spec *s = &((const vlan_st *)self)->s;
+    bool first = true;
+    if (s->untagged) {
+        px_buf_append(out, "untagged=true");
+        return;
+    }
+    if (s->vid >= 0) {
+        px_buf_printf(out, "%d", s->vid);
+        first = false;
+    }
+    arg_int(out, &first, "pcp", s->pcp, false);
+    arg_int(out, &first, "dei", s->dei, false);
+    arg_int(out, &first, "tpid", s->tpid, true);
+    if (s->depth)
+        arg_int(out, &first, "depth", s->depth, false);
+}
+
+static const px__ftest_vt vlan_vt = {vlan_test, vlan_args, NULL};
+
+static px_predicate *vlan_new(const px_vlan_spec *s, bool neg)
+{
+    if (!s || s->vid > 4095 || s->pcp > 7 || s->dei > 1 || s->tpid > 0xffff || s->depth < 0 ||
+        s->depth >= PX_FRAME_MAX_LAYERS)
+        return NULL;
+    vlan_st *st = alloc_ftest(sizeof *st, &vlan_vt, neg ? "did_not_see_vlan_tag" : "saw_vlan_tag");
+    if (!st)
+        return NULL;
+    st->s = *s;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_saw_vlan(const px_vlan_spec *spec) { return vlan_new(spec, false); }
+px_predicate *px_did_not_see_vlan(const px_vlan_spec *spec) { return vlan_new(spec, true); }
+
+/* ---- IPv4 / IPv6 ---- */
+
+typedef struct {
+    px__ftest head;
+    int version;
+    px_ip_spec s;
+} ip_st;
+
+static bool prefix_match(const px_ip_prefix *p, const uint8_t *addr)
+{
+    unsigned bytes = p->len / 8u, bits = p->len % 8u;
+    if (memcmp(p->addr, addr, bytes) != 0)
+        return false;
+    if (bits) {
+        uint8_t mask = (uint8_t)(0xffu << (8u - bits));
+        if ((p->addr[bytes] & mask) != (addr[bytes] & mask))
+            return false;
+    }
+    return true;
+}
+
+static unsigned miss_prefix(px_buf *why, const char *field, const px_ip_prefix *p, const uint8_t *addr)
+{
+    if (p->family == 0 || prefix_match(p, addr))
+        return 0;
+    if (why) {
+        px_ip_prefix got = {p->family, (uint8_t)(p->family == 6 ? 128 : 32), {0}};
+        memcpy(got.addr, addr, p->family == 6 ? 16 : 4);
+        sep(why);
+        px_buf_printf(why, "%s: expected ", field);
+        px__prefix_format(p, why);
+        px_buf_append(why, ", got ");
+        px__prefix_format(&got, why);
+    }
+    return 1;
+}
+
+/* The protocol after the IPv6 extension headers that follow layer l. */
+static uint8_t ipv6_final_proto(const px_frame *f, const px_layer *l, uint8_t nh)
+{
+    for (const px_layer *x = l + 1; x < f->layers + f->nlayers && x->kind == PX_LAYER_IPV6_EXT; x++) {
+        px_ipv6_ext_hdr e;
+        if (!px_layer_ipv6_ext(f, x, &e))
+            break;
+        nh = e.next_header;
+    }
+    return nh;
+}
+
+static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const ip_st *st = (const ip_st *)self;
+    const px_ip_spec *s = &st->s;
+    uint8_t src[16], dst[16];
+    int proto, ttl, dscp, ecn;
+    if (st->version == 4) {
+        const px_layer *l = find_at(f, PX_LAYER_IPV4, s->encap);
+        px_ipv4_hdr h;
+        if (!l || !px_layer_ipv4(f, l, &h))
+            return miss_layer(why, "IPv4 header", 6);
+        memcpy(src, h.src, 4);
+        memcpy(dst, h.dst, 4);
+        proto = h.proto, ttl = h.ttl, dscp = h.dscp, ecn = h.ecn;
+    } else {
+        const px_layer *l = find_at(f, PX_LAYER_IPV6, s->encap);
+        px_ipv6_hdr h;
+        if (!l || !px_layer_ipv6(f, l, &h))
+            return miss_layer(why, "IPv6 header", 6);
+        memcpy(src, h.src, 16);
+        memcpy(dst, h.dst, 16);
+        proto = ipv6_final_proto(f, l, h.next_header), ttl = h.hop_limit, dscp = h.dscp, ecn = h.ecn;
+    }
+    /* Constant names: this runs for every frame, the text is built only on a miss. */
+    static const char *const names[2][6] = {
+        {"ipv4.src", "ipv4.dst", "ipv4.proto", "ipv4.ttl", "ipv4.dscp", "ipv4.ecn"},
+        {"ipv6.src", "ipv6.dst", "ipv6.nh", "ipv6.hlim", "ipv6.dscp", "ipv6.ecn"},
+    };
+    const char *const *n = names[st->version == 6];
+    unsigned m = 0;
+    m += miss_prefix(why, n[0], &s->src, src);
+    m += miss_prefix(why, n[1], &s->dst, dst);
+    m += miss_int(why, n[2], s->proto, proto, false);
+    m += miss_int(why, n[3], s->ttl, ttl, false);
+    m += miss_int(why, n[4], s->dscp, dscp, false);
+    m += miss_int(why, n[5], s->ecn, ecn, false);
+    return m;
+}
+
+static void ip_args(const px__ftest *self, px_buf *out)
+{
+    const px_ip_spec *s = &((const ip_st *)self)->s;
+    bool first = true;
+    if (s->src.family) {
+        px_buf_append(out, "src=");
+        px__prefix_format(&s->src, out);
+        first = false;
+    }
+    if (s->dst.family) {
+        px_buf_append(out, first ? "dst=" : ", dst=");
+        px__prefix_format(&s->dst, out);
+        first = false;
+    }
+    arg_int(out, &first, "proto", s->proto, false);
+    arg_int(out, &first, "ttl", s->ttl, false);
+    arg_int(out, &first, "dscp", s->dscp, false);
+    arg_int(out, &first, "ecn", s->ecn, false);
+    if (s->encap)
+        arg_int(out, &first, "encap", s->encap, false);
+}
+
+static const px__ftest_vt ip_vt = {ip_test, ip_args, NULL};
+
+static bool prefix_ok(const px_ip_prefix *p, int version)
+{
+    if (p->family == 0)
+        return true;
+    return p->family == version && p->len <= (version == 6 ? 128 : 32);
+}
+
+static px_predicate *ip_new(int version, const px_ip_spec *s, bool neg)
+{
+    static const char *const names[2][2] = {{"saw_ipv4", "did_not_see_ipv4"}, {"saw_ipv6", "did_not_see_ipv6"}};
+    if (!s || !prefix_ok(&s->src, version) || !prefix_ok(&s->dst, version) || s->proto > 255 || s->ttl > 255 ||
+        s->dscp > 63 || s->ecn > 3 || s->encap < 0 || s->encap > 7)
+        return NULL;
+    ip_st *st = alloc_ftest(sizeof *st, &ip_vt, names[version == 6][neg]);
+    if (!st)
+        return NULL;
+    st->version = version;
+    st->s = *s;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_saw_ipv4(const px_ip_spec *spec) { return ip_new(4, spec, false); }
+px_predicate *px_did_not_see_ipv4(const px_ip_spec *spec) { return ip_new(4, spec, true); }
+px_predicate *px_saw_ipv6(const px_ip_spec *spec) { return ip_new(6, spec, false); }
+px_predicate *px_did_not_see_ipv6(const px_ip_spec *spec) { return ip_new(6, spec, true); }
+
+/* ---- TCP / UDP ---- */
+
+typedef struct {
+    px__ftest head;
+    bool tcp;
+    px_l4_spec s;
+} l4_st;
+
+static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const l4_st *st = (const l4_st *)self;
+    const px_l4_spec *s = &st->s;
+    const px_layer *l = find_at(f, st->tcp ? PX_LAYER_TCP : PX_LAYER_UDP, s->encap);
+    unsigned m = 0;
+    if (st->tcp) {
+        px_tcp_hdr h;
+        if (!l || !px_layer_tcp(f, l, &h))
+            return miss_layer(why, "TCP header", 3);
+        m += miss_int(why, "tcp.sport", s->sport, h.sport, false);
+        m += miss_int(why, "tcp.dport", s->dport, h.dport, false);
+        if (s->flags >= 0) {
+            int mask = s->flags_mask < 0 ? 0xff : s->flags_mask;
+            m += miss_int(why, "tcp.flags", s->flags & mask, h.flags & mask, true);
+        }
+    } else {
+        px_udp_hdr h;
+        if (!l || !px_layer_udp(f, l, &h))
+            return miss_layer(why, "UDP header", 2);
+        m += miss_int(why, "udp.sport", s->sport, h.sport, false);
+        m += miss_int(why, "udp.dport", s->dport, h.dport, false);
+    }
+    return m;
+}
+
+/* TCP flags as the letters tcpdump prints (F S R P A U E C), which parse back. */
+static void tcp_flags_arg(px_buf *out, bool *first, const char *name, int flags)
+{
+    static const char letters[] = "FSRPAUEC";
+    if (flags < 0)
+        return;
+    px_buf_printf(out, "%s%s=\"", *first ? "" : ", ", name);
+    for (int b = 0; b < 8; b++)
+        if (flags & (1 << b))
+            px_buf_append_n(out, &letters[b], 1);
+    px_buf_append(out, "\"");
+    *first = false;
+}
+
+static void l4_args(const px__ftest *self, px_buf *out)
+{
+    const l4_st *st = (const l4_st *)self;
+    bool first = true;
+    arg_int(out, &first, "sport", st->s.sport, false);
+    arg_int(out, &first, "dport", st->s.dport, false);
+    if (st->tcp) {
+        tcp_flags_arg(out, &first, "flags", st->s.flags);
+        if (st->s.flags >= 0)
+            tcp_flags_arg(out, &first, "flags_mask", st->s.flags_mask);
+    }
+    if (st->s.encap)
+        arg_int(out, &first, "encap", st->s.encap, false);
+}
+
+static const px__ftest_vt l4_vt = {l4_test, l4_args, NULL};
+
+static px_predicate *l4_new(bool tcp, const px_l4_spec *s, bool neg)
+{
+    static const char *const names[2][2] = {{"saw_udp", "did_not_see_udp"}, {"saw_tcp", "did_not_see_tcp"}};
+    if (!s || s->sport > 65535 || s->dport > 65535 || s->flags > 255 || s->flags_mask > 255 || s->encap < 0 ||
+        s->encap > 7 || (!tcp && (s->flags >= 0 || s->flags_mask >= 0)))
+        return NULL;
+    l4_st *st = alloc_ftest(sizeof *st, &l4_vt, names[tcp][neg]);
+    if (!st)
+        return NULL;
+    st->tcp = tcp;
+    st->s = *s;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_saw_tcp(const px_l4_spec *spec) { return l4_new(true, spec, false); }
+px_predicate *px_did_not_see_tcp(const px_l4_spec *spec) { return l4_new(true, spec, true); }
+px_predicate *px_saw_udp(const px_l4_spec *spec) { return l4_new(false, spec, false); }
+px_predicate *px_did_not_see_udp(const px_l4_spec *spec) { return l4_new(false, spec, true); }
+
+/* ---- ICMP / ICMPv6 ---- */
+
+typedef struct {
+    px__ftest head;
+    bool v6;
+    int type, code;
+} icmp_st;
+
+static unsigned icmp_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const icmp_st *st = (const icmp_st *)self;
+    const px_layer *l = px_frame_find(f, st->v6 ? PX_LAYER_ICMPV6 : PX_LAYER_ICMP);
+    px_icmp_hdr h;
+    if (!l || !px_layer_icmp(f, l, &h))
+        return miss_layer(why, st->v6 ? "ICMPv6 header" : "ICMP header", 2);
+    unsigned m = miss_int(why, st->v6 ? "icmpv6.type" : "icmp.type", st->type, h.type, false);
+    return m + miss_int(why, st->v6 ? "icmpv6.code" : "icmp.code", st->code, h.code, false);
+}
+
+static void icmp_args(const px__ftest *self, px_buf *out)
+{
+    const icmp_st *st = (const icmp_st *)self;
+    bool first = true;
+    arg_int(out, &first, "type", st->type, false);
+    arg_int(out, &first, "code", st->code, false);
+}
+
+static const px__ftest_vt icmp_vt = {icmp_test, icmp_args, NULL};
+
+static px_predicate *icmp_new(bool v6, int type, int code, bool neg)
+{
+    static const char *const names[2][2] = {{"saw_icmp", "did_not_see_icmp"}, {"saw_icmpv6", "did_not_see_icmpv6"}};
+    if (type > 255 || code > 255)
+        return NULL;
+    icmp_st *st = alloc_ftest(sizeof *st, &icmp_vt, names[v6][neg]);
+    if (!st)
+        return NULL;
+    st->v6 = v6;
+    st->type = type < 0 ? -1 : type;
+    st->code = code < 0 ? -1 : code;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_saw_icmp(int type, int code) { return icmp_new(false, type, code, false); }
+px_predicate *px_did_not_see_icmp(int type, int code) { return icmp_new(false, type, code, true); }
+px_predicate *px_saw_icmpv6(int type, int code) { return icmp_new(true, type, code, false); }
+px_predicate *px_did_not_see_icmpv6(int type, int code) { return icmp_new(true, type, code, true); }
+
+/* ---- MPLS ---- */
+
+typedef struct {
+    px__ftest head;
+    px_mpls_spec s;
+} mpls_st;
+
+static unsigned mpls_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const px_mpls_spec *s = &((const mpls_st *)self)->s;
+    const px_layer *l = find_outer_nth(f, PX_LAYER_MPLS, s->depth);
+    px_mpls_hdr h;
+    if (!l || !px_layer_mpls(f, l, &h))
+        return miss_layer(why, s->depth == 0 ? "MPLS label" : "MPLS label at this depth", 4);
+    unsigned m = 0;
+    m += miss_int(why, "mpls.label", s->label, h.label, false);
+    m += miss_int(why, "mpls.tc", s->tc, h.tc, false);
+    m += miss_int(why, "mpls.s", s->s, h.s, false);
+    m += miss_int(why, "mpls.ttl", s->ttl, h.ttl, false);
+    return m;
+}
+
+static void mpls_args(const px__ftest *self, px_buf *out)
+{
+    const px_mpls_spec *s = &((const mpls_st *)self)->s;
+    bool first = true;
+    arg_int(out, &first, "label", s->label, false);
+    arg_int(out, &first, "tc", s->tc, false);
+    arg_int(out, &first, "s", s->s, false);
+    arg_int(out, &first, "ttl", s->ttl, false);
+    if (s->depth)
+        arg_int(out, &first, "depth", s->depth, false);
+}
+
+static const px__ftest_vt mpls_vt = {mpls_test, mpls_args, NULL};
+
+static px_predicate *mpls_new(const px_mpls_spec *s, bool neg)
+{
+    if (!s || s->label > 0xfffff || s->tc > 7 || s->s > 1 || s->ttl > 255 || s->depth < 0 ||
+        s->depth >= PX_FRAME_MAX_LAYERS)
+        return NULL;
+    mpls_st *st = alloc_ftest(sizeof *st, &mpls_vt, neg ? "did_not_see_mpls" : "saw_mpls");
+    if (!st)
+        return NULL;
+    st->s = *s;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_saw_mpls(const px_mpls_spec *spec) { return mpls_new(spec, false); }
+px_predicate *px_did_not_see_mpls(const px_mpls_spec *spec) { return mpls_new(spec, true); }
+
+/* ---- VXLAN ---- */
+
+typedef struct {
+    px__ftest head;
+    int64_t vni;
+} vxlan_st;
+
+static unsigned vxlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const vxlan_st *st = (const vxlan_st *)self;
+    const px_layer *l = px_frame_find(f, PX_LAYER_VXLAN);
+    px_vxlan_hdr h;
+    if (!l || !px_layer_vxlan(f, l, &h))
+        return miss_layer(why, "VXLAN header", 1);
+    return miss_int(why, "vxlan.vni", st->vni, h.vni, false);
+}
+
+static void vxlan_args(const px__ftest *self, px_buf *out)
+{
+    bool first = true;
+    arg_int(out, &first, "vni", ((const vxlan_st *)self)->vni, false);
+}
+
+static const px__ftest_vt vxlan_vt = {vxlan_test, vxlan_args, NULL};
+
+static px_predicate *vxlan_new(int64_t vni, bool neg)
+{
+    if (vni > 0xffffff)
+        return NULL;
+    vxlan_st *st = alloc_ftest(sizeof *st, &vxlan_vt, neg ? "did_not_see_vxlan" : "saw_vxlan");
+    if (!st)
+        return NULL;
+    st->vni = vni < 0 ? -1 : vni;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_saw_vxlan(int64_t vni) { return vxlan_new(vni, false); }
+px_predicate *px_did_not_see_vxlan(int64_t vni) { return vxlan_new(vni, true); }
+
+/* ---- payload_contains ---- */
+
+typedef struct {
+    px__ftest head;
+    size_t n;
+    uint8_t *needle;
+} payload_st;
+
+static unsigned payload_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const payload_st *st = (const payload_st *)self;
+    uint32_t off, len;
+    if (!px_frame_payload(f, &off, &len))
+        return miss_layer(why, "payload", 1);
+    /* px_frame_payload keeps [off, off + len) inside the captured bytes; check anyway. */
+    if (off > f->caplen || len > f->caplen - off)
+        return miss_layer(why, "payload inside the captured bytes", 1);
+    if (len >= st->n && memmem(f->data + off, len, st->needle, st->n))
+        return 0;
+    if (why) {
+        sep(why);
+        px_buf_printf(why, "payload (%u bytes) does not contain the %zu bytes", len, st->n);
+    }
+    return 1;
+}
+
+static void payload_args(const px__ftest *self, px_buf *out)
+{
+    const payload_st *st = (const payload_st *)self;
+    bool text = true;
+    for (size_t i = 0; i < st->n; i++)
+        if (st->needle[i] < 0x20 || st->needle[i] >= 0x7f)
+            text = false;
+    if (text) {
+        px__quote(out, (const char *)st->needle, st->n);
+        return;
+    }
+    px_buf_append(out, "hex=\"");
+    for (size_t i = 0; i < st->n; i++)
+        px_buf_printf(out, "%02x", st->needle[i]);
+    px_buf_append(out, "\"");
+}
+
+static void payload_cleanup(px__ftest *self) { free(((payload_st *)self)->needle); }
+
+static const px__ftest_vt payload_vt = {payload_test, payload_args, payload_cleanup};
+
+static px_predicate *payload_new(const uint8_t *needle, size_t n, bool neg)
+{
+    if (!needle || n == 0)
+        return NULL;
+    payload_st *st = alloc_ftest(sizeof *st, &payload_vt, neg ? "did_not_see_payload" : "payload_contains");
+    if (!st)
+        return NULL;
+    st->needle = malloc(n);
+    if (!st->needle) {
+        free(st);
+        return NULL;
+    }
+    memcpy(st->needle, needle, n);
+    st->n = n;
+    return px__ftest_wrap(&st->head, neg);
+}
+
+px_predicate *px_payload_contains(const uint8_t *needle, size_t n) { return payload_new(needle, n, false); }
+px_predicate *px_did_not_see_payload(const uint8_t *needle, size_t n) { return payload_new(needle, n, true); }

@@ -1,0 +1,265 @@
+/* pktexpect: the stream behaviour shared by every per-frame predicate.
+ *
+ * A per-frame predicate is a test of one frame (px__ftest_vt) plus one of two
+ * behaviours:
+ *  - positive ("saw_..."): stops on the first frame that passes the test; PASS
+ *    if one did, FAIL otherwise, showing the closest frame (fewest misses) and
+ *    its differences;
+ *  - negative ("did_not_see_..."): stops on the first frame that passes the test
+ *    with FAIL (showing it); PASS when the window closed (or the count limit
+ *    ended it) without one. Loss-sensitive.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pred_internal.h"
+
+static void ftest_on_packet(void *state, const px_frame *f)
+{
+    px__ftest *st = state;
+    if (st->hit_index)
+        return;
+    st->seen++;
+    unsigned miss = st->vt->test(st, f, NULL);
+    if (miss == 0) {
+        st->hit_index = st->seen;
+        px__frame_summary(f, &st->hit_summary);
+        return;
+    }
+    if (st->best_index == 0 || miss < st->best_miss) {
+        st->best_miss = miss;
+        st->best_index = st->seen;
+        px_buf_clear(&st->best_why);
+        st->vt->test(st, f, &st->best_why);
+        px_buf_append(&st->best_why, " (frame: ");
+        px__frame_summary(f, &st->best_why);
+        px_buf_append(&st->best_why, ")");
+    }
+}
+
+static bool ftest_stop(void *state, const px_frame *f)
+{
+    (void)f;
+    const px__ftest *st = state;
+    return st->hit_index != 0;
+}
+
+static void ftest_describe(const void *state, px_buf *out)
+{
+    const px__ftest *st = state;
+    px_buf_append(out, st->name);
+    px_buf_append(out, "(");
+    st->vt->describe_args(st, out);
+    px_buf_append(out, ")");
+}
+
+static px_verdict ftest_finish_pos(void *state, bool timed_out, px_result *out)
+{
+    px__ftest *st = state;
+    (void)timed_out;
+    if (st->hit_index) {
+        px_result_explain(out, "frame #%llu matched: %s", (unsigned long long)st->hit_index,
+                          px_buf_cstr(&st->hit_summary));
+        return PX_PASS;
+    }
+    px_result_explain(out, "expected a frame matching ");
+    ftest_describe(st, &out->explanation);
+    px_result_explain(out, "; saw %llu frame%s, none matched", (unsigned long long)st->seen,
+                      st->seen == 1 ? "" : "s");
+    if (st->best_index)
+        px_result_explain(out, "; closest was frame #%llu: %s", (unsigned long long)st->best_index,
+                          px_buf_cstr(&st->best_why));
+    return PX_FAIL;
+}
+
+static px_verdict ftest_finish_neg(void *state, bool timed_out, px_result *out)
+{
+    px__ftest *st = state;
+    (void)timed_out;
+    if (st->hit_index) {
+        px_result_explain(out, "expected no frame matching ");
+        ftest_describe(st, &out->explanation);
+        px_result_explain(out, "; frame #%llu matched: %s", (unsigned long long)st->hit_index,
+                          px_buf_cstr(&st->hit_summary));
+        return PX_FAIL;
+    }
+    px_result_explain(out, "none of the %llu frame%s matched", (unsigned long long)st->seen,
+                      st->seen == 1 ? "" : "s");
+    return PX_PASS;
+}
+
+static void ftest_destroy(void *state)
+{
+    px__ftest *st = state;
+    if (!st)
+        return;
+    if (st->vt->cleanup)
+        st->vt->cleanup(st);
+    px_buf_free(&st->hit_summary);
+    px_buf_free(&st->best_why);
+    free(st);
+}
+
+/* The two behaviours; the name in messages comes from describe (the state's name). */
+static const px_predicate_ops ftest_pos_ops = {
+    .name = "saw",
+    .on_packet = ftest_on_packet,
+    .stop_condition = ftest_stop,
+    .on_finish = ftest_finish_pos,
+    .describe = ftest_describe,
+    .destroy = ftest_destroy,
+};
+
+static const px_predicate_ops ftest_neg_ops = {
+    .name = "did_not_see",
+    .on_packet = ftest_on_packet,
+    .stop_condition = ftest_stop,
+    .on_finish = ftest_finish_neg,
+    .describe = ftest_describe,
+    .destroy = ftest_destroy,
+    .flags = PX_PRED_LOSS_SENSITIVE,
+};
+
+void px__ftest_init(px__ftest *st, const px__ftest_vt *vt, const char *name)
+{
+    memset(st, 0, sizeof *st);
+    st->vt = vt;
+    st->name = name;
+}
+
+px_predicate *px__ftest_wrap(px__ftest *st, bool negative)
+{
+    if (!st)
+        return NULL;
+    return px_predicate_new(negative ? &ftest_neg_ops : &ftest_pos_ops, st);
+}
+
+bool px__ftest_is(const px_predicate *p)
+{
+    const px_predicate_ops *ops = px_predicate_get_ops(p);
+    return ops == &ftest_pos_ops || ops == &ftest_neg_ops;
+}
+
+/* ---- formatting helpers ---- */
+
+void px__quote(px_buf *out, const char *s, size_t n)
+{
+    px_buf_append(out, "\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            px_buf_printf(out, "\\%c", c);
+        else if (c == '\n')
+            px_buf_append(out, "\\n");
+        else if (c == '\t')
+            px_buf_append(out, "\\t");
+        else if (c < 0x20 || c >= 0x7f)
+            px_buf_printf(out, "\\x%02x", c);
+        else
+            px_buf_append_n(out, (const char *)&s[i], 1);
+    }
+    px_buf_append(out, "\"");
+}
+
+void px__prefix_format(const px_ip_prefix *pfx, px_buf *out)
+{
+    char text[INET6_ADDRSTRLEN];
+    int af = pfx->family == 6 ? AF_INET6 : AF_INET;
+    if (!inet_ntop(af, pfx->addr, text, sizeof text))
+        snprintf(text, sizeof text, "?");
+    px_buf_append(out, text);
+    unsigned full = pfx->family == 6 ? 128 : 32;
+    if (pfx->len != full)
+        px_buf_printf(out, "/%u", pfx->len);
+}
+
+static void mac_format(const uint8_t m[6], px_buf *out)
+{
+    px_buf_printf(out, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+void px__frame_summary(const px_frame *f, px_buf *out)
+{
+    px_buf_printf(out, "%u bytes", f->wirelen);
+    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++) {
+        const px_layer *l = &f->layers[i];
+        if (l->encap && (i == 0 || f->layers[i - 1].encap != l->encap))
+            px_buf_append(out, " |");
+        switch ((px_layer_kind)l->kind) {
+        case PX_LAYER_ETH: {
+            px_eth_hdr h;
+            if (px_layer_eth(f, l, &h)) {
+                px_buf_append(out, " ");
+                mac_format(h.src, out);
+                px_buf_append(out, " > ");
+                mac_format(h.dst, out);
+                px_buf_printf(out, " type 0x%04x", h.type);
+            }
+            break;
+        }
+        case PX_LAYER_VLAN: {
+            px_vlan_tag t;
+            if (px_layer_vlan(f, l, &t, NULL))
+                px_buf_printf(out, " vlan %u pcp %u", t.vid, t.pcp);
+            break;
+        }
+        case PX_LAYER_IPV4: {
+            px_ipv4_hdr h;
+            if (px_layer_ipv4(f, l, &h))
+                px_buf_printf(out, " ipv4 %u.%u.%u.%u > %u.%u.%u.%u ttl %u proto %u", h.src[0], h.src[1],
+                              h.src[2], h.src[3], h.dst[0], h.dst[1], h.dst[2], h.dst[3], h.ttl, h.proto);
+            break;
+        }
+        case PX_LAYER_IPV6: {
+            px_ipv6_hdr h;
+            if (px_layer_ipv6(f, l, &h)) {
+                char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+                if (inet_ntop(AF_INET6, h.src, a, sizeof a) && inet_ntop(AF_INET6, h.dst, b, sizeof b))
+                    px_buf_printf(out, " ipv6 %s > %s hlim %u", a, b, h.hop_limit);
+            }
+            break;
+        }
+        case PX_LAYER_TCP: {
+            px_tcp_hdr h;
+            if (px_layer_tcp(f, l, &h))
+                px_buf_printf(out, " tcp %u > %u flags 0x%02x", h.sport, h.dport, h.flags);
+            break;
+        }
+        case PX_LAYER_UDP: {
+            px_udp_hdr h;
+            if (px_layer_udp(f, l, &h))
+                px_buf_printf(out, " udp %u > %u", h.sport, h.dport);
+            break;
+        }
+        case PX_LAYER_ICMP:
+        case PX_LAYER_ICMPV6: {
+            px_icmp_hdr h;
+            if (px_layer_icmp(f, l, &h))
+                px_buf_printf(out, " %s type %u code %u", px_layer_name((px_layer_kind)l->kind), h.type, h.code);
+            break;
+        }
+        case PX_LAYER_MPLS: {
+            px_mpls_hdr h;
+            if (px_layer_mpls(f, l, &h))
+                px_buf_printf(out, " mpls %u", h.label);
+            break;
+        }
+        case PX_LAYER_VXLAN: {
+            px_vxlan_hdr h;
+            if (px_layer_vxlan(f, l, &h))
+                px_buf_printf(out, " vxlan %u", h.vni);
+            break;
+        }
+        case PX_LAYER_PAYLOAD:
+            px_buf_printf(out, " payload");
+            break;
+        default:
+            px_buf_printf(out, " %s", px_layer_name((px_layer_kind)l->kind));
+            break;
+        }
+    }
+    if (f->truncated_at != PX_LAYER_NONE)
+        px_buf_printf(out, " [truncated at %s]", px_layer_name((px_layer_kind)f->truncated_at));
+}

@@ -1,0 +1,177 @@
+/* pktexpect: matches(expected, ignore=[...], allow_padding=) -- a captured frame
+ * equal to an expected one, field by field, under a mask (what packet test
+ * frameworks call verify_packet).
+ *
+ * The expected frame (text form or plain hex) is built and dissected once, at
+ * construction; each captured frame is compared with the frames engineer's diff
+ * (include/pktexpect/diff.h), whose score also picks the closest frame for the
+ * FAIL explanation ("closest was frame #2: ipv4.ttl: expected 63, got 64").
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pred_internal.h"
+#include "pktexpect/diff.h"
+#include "pktexpect/error.h"
+#include "pktexpect/text.h"
+
+typedef struct {
+    px__ftest head;
+    uint8_t *bytes;     /* the expected frame, owned */
+    size_t len;
+    px_frame expected;  /* view over bytes */
+    px_diff_mask *mask;
+    char *text;         /* as given, for describe */
+    char *ignore;       /* comma-separated, as given (NULL: none) */
+    bool allow_padding;
+} matches_st;
+
+/* Differences shown in an explanation at most. */
+#define MAX_SHOWN 8
+
+static unsigned matches_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const matches_st *st = (const matches_st *)self;
+    px_diff d = PX_DIFF_INIT;
+    px_frame prefix;
+    if (st->allow_padding && f->caplen > st->len) {
+        /* Padding: compare the captured frame cut to the expected length, so that
+         * the bytes after it are neither a length nor a layer difference (e.g. an
+         * ARP frame padded to 60 bytes dissects its padding as payload). */
+        prefix = *f;
+        px_frame_dissect(&prefix, f->data, (uint32_t)st->len, (uint32_t)st->len);
+        prefix.ts = f->ts;
+        prefix.port = f->port;
+        prefix.dir = f->dir;
+        f = &prefix;
+    }
+    if (px_frame_diff(&st->expected, f, st->mask, &d) != 0) {
+        px_diff_free(&d);
+        if (why)
+            px_buf_append(why, "out of memory while comparing");
+        return UINT32_MAX;
+    }
+    unsigned score = d.score ? d.score : (d.n ? 1u : 0u);
+    if (why && score) {
+        px_buf lines = PX_BUF_INIT;
+        px_diff_format(&d, MAX_SHOWN, &lines);
+        /* one line per difference -> "a; b; c" for a one-line explanation */
+        const char *s = px_buf_cstr(&lines);
+        size_t n = strlen(s);
+        while (n && s[n - 1] == '\n')
+            n--;
+        if (why->len)
+            px_buf_append(why, "; ");
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '\n')
+                px_buf_append(why, "; ");
+            else
+                px_buf_append_n(why, &s[i], 1);
+        }
+        px_buf_free(&lines);
+    }
+    px_diff_free(&d);
+    return score;
+}
+
+static bool bare_name(const char *s, size_t n)
+{
+    if (n == 0 || !isalpha((unsigned char)s[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.'))
+            return false;
+    return true;
+}
+
+static void matches_args(const px__ftest *self, px_buf *out)
+{
+    const matches_st *st = (const matches_st *)self;
+    if (isupper((unsigned char)st->text[0]) && strchr(st->text, '('))
+        px_buf_append(out, st->text);
+    else
+        px__quote(out, st->text, strlen(st->text));
+    if (st->ignore) {
+        px_buf_append(out, ", ignore=[");
+        const char *s = st->ignore;
+        bool first = true;
+        while (*s) {
+            while (*s == ',' || *s == ' ' || *s == '\t')
+                s++;
+            size_t n = strcspn(s, ", \t");
+            if (n == 0)
+                break;
+            if (!first)
+                px_buf_append(out, ", ");
+            if (bare_name(s, n))
+                px_buf_append_n(out, s, n);
+            else
+                px__quote(out, s, n);
+            first = false;
+            s += n;
+        }
+        px_buf_append(out, "]");
+    }
+    if (st->allow_padding)
+        px_buf_append(out, ", allow_padding=true");
+}
+
+static void matches_cleanup(px__ftest *self)
+{
+    matches_st *st = (matches_st *)self;
+    free(st->bytes);
+    px_diff_mask_free(st->mask);
+    free(st->text);
+    free(st->ignore);
+}
+
+static const px__ftest_vt matches_vt = {matches_test, matches_args, matches_cleanup};
+
+px_predicate *px_matches(const char *expected, const char *ignore, bool allow_padding, char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    errbuf[0] = '\0';
+    if (!expected) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "matches: no expected frame");
+        return NULL;
+    }
+    matches_st *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
+        return NULL;
+    }
+    px__ftest_init(&st->head, &matches_vt, "matches");
+    st->allow_padding = allow_padding;
+    int rc = px_frame_parse_text(expected, &st->bytes, &st->len, errbuf);
+    if (rc == 0 && st->len > UINT32_MAX) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "expected frame too long");
+        rc = PX_ERANGE;
+    }
+    if (rc == 0 && !(st->mask = px_diff_mask_new())) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
+        rc = PX_ENOMEM;
+    }
+    if (rc == 0 && ignore && *ignore)
+        rc = px_diff_mask_add_list(st->mask, ignore, errbuf);
+    if (rc == 0 && allow_padding)
+        rc = px_diff_mask_add(st->mask, "trailer", errbuf);
+    if (rc == 0) {
+        st->text = strdup(expected);
+        st->ignore = ignore && *ignore ? strdup(ignore) : NULL;
+        if (!st->text || (ignore && *ignore && !st->ignore)) {
+            snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
+            rc = PX_ENOMEM;
+        }
+    }
+    if (rc != 0) {
+        matches_cleanup(&st->head);
+        free(st);
+        return NULL;
+    }
+    px_frame_dissect(&st->expected, st->bytes, (uint32_t)st->len, (uint32_t)st->len);
+    return px__ftest_wrap(&st->head, false);
+}

@@ -1,0 +1,81 @@
+/* pktexpect: internals shared by the predicate library (not installed).
+ *
+ * Per-frame tests. Most built-in predicates are a test of one frame wrapped in a
+ * stream behaviour ("saw": PASS on the first frame that passes the test;
+ * "did_not_see": FAIL on the first one, PASS at the close). The test is kept
+ * separate so that the counting predicates and no_other_packets() can ask
+ * "does this frame satisfy p?" of any per-frame predicate, combinators of them
+ * included (px__frame_test).
+ */
+#ifndef PX_PRED_INTERNAL_H
+#define PX_PRED_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pktexpect/buf.h"
+#include "pktexpect/predicate.h"
+#include "pktexpect/predicates.h"
+
+typedef struct px__ftest px__ftest;
+
+/** What a per-frame test does. */
+typedef struct px__ftest_vt {
+    /** Returns the number of conditions the frame misses (0 = it matches). When
+     *  `why` is not NULL, appends one "field: expected X, got Y" per miss,
+     *  separated by "; ". A frame without the layer misses every condition + 1. */
+    unsigned (*test)(const px__ftest *self, const px_frame *f, px_buf *why);
+    /** Appends the arguments in the expression language ("src=10.0.0.0/8, ttl=63"). */
+    void (*describe_args)(const px__ftest *self, px_buf *out);
+    /** Releases what the test owns beyond the struct itself (may be NULL). */
+    void (*cleanup)(px__ftest *self);
+} px__ftest_vt;
+
+/** Common head of every per-frame predicate's state; the specific fields follow
+ *  in a struct whose first member is this one. */
+struct px__ftest {
+    const px__ftest_vt *vt;
+    const char *name;        /**< name in the language: "saw_ipv4", "did_not_see_ipv4" */
+    uint64_t seen;           /**< frames offered */
+    uint64_t hit_index;      /**< 1-based index of the first matching frame, 0 = none */
+    px_buf hit_summary;      /**< summary of that frame */
+    unsigned best_miss;      /**< fewest misses of a non-matching frame so far */
+    uint64_t best_index;     /**< 1-based index of that closest frame, 0 = none */
+    px_buf best_why;         /**< its differences */
+};
+
+/** Wraps `st` (allocated by the caller with malloc, head initialised by
+ *  px__ftest_init) into a predicate: positive ("saw") or negative ops. */
+px_predicate *px__ftest_wrap(px__ftest *st, bool negative);
+void px__ftest_init(px__ftest *st, const px__ftest_vt *vt, const char *name);
+
+/** True when `p` is a per-frame predicate built by px__ftest_wrap. */
+bool px__ftest_is(const px_predicate *p);
+
+/** 1 when frame `f` satisfies per-frame predicate `p`, 0 when it does not, -1 when
+ *  p is not a per-frame predicate. Does not change p's stream state. */
+int px__frame_test(const px_predicate *p, const px_frame *f);
+
+/** saw_ethertype as a per-frame predicate (px_saw_ethertype is the core's own). */
+px_predicate *px__saw_ethertype(uint16_t type);
+
+/** One-line summary of a frame: "60 bytes 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff
+ *  vlan 102 ipv4 10.0.0.1 > 10.0.0.2 udp 1000 > 53". */
+void px__frame_summary(const px_frame *f, px_buf *out);
+
+/** Appends `s` (n bytes) as a quoted expression-language string. */
+void px__quote(px_buf *out, const char *s, size_t n);
+
+/** Formats an address prefix ("10.0.0.0/8", "2001:db8::1"; /len omitted when full). */
+void px__prefix_format(const px_ip_prefix *pfx, px_buf *out);
+
+/** The built-in "count" factory (registry.c): the parser recognises it to
+ *  accept comparisons "count(p) >= 2". */
+struct px_expr_args;
+px_predicate *px__count_factory(struct px_expr_args *args, void *user, char *errbuf);
+
+/** Takes the inner predicate out of a count(p) made by px_count (NULL for count()). */
+px_predicate *px__count_take_inner(px_predicate *count);
+
+#endif

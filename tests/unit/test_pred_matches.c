@@ -1,0 +1,179 @@
+/* matches(): frame equality under a mask, the closest-frame diff in the FAIL
+ * explanation, padding handled by an explicit option, and its expression form. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pktexpect/error.h"
+#include "pktexpect/expr.h"
+#include "pktexpect/predicates.h"
+#include "pktexpect/text.h"
+
+typedef struct tframe {
+    uint8_t *bytes;
+    size_t len;
+    px_frame f;
+} tframe;
+
+static tframe F[8];
+static size_t NF;
+
+static void add(const char *text)
+{
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_true(NF < 8);
+    tframe *t = &F[NF++];
+    if (px_frame_parse_text(text, &t->bytes, &t->len, err) != 0)
+        fail_msg("text form '%s': %s", text, err);
+    px_frame_dissect(&t->f, t->bytes, (uint32_t)t->len, (uint32_t)t->len);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NF; i++)
+        free(F[i].bytes);
+    NF = 0;
+    return 0;
+}
+
+typedef struct run {
+    px_verdict v;
+    size_t stopped_at;
+    char why[2048];
+} run;
+
+static run drive(px_predicate *p)
+{
+    run r = {0};
+    assert_non_null(p);
+    for (size_t i = 0; i < NF && !r.stopped_at; i++)
+        if (px_predicate_offer(p, &F[i].f))
+            r.stopped_at = i + 1;
+    px_result res = {0};
+    r.v = px_predicate_finish(p, r.stopped_at == 0, &res);
+    snprintf(r.why, sizeof r.why, "%s", px_buf_cstr(&res.explanation));
+    px_buf_free(&res.explanation);
+    px_predicate_free(p);
+    return r;
+}
+
+static void expect_has(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("'%s' does not contain '%s'", text, needle);
+}
+
+#define EXPECTED "Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=63)/UDP(sport=5,dport=53)"
+
+static void test_exact_and_closest(void **state)
+{
+    (void)state;
+    add("Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.9,ttl=1)/TCP()");       /* far */
+    add("Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=64)/UDP(sport=5,dport=53)"); /* near */
+    char err[PX_ERRBUF_SIZE];
+    run r = drive(px_matches(EXPECTED, NULL, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "saw 2 frames, none matched");
+    expect_has(r.why, "closest was frame #2");
+    expect_has(r.why, "ipv4.ttl: expected 63, got 64");
+
+    /* ttl ignored: the checksum still differs, so ignore it too */
+    r = drive(px_matches(EXPECTED, "ipv4.ttl", false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "ipv4.chksum");
+    r = drive(px_matches(EXPECTED, "ipv4.ttl, ipv4.chksum", false, err));
+    assert_int_equal(r.v, PX_PASS);
+    assert_int_equal(r.stopped_at, 2);
+}
+
+static void test_padding(void **state)
+{
+    (void)state;
+    add("Ether(dst=ff:ff:ff:ff:ff:ff,type=0x0806)/ARP()/Pad(18)"); /* padded to 60 bytes */
+    add("Ether()/IPv4()/UDP()/Pad(18)");
+    char err[PX_ERRBUF_SIZE];
+    run r = drive(px_matches("Ether(dst=ff:ff:ff:ff:ff:ff,type=0x0806)/ARP()", NULL, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "closest was frame #1");
+    r = drive(px_matches("Ether(dst=ff:ff:ff:ff:ff:ff,type=0x0806)/ARP()", NULL, true, err));
+    assert_int_equal(r.v, PX_PASS);
+    assert_int_equal(r.stopped_at, 1);
+    r = drive(px_matches("Ether()/IPv4()/UDP()", NULL, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "length: expected 42, got 60");
+    r = drive(px_matches("Ether()/IPv4()/UDP()", NULL, true, err));
+    assert_int_equal(r.v, PX_PASS);
+    assert_int_equal(r.stopped_at, 2);
+    /* a frame shorter than expected is never "padding" */
+    r = drive(px_matches("Ether()/IPv4()/UDP()/Raw(\"more\")", NULL, true, err));
+    assert_int_equal(r.v, PX_FAIL);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_null(px_matches("Ether()/IPv5()", NULL, false, err));
+    assert_true(err[0] != '\0');
+    assert_null(px_matches("Ether()", "ipv4.tll", false, err));
+    assert_true(err[0] != '\0');
+    assert_null(px_matches(NULL, NULL, false, NULL));
+}
+
+static void test_expression(void **state)
+{
+    (void)state;
+    add("Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=64)/UDP(sport=5,dport=53)");
+    px_registry *reg = px_registry_new();
+    px_predicate *p = NULL;
+    px_expr_error e;
+    int rc = px_expr_parse(reg,
+                           "matches(" EXPECTED ", ignore=[ipv4.ttl, ipv4.chksum, \"bytes:60-61\"], "
+                           "allow_padding=true)",
+                           &p, &e);
+    if (rc)
+        fail_msg("%s", e.message);
+    px_buf d = PX_BUF_INIT;
+    px_predicate_describe(p, &d);
+    assert_string_equal(px_buf_cstr(&d), "matches(" EXPECTED ", ignore=[ipv4.ttl, ipv4.chksum, \"bytes:60-61\"], "
+                                         "allow_padding=true)");
+    px_buf_free(&d);
+    assert_true(px_predicate_is_per_frame(p));
+    run r = drive(p);
+    assert_int_equal(r.v, PX_PASS);
+
+    /* plain hex as a string; counting over matches() */
+    rc = px_expr_parse(reg, "count(matches(\"ffffffffffff020000000001 88b5 00\")) == 0", &p, &e);
+    if (rc)
+        fail_msg("%s", e.message);
+    assert_int_equal(drive(p).v, PX_PASS);
+
+    rc = px_expr_parse(reg, "matches(Ether()/IPv4(ttl=999))", &p, &e);
+    assert_int_not_equal(rc, 0);
+    assert_int_equal(e.column, 1);
+    expect_has(e.message, "matches: ");
+    rc = px_expr_parse(reg, "matches(Ether(), ignore=[ipv4.bogus])", &p, &e);
+    assert_int_not_equal(rc, 0);
+    rc = px_expr_parse(reg, "matches(Ether(), ignore=[3])", &p, &e);
+    assert_int_equal(rc, PX_EINVAL);
+    expect_has(e.message, "items of 'ignore' of matches must be");
+    px_registry_free(reg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_exact_and_closest, teardown),
+        cmocka_unit_test_teardown(test_padding, teardown),
+        cmocka_unit_test_teardown(test_bad_input, teardown),
+        cmocka_unit_test_teardown(test_expression, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
