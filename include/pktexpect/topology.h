@@ -9,8 +9,14 @@
  * Names are interface / namespace names; a NULL `netns` means the caller's
  * current namespace, otherwise the named namespace under /run/netns.
  *
+ * Namespaces are made the way iproute2 makes them (`ip netns add`): a file
+ * /run/netns/NAME onto which a helper thread that unshared its network namespace
+ * bind-mounts its /proc/thread-self/ns/net, so `ip netns` lists them and
+ * `ip netns exec NAME ...` works on them.
+ *
  * Thread-safety: each call opens its own netlink socket; calls that enter a
- * namespace do so on a short-lived helper thread, so any thread may call them.
+ * namespace do so on a short-lived helper thread, so the caller's thread never
+ * changes namespace and any thread may call them concurrently.
  */
 #ifndef PKTEXPECT_TOPOLOGY_H
 #define PKTEXPECT_TOPOLOGY_H
@@ -20,28 +26,54 @@
 
 #include "error.h"
 
-/** Creates veth pair a <-> b, both up, IPv6 DAD noise left as the kernel does it. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Creates veth pair a <-> b, both up, IPv6 DAD noise left as the kernel does it.
+ *  PX_EEXIST when one of the names is taken. */
 int px_topo_veth_add(const char *netns, const char *a, const char *b, char *errbuf);
 /** Deletes a link (a veth deletes its peer too). A missing link is not an error. */
 int px_topo_link_del(const char *netns, const char *name, char *errbuf);
 int px_topo_link_set_up(const char *netns, const char *name, bool up, char *errbuf);
 int px_topo_link_set_mtu(const char *netns, const char *name, uint32_t mtu, char *errbuf);
-/** Moves a link into namespace `to_netns`. */
+/** Moves a link into namespace `to_netns` (NULL: the caller's own namespace, e.g.
+ *  back out of `netns`). The link keeps its name and goes down, as the kernel does it. */
 int px_topo_link_set_netns(const char *netns, const char *name, const char *to_netns, char *errbuf);
 /** True when the link exists. */
 bool px_topo_link_exists(const char *netns, const char *name);
 
+/** Creates namespace `name` (PX_EEXIST when it exists) and brings its loopback up. */
 int px_topo_netns_add(const char *name, char *errbuf);
 /** Deletes a namespace (and so every link in it). A missing one is not an error. */
 int px_topo_netns_del(const char *name, char *errbuf);
+/** True when /run/netns/NAME exists. */
+bool px_topo_netns_exists(const char *name);
 
+/** Runs fn(arg, errbuf) on a helper thread that has entered namespace `netns`
+ *  (NULL: the caller's namespace, fn runs on the calling thread) and returns what
+ *  fn returned, or a negative PX_E* when the namespace cannot be entered.
+ *  Everything fn creates (sockets, capture handles) stays bound to that namespace
+ *  after the thread ends, so a port inside a namespace can be opened this way.
+ *  errbuf is passed through to fn (may be NULL). */
+int px_topo_netns_run(const char *netns, int (*fn)(void *arg, char *errbuf), void *arg, char *errbuf);
+
+/** Creates a Linux bridge, up, with VLAN filtering on or off. PX_ENOTSUP with
+ *  vlan_filtering on a kernel built without CONFIG_BRIDGE_VLAN_FILTERING. */
 int px_topo_bridge_add(const char *netns, const char *name, bool vlan_filtering, char *errbuf);
+/** Enslaves `port` to `bridge` (NULL bridge: releases it from its master). */
 int px_topo_link_set_master(const char *netns, const char *port, const char *bridge, char *errbuf);
-/** Adds VLAN `vid` on a bridge port, optionally as PVID and/or egress-untagged. */
+/** Adds VLAN `vid` (1..4094) on a bridge port, optionally as PVID and/or
+ *  egress-untagged. `port` may be the bridge itself (the `self` entry that decides
+ *  what the bridge's own interface sees). */
 int px_topo_bridge_vlan_add(const char *netns, const char *port, uint16_t vid, bool pvid, bool untagged,
                             char *errbuf);
 int px_topo_bridge_vlan_del(const char *netns, const char *port, uint16_t vid, char *errbuf);
-/** Adds an address in CIDR form ("10.0.0.1/24", "2001:db8::1/64"). */
+/** Adds an address in CIDR form ("10.0.0.1/24", "2001:db8::1/64"). IPv6 addresses
+ *  are added without duplicate address detection (usable at once). */
 int px_topo_addr_add(const char *netns, const char *name, const char *cidr, char *errbuf);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,18 @@
+/* pktexpect runner: the command-line interface (docs/cli.md).
+ *
+ * px_cli_main() is the whole `pktexpect` program except signal set-up, so tests
+ * can drive it in-process. Subcommands: run, validate, watch, junit-merge, send and
+ * replay (the last two are the sender's, runner/cmd_send.c), plus --help.
+ *
+ * Thread-safety: one call at a time per process (getopt keeps global state).
+ */
+#ifndef PX_RUNNER_CLI_H
+#define PX_RUNNER_CLI_H
+
+#include <signal.h>
+
+/** Runs `pktexpect` with argv[0] the program name. `stop` is set by the caller's
+ *  SIGINT/SIGTERM handler (may be NULL). Returns the exit code. */
+int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop);
+
+#endif

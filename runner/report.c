@@ -1,0 +1,437 @@
+/* pktexpect runner: console, TAP and JUnit reports. See report.h. */
+#include "report.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pktexpect/error.h"
+
+static const char *const status_names[] = {"PASS", "FAIL", "ERROR", "SKIP"};
+
+const char *px_tstatus_name(px_tstatus s)
+{
+    return (unsigned)s < 4 ? status_names[s] : "?";
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+int px_report_add(px_report *rep, const px_test_result *t)
+{
+    px_test_result *r = realloc(rep->r, (rep->n + 1) * sizeof *r);
+    if (!r)
+        return PX_ENOMEM;
+    rep->r = r;
+    bool oom = false;
+    px_test_result c = *t;
+    c.suite = dup_or_null(t->suite ? t->suite : "", &oom);
+    c.name = dup_or_null(t->name ? t->name : "", &oom);
+    c.file = dup_or_null(t->file, &oom);
+    c.message = dup_or_null(t->message, &oom);
+    c.details = dup_or_null(t->details, &oom);
+    c.output = dup_or_null(t->output, &oom);
+    c.pcap = dup_or_null(t->pcap, &oom);
+    rep->r[rep->n++] = c;
+    return oom ? PX_ENOMEM : 0;
+}
+
+void px_report_free(px_report *rep)
+{
+    for (size_t i = 0; i < rep->n; i++) {
+        px_test_result *t = &rep->r[i];
+        free((char *)t->suite);
+        free((char *)t->name);
+        free((char *)t->file);
+        free((char *)t->message);
+        free((char *)t->details);
+        free((char *)t->output);
+        free((char *)t->pcap);
+    }
+    free(rep->r);
+    rep->r = NULL;
+    rep->n = 0;
+}
+
+size_t px_report_count(const px_report *rep, px_tstatus s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rep->n; i++)
+        n += rep->r[i].status == s;
+    return n;
+}
+
+/* ---------------------------------------------------------------- console */
+
+static const char *colour_of(px_tstatus s)
+{
+    switch (s) {
+    case PX_T_PASS:
+        return "\033[32m";
+    case PX_T_FAIL:
+        return "\033[31m";
+    case PX_T_ERROR:
+        return "\033[35m";
+    default:
+        return "\033[33m";
+    }
+}
+
+/* Writes `text` with every line indented by `indent`. */
+static void indented(FILE *out, const char *text, const char *indent)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        fprintf(out, "%s%.*s\n", indent, (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+void px_report_console_test(FILE *out, const px_test_result *t, size_t idx, size_t total, bool color)
+{
+    const char *c0 = color ? colour_of(t->status) : "", *c1 = color ? "\033[0m" : "";
+    fprintf(out, "[%zu/%zu] %s%-5s%s %s: %s (%.2f s)\n", idx, total, c0, px_tstatus_name(t->status), c1, t->suite,
+            t->name, t->seconds);
+    if (t->status == PX_T_PASS)
+        return;
+    if (t->message && *t->message)
+        indented(out, t->message, "      ");
+    if (t->status == PX_T_SKIP)
+        return;
+    if (t->details && *t->details)
+        indented(out, t->details, "      ");
+    if (t->file)
+        fprintf(out, "      at %s:%d\n", t->file, t->line);
+    if (t->pcap)
+        fprintf(out, "      evidence: %s\n", t->pcap);
+}
+
+void px_report_console_summary(FILE *out, const px_report *rep, double seconds, bool color)
+{
+    size_t pass = px_report_count(rep, PX_T_PASS), fail = px_report_count(rep, PX_T_FAIL),
+           err = px_report_count(rep, PX_T_ERROR), skip = px_report_count(rep, PX_T_SKIP);
+    const char *c0 = "", *c1 = "";
+    if (color) {
+        c0 = fail || err ? "\033[1;31m" : "\033[1;32m";
+        c1 = "\033[0m";
+    }
+    fprintf(out, "%s%zu test%s: %zu passed, %zu failed, %zu errors, %zu skipped%s in %.2f s\n", c0, rep->n,
+            rep->n == 1 ? "" : "s", pass, fail, err, skip, c1, seconds);
+}
+
+/* ---------------------------------------------------------------- TAP */
+
+void px_report_tap_plan(FILE *out, size_t total)
+{
+    fprintf(out, "TAP version 13\n1..%zu\n", total);
+}
+
+/* TAP descriptions must not contain '#' (directive) or newlines. */
+static void tap_desc(FILE *out, const char *s)
+{
+    for (; *s; s++)
+        fputc(*s == '#' ? '_' : (*s == '\n' || *s == '\r') ? ' ' : *s, out);
+}
+
+/* A YAML block scalar: every line indented. */
+static void tap_block(FILE *out, const char *key, const char *text)
+{
+    fprintf(out, "  %s: |\n", key);
+    indented(out, text, "    ");
+}
+
+void px_report_tap_test(FILE *out, const px_test_result *t, size_t idx)
+{
+    fprintf(out, "%s %zu - ", t->status == PX_T_PASS || t->status == PX_T_SKIP ? "ok" : "not ok", idx);
+    tap_desc(out, t->suite);
+    fputs(": ", out);
+    tap_desc(out, t->name);
+    if (t->status == PX_T_SKIP) {
+        fputs(" # SKIP ", out);
+        tap_desc(out, t->message ? t->message : "");
+    }
+    fputc('\n', out);
+    if (t->status != PX_T_FAIL && t->status != PX_T_ERROR)
+        return;
+    fputs("  ---\n", out);
+    fprintf(out, "  severity: %s\n", t->status == PX_T_FAIL ? "fail" : "error");
+    if (t->message)
+        tap_block(out, "message", t->message);
+    if (t->details && *t->details)
+        tap_block(out, "details", t->details);
+    if (t->file)
+        fprintf(out, "  at: \"%s:%d\"\n", t->file, t->line);
+    if (t->pcap)
+        fprintf(out, "  evidence: \"%s\"\n", t->pcap);
+    fprintf(out, "  duration_s: %.3f\n", t->seconds);
+    fputs("  ...\n", out);
+}
+
+/* ---------------------------------------------------------------- JUnit */
+
+void px_xml_escape(px_buf *out, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        switch (*p) {
+        case '&':
+            px_buf_append(out, "&amp;");
+            break;
+        case '<':
+            px_buf_append(out, "&lt;");
+            break;
+        case '>':
+            px_buf_append(out, "&gt;");
+            break;
+        case '"':
+            px_buf_append(out, "&quot;");
+            break;
+        case '\'':
+            px_buf_append(out, "&apos;");
+            break;
+        case '\t':
+        case '\n':
+        case '\r':
+            px_buf_append_n(out, (const char *)p, 1);
+            break;
+        default:
+            /* XML 1.0 forbids other control characters even as references. */
+            if (*p < 0x20 || *p == 0x7f)
+                px_buf_printf(out, "\\x%02x", *p);
+            else
+                px_buf_append_n(out, (const char *)p, 1);
+        }
+    }
+}
+
+static void attr(px_buf *b, const char *name, const char *value)
+{
+    px_buf_printf(b, " %s=\"", name);
+    px_xml_escape(b, value ? value : "");
+    px_buf_append(b, "\"");
+}
+
+static void junit_case(px_buf *b, const px_test_result *t)
+{
+    px_buf_append(b, "    <testcase");
+    attr(b, "classname", t->suite);
+    attr(b, "name", t->name);
+    if (t->file) {
+        attr(b, "file", t->file);
+        px_buf_printf(b, " line=\"%d\"", t->line);
+    }
+    px_buf_printf(b, " time=\"%.3f\">\n", t->seconds);
+    if (t->status == PX_T_FAIL || t->status == PX_T_ERROR) {
+        const char *tag = t->status == PX_T_FAIL ? "failure" : "error";
+        px_buf_printf(b, "      <%s", tag);
+        attr(b, "message", t->message ? t->message : px_tstatus_name(t->status));
+        attr(b, "type", px_tstatus_name(t->status));
+        px_buf_append(b, ">");
+        if (t->details)
+            px_xml_escape(b, t->details);
+        if (t->pcap) {
+            px_buf_append(b, "\nevidence: ");
+            px_xml_escape(b, t->pcap);
+        }
+        px_buf_printf(b, "</%s>\n", tag);
+    } else if (t->status == PX_T_SKIP) {
+        px_buf_append(b, "      <skipped");
+        attr(b, "message", t->message ? t->message : "skipped");
+        px_buf_append(b, "/>\n");
+    }
+    if (t->output && *t->output) {
+        px_buf_append(b, "      <system-out>");
+        px_xml_escape(b, t->output);
+        px_buf_append(b, "</system-out>\n");
+    }
+    px_buf_append(b, "    </testcase>\n");
+}
+
+int px_report_write_junit(const px_report *rep, FILE *out)
+{
+    px_buf b = PX_BUF_INIT;
+    double total_time = 0;
+    for (size_t i = 0; i < rep->n; i++)
+        total_time += rep->r[i].seconds;
+    px_buf_append(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    px_buf_printf(&b, "<testsuites name=\"pktexpect\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+                      "time=\"%.3f\">\n",
+                  rep->n, px_report_count(rep, PX_T_FAIL), px_report_count(rep, PX_T_ERROR),
+                  px_report_count(rep, PX_T_SKIP), total_time);
+    /* One testsuite per suite name, in order of first appearance. */
+    bool *done = calloc(rep->n ? rep->n : 1, sizeof *done);
+    if (!done) {
+        px_buf_free(&b);
+        return PX_ENOMEM;
+    }
+    for (size_t i = 0; i < rep->n; i++) {
+        if (done[i])
+            continue;
+        const char *suite = rep->r[i].suite;
+        size_t n = 0, f = 0, e = 0, s = 0;
+        double time = 0;
+        for (size_t j = i; j < rep->n; j++) {
+            if (strcmp(rep->r[j].suite, suite))
+                continue;
+            n++;
+            f += rep->r[j].status == PX_T_FAIL;
+            e += rep->r[j].status == PX_T_ERROR;
+            s += rep->r[j].status == PX_T_SKIP;
+            time += rep->r[j].seconds;
+        }
+        px_buf_append(&b, "  <testsuite");
+        attr(&b, "name", suite);
+        px_buf_printf(&b, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", n, f, e,
+                      s, time);
+        for (size_t j = i; j < rep->n; j++) {
+            if (strcmp(rep->r[j].suite, suite))
+                continue;
+            done[j] = true;
+            junit_case(&b, &rep->r[j]);
+        }
+        px_buf_append(&b, "  </testsuite>\n");
+    }
+    px_buf_append(&b, "</testsuites>\n");
+    free(done);
+    int rc = 0;
+    if (b.oom)
+        rc = PX_ENOMEM;
+    else if (fwrite(px_buf_cstr(&b), 1, b.len, out) != b.len)
+        rc = PX_EIO;
+    px_buf_free(&b);
+    return rc;
+}
+
+int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        px_buf_printf(err, "cannot write JUnit file '%s': %s", path, strerror(errno));
+        return PX_EIO;
+    }
+    int rc = px_report_write_junit(rep, f);
+    if (fclose(f) != 0 && rc == 0)
+        rc = PX_EIO;
+    if (rc)
+        px_buf_printf(err, "cannot write JUnit file '%s'", path);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- merge */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    px_buf b = PX_BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        px_buf_append_n(&b, chunk, n);
+    bool bad = ferror(f) || b.oom;
+    fclose(f);
+    if (bad) {
+        px_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    char *s = px_buf_steal(&b);
+    return s ? s : strdup("");
+}
+
+/* Value of attribute `name` in the start tag [tag, end): a number, 0 if absent. */
+static double tag_num(const char *tag, const char *end, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = tag + 1; p + nl + 2 < end; p++) {
+        if (p[-1] == ' ' && !strncmp(p, name, nl) && p[nl] == '=' && p[nl + 1] == '"')
+            return strtod(p + nl + 2, NULL);
+    }
+    return 0;
+}
+
+int px_junit_merge(const char *out_path, const char *const *in_paths, size_t n, px_buf *err)
+{
+    px_buf body = PX_BUF_INIT;
+    double tests = 0, failures = 0, errors = 0, skipped = 0, time = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        char *text = slurp(in_paths[i], &len);
+        if (!text) {
+            px_buf_printf(err, "cannot read '%s': %s", in_paths[i], strerror(errno));
+            px_buf_free(&body);
+            return PX_EIO;
+        }
+        if (!strstr(text, "<testsuites")) {
+            px_buf_printf(err, "'%s' is not a JUnit file: expected a <testsuites> element", in_paths[i]);
+            free(text);
+            px_buf_free(&body);
+            return PX_EFORMAT;
+        }
+        const char *p = text;
+        for (;;) {
+            const char *start = strstr(p, "<testsuite ");
+            if (!start)
+                break;
+            const char *tag_end = strchr(start, '>');
+            if (!tag_end) {
+                px_buf_printf(err, "'%s': unterminated <testsuite> tag", in_paths[i]);
+                free(text);
+                px_buf_free(&body);
+                return PX_EFORMAT;
+            }
+            const char *block_end;
+            if (tag_end[-1] == '/') {
+                block_end = tag_end + 1;
+            } else {
+                const char *close = strstr(tag_end, "</testsuite>");
+                if (!close) {
+                    px_buf_printf(err, "'%s': <testsuite> without </testsuite>", in_paths[i]);
+                    free(text);
+                    px_buf_free(&body);
+                    return PX_EFORMAT;
+                }
+                block_end = close + strlen("</testsuite>");
+            }
+            tests += tag_num(start, tag_end, "tests");
+            failures += tag_num(start, tag_end, "failures");
+            errors += tag_num(start, tag_end, "errors");
+            skipped += tag_num(start, tag_end, "skipped");
+            time += tag_num(start, tag_end, "time");
+            px_buf_append(&body, "  ");
+            px_buf_append_n(&body, start, (size_t)(block_end - start));
+            px_buf_append(&body, "\n");
+            p = block_end;
+        }
+        free(text);
+    }
+    FILE *f = fopen(out_path, "w");
+    if (!f) {
+        px_buf_printf(err, "cannot write '%s': %s", out_path, strerror(errno));
+        px_buf_free(&body);
+        return PX_EIO;
+    }
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"pktexpect\" tests=\"%.0f\" "
+            "failures=\"%.0f\" errors=\"%.0f\" skipped=\"%.0f\" time=\"%.3f\">\n",
+            tests, failures, errors, skipped, time);
+    fputs(px_buf_cstr(&body), f);
+    fputs("</testsuites>\n", f);
+    int rc = body.oom ? PX_ENOMEM : 0;
+    if (fclose(f) != 0 && !rc)
+        rc = PX_EIO;
+    if (rc)
+        px_buf_printf(err, "cannot write '%s'", out_path);
+    px_buf_free(&body);
+    return rc;
+}

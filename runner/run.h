@@ -1,0 +1,72 @@
+/* pktexpect runner: executing loaded scenarios.
+ *
+ * px_run() selects tests (filter, shard), builds each scenario's topology with
+ * the topology module, runs the selected tests step by step on a fresh context
+ * per test, always tears the topology down (after failures and interruptions
+ * too, unless keep_topology), and reports every test to the console or TAP as it
+ * finishes and into `rep` for JUnit.
+ *
+ * Interruption: `stop` points to a flag a signal handler sets; every wait polls it
+ * (at least every 100 ms), then the run cancels what is pending, tears down and
+ * returns PX_RUN_INTERRUPTED.
+ *
+ * Ports inside a namespace: every call that may open a socket on such a port
+ * (open, expect, send) runs on a helper thread that entered the namespace
+ * (px_topo_netns_run), so the sockets and capture thread live there.
+ *
+ * Thread-safety: px_run uses the calling thread plus the library's threads; run one
+ * at a time per process (signals are process-wide).
+ */
+#ifndef PX_RUNNER_RUN_H
+#define PX_RUNNER_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "report.h"
+#include "scenario.h"
+
+/** Exit codes of `pktexpect` (docs/cli.md). */
+enum {
+    PX_EXIT_PASS = 0,
+    PX_EXIT_FAIL = 1,    /**< a test failed or was inconclusive */
+    PX_EXIT_INVALID = 2, /**< the scenario or the command line is invalid */
+    PX_EXIT_ENV = 3,     /**< environment unusable: privileges, topology, setup, interfaces */
+    PX_RUN_INTERRUPTED = 130,
+};
+
+typedef struct px_run_opts {
+    const char *filter;          /**< fnmatch(3) pattern on "suite/test" or "test"; NULL = all */
+    unsigned shard_k, shard_n;   /**< run tests i with i % n == k - 1 (1-based k); n = 0: all */
+    double timeout_scale;        /**< multiplies every timeout; <= 0 -> 1 */
+    const char *pcap_dir;        /**< keep per-test pcapng evidence of failed tests here */
+    bool keep_topology;
+    bool verbose;                /**< print every step as it runs */
+    bool tap;                    /**< TAP on `out` instead of the console format */
+    bool color;                  /**< ANSI colours on the console */
+    double deadline_s;           /**< global limit for the whole run; 0 = none */
+    const volatile sig_atomic_t *stop; /**< set by a signal handler; may be NULL */
+    FILE *out;                   /**< console or TAP stream (stdout) */
+    FILE *err;                   /**< diagnostics (stderr) */
+} px_run_opts;
+
+/** The tests `o` selects, in run order: fills idx[] pairs (scenario, test) when
+ *  not NULL and returns how many. */
+size_t px_run_select(px_scenario *const *scns, size_t nscn, const px_run_opts *o, size_t (*idx)[2], size_t cap);
+
+/** Runs the selected tests of `scns`. Returns an exit code (PX_EXIT_* or
+ *  PX_RUN_INTERRUPTED). Results are appended to `rep`. */
+int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_report *rep);
+
+/** The checkers of the library's parsers (expression language, frame text form). */
+const px_scn_checkers *px_run_checkers(void);
+
+/** Runs one shell command (optionally in a namespace) with a timeout, capturing
+ *  stdout and stderr together into `output` (at most 64 KiB kept). Returns the
+ *  exit status (0..255), 128 + signal when killed, or a negative PX_E*
+ *  (PX_ETIMEDOUT after the timeout, PX_ECANCELED when *stop was set). */
+int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, const volatile sig_atomic_t *stop,
+                   px_buf *output);
+
+#endif

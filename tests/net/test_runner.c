@@ -1,0 +1,455 @@
+/* Net tests of the scenario runner: the `pktexpect` binary runs scenarios on real
+ * topologies (root), and the tests check its exit codes, its reports (JUnit through
+ * xmllint, TAP read back), the pcapng evidence of a failed test, and that nothing
+ * is left on the machine after success, failure, a failed setup and SIGINT.
+ * Every interface and namespace name is made from the prefix "pxr" and the pid,
+ * handed to the scenarios with --var. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pktexpect/topology.h"
+#include "px_test.h"
+
+static char bin[4096], src[4096], tmp[64];
+static char ns[32], ns2[32], a[16], b[16], h1[16], h2[16], h3[16];
+
+static void cleanup(void)
+{
+    const char *links[] = {a, b, h1, h2, h3};
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++)
+        px_topo_link_del(NULL, links[i], NULL);
+    px_topo_netns_del(ns, NULL);
+    px_topo_netns_del(ns2, NULL);
+}
+
+static bool nothing_left(void)
+{
+    const char *links[] = {a, b, h1, h2, h3};
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++)
+        if (px_topo_link_exists(NULL, links[i])) {
+            print_error("interface %s left behind\n", links[i]);
+            return false;
+        }
+    if (px_topo_netns_exists(ns) || px_topo_netns_exists(ns2)) {
+        print_error("namespace left behind\n");
+        return false;
+    }
+    return true;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    cleanup();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cleanup();
+    return 0;
+}
+
+/* Starts pktexpect with the given arguments (NULL-terminated), stdout and stderr
+ * into tmp/out.txt and tmp/err.txt. Returns the pid. */
+static pid_t start(const char *const *args)
+{
+    char outp[128], errp[128];
+    snprintf(outp, sizeof outp, "%s/out.txt", tmp);
+    snprintf(errp, sizeof errp, "%s/err.txt", tmp);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0)
+            _exit(126);
+        dup2(o, 1);
+        dup2(e, 2);
+        const char *argv[64];
+        size_t n = 0;
+        argv[n++] = bin;
+        for (size_t i = 0; args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int finish(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int pktexpect(const char *const *args)
+{
+    return finish(start(args));
+}
+
+static char *slurp(const char *name)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return strdup("");
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static const char *xpath(const char *file, const char *expr)
+{
+    static char out[8192];
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "xmllint --xpath '%s' '%s/%s' 2>&1", expr, tmp, file);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    if (n && out[n - 1] == '\n')
+        out[n - 1] = '\0';
+    return out;
+}
+
+static void var(char *out, size_t n, const char *name, const char *value)
+{
+    snprintf(out, n, "%s=%s", name, value);
+}
+
+static void test_demo_passes_with_reports_and_shards(void **state)
+{
+    (void)state;
+    char demo[4200], v[4][64], junit[128];
+    snprintf(demo, sizeof demo, "%s/examples/demo.yaml", src);
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "h1", h1);
+    var(v[2], 64, "h2", h2);
+    var(v[3], 64, "h3", h3);
+    snprintf(junit, sizeof junit, "%s/all.xml", tmp);
+    const char *args[] = {"run", "--tap", "--junit", junit, "--var", v[0], "--var", v[1], "--var", v[2],
+                          "--var", v[3], demo, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (rc != 0)
+        print_error("stdout:\n%s\nstderr:\n%s\n", out, err);
+    assert_int_equal(rc, 0);
+    /* TAP read back: version, plan, three passing tests in order. */
+    const char *want[] = {"TAP version 13", "1..3", "ok 1 - demo: broadcast is flooded to every other port",
+                          "ok 2 - demo: learned unicast goes only to the learned port",
+                          "ok 3 - demo: a frame never comes back to its ingress port"};
+    char *save = NULL, *line = strtok_r(out, "\n", &save);
+    for (size_t i = 0; i < 5; i++, line = strtok_r(NULL, "\n", &save)) {
+        assert_non_null(line);
+        assert_string_equal(line, want[i]);
+    }
+    assert_null(line);
+    free(out);
+    free(err);
+    assert_string_equal(xpath("all.xml", "concat(/testsuites/@tests, \",\", /testsuites/@failures, \",\", "
+                                          "/testsuites/@errors, \",\", count(//testcase))"),
+                        "3,0,0,3");
+    assert_true(nothing_left());
+
+    /* The same suite in two shards, merged. */
+    char j1[128], j2[128], jm[128];
+    snprintf(j1, sizeof j1, "%s/s1.xml", tmp);
+    snprintf(j2, sizeof j2, "%s/s2.xml", tmp);
+    snprintf(jm, sizeof jm, "%s/merged.xml", tmp);
+    for (int k = 1; k <= 2; k++) {
+        const char *sargs[] = {"run", "--shard", k == 1 ? "1/2" : "2/2", "--junit", k == 1 ? j1 : j2, "--var", v[0],
+                               "--var", v[1], "--var", v[2], "--var", v[3], demo, NULL};
+        assert_int_equal(pktexpect(sargs), 0);
+    }
+    assert_string_equal(xpath("s1.xml", "count(//testcase)"), "2");
+    assert_string_equal(xpath("s2.xml", "count(//testcase)"), "1");
+    const char *margs[] = {"junit-merge", jm, j1, j2, NULL};
+    assert_int_equal(pktexpect(margs), 0);
+    assert_string_equal(xpath("merged.xml", "concat(/testsuites/@tests, \",\", count(//testcase), \",\", "
+                                             "count(//testcase[@name=\"learned unicast goes only to the learned "
+                                             "port\"]))"),
+                        "3,3,1");
+    assert_true(nothing_left());
+}
+
+/* Finds in a pcapng file a frame with `dir` (via its length and bytes) whose IPv4
+ * TTL is `ttl`; returns how many frames the file has. */
+static int pcap_frames(const char *path, int ttl, int *with_ttl)
+{
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, eb);
+    if (!p) {
+        print_error("%s: %s\n", path, eb);
+        return -1;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int n = 0;
+    *with_ttl = 0;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        n++;
+        if (h->caplen >= 34 && d[12] == 0x08 && d[13] == 0x00 && d[22] == ttl && d[23] == 17)
+            (*with_ttl)++;
+    }
+    pcap_close(p);
+    return n;
+}
+
+static void test_failure_has_diff_and_evidence(void **state)
+{
+    (void)state;
+    char file[4200], v[3][64], junit[128], pdir[128];
+    snprintf(file, sizeof file, "%s/tests/data/scenarios/net/failing.yaml", src);
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    snprintf(junit, sizeof junit, "%s/fail.xml", tmp);
+    snprintf(pdir, sizeof pdir, "%s/evidence", tmp);
+    const char *args[] = {"run",   "--junit", junit, "--pcap-dir", pdir, "--var", v[0], "--var", v[1],
+                          "--var", v[2],      file,  NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (rc != 1)
+        print_error("stdout:\n%s\nstderr:\n%s\n", out, err);
+    assert_int_equal(rc, 1);
+    /* Console: the failing test with its field diff, the passing one. */
+    assert_non_null(strstr(out, "[1/2] FAIL  failing: ttl is decremented"));
+    assert_non_null(strstr(out, "ipv4.ttl: expected 63, got 64"));
+    assert_non_null(strstr(out, "[2/2] PASS  failing: the frame does arrive"));
+    assert_non_null(strstr(out, "2 tests: 1 passed, 1 failed, 0 errors, 0 skipped"));
+    free(out);
+    free(err);
+    /* JUnit: one failure whose text carries the diff, system-out the frames. */
+    assert_string_equal(xpath("fail.xml", "concat(/testsuites/@tests, \",\", /testsuites/@failures)"), "2,1");
+    assert_non_null(strstr(xpath("fail.xml", "string(//testcase[failure]/failure)"), "ipv4.ttl: expected 63, got 64"));
+    const char *sysout = xpath("fail.xml", "string(//testcase[failure]/system-out)");
+    char want_tx[64];
+    snprintf(want_tx, sizeof want_tx, "%s TX Ether(", a);
+    assert_non_null(strstr(sysout, want_tx));
+    /* Evidence: kept for the failed test only, holding the frame sent (TX on a)
+     * and the frame seen (RX on b), both with TTL 64. */
+    char pf[256], pp[256];
+    snprintf(pf, sizeof pf, "%s/failing-ttl_is_decremented.pcapng", pdir);
+    snprintf(pp, sizeof pp, "%s/failing-the_frame_does_arrive.pcapng", pdir);
+    assert_int_equal(access(pp, F_OK), -1);
+    int ttl64 = 0;
+    int n = pcap_frames(pf, 64, &ttl64);
+    assert_true(n >= 2);
+    assert_int_equal(ttl64, 2);
+    assert_true(nothing_left());
+}
+
+static void test_setup_failure_tears_down(void **state)
+{
+    (void)state;
+    char file[4200], v[3][64];
+    snprintf(file, sizeof file, "%s/tests/data/scenarios/net/setup_fails.yaml", src);
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    const char *args[] = {"run", "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    assert_int_equal(rc, 3);
+    assert_non_null(strstr(err, "setup command 'echo boom >&2; exit 7' exited with 7; its output:\nboom\n"));
+    assert_non_null(strstr(out, "ERROR setup-fails: never runs"));
+    free(out);
+    free(err);
+    assert_true(nothing_left());
+}
+
+static void test_sigint_tears_down(void **state)
+{
+    (void)state;
+    char file[4200], v[3][64];
+    snprintf(file, sizeof file, "%s/tests/data/scenarios/net/hang.yaml", src);
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    const char *args[] = {"run", "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
+    pid_t pid = start(args);
+    /* Wait (bounded) until the topology is up, then interrupt. */
+    bool up = false;
+    for (int i = 0; i < 200 && !up; i++) {
+        up = px_topo_link_exists(NULL, a) && px_topo_link_exists(ns, b);
+        if (!up) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(up);
+    struct timespec ts = {0, 300 * 1000 * 1000}; /* let the test arm its expectation */
+    nanosleep(&ts, NULL);
+    kill(pid, SIGINT);
+    int rc = finish(pid);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (rc != 130)
+        print_error("stdout:\n%s\nstderr:\n%s\n", out, err);
+    assert_int_equal(rc, 130);
+    assert_non_null(strstr(out, "ERROR hang: waits a minute"));
+    assert_non_null(strstr(err, "interrupted; topology torn down"));
+    free(out);
+    free(err);
+    assert_true(nothing_left());
+}
+
+static void test_deadline_bounds_the_run(void **state)
+{
+    (void)state;
+    char file[4200], v[3][64];
+    snprintf(file, sizeof file, "%s/tests/data/scenarios/net/hang.yaml", src);
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    const char *args[] = {"run", "--deadline", "1", "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt");
+    if (rc != 1)
+        print_error("stdout:\n%s\n", out);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "ERROR hang: waits a minute"));
+    assert_non_null(strstr(out, "global deadline reached"));
+    free(out);
+    assert_true(nothing_left());
+}
+
+static void test_keep_topology_and_invalid_input(void **state)
+{
+    (void)state;
+    char file[4200], v[3][64];
+    snprintf(file, sizeof file, "%s/tests/data/scenarios/net/failing.yaml", src);
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    const char *args[] = {"run", "--keep-topology", "--filter", "*arrive", "--var", v[0], "--var", v[1], "--var",
+                          v[2], file, NULL};
+    assert_int_equal(pktexpect(args), 0);
+    assert_true(px_topo_link_exists(NULL, a));
+    assert_true(px_topo_link_exists(ns, b));
+    cleanup();
+    assert_true(nothing_left());
+
+    /* Invalid input: exit 2, nothing created. */
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s/tests/data/scenarios/bad/unknown_port.yaml", src);
+    const char *bargs[] = {"run", bad, NULL};
+    assert_int_equal(pktexpect(bargs), 2);
+    char *err = slurp("err.txt");
+    assert_non_null(strstr(err, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b)"));
+    free(err);
+    assert_false(px_topo_link_exists(NULL, "pxr-a"));
+    const char *shard[] = {"run", "--shard", "3/2", file, NULL};
+    assert_int_equal(pktexpect(shard), 2);
+}
+
+static void test_watch_prints_frames_in_a_namespace(void **state)
+{
+    (void)state;
+    char eb[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_topo_netns_add(ns, eb), 0);
+    assert_int_equal(px_topo_veth_add(NULL, a, b, eb), 0);
+    assert_int_equal(px_topo_link_set_netns(NULL, b, ns, eb), 0);
+    assert_int_equal(px_topo_link_set_up(ns, b, true, eb), 0);
+    const char *args[] = {"watch", "-n", ns, "-i", b, "-c", "1", "-t", "10s", "saw_src_mac(02:00:00:00:00:07)", NULL};
+    pid_t pid = start(args);
+    /* It says "watching" once the capture is armed; then send one frame on a. */
+    bool armed = false;
+    for (int i = 0; i < 200 && !armed; i++) {
+        char *err = slurp("err.txt");
+        armed = strstr(err, "watching") != NULL;
+        free(err);
+        if (!armed) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(armed);
+    int fd = socket(AF_PACKET, SOCK_RAW, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(a)};
+    static const uint8_t frame[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x07, 0x88, 0xb5,
+                                    'w',  'a',  't',  'c',  'h'};
+    assert_int_equal(sendto(fd, frame, sizeof frame, 0, (struct sockaddr *)&sll, sizeof sll), (ssize_t)sizeof frame);
+    close(fd);
+    int rc = finish(pid);
+    char *out = slurp("out.txt");
+    if (rc != 0)
+        print_error("stdout:\n%s\n", out);
+    assert_int_equal(rc, 0);
+    char want[64];
+    snprintf(want, sizeof want, " %s Ether(", b);
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "src=02:00:00:00:00:07"));
+    assert_non_null(strstr(out, "verdict:  PASS"));
+    free(out);
+
+    /* A port that does not exist: exit 3. */
+    const char *bad[] = {"watch", "-i", "pxrnosuch0", "-t", "1s", "received_packet()", NULL};
+    assert_int_equal(pktexpect(bad), 3);
+}
+
+int main(void)
+{
+    px_test_require_root("test_runner");
+    const char *bd = getenv("PX_BUILD_DIR"), *sd = getenv("PX_SOURCE_DIR");
+    if (!bd || !sd) {
+        fprintf(stderr, "test_runner: set PX_BUILD_DIR and PX_SOURCE_DIR (ctest does)\n");
+        return 1;
+    }
+    snprintf(bin, sizeof bin, "%s/pktexpect", bd);
+    snprintf(src, sizeof src, "%s", sd);
+    if (access(bin, X_OK) != 0) {
+        fprintf(stderr, "test_runner: %s is missing: build the pktexpect target\n", bin);
+        return 1;
+    }
+    snprintf(tmp, sizeof tmp, "/tmp/pxr-runner-XXXXXX");
+    if (!mkdtemp(tmp))
+        return 1;
+    snprintf(ns, sizeof ns, "pxr%dns", (int)getpid());
+    snprintf(ns2, sizeof ns2, "pxr%dn2", (int)getpid());
+    px_test_ifname(a, "pxr", "a");
+    px_test_ifname(b, "pxr", "b");
+    px_test_ifname(h1, "pxr", "h1");
+    px_test_ifname(h2, "pxr", "h2");
+    px_test_ifname(h3, "pxr", "h3");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_demo_passes_with_reports_and_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_has_diff_and_evidence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_failure_tears_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigint_tears_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_bounds_the_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_topology_and_invalid_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_prints_frames_in_a_namespace, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "test_runner: could not remove %s\n", tmp);
+    return rc;
+}

@@ -1,0 +1,181 @@
+/* Unit tests of the command line that need no privileges: --help everywhere,
+ * validate, run --list with --filter and --shard, bad options (exit 2). The CLI
+ * runs in-process; its stdout/stderr are captured through temporary files. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+
+static char out_text[65536], err_text[65536];
+static char src[4096];
+
+static void read_back(int fd, char *buf, size_t cap)
+{
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, buf, cap - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+}
+
+/* Runs `pktexpect ARGS...` (NULL-terminated) in-process; returns the exit code. */
+static int cli(const char *first, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = (char *)"pktexpect";
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char o[] = "/tmp/pxr-cli-outXXXXXX", e[] = "/tmp/pxr-cli-errXXXXXX";
+    int fo = mkstemp(o), fe = mkstemp(e);
+    assert_true(fo >= 0 && fe >= 0);
+    unlink(o);
+    unlink(e);
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    int rc = px_cli_main(argc, argv, NULL);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    read_back(fo, out_text, sizeof out_text);
+    read_back(fe, err_text, sizeof err_text);
+    return rc;
+}
+
+static const char *path(const char *rel)
+{
+    static char p[8][4200];
+    static int i;
+    i = (i + 1) % 8;
+    snprintf(p[i], sizeof p[i], "%s/%s", src, rel);
+    return p[i];
+}
+
+static void test_help_everywhere(void **state)
+{
+    (void)state;
+    assert_int_equal(cli("--help", NULL), 0);
+    assert_non_null(strstr(out_text, "usage: pktexpect COMMAND"));
+    const char *cmds[] = {"run", "validate", "watch", "junit-merge", "send", "replay"};
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(cli(cmds[i], "--help", NULL), 0);
+        char want[64];
+        snprintf(want, sizeof want, "usage: pktexpect %s", cmds[i]);
+        assert_non_null(strstr(out_text, want));
+    }
+    assert_int_equal(cli(NULL), 2);
+    assert_int_equal(cli("frobnicate", NULL), 2);
+    assert_non_null(strstr(err_text, "unknown command 'frobnicate'"));
+}
+
+static void test_validate(void **state)
+{
+    (void)state;
+    assert_int_equal(cli("validate", path("examples/demo.yaml"), NULL), 0);
+    assert_non_null(strstr(out_text, "demo.yaml: ok (3 tests)"));
+    assert_int_equal(cli("validate", path("examples/demo.yaml"), path("tests/data/scenarios/bad/unknown_port.yaml"),
+                         NULL),
+                     2);
+    assert_non_null(strstr(err_text, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b)\n"));
+    assert_non_null(strstr(out_text, "demo.yaml: ok"));
+    /* --var fills a variable the file lacks. */
+    assert_int_equal(cli("validate", path("tests/data/scenarios/net/failing.yaml"), NULL), 2);
+    assert_non_null(strstr(err_text, "unknown variable '${ns}'"));
+    assert_int_equal(cli("validate", "--var", "ns=n", "--var", "a=x", "--var", "b=y",
+                         path("tests/data/scenarios/net/failing.yaml"), NULL),
+                     0);
+    assert_int_equal(cli("validate", "--var", "novalue", path("examples/demo.yaml"), NULL), 2);
+    assert_int_equal(cli("validate", NULL), 2);
+}
+
+static void test_list_filter_shard(void **state)
+{
+    (void)state;
+    const char *demo = path("examples/demo.yaml"), *good = path("tests/data/scenarios/good/veth_pair.yaml");
+    assert_int_equal(cli("run", "--list", demo, good, NULL), 0);
+    assert_string_equal(out_text, "demo/broadcast is flooded to every other port\n"
+                                  "demo/learned unicast goes only to the learned port\n"
+                                  "demo/a frame never comes back to its ingress port\n"
+                                  "veth-pair/frame crosses from a to b\n"
+                                  "veth-pair/own test\n"
+                                  "veth-pair/skipped\n");
+    assert_int_equal(cli("run", "--list", "--filter", "*learn*", demo, good, NULL), 0);
+    assert_string_equal(out_text, "demo/learned unicast goes only to the learned port\n");
+    assert_int_equal(cli("run", "--list", "-f", "veth-pair/*", demo, good, NULL), 0);
+    assert_string_equal(out_text, "veth-pair/frame crosses from a to b\nveth-pair/own test\nveth-pair/skipped\n");
+    /* Shards partition the selection: every test in exactly one shard. */
+    char all[4096] = "";
+    for (int k = 1; k <= 4; k++) {
+        char sh[8];
+        snprintf(sh, sizeof sh, "%d/4", k);
+        assert_int_equal(cli("run", "--list", "--shard", sh, demo, good, NULL), 0);
+        strncat(all, out_text, sizeof all - strlen(all) - 1);
+    }
+    assert_int_equal(strlen(all), strlen("demo/broadcast is flooded to every other port\n"
+                                         "demo/learned unicast goes only to the learned port\n"
+                                         "demo/a frame never comes back to its ingress port\n"
+                                         "veth-pair/frame crosses from a to b\n"
+                                         "veth-pair/own test\n"
+                                         "veth-pair/skipped\n"));
+    assert_int_equal(cli("run", "--list", "--shard", "2/4", demo, good, NULL), 0);
+    assert_string_equal(out_text, "demo/learned unicast goes only to the learned port\nveth-pair/skipped\n");
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    const char *demo = path("examples/demo.yaml");
+    assert_int_equal(cli("run", "--shard", "0/2", demo, NULL), 2);
+    assert_non_null(strstr(err_text, "--shard '0/2': expected K/N with 1 <= K <= N"));
+    assert_int_equal(cli("run", "--shard", "3/2", demo, NULL), 2);
+    assert_int_equal(cli("run", "--timeout-scale", "-1", demo, NULL), 2);
+    assert_int_equal(cli("run", "--deadline", "soon", demo, NULL), 2);
+    assert_int_equal(cli("run", "--bogus", demo, NULL), 2);
+    assert_int_equal(cli("run", NULL), 2);
+    assert_int_equal(cli("run", demo, demo, NULL), 2); /* two scenarios named demo */
+    assert_non_null(strstr(err_text, "two scenarios are named 'demo'"));
+    assert_int_equal(cli("watch", "received_packet()", NULL), 2);
+    assert_non_null(strstr(err_text, "-i PORT is required"));
+    assert_int_equal(cli("watch", "-i", "lo", "saw_vlan_tag(", NULL), 2);
+    assert_non_null(strstr(err_text, "invalid predicate"));
+    assert_int_equal(cli("watch", "-i", "lo", "-t", "never", "received_packet()", NULL), 2);
+    assert_int_equal(cli("junit-merge", "only-one-arg", NULL), 2);
+}
+
+int main(void)
+{
+    const char *sd = getenv("PX_SOURCE_DIR");
+    if (sd) {
+        snprintf(src, sizeof src, "%s", sd);
+    } else {
+        snprintf(src, sizeof src, "%s", __FILE__);
+        char *slash = strstr(src, "/tests/unit/");
+        if (slash)
+            *slash = '\0';
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help_everywhere),
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_list_filter_shard),
+        cmocka_unit_test(test_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
