@@ -1,0 +1,574 @@
+/* pktexpect: the sender core: TX sockets per (context, port), frame checks, VLAN
+ * push, tag trailer, sendmmsg batches, evidence of sent frames.
+ * See include/pktexpect/send.h for the contract. */
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctx_internal.h"
+#include "pktexpect/evidence.h"
+#include "pktexpect/topology.h"
+#include "send_internal.h"
+
+/* Frames per sendmmsg call: the kernel takes at most UIO_MAXIOV (1024). */
+#define TX_BATCH 1024
+#define TX_SMALL 16
+#define TX_BATCH_TAGGED 16
+/* How long a full device queue (ENOBUFS) is retried before giving up. */
+#define TX_RETRY_NS 1000000000ull
+
+/* The sender's per-context state, kept in the context's sender slot. */
+typedef struct px__sender {
+    pthread_mutex_t lock;     /* guards ports[] */
+    px__txport **ports;       /* each allocated once, never moved: callers keep pointers */
+    size_t n, cap;
+    atomic_uint_fast64_t next_tag;
+} px__sender;
+
+void px__sender_ctx_free(void *p)
+{
+    px__sender *s = p;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->ports[i]->fd >= 0)
+            close(s->ports[i]->fd);
+        free(s->ports[i]);
+    }
+    free(s->ports);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static px__sender *sender_get(px_ctx *ctx)
+{
+    pthread_mutex_t *lock = px__ctx_lock(ctx);
+    pthread_mutex_lock(lock);
+    void **slot = px__ctx_sender_slot(ctx);
+    px__sender *s = *slot;
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (s) {
+            pthread_mutex_init(&s->lock, NULL);
+            uint64_t seed = 0;
+            if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+                seed = px__now_ns(CLOCK_REALTIME) ^ ((uint64_t)(uintptr_t)s << 16);
+            atomic_init(&s->next_tag, seed);
+            *slot = s;
+        }
+    }
+    pthread_mutex_unlock(lock);
+    return s;
+}
+
+uint64_t px_send_tag_new(px_ctx *ctx)
+{
+    px__sender *s = ctx ? sender_get(ctx) : NULL;
+    if (!s)
+        return px__now_ns(CLOCK_REALTIME) | 1u;
+    uint64_t t;
+    do
+        t = atomic_fetch_add(&s->next_tag, 1);
+    while (t == 0);
+    return t;
+}
+
+uint64_t px__tx_first_tag(px_ctx *ctx, const px_send_opts *opts)
+{
+    if (!opts || !opts->tagged)
+        return 0;
+    uint64_t t = opts->tag ? opts->tag : px_send_tag_new(ctx);
+    if (opts->tag_out)
+        *opts->tag_out = t;
+    return t;
+}
+
+static int err_from_errno(int e)
+{
+    switch (e) {
+    case EPERM:
+    case EACCES:
+        return PX_EPERM;
+    case EMSGSIZE:
+        return PX_EMTU;
+    case ENXIO:
+    case ENODEV:
+        return PX_EGONE;
+    case ENETDOWN:
+        return PX_EDOWN;
+    case ENOMEM:
+        return PX_ENOMEM;
+    default:
+        return PX_ESYS;
+    }
+}
+
+/* A freshly created or freshly raised interface transmits only once the kernel's
+ * link watch has marked it operational and attached its queueing discipline;
+ * until then frames are dropped without an error. So before the first send on a
+ * port, wait (at most TX_READY_WAIT_NS) until it is ready (px_topo_link_ready).
+ * An interface that is down is not waited for: the send then fails with PX_EDOWN. */
+#define TX_READY_WAIT_NS 2000000000ull
+static void wait_ready(const char *netns, const char *ifname)
+{
+    const uint64_t until = px__now_ns(CLOCK_MONOTONIC) + TX_READY_WAIT_NS;
+    while (!px_topo_link_ready(*netns ? netns : NULL, ifname) && px__now_ns(CLOCK_MONOTONIC) < until) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* A TX socket created in the port's namespace (not bound yet). */
+static int open_tx_socket(const char *name, const char *netns, char *errbuf)
+{
+    char why[PX_ERRBUF_SIZE] = "";
+    int fd = -1;
+    int rc = px__packet_socket(netns, &fd, why);
+    if (rc != 0) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     rc == PX_EPERM ? "sending on '%s' needs CAP_NET_RAW: run as root or give the binary "
+                                      "cap_net_raw,cap_net_admin+eip with setcap"
+                                    : "sending on '%s': %s",
+                     name, why);
+        return rc;
+    }
+    return fd;
+}
+
+/* Index and MTU of `ifname`, asked through `fd` (so in the socket's namespace).
+ * The MTU is read on every resolve, so a changed MTU is seen at once. */
+static int tx_query(int fd, const char *port, const char *ifname, int *ifindex, uint32_t *mtu, char *errbuf)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' to send on (check the name with `ip link`)",
+                     port);
+        return PX_ENODEV;
+    }
+    *ifindex = ifr.ifr_ifindex;
+    *mtu = ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
+    return 0;
+}
+
+/* Finds (or makes) the TX socket of `port`. Sending needs no capture: the port is
+ * not opened for capture here, which keeps the first send fast. */
+int px__tx_resolve(px_ctx *ctx, const char *port, px__txport **out, uint32_t *mtu, char *errbuf)
+{
+    if (!ctx || !port || !*port) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send: no context or no port name given");
+        return PX_EINVAL;
+    }
+    char netns[PX__NETNS_MAX], ifname[IF_NAMESIZE], local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    int rc = px__port_split(port, netns, ifname, errbuf);
+    if (rc < 0)
+        return rc;
+    px__sender *s = sender_get(ctx);
+    if (!s) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "send: out of memory");
+        return PX_ENOMEM;
+    }
+
+    pthread_mutex_lock(&s->lock);
+    px__txport *tp = NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->ports[i]->retired && strcmp(s->ports[i]->name, port) == 0)
+            tp = s->ports[i];
+    int ifindex = 0;
+    if (tp && tx_query(tp->fd, port, ifname, &ifindex, mtu, NULL) == 0 && ifindex == tp->ifindex) {
+        pthread_mutex_unlock(&s->lock);
+        *out = tp;
+        return 0;
+    }
+    /* First use, or the interface was re-created under the same name: (re)bind.
+     * A stale socket of a vanished interface is closed only at context free, so a
+     * concurrent sender still holding it gets an error, never a reused fd. */
+    int fd = open_tx_socket(port, netns, errbuf);
+    if (fd < 0) {
+        pthread_mutex_unlock(&s->lock);
+        return fd;
+    }
+    rc = tx_query(fd, port, ifname, &ifindex, mtu, errbuf);
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = 0, .sll_ifindex = ifindex};
+    if (rc == 0 && bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        int e = errno;
+        snprintf(errbuf, PX_ERRBUF_SIZE, "sending on '%s': bind: %s", port, strerror(e));
+        rc = err_from_errno(e);
+    }
+    if (rc != 0) {
+        pthread_mutex_unlock(&s->lock);
+        close(fd);
+        return rc;
+    }
+    wait_ready(netns, ifname);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        px__txport **p = realloc(s->ports, cap * sizeof *p);
+        if (!p) {
+            pthread_mutex_unlock(&s->lock);
+            close(fd);
+            return PX_ENOMEM;
+        }
+        s->ports = p;
+        s->cap = cap;
+    }
+    px__txport *np = calloc(1, sizeof *np);
+    if (!np) {
+        pthread_mutex_unlock(&s->lock);
+        close(fd);
+        return PX_ENOMEM;
+    }
+    snprintf(np->name, sizeof np->name, "%s", port);
+    np->ifindex = ifindex;
+    np->fd = fd;
+    if (tp)
+        tp->retired = true; /* the old entry leaves the lookups (guarded by s->lock) */
+    s->ports[s->n++] = np;
+    pthread_mutex_unlock(&s->lock);
+    *out = np;
+    return 0;
+}
+
+static bool is_vlan_tpid(uint16_t t)
+{
+    return t == 0x8100 || t == 0x88a8 || t == 0x9100;
+}
+
+/* VLAN tags at the start of the frame (bounds-checked walk of the type fields). */
+static unsigned count_tags(const uint8_t *b, size_t len)
+{
+    unsigned n = 0;
+    size_t off = 12;
+    while (len >= off + 2 && is_vlan_tpid((uint16_t)((b[off] << 8) | b[off + 1]))) {
+        n++;
+        off += 4;
+    }
+    return n;
+}
+
+/* Copies `src` into dst[0, cap), truncated, NUL-terminated. */
+static void append_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static int check_opts(const px_send_opts *o, char *errbuf)
+{
+    if (o && o->push_vlan && (o->vlan_id > 4095 || o->vlan_pcp > 7)) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send: VLAN %u priority %u out of range (VID 0..4095, PCP 0..7)",
+                     o->vlan_id, o->vlan_pcp);
+        return PX_ERANGE;
+    }
+    return 0;
+}
+
+/* Checks one frame against the port and the options. `idx` names it in messages
+ * (SIZE_MAX: a single frame). */
+int px__tx_check(const char *port, uint32_t mtu, const uint8_t *b, size_t len, const px_send_opts *o, size_t idx,
+                 char *errbuf)
+{
+    char which[48] = "frame";
+    if (idx != SIZE_MAX)
+        snprintf(which, sizeof which, "frame %zu of the burst", idx);
+    if (!b || len == 0) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s is empty", port, which);
+        return PX_EINVAL;
+    }
+    if (len < 14) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s has %zu bytes, less than an Ethernet header (14)",
+                     port, which, len);
+        return PX_EINVAL;
+    }
+    bool push = o && o->push_vlan;
+    unsigned tags = count_tags(b, len) + (push ? 1u : 0u);
+    size_t out_len = len + (push ? 4u : 0u);
+    /* Linux (AF_PACKET and veth alike) lets a tagged frame exceed MTU + 14 by one
+     * tag, 4 bytes, however many tags it carries: check the same rule here, so the
+     * caller gets this message instead of EMSGSIZE or a silent drop. */
+    size_t vlan_room = tags ? 4u : 0u;
+    size_t max = (size_t)mtu + 14u + vlan_room;
+    if (out_len > max) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "send on '%s': %s has %zu bytes, more than the port allows: MTU %u + 14 (Ethernet) + %zu "
+                     "(VLAN tag) = %zu%s",
+                     port, which, out_len, mtu, vlan_room, max,
+                     tags > 1 ? "; Linux allows one tag beyond the MTU: raise the MTU for stacked tags" : "");
+        return PX_EMTU;
+    }
+    if (o && o->tagged) {
+        char why[PX_ERRBUF_SIZE];
+        int rc = px__tag_check(b, len, why);
+        if (rc < 0) {
+            if (errbuf) {
+                int n = snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s: ", port, which);
+                if (n > 0 && n < PX_ERRBUF_SIZE)
+                    append_text(errbuf + n, (size_t)(PX_ERRBUF_SIZE - n), why);
+            }
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Copies `b` into `dst` with the options applied (except the tag); returns the
+ * new length. */
+static size_t apply_push(uint8_t *dst, const uint8_t *b, size_t len, const px_send_opts *o)
+{
+    if (!o->push_vlan) {
+        memcpy(dst, b, len);
+        return len;
+    }
+    uint16_t tpid = o->vlan_tpid ? o->vlan_tpid : 0x8100;
+    uint16_t tci = (uint16_t)((o->vlan_pcp & 7u) << 13 | (o->vlan_id & 0x0fffu));
+    memcpy(dst, b, 12);
+    dst[12] = (uint8_t)(tpid >> 8);
+    dst[13] = (uint8_t)tpid;
+    dst[14] = (uint8_t)(tci >> 8);
+    dst[15] = (uint8_t)tci;
+    memcpy(dst + 16, b + 12, len - 12);
+    return len + 4;
+}
+
+/* Sends msgs[0, k) with sendmmsg, retrying partial sends, EINTR and a full
+ * device queue. Returns how many went out; *err = the errno that stopped it. */
+static size_t send_batch(int fd, struct mmsghdr *msgs, size_t k, int *err)
+{
+    size_t done = 0;
+    uint64_t retry_until = 0;
+    *err = 0;
+    while (done < k) {
+        int r = sendmmsg(fd, msgs + done, (unsigned)(k - done), 0);
+        if (r > 0) {
+            done += (size_t)r;
+            retry_until = 0;
+            continue;
+        }
+        int e = r < 0 ? errno : EIO;
+        if (e == EINTR)
+            continue;
+        if (e == ENOBUFS || e == EAGAIN) {
+            uint64_t now = px__now_ns(CLOCK_MONOTONIC);
+            if (retry_until == 0)
+                retry_until = now + TX_RETRY_NS;
+            if (now < retry_until) {
+                /* the device queue drains at line rate: wait a little, no spin */
+                struct timespec pause = {0, 20000};
+                nanosleep(&pause, NULL);
+                continue;
+            }
+        }
+        *err = e;
+        break;
+    }
+    return done;
+}
+
+int px__tx_burst(px_ctx *ctx, px__txport *tp, uint32_t mtu, const px_tx_frame *frames, size_t n,
+                 const px_send_opts *opts, uint64_t tag_base, size_t *sent, char *errbuf)
+{
+    size_t total = 0;
+    if (sent)
+        *sent = 0;
+    int rc = check_opts(opts, errbuf);
+    if (rc < 0)
+        return rc;
+    if (!frames && n > 0) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': no frames given", tp->name);
+        return PX_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = px__tx_check(tp->name, mtu, frames[i].bytes, frames[i].len, opts, n == 1 ? SIZE_MAX : i, errbuf);
+        if (rc < 0)
+            return rc;
+    }
+    const bool modify = opts && (opts->push_vlan || opts->tagged);
+    /* Tagged frames carry the time just before their batch goes out: smaller
+     * batches keep that stamp within a few microseconds of the real send. */
+    const size_t batch_cap = opts && opts->tagged ? TX_BATCH_TAGGED : TX_BATCH;
+    const size_t batch_max = n < batch_cap ? n : batch_cap;
+    /* Small batches (single sends, paced runs) use the stack: no allocation per call. */
+    struct mmsghdr small_msgs[TX_SMALL];
+    struct iovec small_iov[TX_SMALL];
+    const bool small = batch_max <= TX_SMALL;
+    struct mmsghdr *msgs = small ? small_msgs : calloc(batch_max, sizeof *msgs);
+    struct iovec *iov = small ? small_iov : calloc(batch_max, sizeof *iov);
+    uint8_t *scratch = NULL;
+    size_t scratch_cap = 0;
+    if (!msgs || !iov) {
+        rc = PX_ENOMEM;
+        goto out;
+    }
+    px_evidence *ev = px__ctx_evidence(ctx);
+
+    for (size_t base = 0; base < n; base += batch_max) {
+        size_t k = n - base < batch_max ? n - base : batch_max;
+        if (modify) {
+            size_t need = 0;
+            for (size_t j = 0; j < k; j++)
+                need += frames[base + j].len + 4;
+            if (need > scratch_cap) {
+                uint8_t *p = realloc(scratch, need);
+                if (!p) {
+                    rc = PX_ENOMEM;
+                    goto out;
+                }
+                scratch = p;
+                scratch_cap = need;
+            }
+        }
+        size_t pos = 0;
+        for (size_t j = 0; j < k; j++) {
+            const px_tx_frame *f = &frames[base + j];
+            if (modify) {
+                size_t l = apply_push(scratch + pos, f->bytes, f->len, opts);
+                iov[j].iov_base = scratch + pos;
+                iov[j].iov_len = l;
+                pos += l;
+            } else {
+                iov[j].iov_base = (void *)(uintptr_t)f->bytes; /* sendmsg does not write it */
+                iov[j].iov_len = f->len;
+            }
+            memset(&msgs[j], 0, sizeof msgs[j]);
+            msgs[j].msg_hdr.msg_iov = &iov[j];
+            msgs[j].msg_hdr.msg_iovlen = 1;
+        }
+        struct timespec now_rt;
+        clock_gettime(CLOCK_REALTIME, &now_rt);
+        if (opts && opts->tagged) {
+            uint64_t ns = (uint64_t)now_rt.tv_sec * 1000000000u + (uint64_t)now_rt.tv_nsec;
+            for (size_t j = 0; j < k; j++)
+                px__tag_write(iov[j].iov_base, iov[j].iov_len, tag_base + base + j, ns);
+        }
+        int e = 0;
+        size_t done = send_batch(tp->fd, msgs, k, &e);
+        if (ev)
+            for (size_t j = 0; j < done; j++)
+                px_evidence_write(ev, tp->name, PX_DIR_OUT, &now_rt, iov[j].iov_base, (uint32_t)iov[j].iov_len,
+                                  (uint32_t)iov[j].iov_len);
+        total += done;
+        if (done < k) {
+            rc = err_from_errno(e);
+            char name[IF_NAMESIZE];
+            if (rc == PX_EDOWN && !if_indextoname((unsigned)tp->ifindex, name))
+                rc = PX_EGONE; /* "down" because it is being deleted */
+            if (errbuf)
+                snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s (%zu of %zu frames went out)%s", tp->name,
+                         strerror(e), total, n,
+                         rc == PX_EGONE ? ": the interface disappeared"
+                                        : rc == PX_EDOWN ? ": bring the interface up" : "");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (rc == PX_ENOMEM && errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': out of memory", tp->name);
+    free(scratch);
+    if (!small) {
+        free(iov);
+        free(msgs);
+    }
+    if (sent)
+        *sent = total;
+    return rc;
+}
+
+int px_send_ex(px_ctx *ctx, const char *port, const uint8_t *bytes, size_t len, const px_send_opts *opts,
+               char *errbuf)
+{
+    px__txport *tp;
+    uint32_t mtu;
+    int rc = px__tx_resolve(ctx, port, &tp, &mtu, errbuf);
+    if (rc < 0)
+        return rc;
+    px_tx_frame f = {bytes, len};
+    return px__tx_burst(ctx, tp, mtu, &f, 1, opts, px__tx_first_tag(ctx, opts), NULL, errbuf);
+}
+
+int px_send(px_ctx *ctx, const char *port, const uint8_t *bytes, size_t len, char *errbuf)
+{
+    return px_send_ex(ctx, port, bytes, len, NULL, errbuf);
+}
+
+int px_send_burst(px_ctx *ctx, const char *port, const px_tx_frame *frames, size_t n, const px_send_opts *opts,
+                  size_t *sent, char *errbuf)
+{
+    if (sent)
+        *sent = 0;
+    px__txport *tp;
+    uint32_t mtu;
+    int rc = px__tx_resolve(ctx, port, &tp, &mtu, errbuf);
+    if (rc < 0)
+        return rc;
+    return px__tx_burst(ctx, tp, mtu, frames, n, opts, px__tx_first_tag(ctx, opts), sent, errbuf);
+}
+
+int px_send_ports(px_ctx *ctx, const char *const *ports, size_t nports, const uint8_t *bytes, size_t len,
+                  const px_send_opts *opts, char *errbuf)
+{
+    if (!ports || nports == 0) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send: no ports given");
+        return PX_EINVAL;
+    }
+    px__txport **tps = calloc(nports, sizeof *tps);
+    uint32_t *mtus = calloc(nports, sizeof *mtus);
+    int rc = 0;
+    if (!tps || !mtus) {
+        rc = PX_ENOMEM;
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send: out of memory");
+        goto out;
+    }
+    rc = check_opts(opts, errbuf);
+    /* Open and check everything first: nothing is sent unless every port can take it. */
+    for (size_t i = 0; i < nports && rc == 0; i++) {
+        rc = px__tx_resolve(ctx, ports[i], &tps[i], &mtus[i], errbuf);
+        if (rc == 0)
+            rc = px__tx_check(ports[i], mtus[i], bytes, len, opts, SIZE_MAX, errbuf);
+    }
+    if (rc < 0)
+        goto out;
+    uint64_t tag = px__tx_first_tag(ctx, opts);
+    px_tx_frame f = {bytes, len};
+    char first_err[PX_ERRBUF_SIZE] = "";
+    for (size_t i = 0; i < nports; i++) {
+        char e[PX_ERRBUF_SIZE];
+        int r = px__tx_burst(ctx, tps[i], mtus[i], &f, 1, opts, tag, NULL, e);
+        if (r < 0 && rc == 0) {
+            rc = r;
+            snprintf(first_err, sizeof first_err, "%s", e);
+        }
+    }
+    if (rc < 0 && errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", first_err);
+out:
+    free(tps);
+    free(mtus);
+    return rc;
+}
