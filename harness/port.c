@@ -483,6 +483,27 @@ static void port_free_resources(px_port *p)
     free(p);
 }
 
+/* A freshly created veth (or any link just raised) carries nothing until the
+ * kernel's link watch has run, which it may delay by up to a second. Waiting
+ * here, before the port counts as open, keeps that delay out of the windows of
+ * the expectations armed on it and of the first send. Bounded: a link without
+ * carrier stays usable for capture. */
+#define PORT_READY_WAIT_NS 2000000000LL
+static void port_wait_ready(px_port *p)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (px_topo_link_ready(*p->netns ? p->netns : NULL, p->ifname))
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (px__timespec_diff_ns(&now, &t0) > PORT_READY_WAIT_NS)
+            return;
+        struct timespec pause = {0, 2000000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 int px__port_open(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
 {
     char netns[PX__NETNS_MAX], ifn[IF_NAMESIZE];
@@ -503,6 +524,8 @@ int px__port_open(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
     if (!ctx->opts.noise_filter_off)
         p->noise_fn = px_noise_default;
     rc = port_setup_socket(p, ctx->opts.ring_mib, errbuf);
+    if (rc == 0)
+        port_wait_ready(p);
     if (rc == 0) {
         p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (p->efd < 0) {

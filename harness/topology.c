@@ -281,7 +281,9 @@ int px_topo_netns_run(const char *netns, int (*fn)(void *arg, char *errbuf), voi
 
 typedef struct link_info {
     int index;
+    unsigned flags;     /* IFF_* */
     char kind[32];
+    char qdisc[32];     /* "noop" until the link watch has attached the real one */
 } link_info;
 
 static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
@@ -299,8 +301,16 @@ static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
 
 static int link_attr_cb(const struct nlattr *attr, void *data)
 {
+    link_info *li = data;
     if (mnl_attr_get_type(attr) == IFLA_LINKINFO && mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
         mnl_attr_parse_nested(attr, linkinfo_attr_cb, data);
+    if (mnl_attr_get_type(attr) == IFLA_QDISC && mnl_attr_validate(attr, MNL_TYPE_STRING) == 0) {
+        size_t n = mnl_attr_get_payload_len(attr);
+        if (n >= sizeof li->qdisc)
+            n = sizeof li->qdisc - 1;
+        memcpy(li->qdisc, mnl_attr_get_payload(attr), n);
+        li->qdisc[n] = '\0';
+    }
     return MNL_CB_OK;
 }
 
@@ -311,6 +321,7 @@ static int link_data_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
     const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
     li->index = ifm->ifi_index;
+    li->flags = ifm->ifi_flags;
     mnl_attr_parse(nlh, sizeof *ifm, link_attr_cb, li);
     return MNL_CB_OK;
 }
@@ -622,7 +633,46 @@ static int op_exists(void *arg, char *errbuf)
     return link_get(o->a, &li) == 0 ? 1 : 0;
 }
 
+/* Up, carrier on (IFF_RUNNING) and a queueing discipline attached: the kernel
+ * sets IFF_RUNNING a moment before the link watch replaces "noop" (which drops
+ * every frame silently), so both are checked. */
+static int op_ready(void *arg, char *errbuf)
+{
+    (void)errbuf;
+    link_op *o = arg;
+    link_info li;
+    if (link_get(o->a, &li) != 0)
+        return 0;
+    return (li.flags & IFF_UP) && (li.flags & IFF_RUNNING) && strcmp(li.qdisc, "noop") != 0 ? 1 : 0;
+}
+
 /* ---- public API ---- */
+
+/* A new veth pair carries nothing until the kernel's link watch has attached its
+ * queueing disciplines, which it may delay by up to a second; frames sent before
+ * are dropped silently. Waits (bounded) so callers get links that work. */
+#define READY_WAIT_NS 3000000000LL
+static void wait_links_ready(const char *netns, const char *a, const char *b)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (px_topo_link_ready(netns, a) && px_topo_link_ready(netns, b))
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) > READY_WAIT_NS)
+            return;
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+}
+
+bool px_topo_link_ready(const char *netns, const char *name)
+{
+    if (!ifname_ok(name, NULL))
+        return false;
+    link_op o = {.a = name};
+    return px_topo_netns_run(netns, op_ready, &o, NULL) == 1;
+}
 
 
 int px_topo_veth_add(const char *netns, const char *a, const char *b, char *errbuf)
@@ -630,7 +680,10 @@ int px_topo_veth_add(const char *netns, const char *a, const char *b, char *errb
     if (!ifname_ok(a, errbuf) || !ifname_ok(b, errbuf))
         return PX_EINVAL;
     link_op o = {.a = a, .b = b};
-    return px_topo_netns_run(netns, op_veth_add, &o, errbuf);
+    int rc = px_topo_netns_run(netns, op_veth_add, &o, errbuf);
+    if (rc == 0)
+        wait_links_ready(netns, a, b);
+    return rc;
 }
 
 int px_topo_link_del(const char *netns, const char *name, char *errbuf)

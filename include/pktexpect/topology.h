@@ -40,6 +40,10 @@ int px_topo_link_set_mtu(const char *netns, const char *name, uint32_t mtu, char
 /** Moves a link into namespace `to_netns` (NULL: the caller's own namespace, e.g.
  *  back out of `netns`). The link keeps its name and goes down, as the kernel does it. */
 int px_topo_link_set_netns(const char *netns, const char *name, const char *to_netns, char *errbuf);
+/** True when the link is up, has carrier and its queueing discipline is attached,
+ *  i.e. frames sent on it now are transmitted (a fresh veth drops them silently
+ *  for a few milliseconds after it is raised). */
+bool px_topo_link_ready(const char *netns, const char *name);
 /** True when the link exists. */
 bool px_topo_link_exists(const char *netns, const char *name);
 
