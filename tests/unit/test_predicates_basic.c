@@ -75,8 +75,9 @@ static void test_positive_mac_and_type(void **state)
     r = run_frames(px_saw_ethertype(0x86dd), fs, 2);
     assert_int_equal(r.v, PX_FAIL);
     assert_false(r.stopped);
-    assert_non_null(strstr(r.why, "ethertype 0x86dd"));
-    assert_non_null(strstr(r.why, "2 frames"));
+    assert_non_null(strstr(r.why, "saw_ethertype(0x86dd)"));
+    assert_non_null(strstr(r.why, "saw 2 frames"));
+    assert_non_null(strstr(r.why, "eth.type: expected 0x86dd, got 0x800")); /* closest frame */
     r = run_frames(px_received_packet(), fs, 0);
     assert_int_equal(r.v, PX_FAIL);
     r = run_frames(px_received_packet(), fs, 1);
@@ -139,6 +140,23 @@ static void test_counts(void **state)
     assert_non_null(strstr(r.why, "fewer than 3"));
 }
 
+/* The field predicates judge one frame alone, so counts and combinators take them. */
+static void test_usable_in_counts(void **state)
+{
+    (void)state;
+    uint8_t b1[64], b2[64];
+    px_frame fs[2] = {frame_of(b1, MAC_A, MAC_B, 102, 0, 0x0800), frame_of(b2, MAC_B, MAC_A, -1, 0, 0x0800)};
+    px_predicate *q = px_saw_src_mac(MAC_B);
+    assert_true(px_predicate_is_per_frame(q));
+    px_predicate_free(q);
+    px_predicate *p = px_exactly(1, px_saw_dst_mac(MAC_A));
+    assert_non_null(p);
+    assert_int_equal(run_frames(p, fs, 2).v, PX_PASS);
+    p = px_exactly(2, px_saw_vlan_tag(102, -1));
+    assert_non_null(p);
+    assert_int_equal(run_frames(p, fs, 2).v, PX_FAIL);
+}
+
 static void test_describe_and_flags(void **state)
 {
     (void)state;
@@ -179,7 +197,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_positive_mac_and_type), cmocka_unit_test(test_vlan),
         cmocka_unit_test(test_negative_macs),         cmocka_unit_test(test_counts),
-        cmocka_unit_test(test_describe_and_flags),    cmocka_unit_test(test_bad_predicate),
+        cmocka_unit_test(test_describe_and_flags),    cmocka_unit_test(test_usable_in_counts),    cmocka_unit_test(test_bad_predicate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
