@@ -3,19 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "frame_proto.h"
 #include "pktexpect/error.h"
 #include "pktexpect/text.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static int finish(const char *p, const char **end)
 {
@@ -39,14 +29,14 @@ int px_parse_mac(const char *s, uint8_t mac[6], const char **end)
                 return PX_EPARSE;
             p++;
         }
-        int hi = hexval(p[0]);
-        int lo = hi < 0 ? -1 : hexval(p[1]);
+        int hi = px__hexval(p[0]);
+        int lo = hi < 0 ? -1 : px__hexval(p[1]);
         if (hi < 0 || lo < 0)
             return PX_EPARSE;
         m[i] = (uint8_t)(hi << 4 | lo);
         p += 2;
     }
-    if (hexval(*p) >= 0 || *p == sep) /* "...:ff0" or a seventh group */
+    if (px__hexval(*p) >= 0 || *p == sep) /* "...:ff0" or a seventh group */
         return PX_EPARSE;
     if (finish(p, end) != 0)
         return PX_EPARSE;
@@ -129,7 +119,7 @@ int px_parse_ipv6(const char *s, uint8_t addr[16], const char **end)
 {
     char tmp[INET6_ADDRSTRLEN + 1];
     size_t n = 0;
-    while (s[n] && (hexval(s[n]) >= 0 || s[n] == ':' || s[n] == '.')) {
+    while (s[n] && (px__hexval(s[n]) >= 0 || s[n] == ':' || s[n] == '.')) {
         if (n >= INET6_ADDRSTRLEN)
             return PX_EPARSE;
         tmp[n] = s[n];

@@ -177,17 +177,6 @@ int px_pkt_set_bytes(px_pkt *p, const char *field, const uint8_t *bytes, size_t 
     return 0;
 }
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Hex bytes "0a0b0c", "0x0a0b", "0a:0b 0c"; separators between bytes only. */
 int px__parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
 {
@@ -199,8 +188,8 @@ int px__parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
             s++;
             continue;
         }
-        int hi = hexdigit(s[0]);
-        int lo = hi < 0 ? -1 : hexdigit(s[1]);
+        int hi = px__hexval(s[0]);
+        int lo = hi < 0 ? -1 : px__hexval(s[1]);
         if (hi < 0 || lo < 0)
             return PX_EPARSE;
         if (k == cap)

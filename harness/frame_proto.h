@@ -112,4 +112,16 @@ struct px_pkt;
 size_t px__pkt_nlayers(const struct px_pkt *p);
 void px__pkt_layer_info(const struct px_pkt *p, size_t i, px__pid *pid, uint32_t *set);
 
+/* Value of a hexadecimal digit, -1 for any other character. */
+static inline int px__hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

@@ -54,17 +54,6 @@ static size_t ident(parser *ps)
     return ps->pos - start;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads one value into ps->val: a quoted string (escapes decoded) or a bare token
  * up to ',' or ')' with surrounding blanks removed. Sets *quoted. */
 static int value(parser *ps, bool *quoted)
@@ -95,8 +84,8 @@ static int value(parser *ps, bool *quoted)
                 case '"':
                 case '\\': c = e; break;
                 case 'x': {
-                    int hi = hexval(t[ps->pos]);
-                    int lo = hi < 0 ? -1 : hexval(t[ps->pos + 1]);
+                    int hi = px__hexval(t[ps->pos]);
+                    int lo = hi < 0 ? -1 : px__hexval(t[ps->pos + 1]);
                     if (hi < 0 || lo < 0)
                         return perr(ps, ps->pos, PX_EPARSE, "expected two hex digits after \\x");
                     c = (char)(hi << 4 | lo);
@@ -282,7 +271,7 @@ static bool looks_hex(const char *s)
         s += 2;
     bool digit = false;
     for (; *s; s++) {
-        if (hexval(*s) >= 0)
+        if (px__hexval(*s) >= 0)
             digit = true;
         else if (!isspace((unsigned char)*s) && *s != ':' && *s != '-')
             return false;

@@ -286,16 +286,23 @@ typedef struct link_info {
     char qdisc[32];     /* "noop" until the link watch has attached the real one */
 } link_info;
 
+/* Copies a string attribute into a fixed buffer, cut to fit. */
+static void attr_strcpy(const struct nlattr *attr, char *out, size_t size)
+{
+    if (mnl_attr_validate(attr, MNL_TYPE_STRING) != 0)
+        return;
+    size_t n = mnl_attr_get_payload_len(attr);
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, mnl_attr_get_payload(attr), n);
+    out[n] = '\0';
+}
+
 static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
 {
     link_info *li = data;
-    if (mnl_attr_get_type(attr) == IFLA_INFO_KIND && mnl_attr_validate(attr, MNL_TYPE_STRING) == 0) {
-        size_t n = mnl_attr_get_payload_len(attr);
-        if (n >= sizeof li->kind)
-            n = sizeof li->kind - 1;
-        memcpy(li->kind, mnl_attr_get_payload(attr), n);
-        li->kind[n] = '\0';
-    }
+    if (mnl_attr_get_type(attr) == IFLA_INFO_KIND)
+        attr_strcpy(attr, li->kind, sizeof li->kind);
     return MNL_CB_OK;
 }
 
@@ -304,13 +311,8 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
     link_info *li = data;
     if (mnl_attr_get_type(attr) == IFLA_LINKINFO && mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
         mnl_attr_parse_nested(attr, linkinfo_attr_cb, data);
-    if (mnl_attr_get_type(attr) == IFLA_QDISC && mnl_attr_validate(attr, MNL_TYPE_STRING) == 0) {
-        size_t n = mnl_attr_get_payload_len(attr);
-        if (n >= sizeof li->qdisc)
-            n = sizeof li->qdisc - 1;
-        memcpy(li->qdisc, mnl_attr_get_payload(attr), n);
-        li->qdisc[n] = '\0';
-    }
+    if (mnl_attr_get_type(attr) == IFLA_QDISC)
+        attr_strcpy(attr, li->qdisc, sizeof li->qdisc);
     return MNL_CB_OK;
 }
 
