@@ -357,6 +357,13 @@ int px_frame_parse_text(const char *text, uint8_t **bytes, size_t *len, char err
         return rc;
     rc = px_pkt_build(p, bytes, len, errbuf);
     px_pkt_free(p);
+    if (rc != 0 && errbuf && strncmp(errbuf, "col ", 4) != 0) {
+        /* A text that parses but builds nothing (only Pad modifiers, say) is
+         * wrong as a whole: say so at column 1 like every other text error. */
+        char why[PX_ERRBUF_SIZE];
+        snprintf(why, sizeof why, "%s", errbuf);
+        snprintf(errbuf, PX_ERRBUF_SIZE, "col 1: %s", why);
+    }
     return rc;
 }
 
