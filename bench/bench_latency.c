@@ -1,0 +1,386 @@
+/* Benchmark 2: expectation latency, pktexpect against scapy.
+ *
+ * One round: arm an expectation for one probe frame on end "b" of a veth pair
+ * (px_expect of saw_udp(sport=<fresh>, dport=7777) on an open port: the arm time),
+ * send the probe on end "a" (px_send), wait for the verdict (px_future_wait): the
+ * send-to-verdict time, from just before px_send to the return of the wait.
+ * --rounds rounds per run, --runs runs; per run p50 / p99 / max, then median, min
+ * and max over the runs. Three conditions, interleaved in every run:
+ *
+ *   idle     nothing else on the port
+ *   loaded   a second thread sends --load-fps frames/s of other traffic (UDP port
+ *            9, px_send_paced in 20 ms slices) on the same port during the rounds
+ *   scapy    the same round with scapy (bench/scapy_peer.py): AsyncSniffer with
+ *            started_callback (arm), send from an open L2 socket, join (verdict)
+ *
+ * Figures: arm and send-to-verdict percentiles per condition, the load the port
+ * really carried, lost probes, and the ratios scapy / pktexpect per run.
+ * Writes results/latency.json and results/latency_cdf.dat (the CDF plot data).
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pxb_util.h"
+
+#define DPORT_PROBE 7777
+#define DPORT_BULK 9
+#define MAX_RUNS 20
+#define PROBE_TIMEOUT_MS 250 /* window of one probe's expectation */
+#define MAX_LOST 40          /* lost probes after which a run stops */
+
+typedef enum cond { C_IDLE, C_LOADED, C_SCAPY, C_COUNT } cond;
+static const char *const cond_name[C_COUNT] = {"pktexpect_idle", "pktexpect_loaded", "scapy_idle"};
+
+typedef struct bench {
+    char a[16], b[16];
+    px_ctx *ctx;     /* arms on b, sends probes on a */
+    px_ctx *bg;      /* background traffic on a */
+    int rounds, scapy_rounds, runs;
+    double load_fps;
+    bool no_scapy, no_load;
+} bench;
+
+/* Samples of one run of one condition, in microseconds. */
+typedef struct samples {
+    double *arm, *lat;
+    int n, lost;
+    double load_fps; /* frames/s the port saw during the run (loaded only) */
+    double load_sent_fps; /* frames/s the background thread sent */
+    double load_drops;    /* capture drops during the run */
+} samples;
+
+/* ---- background traffic ---- */
+
+typedef struct loader {
+    bench *b;
+    atomic_bool stop;
+    uint64_t sent;
+    pthread_t thread;
+} loader;
+
+static void *loader_main(void *arg)
+{
+    loader *l = arg;
+    uint8_t fr[64];
+    pxb_frame64(fr, 2000, DPORT_BULK);
+    px_tx_frame tx = {fr, sizeof fr};
+    char err[PX_ERRBUF_SIZE];
+    /* 20 ms slices at the rate: the thread checks the stop flag between slices. */
+    px_pace_opts pace = {.count = (uint64_t)(l->b->load_fps * 0.02), .rate_fps = l->b->load_fps};
+    if (pace.count < 1)
+        pace.count = 1;
+    while (!atomic_load(&l->stop)) {
+        px_pace_report rep = {0};
+        if (px_send_paced(l->b->bg, l->b->a, &tx, 1, NULL, &pace, &rep, err) != 0) {
+            fprintf(stderr, "bench_latency: background sender: %s\n", err);
+            break;
+        }
+        l->sent += rep.sent;
+    }
+    return NULL;
+}
+
+/* ---- pktexpect rounds ---- */
+
+static int run_pktexpect(bench *b, samples *s, int round0)
+{
+    char err[PX_ERRBUF_SIZE];
+    s->n = s->lost = 0;
+    for (int i = 0; i < b->rounds; i++) {
+        uint16_t sport = (uint16_t)(1024 + (round0 + i) % 60000);
+        uint8_t probe[64];
+        pxb_frame64(probe, sport, DPORT_PROBE);
+        px_l4_spec u = PX_L4_SPEC_ANY;
+        u.sport = sport;
+        u.dport = DPORT_PROBE;
+        px_predicate *p = px_saw_udp(&u);
+        px_expect_opts o = {.timeout_ms = PROBE_TIMEOUT_MS};
+        uint64_t t0 = pxb_now_ns();
+        px_future *f = px_expect(b->ctx, b->b, p, &o);
+        uint64_t t1 = pxb_now_ns();
+        if (!f)
+            return -1;
+        if (px_future_done(f)) {
+            fprintf(stderr, "bench_latency: arming failed: %s\n", px_future_explanation(f));
+            px_future_free(f);
+            return -1;
+        }
+        if (px_send(b->ctx, b->a, probe, sizeof probe, err) != 0) {
+            fprintf(stderr, "bench_latency: send: %s\n", err);
+            px_future_free(f);
+            return -1;
+        }
+        px_verdict v = px_future_wait(f);
+        uint64_t t2 = pxb_now_ns();
+        px_future_free(f);
+        if (v != PX_PASS) {
+            /* A lost probe costs a whole window: give up on a run that loses many. */
+            if (++s->lost >= MAX_LOST) {
+                fprintf(stderr, "bench_latency: %d probes lost: run cut short after %d rounds\n", s->lost, i + 1);
+                break;
+            }
+            continue;
+        }
+        s->arm[s->n] = (double)(t1 - t0) / 1e3;
+        s->lat[s->n] = (double)(t2 - t1) / 1e3;
+        s->n++;
+    }
+    return 0;
+}
+
+static int run_loaded(bench *b, samples *s, int round0)
+{
+    loader l = {.b = b};
+    atomic_init(&l.stop, false);
+    px_port_stats st0, st1;
+    px_port_get_stats(b->ctx, b->b, &st0);
+    uint64_t t0 = pxb_now_ns();
+    if (pthread_create(&l.thread, NULL, loader_main, &l) != 0)
+        return -1;
+    pxb_sleep_us(100000); /* the load is on before the first round */
+    int rc = run_pktexpect(b, s, round0);
+    atomic_store(&l.stop, true);
+    pthread_join(l.thread, NULL);
+    px_port_get_stats(b->ctx, b->b, &st1);
+    double secs = (double)(pxb_now_ns() - t0) / 1e9;
+    s->load_fps = (double)(st1.frames - st0.frames) / secs;
+    s->load_sent_fps = (double)l.sent / secs;
+    s->load_drops = (double)(st1.drops - st0.drops);
+    return rc;
+}
+
+/* ---- scapy rounds ---- */
+
+static int run_scapy(bench *b, samples *s)
+{
+    char script[512], rounds[16];
+    snprintf(script, sizeof script, "%s/scapy_peer.py", pxb_bench_dir());
+    snprintf(rounds, sizeof rounds, "%d", b->scapy_rounds);
+    char *argv[] = {(char *)pxb_python(), script, "latency", b->b, b->a, rounds, "1000", NULL};
+    pxb_child c;
+    if (pxb_child_start(&c, argv) != 0)
+        return -1;
+    s->n = s->lost = 0;
+    char line[256];
+    int r;
+    while ((r = pxb_child_readline(&c, line, sizeof line, 60000)) == 1) {
+        int i;
+        double arm, lat;
+        char word[16];
+        if (sscanf(line, "%d %lf %lf", &i, &arm, &lat) == 3) {
+            s->arm[s->n] = arm;
+            s->lat[s->n] = lat;
+            s->n++;
+        } else if (sscanf(line, "%d %lf %15s", &i, &arm, word) == 3 && strcmp(word, "LOST") == 0) {
+            s->lost++;
+        } else {
+            fprintf(stderr, "bench_latency: scapy: %s\n", line);
+        }
+    }
+    pxb_child_stop(&c, SIGTERM, 3000);
+    pxb_child_close(&c);
+    return s->n + s->lost > 0 ? 0 : -1;
+}
+
+/* ---- figures ---- */
+
+static void write_cdf(bench *b, pxb_out *o, samples run[C_COUNT][MAX_RUNS], const int nrun[C_COUNT])
+{
+    char path[512];
+    const char *dir = getenv("PX_BENCH_RESULTS");
+    if (dir && *dir)
+        snprintf(path, sizeof path, "%s/latency_cdf.dat", dir);
+    else
+        snprintf(path, sizeof path, "%s/results/latency_cdf.dat", pxb_bench_dir());
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fprintf(f, "# %s: send-to-verdict CDF, all rounds of %d runs pooled\n", o->stamp, b->runs);
+    for (int c = 0; c < C_COUNT; c++) {
+        size_t total = 0;
+        for (int r = 0; r < nrun[c]; r++)
+            total += (size_t)run[c][r].n;
+        fprintf(f, "# %s\n# latency_us cumulative_fraction\n", cond_name[c]);
+        double *all = total ? malloc(total * sizeof *all) : NULL;
+        if (all) {
+            size_t k = 0;
+            for (int r = 0; r < nrun[c]; r++)
+                for (int i = 0; i < run[c][r].n; i++)
+                    all[k++] = run[c][r].lat[i];
+            pxb_sort(all, total);
+            size_t step = total / 2000 + 1;
+            for (size_t i = 0; i < total; i += step)
+                fprintf(f, "%.2f %.6f\n", all[i], (double)(i + 1) / (double)total);
+            fprintf(f, "%.2f %.6f\n", all[total - 1], 1.0);
+            free(all);
+        }
+        fprintf(f, "\n\n");
+    }
+    fclose(f);
+}
+
+static void figures(bench *b, pxb_out *o, samples run[C_COUNT][MAX_RUNS], const int nrun[C_COUNT])
+{
+    double p50[C_COUNT][MAX_RUNS], p99[C_COUNT][MAX_RUNS], mx[C_COUNT][MAX_RUNS], a50[C_COUNT][MAX_RUNS],
+        a99[C_COUNT][MAX_RUNS], lost[C_COUNT][MAX_RUNS], load[MAX_RUNS], lsent[MAX_RUNS], ldrops[MAX_RUNS];
+    for (int c = 0; c < C_COUNT; c++) {
+        for (int r = 0; r < nrun[c]; r++) {
+            samples *s = &run[c][r];
+            pxb_sort(s->lat, (size_t)s->n);
+            pxb_sort(s->arm, (size_t)s->n);
+            p50[c][r] = pxb_percentile(s->lat, (size_t)s->n, 50);
+            p99[c][r] = pxb_percentile(s->lat, (size_t)s->n, 99);
+            mx[c][r] = s->n ? s->lat[s->n - 1] : 0;
+            a50[c][r] = pxb_percentile(s->arm, (size_t)s->n, 50);
+            a99[c][r] = pxb_percentile(s->arm, (size_t)s->n, 99);
+            lost[c][r] = (double)s->lost;
+            if (c == C_LOADED) {
+                load[r] = s->load_fps;
+                lsent[r] = s->load_sent_fps;
+                ldrops[r] = s->load_drops;
+            }
+        }
+        if (!nrun[c])
+            continue;
+        char p[128];
+        snprintf(p, sizeof p, "\"condition\":\"%s\",\"rounds\":%d", cond_name[c],
+                 c == C_SCAPY ? b->scapy_rounds : b->rounds);
+        size_t n = (size_t)nrun[c];
+        pxb_figure(o, "send_to_verdict_p50", p, "us", p50[c], n);
+        pxb_figure(o, "send_to_verdict_p99", p, "us", p99[c], n);
+        pxb_figure(o, "send_to_verdict_max", p, "us", mx[c], n);
+        pxb_figure(o, "arm_p50", p, "us", a50[c], n);
+        pxb_figure(o, "arm_p99", p, "us", a99[c], n);
+        pxb_figure(o, "lost_probes", p, "rounds", lost[c], n);
+        if (c == C_LOADED) {
+            pxb_figure(o, "load_sent", p, "frame/s", lsent, n);
+            pxb_figure(o, "load_seen_by_port", p, "frame/s", load, n);
+            pxb_figure(o, "load_capture_drops", p, "frames", ldrops, n);
+        }
+    }
+    /* Ratios, run by run (the conditions of one run ran back to back). */
+    int n = nrun[C_IDLE] < nrun[C_SCAPY] ? nrun[C_IDLE] : nrun[C_SCAPY];
+    if (n > 0) {
+        double r50[MAX_RUNS], r99[MAX_RUNS], ra[MAX_RUNS];
+        for (int r = 0; r < n; r++) {
+            r50[r] = p50[C_SCAPY][r] / p50[C_IDLE][r];
+            r99[r] = p99[C_SCAPY][r] / p99[C_IDLE][r];
+            ra[r] = a50[C_SCAPY][r] / a50[C_IDLE][r];
+        }
+        const char *p = "\"condition\":\"scapy_idle/pktexpect_idle\"";
+        pxb_figure(o, "ratio_send_to_verdict_p50", p, "ratio", r50, (size_t)n);
+        pxb_figure(o, "ratio_send_to_verdict_p99", p, "ratio", r99, (size_t)n);
+        pxb_figure(o, "ratio_arm_p50", p, "ratio", ra, (size_t)n);
+    }
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_latency [--rounds N] [--scapy-rounds N] [--runs N] [--load-fps R] [--quick] "
+                    "[--no-scapy] [--no-load]\n"
+                    "Needs root (veth pair, raw sockets) and python3-scapy for the scapy rounds.\n");
+}
+
+int main(int argc, char **argv)
+{
+    bench b = {.rounds = 1000, .scapy_rounds = 1000, .runs = 5, .load_fps = 500000};
+    static const struct option lo[] = {
+        {"rounds", required_argument, NULL, 'n'}, {"scapy-rounds", required_argument, NULL, 's'},
+        {"runs", required_argument, NULL, 'r'},   {"load-fps", required_argument, NULL, 'l'},
+        {"quick", no_argument, NULL, 'q'},        {"no-scapy", no_argument, NULL, 'S'},
+        {"no-load", no_argument, NULL, 'L'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'n': b.rounds = atoi(optarg); break;
+        case 's': b.scapy_rounds = atoi(optarg); break;
+        case 'r': b.runs = atoi(optarg); break;
+        case 'l': b.load_fps = atof(optarg); break;
+        case 'q': b.rounds = 200, b.scapy_rounds = 100, b.runs = 1; break;
+        case 'S': b.no_scapy = true; break;
+        case 'L': b.no_load = true; break;
+        default: usage(); return opt == 'h' ? 0 : 2;
+        }
+    }
+    if (b.rounds < 1 || b.scapy_rounds < 1 || b.runs < 1 || b.runs > MAX_RUNS || b.load_fps <= 0) {
+        usage();
+        return 2;
+    }
+    if (geteuid() != 0) {
+        fprintf(stderr, "bench_latency: needs root (veth pair, raw sockets)\n");
+        return 77;
+    }
+    char err[PX_ERRBUF_SIZE];
+    if (pxb_veth_create(0, b.a, b.b, err) != 0) {
+        fprintf(stderr, "bench_latency: veth: %s\n", err);
+        return 1;
+    }
+    px_ctx_opts bgo = {.ring_mib = 1};
+    b.ctx = px_ctx_new(NULL, err);
+    b.bg = b.ctx ? px_ctx_new(&bgo, err) : NULL;
+    int rc = b.bg ? px_port_open(b.ctx, b.b, err) : -1;
+    /* Sending needs no capture on "a": one frame from each context opens and checks
+     * its socket before the clock starts. */
+    uint8_t warm[64];
+    pxb_frame64(warm, 1, DPORT_BULK);
+    if (rc == 0)
+        rc = px_send(b.ctx, b.a, warm, sizeof warm, err);
+    if (rc == 0)
+        rc = px_send(b.bg, b.a, warm, sizeof warm, err);
+    if (rc != 0) {
+        fprintf(stderr, "bench_latency: %s\n", err);
+        px_ctx_free(b.bg);
+        px_ctx_free(b.ctx);
+        pxb_veth_delete(b.a);
+        return 1;
+    }
+    pxb_sleep_us(200000);
+
+    static samples run[C_COUNT][MAX_RUNS];
+    int nrun[C_COUNT] = {0};
+    int maxr = b.rounds > b.scapy_rounds ? b.rounds : b.scapy_rounds;
+    for (int c = 0; c < C_COUNT; c++)
+        for (int r = 0; r < b.runs; r++) {
+            run[c][r].arm = calloc((size_t)maxr, sizeof(double));
+            run[c][r].lat = calloc((size_t)maxr, sizeof(double));
+        }
+    for (int r = 0; r < b.runs; r++) {
+        int round0 = r * b.rounds * 2;
+        if (run_pktexpect(&b, &run[C_IDLE][nrun[C_IDLE]], round0) == 0)
+            nrun[C_IDLE]++;
+        if (!b.no_load && run_loaded(&b, &run[C_LOADED][nrun[C_LOADED]], round0 + b.rounds) == 0)
+            nrun[C_LOADED]++;
+        if (!b.no_scapy) {
+            if (run_scapy(&b, &run[C_SCAPY][nrun[C_SCAPY]]) == 0)
+                nrun[C_SCAPY]++;
+            else
+                fprintf(stderr, "bench_latency: scapy rounds failed (python3-scapy installed? PX_PYTHON=%s)\n",
+                        pxb_python());
+        }
+        fprintf(stderr, "  run %d done\n", r);
+    }
+    pxb_out o;
+    pxb_out_open(&o, "latency");
+    pxb_note(&o, "veth pair, 64-byte probe frames, %d rounds per run (scapy %d), %d runs, load %.0f frame/s",
+             b.rounds, b.scapy_rounds, b.runs, b.load_fps);
+    figures(&b, &o, run, nrun);
+    write_cdf(&b, &o, run, nrun);
+    pxb_out_close(&o);
+    for (int c = 0; c < C_COUNT; c++)
+        for (int r = 0; r < b.runs; r++) {
+            free(run[c][r].arm);
+            free(run[c][r].lat);
+        }
+    px_ctx_free(b.bg);
+    px_ctx_free(b.ctx);
+    pxb_veth_delete(b.a);
+    return 0;
+}

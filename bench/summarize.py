@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Markdown tables of the latest run of each benchmark.
+
+Usage: bench/summarize.py RESULTS_DIR > RESULTS_DIR/latest.md
+       bench/summarize.py --targets RESULTS_DIR   (the issue's targets, met or not)
+
+Reads RESULTS_DIR/*.json (one JSON object per line, appended by the benchmarks:
+{"bench", "run", "figure", <parameters>, "unit", "median", "min", "max", "runs",
+"values"} or {"bench", "run", "note"}) and prints, for each file, the figures and
+notes of its most recent run. Lines that are not JSON objects are skipped, so the
+figures of other benchmarks that print their own format still come through.
+"""
+import glob
+import json
+import os
+import sys
+
+FIXED = {"bench", "run", "figure", "unit", "median", "min", "max", "runs", "values", "note"}
+
+
+def fmt(v):
+    if isinstance(v, float):
+        if v == 0:
+            return "0"
+        if abs(v) >= 1000:
+            return "{:,.0f}".format(v)
+        return "{:.3g}".format(v)
+    return str(v)
+
+
+# The targets of the benchmark issue: (what, bench, figure, parameters, unit, test).
+# Judged on the median over the runs; min and max are shown beside it.
+TARGETS = [
+    ("zero-loss rate, 16 expectations, over tcpdump's (same run)", "capture", "zero_loss_rate_ratio",
+     {"tool": "pktexpect/tcpdump"}, "x", lambda v: v >= 1.0, ">= 1.0"),
+    ("zero-loss rate, 16 expectations, over scapy's (same run)", "capture", "zero_loss_rate_ratio",
+     {"tool": "pktexpect/scapy"}, "x", lambda v: v >= 50, ">= 50"),
+    ("send-to-verdict p99, idle port", "latency", "send_to_verdict_p99",
+     {"condition": "pktexpect_idle"}, "us", lambda v: v <= 150, "<= 150 us"),
+    ("send-to-verdict p99, port carrying 500 kframes/s", "latency", "send_to_verdict_p99",
+     {"condition": "pktexpect_loaded"}, "us", lambda v: v <= 2000, "<= 2000 us"),
+    ("arm time p50 (px_expect on an open port)", "latency", "arm_p50",
+     {"condition": "pktexpect_idle"}, "us", lambda v: v <= 20, "<= 20 us"),
+    ("10 negative checks together / one after another", "negative", "ratio_together_sequential",
+     {}, "x", lambda v: v <= 0.15, "<= 0.15"),
+]
+
+
+def latest_rows(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                rows.append(obj)
+    runs = [r.get("run") for r in rows if r.get("run")]
+    if runs:
+        latest = max(runs)
+        rows = [r for r in rows if r.get("run") == latest]
+    return rows
+
+
+def targets(results):
+    print("| target | goal | measured: median (min - max) | met |")
+    print("| --- | --- | --- | --- |")
+    for what, bench, figure, params, unit, test, goal in TARGETS:
+        path = os.path.join(results, bench + ".json")
+        row = None
+        if os.path.exists(path):
+            for r in latest_rows(path):
+                if r.get("figure") == figure and all(r.get(k) == v for k, v in params.items()):
+                    row = r
+        if row is None:
+            print("| %s | %s | not measured | - |" % (what, goal))
+            continue
+        print("| %s | %s | %s %s (%s - %s) | %s |" % (what, goal, fmt(row["median"]), unit, fmt(row["min"]),
+                                                    fmt(row["max"]), "yes" if test(row["median"]) else "**no**"))
+    return 0
+
+
+def main(argv):
+    if len(argv) == 2 and argv[0] == "--targets":
+        return targets(argv[1])
+    if len(argv) != 1:
+        sys.stderr.write(__doc__)
+        return 2
+    for path in sorted(glob.glob(os.path.join(argv[0], "*.json"))):
+        rows = []
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict):
+                    rows.append(obj)
+        if not rows:
+            continue
+        runs = [r.get("run") for r in rows if r.get("run")]
+        latest = max(runs) if runs else None
+        if latest:
+            rows = [r for r in rows if r.get("run") == latest]
+        name = os.path.splitext(os.path.basename(path))[0]
+        print("### %s%s\n" % (name, " (run %s)" % latest if latest else ""))
+        for r in rows:
+            if "note" in r:
+                print("- %s" % r["note"])
+        print()
+        print("| figure | parameters | median | min | max | unit | runs |")
+        print("| --- | --- | ---: | ---: | ---: | --- | ---: |")
+        for r in rows:
+            if "note" in r:
+                continue
+            if "median" not in r:  # a figure in some other shape: show it whole
+                print("| %s | %s | | | | | |" % (r.get("figure", r.get("name", "?")),
+                                                 ", ".join("%s=%s" % kv for kv in r.items())))
+                continue
+            params = ", ".join("%s=%s" % (k, v) for k, v in r.items() if k not in FIXED)
+            print("| %s | %s | %s | %s | %s | %s | %s |" % (r.get("figure", "?"), params, fmt(r["median"]),
+                                                            fmt(r["min"]), fmt(r["max"]), r.get("unit", ""),
+                                                            r.get("runs", "")))
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
