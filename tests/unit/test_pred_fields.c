@@ -16,63 +16,7 @@
 #include "pktexpect/predicates.h"
 #include "pktexpect/text.h"
 
-typedef struct tframe {
-    uint8_t *bytes;
-    size_t len;
-    px_frame f;
-} tframe;
-
-static tframe F[16];
-static size_t NF;
-
-/* Adds a frame built from the text form to F. */
-static void add(const char *text)
-{
-    char err[PX_ERRBUF_SIZE] = "";
-    assert_true(NF < 16);
-    tframe *t = &F[NF++];
-    int rc = px_frame_parse_text(text, &t->bytes, &t->len, err);
-    if (rc != 0)
-        fail_msg("text form '%s': %s", text, err);
-    px_frame_dissect(&t->f, t->bytes, (uint32_t)t->len, (uint32_t)t->len);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < NF; i++)
-        free(F[i].bytes);
-    NF = 0;
-    return 0;
-}
-
-typedef struct run {
-    px_verdict v;
-    size_t stopped_at; /* 1-based frame that stopped it, 0 = none */
-    char why[1024];
-} run;
-
-/* Offers F[0..NF) until the predicate stops, then finishes it (timed out unless it stopped). */
-static run drive(px_predicate *p)
-{
-    run r = {0};
-    assert_non_null(p);
-    for (size_t i = 0; i < NF && !r.stopped_at; i++)
-        if (px_predicate_offer(p, &F[i].f))
-            r.stopped_at = i + 1;
-    px_result res = {0};
-    r.v = px_predicate_finish(p, r.stopped_at == 0, &res);
-    snprintf(r.why, sizeof r.why, "%s", px_buf_cstr(&res.explanation));
-    px_buf_free(&res.explanation);
-    px_predicate_free(p);
-    return r;
-}
-
-static void expect_has(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        fail_msg("'%s' does not contain '%s'", text, needle);
-}
+#include "pred_drive.h"
 
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t MCAST_BIT[6] = {0x01, 0, 0, 0, 0, 0};
