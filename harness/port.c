@@ -290,6 +290,7 @@ static inline const uint8_t *restore_vlan(struct tpacket2_hdr *h, uint8_t *mac, 
 static unsigned port_drain(px_port *p)
 {
     unsigned n = 0;
+    bool drops_read = false;
     px_evidence *ev = px__ctx_evidence(p->ctx);
     for (;;) {
         struct tpacket2_hdr *h = slot(p, p->pos);
@@ -298,8 +299,12 @@ static unsigned port_drain(px_port *p)
             break;
         if (atomic_load_explicit(&p->ctl_pending, memory_order_acquire))
             port_merge_control(p);
-        if (status & TP_STATUS_LOSING)
+        /* The kernel flags every frame while it is dropping; one read of its
+         * counter per batch is enough (a syscall per frame would add to the loss). */
+        if ((status & TP_STATUS_LOSING) && !drops_read) {
             port_read_drops(p);
+            drops_read = true;
+        }
 
         uint8_t *mac = (uint8_t *)h + h->tp_mac;
         uint32_t caplen = h->tp_snaplen, wirelen = h->tp_len;
