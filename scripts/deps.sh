@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pktexpect needs, only those that are missing.
-# Usage: scripts/deps.sh [build] [test] [bench] [ovs]   (default: build test)
+# Usage: scripts/deps.sh [build] [test] [bench] [ovs] [vm]   (default: build test)
 set -euo pipefail
 
 groups=("$@")
@@ -11,16 +11,21 @@ for g in "${groups[@]}"; do
   case "$g" in
     build) want+=(gcc make cmake pkg-config libpcap-dev libyaml-dev libmnl-dev libcmocka-dev iproute2) ;;
     # clang + compiler-rt for the sanitizer builds and libFuzzer; tshark is the dissector
-    # oracle; xmllint reads JUnit reports back; openvswitch for the switch suites.
-    test) want+=(clang libclang-rt-dev tshark libxml2-utils valgrind openvswitch-switch tcpdump) ;;
+    # oracle; xmllint reads JUnit reports back; openvswitch for the switch suites;
+    # qemu, busybox and cpio for the VM jobs (scripts/vm.sh).
+    test) want+=(clang libclang-rt-dev tshark libxml2-utils valgrind openvswitch-switch tcpdump
+                 qemu-system-x86 busybox-static cpio) ;;
     bench) want+=(tcpdump python3-scapy gnuplot-nox tcpreplay) ;;
     ovs) want+=(openvswitch-switch) ;;
-    *) echo "deps.sh: unknown group '$g' (build, test, bench, ovs)" >&2; exit 2 ;;
+    vm) want+=(qemu-system-x86 busybox-static cpio) ;;
+    *) echo "deps.sh: unknown group '$g' (build, test, bench, ovs, vm)" >&2; exit 2 ;;
   esac
 done
 
 missing=()
 for p in "${want[@]}"; do
+  # Any busybox will do for the VM's initramfs; do not swap a dynamic one out.
+  [ "$p" = busybox-static ] && command -v busybox >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
