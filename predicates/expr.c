@@ -429,6 +429,25 @@ static void param_names(const px_expr_def *def, px_buf *out)
         px_buf_append(out, "(none)");
 }
 
+/* Checks an INT value against a parameter's range: 2^63-1 at most unless the
+ * parameter is PX_EXPR_U64, then its min..max when it has one. */
+static int check_int(parser *P, const px_expr_def *def, const px_expr_param *prm, const px_expr_value *v)
+{
+    if (prm->flags & PX_EXPR_U64)
+        return 0;
+    if (v->u > INT64_MAX) {
+        fail(P, PX_ERANGE, v->column - 1, "argument '%s' of %s must be at most 2^63-1, got %llu", prm->name,
+             def->name, (unsigned long long)v->u);
+        return -1;
+    }
+    if ((prm->min || prm->max) && (v->i < prm->min || v->i > prm->max)) {
+        fail(P, PX_ERANGE, v->column - 1, "argument '%s' of %s must be %lld..%lld, got %lld", prm->name, def->name,
+             (long long)prm->min, (long long)prm->max, (long long)v->i);
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks a value (or each item of a list) against a parameter. */
 static int check_value(parser *P, const px_expr_def *def, const px_expr_param *prm, const px_expr_value *v)
 {
@@ -449,19 +468,12 @@ static int check_value(parser *P, const px_expr_def *def, const px_expr_param *p
                      def->name, want, type_name(v->items[i].type));
                 return -1;
             }
-            if (v->items[i].type == PX_EXPR_INT && (prm->min || prm->max) &&
-                (v->items[i].i < prm->min || v->items[i].i > prm->max)) {
-                fail(P, PX_ERANGE, v->items[i].column - 1, "argument '%s' of %s must be %lld..%lld, got %lld",
-                     prm->name, def->name, (long long)prm->min, (long long)prm->max, (long long)v->items[i].i);
+            if (v->items[i].type == PX_EXPR_INT && check_int(P, def, prm, &v->items[i]) != 0)
                 return -1;
-            }
         }
     }
-    if (t == PX_EXPR_INT && (prm->min || prm->max) && (v->i < prm->min || v->i > prm->max)) {
-        fail(P, PX_ERANGE, v->column - 1, "argument '%s' of %s must be %lld..%lld, got %lld", prm->name, def->name,
-             (long long)prm->min, (long long)prm->max, (long long)v->i);
+    if (t == PX_EXPR_INT && check_int(P, def, prm, v) != 0)
         return -1;
-    }
     return 0;
 }
 
@@ -731,11 +743,14 @@ static int parse_value(parser *P, px_expr_value *v)
             rc = parse_ip(P, w, n, at, &v->ip);
         } else if (isdigit((unsigned char)c)) {
             uint64_t x;
-            if (!parse_u64(w, n, &x) || x > INT64_MAX) {
-                fail(P, PX_EPARSE, at, "'%.*s' is not an integer (decimal or 0x hex, up to 2^63-1)", (int)n, w);
+            if (!parse_u64(w, n, &x)) {
+                fail(P, PX_EPARSE, at, "'%.*s' is not an integer (decimal or 0x hex, up to 2^64-1)", (int)n, w);
             } else {
+                /* Values above 2^63-1 are kept in u; check_value() lets them
+                 * through only to PX_EXPR_U64 parameters. */
                 v->type = PX_EXPR_INT;
-                v->i = (int64_t)x;
+                v->u = x;
+                v->i = x > INT64_MAX ? INT64_MAX : (int64_t)x;
                 P->pos = e;
                 rc = 0;
             }
@@ -834,4 +849,10 @@ int64_t px_expr_arg_int(px_expr_args *args, const char *name, int64_t dflt)
 {
     const px_expr_value *v = px_expr_arg(args, name);
     return v && (v->type == PX_EXPR_INT || v->type == PX_EXPR_BOOL) ? v->i : dflt;
+}
+
+uint64_t px_expr_arg_u64(px_expr_args *args, const char *name, uint64_t dflt)
+{
+    const px_expr_value *v = px_expr_arg(args, name);
+    return v && v->type == PX_EXPR_INT ? v->u : dflt;
 }

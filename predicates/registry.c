@@ -161,7 +161,7 @@ static px_predicate *f_packet_count(px_expr_args *a, void *u, char *e)
 static px_predicate *f_tag(px_expr_args *a, void *u, char *e)
 {
     (void)u;
-    px_predicate *p = px_saw_tag((uint64_t)px_expr_arg_int(a, "tag", 0));
+    px_predicate *p = px_saw_tag(px_expr_arg_u64(a, "tag", 0));
     return p ? p : oom(e);
 }
 
@@ -512,7 +512,8 @@ static px_predicate *f_no_other(px_expr_args *a, void *u, char *e)
 
 static const px_expr_param p_none[1] = {{"unused", T_I, NAMED, 0, 0, "unused"}};
 static const px_expr_param p_n[] = {{"n", T_I, REQ, 0, INT64_MAX, "number of frames"}};
-static const px_expr_param p_tag[] = {{"tag", T_I, REQ, 0, INT64_MAX, "tag of the frames sent with px_send_opts.tagged"}};
+static const px_expr_param p_tag[] = {
+    {"tag", T_I, REQ | PX_EXPR_U64, 0, 0, "tag of the frames sent with px_send_opts.tagged (0 .. 2^64-1)"}};
 static const px_expr_param p_ethertype[] = {{"type", T_I, REQ, 0, 0xffff, "ethertype after the VLAN tags"}};
 static const px_expr_param p_mac[] = {
     {"mac", PX_EXPR_MAC, REQ, 0, 0, "address"},

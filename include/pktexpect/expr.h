@@ -38,7 +38,7 @@ extern "C" {
 
 /** Value types of the language; a parameter accepts a mask of them. */
 typedef enum px_expr_type {
-    PX_EXPR_INT = 1u << 0,    /**< 42, 0x8100 (non-negative, fits int64) */
+    PX_EXPR_INT = 1u << 0,    /**< 42, 0x8100: 0 .. 2^63-1, or 0 .. 2^64-1 for a PX_EXPR_U64 parameter */
     PX_EXPR_BOOL = 1u << 1,   /**< true, false */
     PX_EXPR_STRING = 1u << 2, /**< "text" with \" \\ \n \t \xHH escapes */
     PX_EXPR_MAC = 1u << 3,    /**< 02:00:00:00:00:01 */
@@ -54,6 +54,7 @@ enum {
     PX_EXPR_REQUIRED = 1u << 0,   /**< must be given */
     PX_EXPR_VARIADIC = 1u << 1,   /**< takes every remaining positional argument; its value is a LIST */
     PX_EXPR_NAMED_ONLY = 1u << 2, /**< only as name=value, never positional */
+    PX_EXPR_U64 = 1u << 3,        /**< INT up to 2^64-1 (read with px_expr_arg_u64); min, max unused */
 };
 
 /** One parameter of a predicate name. */
@@ -69,7 +70,8 @@ typedef struct px_expr_param {
 typedef struct px_expr_value {
     px_expr_type type;
     unsigned column;              /**< 1-based column where it starts */
-    int64_t i;                    /**< INT; BOOL as 0 / 1 */
+    int64_t i;                    /**< INT (INT64_MAX when u is larger); BOOL as 0 / 1 */
+    uint64_t u;                   /**< INT as written, 0 .. 2^64-1 */
     uint8_t mac[6];               /**< MAC */
     px_ip_prefix ip;              /**< IP (len = 32 / 128 for a plain address) */
     char *str;                    /**< STRING (unescaped), FRAME (its text), NAME */
@@ -109,6 +111,8 @@ px_expr_value *px_expr_arg(px_expr_args *args, const char *name);
 px_predicate *px_expr_take_pred(px_expr_value *v);
 /** Convenience: the INT/BOOL argument `name`, or `dflt` when absent. */
 int64_t px_expr_arg_int(px_expr_args *args, const char *name, int64_t dflt);
+/** Convenience: the INT argument `name` of a PX_EXPR_U64 parameter, or `dflt`. */
+uint64_t px_expr_arg_u64(px_expr_args *args, const char *name, uint64_t dflt);
 
 typedef struct px_registry px_registry;
 

@@ -167,6 +167,12 @@ static void test_evaluation(void **state)
     assert_int_equal(eval("did_not_see_ipv6()", fr, 3, NULL), PX_PASS);
     assert_int_equal(eval("packet_count_was(3)", fr, 3, NULL), PX_PASS);
     assert_int_equal(eval("saw_tag(42)", fr, 3, NULL), PX_FAIL); /* no tag trailer in these frames */
+    /* Tags use all 64 bits (px_send_tag_new starts at a random one). */
+    const char *tagged[] = {"Ether()/IPv4()/UDP(dport=9)/Raw(\"PXTAG\\x00v1\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff"
+                            "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\")"};
+    assert_int_equal(eval("saw_tag(0xffffffffffffffff)", tagged, 1, NULL), PX_PASS);
+    assert_int_equal(eval("saw_tag(18446744073709551615)", tagged, 1, NULL), PX_PASS);
+    assert_int_equal(eval("saw_tag(0xfffffffffffffffe)", tagged, 1, NULL), PX_FAIL);
     assert_int_equal(eval("timed_out()", fr, 0, NULL), PX_PASS);
     assert_int_equal(eval("received_packet()", fr, 1, NULL), PX_PASS);
 }
@@ -221,6 +227,9 @@ static void test_errors(void **state)
     bad("exactly(2, sequence(saw_udp(), saw_tcp()))", PX_EINVAL, 1, "must be a test of one frame");
     bad("between(3, 2)", PX_EINVAL, 1, "lo (3) is greater than hi (2)");
     bad("saw_vxlan(99999999999999999999)", PX_EPARSE, 11, "is not an integer");
+    bad("saw_tag(0x10000000000000000)", PX_EPARSE, 9, "up to 2^64-1");
+    bad("exactly(0x8000000000000000, saw_udp())", PX_ERANGE, 9,
+        "argument 'n' of exactly must be at most 2^63-1, got 9223372036854775808");
     bad("not(saw_udp(), saw_tcp())", PX_EPARSE, 16, "too many positional arguments for not");
     bad("all_of(1)", PX_EINVAL, 8, "argument 'preds' of all_of must be a predicate, not an integer");
     bad("saw_vlan_tag(untagged=true, vid=3)", PX_EINVAL, 1, "cannot be combined");
