@@ -163,7 +163,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 -M q35 -cpu max -smp 2 -m "$memory
   -kernel "$vmlinuz" -initrd "$root.cpio.gz" \
   -append "console=ttyS0 pci=off panic=-1 loglevel=2" </dev/null >"$log" 2>&1 &
 qpid=$!
-tail -n +1 -f --pid="$qpid" "$log" | tr -d '\r' &
+tail -n +1 -f --pid="$qpid" "$log" | sed -u 's/\r$//' &
 tpid=$!
 status=0
 wait "$qpid" || status=$?
