@@ -11,8 +11,10 @@
 #           # vm-binaries: pktexpect example_bridge_suite   (executables of BUILD_DIR)
 #           # vm-files: examples/bridge                     (files or folders of the source tree)
 #           # vm-modules: llc stp bridge veth               (kernel modules, in load order)
-#         Inside the VM it runs in the copy of the source tree, with the binaries
-#         in ./build, PATH=/bin (busybox), and CI passed through from the host.
+#           # vm-tools: ip bridge                           (host commands, found in PATH)
+#         Inside the VM it runs (by dash, as /bin/sh) in the copy of the source
+#         tree, with the binaries in ./build, the tools in /usr/bin ahead of
+#         busybox's /bin in PATH, and CI passed through from the host.
 #   ARGS  words passed to the job.
 # Prints the VM's console; exits with the job's status, 2 when the VM could not be
 # set up, 124 when it did not finish within PX_VM_TIMEOUT, 77 (skip) when qemu,
@@ -40,7 +42,7 @@ timeout_s="${PX_VM_TIMEOUT:-600}"
 memory="${PX_VM_MEMORY:-2048}"
 
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] || die "only amd64 hosts are supported (qemu-system-x86_64 with Debian's amd64 kernel)"
-for tool in qemu-system-x86_64 busybox cpio; do
+for tool in qemu-system-x86_64 busybox cpio dash; do
   if ! command -v "$tool" >/dev/null; then
     case "${CI:-}" in
       '' | 0 | false) echo "SKIP: vm.sh: $tool is not installed (scripts/deps.sh vm installs it)" >&2; exit 77 ;;
@@ -80,6 +82,7 @@ header() { sed -n "s/^# vm-$1:[[:space:]]*//p" "$job" | tr '\n' ' '; }
 binaries="$(header binaries)"
 files="$(header files)"
 modules="$(header modules)"
+tools="$(header tools)"
 
 # ---- the initramfs: busybox, the binaries with their shared libraries, the files ----
 root="$(mktemp -d)"
@@ -96,9 +99,17 @@ copy_with_libs() { # file, destination inside the root
   done
 }
 copy_with_libs "$(command -v busybox)" /bin/busybox
+# /bin/sh is dash, not busybox: busybox's shell runs its own applets ahead of PATH,
+# so a test's popen("ip ...") would get busybox's ip instead of a vm-tools one.
+copy_with_libs "$(command -v dash)" /bin/sh
 for b in $binaries; do
   [ -x "$build/$b" ] || die "$build/$b is not built"
   copy_with_libs "$build/$b" "/px/build/$b"
+done
+for t in $tools; do
+  path="$(command -v "$t" || true)"
+  [ -n "$path" ] || die "the job needs the command $t, which is not installed"
+  copy_with_libs "$path" "/usr/bin/$t"
 done
 for f in $files; do
   [ -e "$src/$f" ] || die "the job needs $f, which is not in the source tree"
@@ -125,7 +136,7 @@ ci="${CI:-}"
 cat > "$root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin HOME=/root TMPDIR=/tmp
+export PATH=/usr/bin:/bin HOME=/root TMPDIR=/tmp
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
