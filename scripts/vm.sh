@@ -62,7 +62,7 @@ if [ -z "$deb" ]; then
     echo "vm.sh: fetching $pkg"
     sandbox=()
     [ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
-    (cd "$cache" && apt-get -q "${sandbox[@]}" download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
+    (cd "$cache" && apt-get -q "${sandbox[@]}" download "$pkg" >/dev/null) || die "apt-get download $pkg failed (an outdated package list? apt-get update)"
     deb="$(ls "$cache/${pkg}"_*.deb | head -n 1)"
   fi
 fi
