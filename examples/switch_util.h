@@ -208,13 +208,13 @@ static inline int sw_run_opt(char *const argv[], bool quiet)
 }
 static inline int sw_run(char *const argv[]) { return sw_run_opt(argv, false); }
 
-/** Deletes every interface named "<prefix><5 digits><c>..." (the px_test_ifname
- *  form), where <c> is one of `tags`, whose digits are the pid of a process that no
- *  longer exists: what a suite of this prefix left when it was killed. The strict
- *  form keeps it away from names other tests use. */
-static inline void sw_reap_links(const char *prefix, const char *tags)
+/* Calls `del` on every entry of `dir` named "<prefix><5 digits><c>..." (the
+ * px_test_ifname form), where <c> is one of `tags`, whose digits are the pid of a
+ * process that no longer exists. The strict form keeps it away from names other
+ * tests use. */
+static inline void sw__reap(const char *dir, const char *prefix, const char *tags, void (*del)(const char *name))
 {
-    DIR *d = opendir("/sys/class/net");
+    DIR *d = opendir(dir);
     if (!d)
         return;
     size_t plen = strlen(prefix);
@@ -233,35 +233,25 @@ static inline void sw_reap_links(const char *prefix, const char *tags)
         snprintf(proc, sizeof proc, "/proc/%ld", pid);
         struct stat st;
         if (pid > 0 && (long)getpid() % 100000 != pid && stat(proc, &st) != 0)
-            px_topo_link_del(NULL, n, NULL);
+            del(n);
     }
     closedir(d);
 }
 
-/** Deletes every network namespace (under /run/netns) named like sw_reap_links
- *  removes interfaces: "<prefix><5 digits><c>..." of a process that is gone. */
+static inline void sw__link_del(const char *name) { px_topo_link_del(NULL, name, NULL); }
+static inline void sw__netns_del(const char *name) { px_topo_netns_del(name, NULL); }
+
+/** Deletes the interfaces a killed suite of this prefix left: "<prefix><5 digits><c>..."
+ *  with <c> in `tags` and digits the pid of a process that is gone. */
+static inline void sw_reap_links(const char *prefix, const char *tags)
+{
+    sw__reap("/sys/class/net", prefix, tags, sw__link_del);
+}
+
+/** The same for network namespaces (under /run/netns). */
 static inline void sw_reap_netns(const char *prefix, const char *tags)
 {
-    DIR *d = opendir("/run/netns");
-    if (!d)
-        return;
-    size_t plen = strlen(prefix);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *n = e->d_name;
-        if (strncmp(n, prefix, plen) != 0 || strlen(n) < plen + 6 || !strchr(tags, n[plen + 5]))
-            continue;
-        bool digits = true;
-        for (size_t i = plen; i < plen + 5; i++)
-            digits = digits && isdigit((unsigned char)n[i]);
-        long pid = strtol(n + plen, NULL, 10);
-        char proc[32];
-        snprintf(proc, sizeof proc, "/proc/%ld", pid);
-        struct stat st;
-        if (digits && pid > 0 && (long)getpid() % 100000 != pid && stat(proc, &st) != 0)
-            px_topo_netns_del(n, NULL);
-    }
-    closedir(d);
+    sw__reap("/run/netns", prefix, tags, sw__netns_del);
 }
 
 static inline int sw__no_ipv6_by_default(void *arg, char *errbuf)

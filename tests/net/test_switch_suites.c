@@ -38,6 +38,7 @@
 #include <pktexpect/topology.h>
 
 #include "px_test.h"
+#include "../../examples/switch_util.h" /* sw_reap_links, sw_reap_netns */
 
 extern char **environ;
 
@@ -84,57 +85,6 @@ static int run_capture(char *const argv[], px_buf *out)
     if (rc != 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Deletes interfaces "<prefix><5 digits><tag>..." of processes that are gone (what
- * a killed run left), tags from `tags`. */
-static void reap_links(const char *prefix, const char *tags)
-{
-    DIR *d = opendir("/sys/class/net");
-    if (!d)
-        return;
-    size_t plen = strlen(prefix);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *n = e->d_name;
-        if (strncmp(n, prefix, plen) != 0 || strlen(n) < plen + 6 || !strchr(tags, n[plen + 5]))
-            continue;
-        bool digits = true;
-        for (size_t i = plen; i < plen + 5; i++)
-            digits = digits && n[i] >= '0' && n[i] <= '9';
-        long pid = strtol(n + plen, NULL, 10);
-        char proc[32];
-        snprintf(proc, sizeof proc, "/proc/%ld", pid);
-        struct stat st;
-        if (digits && pid != (long)getpid() % 100000 && stat(proc, &st) != 0)
-            px_topo_link_del(NULL, n, NULL);
-    }
-    closedir(d);
-}
-
-/* Namespaces "<prefix><5 digits><tag>..." of processes that are gone. */
-static void reap_netns(const char *prefix, const char *tags)
-{
-    DIR *d = opendir("/run/netns");
-    if (!d)
-        return;
-    size_t plen = strlen(prefix);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *n = e->d_name;
-        if (strncmp(n, prefix, plen) != 0 || strlen(n) < plen + 6 || !strchr(tags, n[plen + 5]))
-            continue;
-        bool digits = true;
-        for (size_t i = plen; i < plen + 5; i++)
-            digits = digits && n[i] >= '0' && n[i] <= '9';
-        long pid = strtol(n + plen, NULL, 10);
-        char proc[32];
-        snprintf(proc, sizeof proc, "/proc/%ld", pid);
-        struct stat st;
-        if (digits && pid != (long)getpid() % 100000 && stat(proc, &st) != 0)
-            px_topo_netns_del(n, NULL);
-    }
-    closedir(d);
 }
 
 /* Entries of directory `dir` whose name starts with `prefix`, appended to `out`;
@@ -217,9 +167,9 @@ static int group_setup(void **state)
     px_buf_free(&out);
     /* Leftovers of killed runs of this test (tags y, z) and of the C suites. */
     ovs_reap();
-    reap_links("pxo", "stbnyz");
-    reap_links("pxb", "lvyz");
-    reap_netns("pxo", "stbnyz");
+    sw_reap_links("pxo", "stbnyz");
+    sw_reap_links("pxb", "lvyz");
+    sw_reap_netns("pxo", "stbnyz");
     return 0;
 }
 
