@@ -1,14 +1,14 @@
-# The core net tests on a second kernel: Debian's, in the VM of scripts/vm.sh.
+# The core and runner net tests on a second kernel: Debian's, in the VM of scripts/vm.sh.
 # The host runs them on its own kernel; this catches what depends on the kernel's
 # version or configuration (ring options, offloads, netlink attributes, timestamps).
 # Fails on any failure, and on any skip but the one allowed below.
 #
 # Run: scripts/vm.sh BUILD_DIR tests/vm/core.sh
 #
-# vm-binaries: net_test_core net_test_topology net_test_pred_veth net_test_send net_test_thread_stress example_quickstart
-# vm-files: examples/quickstart.c
+# vm-binaries: net_test_core net_test_topology net_test_pred_veth net_test_send net_test_thread_stress net_test_runner example_quickstart pktexpect
+# vm-files: examples/quickstart.c examples/demo.yaml tests/data/scenarios
 # vm-modules: llc stp bridge veth
-# vm-tools: ip bridge
+# vm-tools: ip bridge xmllint
 
 # Reads its pcapng evidence back with tshark, which the VM does not carry.
 allowed_skip="test_evidence_of_sent_frames"
@@ -16,7 +16,7 @@ allowed_skip="test_evidence_of_sent_frames"
 now() { sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1\2/' /proc/uptime; }
 
 failed=0
-for t in net_test_core net_test_topology net_test_pred_veth net_test_send net_test_thread_stress example_quickstart; do
+for t in net_test_core net_test_topology net_test_pred_veth net_test_send net_test_thread_stress net_test_runner example_quickstart; do
   start=$(now)
   if ./build/$t > /tmp/out.txt 2>&1; then r=ok; else r=FAILED; failed=$((failed + 1)); fi
   skipped=$(sed -n 's/^\[  SKIPPED \] \(test_[a-z0-9_]*\)$/\1/p' /tmp/out.txt | sort -u | grep -v -x "$allowed_skip")
