@@ -168,8 +168,11 @@ trap 'exit 130' INT TERM
 # host the kernel's PIT calibration of the TSC can fail, which hung its boot.
 # qemu runs in the background so that a signal to this script stops it at once
 # (the EXIT trap), and its console is shown live from the log.
-echo "vm.sh: booting $kver for $(basename "$job")"
-timeout -k 10 "$timeout_s" qemu-system-x86_64 -M q35 -cpu max -smp 2 -m "$memory" \
+# KVM where this user may use it, else emulation (qemu falls back by itself).
+accel=(-accel tcg)
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=(-accel kvm -accel tcg)
+echo "vm.sh: booting $kver for $(basename "$job") (${accel[1]})"
+timeout -k 10 "$timeout_s" qemu-system-x86_64 "${accel[@]}" -M q35 -cpu max -smp 2 -m "$memory" \
   -nodefaults -no-user-config -display none -serial stdio -no-reboot \
   -kernel "$vmlinuz" -initrd "$root.cpio.gz" \
   -append "console=ttyS0 pci=off panic=-1 loglevel=2" </dev/null >"$log" 2>&1 &
