@@ -147,7 +147,7 @@ for m in \$(cat /modules/order); do insmod /modules/\$m.ko || echo "PX-VM: insmo
 ip link set lo up
 echo "PX-VM: kernel \$(uname -r), \$(nproc) CPUs"
 cd /px
-CI='$ci' PX_VM=1 PX_SOURCE_DIR=/px PX_BUILD_DIR=/px/build sh tests/vm/job.sh$args
+CI='$ci' PX_VM=1 PX_SOURCE_DIR=/px PX_BUILD_DIR=/px/build /bin/sh tests/vm/job.sh$args
 echo "PX-VM-EXIT \$?"
 poweroff -f
 EOF
