@@ -319,6 +319,7 @@ void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_
     f->nlayers = 0;
     f->truncated_at = PX_LAYER_NONE;
     f->padlen = 0;
+    f->flags = 0;
     dissector d = {.f = f, .p = data, .end = f->caplen, .outer_bounded = false};
     dis_eth(&d, 0, 0);
     /* Bytes are missing after a complete last header (capture cut exactly there). */

@@ -93,6 +93,14 @@ px_verdict px_predicate_finish(px_predicate *p, bool timed_out, px_result *out)
     return v;
 }
 
+bool px_predicate_key(const px_predicate *p, px_key *out)
+{
+    if (!p || !p->ops->key || !out)
+        return false;
+    *out = (px_key){0};
+    return p->ops->key(p->state, out) && out->kind > PX_KEY_NONE && out->kind < PX_KEY__COUNT;
+}
+
 void px_predicate_describe(const px_predicate *p, px_buf *out)
 {
     if (!p)

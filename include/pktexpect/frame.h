@@ -75,7 +75,14 @@ typedef struct px_frame {
     /** Bytes after the outermost IP datagram (or 802.3 length): Ethernet padding or a
      *  trailer. They belong to no layer; px_frame_payload() excludes them. */
     uint32_t padlen;
+    uint32_t flags;          /**< PX_FRAME_* */
 } px_frame;
+
+/** px_frame.flags: the frame was captured before its L4 checksum was computed
+ *  (a locally sent frame with checksum offload: TP_STATUS_CSUMNOTREADY). Its
+ *  TCP / UDP checksum field holds a partial sum, not a wrong checksum; diffs and
+ *  predicates do not report it as bad. */
+#define PX_FRAME_CSUM_NOT_READY 0x1u
 
 /** Dissects `data` into `f` (zero-copy: f->data = data). `wirelen` < caplen is
  *  raised to caplen. Port, direction and timestamp are zeroed; the caller sets them.

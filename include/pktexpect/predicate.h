@@ -53,6 +53,36 @@ enum {
     PX_PRED_LOSS_SENSITIVE = 1u << 0,
 };
 
+/** A dispatch key: a cheap property of a frame that a predicate needs before it
+ *  can react to the frame at all. A port indexes its expectations by key, so a
+ *  frame only visits the expectations whose key it carries (plus those without a
+ *  key): hundreds of expectations cost little more per frame than one.
+ *
+ *  Contract of a predicate that declares a key: a frame that does not carry the
+ *  key (px_frame_key() gives another value, or false) would not change its state
+ *  and would not stop it, so skipping it changes nothing but the predicate's own
+ *  frame numbering. The harness still counts such frames in px_counters.seen.
+ *  Expectations with a BPF filter or a count limit are never indexed. */
+typedef enum px_key_kind {
+    PX_KEY_NONE = 0,
+    PX_KEY_ETHERTYPE, /**< px_frame_ethertype(): after all VLAN tags of the outer frame */
+    PX_KEY_VLAN_VID,  /**< VID of the outermost VLAN tag */
+    PX_KEY_IP_PROTO,  /**< protocol of the outermost IPv4 header / next header of the outermost IPv6 */
+    PX_KEY_UDP_DPORT, /**< destination port of the first UDP layer */
+    PX_KEY_TCP_DPORT, /**< destination port of the first TCP layer */
+    PX_KEY_DST_MAC,   /**< outer destination MAC, as a 48-bit big-endian integer */
+    PX_KEY__COUNT
+} px_key_kind;
+
+typedef struct px_key {
+    px_key_kind kind;
+    uint64_t value;
+} px_key;
+
+/** The value of key `kind` in frame `f`: true and *value set when the frame has it.
+ *  Thread-safety: any thread (reads the frame only). */
+bool px_frame_key(const px_frame *f, px_key_kind kind, uint64_t *value);
+
 typedef struct px_predicate_ops {
     const char *name;                                       /* "saw_vlan_tag" */
     void (*on_packet)(void *state, const px_frame *f);      /* update state   */
@@ -61,6 +91,9 @@ typedef struct px_predicate_ops {
     void (*describe)(const void *state, px_buf *out);       /* for messages   */
     void (*destroy)(void *state);
     unsigned flags;                                         /* PX_PRED_* */
+    /** Optional: the dispatch key every frame it reacts to carries (see px_key);
+     *  false or NULL: offer every frame. Called once, when armed. */
+    bool (*key)(const void *state, px_key *out);
 } px_predicate_ops;
 
 /** An instance: ops plus state. Opaque. */
@@ -86,6 +119,8 @@ void *px_predicate_state(const px_predicate *p);
 bool px_predicate_offer(px_predicate *p, const px_frame *f);
 /** Calls on_finish; returns the verdict (PX_ERROR if on_finish returned PX_PENDING). */
 px_verdict px_predicate_finish(px_predicate *p, bool timed_out, px_result *out);
+/** The predicate's dispatch key (false when it declares none). */
+bool px_predicate_key(const px_predicate *p, px_key *out);
 /** Appends the description ("saw_vlan_tag(102)"; the ops name when describe is NULL). */
 void px_predicate_describe(const px_predicate *p, px_buf *out);
 

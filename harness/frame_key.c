@@ -1,0 +1,63 @@
+/* pktexpect: dispatch keys of a frame (see px_key in predicate.h).
+ *
+ * Each key reads the same layer as the predicates that declare it, through the
+ * same accessors, so "the frame has key K = v" and "the predicate could react
+ * to it" agree by construction (tests/unit/test_frame_key.c checks it). */
+#include "pktexpect/predicate.h"
+
+static uint64_t mac48(const uint8_t m[6])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 6; i++)
+        v = v << 8 | m[i];
+    return v;
+}
+
+bool px_frame_key(const px_frame *f, px_key_kind kind, uint64_t *value)
+{
+    switch (kind) {
+    case PX_KEY_ETHERTYPE: {
+        uint16_t t;
+        if (!px_frame_ethertype(f, &t))
+            return false;
+        *value = t;
+        return true;
+    }
+    case PX_KEY_VLAN_VID: {
+        px_vlan_tag tag;
+        if (!px_frame_vlan(f, 0, &tag))
+            return false;
+        *value = tag.vid;
+        return true;
+    }
+    case PX_KEY_IP_PROTO: {
+        uint8_t p;
+        if (!px_frame_ip_proto(f, &p))
+            return false;
+        *value = p;
+        return true;
+    }
+    case PX_KEY_UDP_DPORT: {
+        px_udp_hdr u;
+        if (!px_layer_udp(f, NULL, &u))
+            return false;
+        *value = u.dport;
+        return true;
+    }
+    case PX_KEY_TCP_DPORT: {
+        px_tcp_hdr t;
+        if (!px_layer_tcp(f, NULL, &t))
+            return false;
+        *value = t.dport;
+        return true;
+    }
+    case PX_KEY_DST_MAC: {
+        uint8_t m[6];
+        if (!px_frame_eth_dst(f, m))
+            return false;
+        *value = mac48(m);
+        return true;
+    }
+    default: return false;
+    }
+}
