@@ -1,4 +1,9 @@
-/* pktexpect: the context: options, the port registry, shutdown. */
+/* pktexpect: the context: options, the port registry, shutdown.
+ *
+ * The registry maps port names to reference-counted ports. Opening happens on
+ * the new port's own capture thread, outside the context lock: a slow open (a
+ * large ring, a link that is not ready yet) blocks only the callers that need
+ * that port, and several new ports open in parallel. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,13 @@ uint32_t px_ctx_default_timeout_ms(const px_ctx *ctx)
     return ctx ? ctx->opts.default_timeout_ms : PX_DEFAULT_TIMEOUT_MS;
 }
 
+/* Stops the port's thread, joins it, drops the registry's reference. */
+static void port_retire(px_port *p, const char *why)
+{
+    px__port_shutdown(p, why);
+    px__port_unref(p);
+}
+
 void px_ctx_free(px_ctx *ctx)
 {
     if (!ctx)
@@ -42,7 +54,7 @@ void px_ctx_free(px_ctx *ctx)
     ctx->nports = ctx->cap = 0;
     pthread_mutex_unlock(&ctx->lock);
     for (size_t i = 0; i < n; i++)
-        px__port_destroy(ports[i], "context closed while the expectation was pending");
+        port_retire(ports[i], "context closed while the expectation was pending");
     free(ports);
     if (ctx->sender)
         px__sender_ctx_free(ctx->sender);
@@ -67,40 +79,46 @@ static void port_remove_at(px_ctx *ctx, size_t i)
     ctx->ports[i] = ctx->ports[--ctx->nports];
 }
 
-int px__port_get(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
+int px__port_acquire(px_ctx *ctx, const px__port_spec *spec, px_port **out, char *errbuf)
 {
     char local[PX_ERRBUF_SIZE];
     if (!errbuf)
         errbuf = local;
-    if (!ctx || !ifname || !*ifname) {
+    if (!ctx || !spec || !spec->name || !*spec->name) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "port name is NULL or empty");
         return PX_EINVAL;
     }
     px_port *stale = NULL;
+    int rc = 0;
     pthread_mutex_lock(&ctx->lock);
     if (ctx->closed) {
         pthread_mutex_unlock(&ctx->lock);
         snprintf(errbuf, PX_ERRBUF_SIZE, "context closed");
         return PX_ECLOSED;
     }
-    long i = port_index(ctx, ifname);
+    long i = port_index(ctx, spec->name);
     if (i >= 0 && !px__port_is_dead(ctx->ports[i])) {
-        *out = ctx->ports[i];
+        if (spec->pcap) {
+            rc = PX_EEXIST;
+            snprintf(errbuf, PX_ERRBUF_SIZE, "port '%s' is already open", spec->name);
+        } else {
+            *out = ctx->ports[i];
+            px__port_ref(*out);
+        }
         pthread_mutex_unlock(&ctx->lock);
-        return 0;
+        return rc;
     }
     if (i >= 0) {
         /* The interface went away or down earlier: try it afresh. */
         stale = ctx->ports[i];
         port_remove_at(ctx, (size_t)i);
     }
-    int rc = 0;
     if (ctx->nports == ctx->cap) {
         size_t cap = ctx->cap ? ctx->cap * 2 : 8;
         px_port **np = realloc(ctx->ports, cap * sizeof *np);
         if (!np) {
             rc = PX_ENOMEM;
-            snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", ifname);
+            snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", spec->name);
         } else {
             ctx->ports = np;
             ctx->cap = cap;
@@ -108,21 +126,81 @@ int px__port_get(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
     }
     px_port *p = NULL;
     if (rc == 0)
-        rc = px__port_open(ctx, ifname, &p, errbuf);
+        rc = px__port_create(ctx, spec, &p, errbuf); /* starts the thread; it opens */
     if (rc == 0) {
         ctx->ports[ctx->nports++] = p;
+        px__port_ref(p);
         *out = p;
     }
     pthread_mutex_unlock(&ctx->lock);
     if (stale)
-        px__port_destroy(stale, "port reopened");
+        port_retire(stale, "port reopened");
     return rc;
+}
+
+/* Acquires the port and waits for its open; with a reference on success. */
+static int port_get_open(px_ctx *ctx, const px__port_spec *spec, px_port **out, char *errbuf)
+{
+    px_port *p;
+    int rc = px__port_acquire(ctx, spec, &p, errbuf);
+    if (rc != 0)
+        return rc;
+    rc = px__port_wait_open(p, errbuf);
+    if (rc != 0) {
+        px__port_unref(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
 }
 
 int px_port_open(px_ctx *ctx, const char *ifname, char *errbuf)
 {
     px_port *p;
-    return px__port_get(ctx, ifname, &p, errbuf);
+    int rc = port_get_open(ctx, &(px__port_spec){.name = ifname}, &p, errbuf);
+    if (rc == 0)
+        px__port_unref(p);
+    return rc;
+}
+
+int px_port_open_pcap(px_ctx *ctx, const char *name, const px_pcap_port_opts *opts, char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    if (!opts) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "px_port_open_pcap needs options (a path or a descriptor)");
+        return PX_EINVAL;
+    }
+    px_port *p;
+    int rc = port_get_open(ctx, &(px__port_spec){.name = name, .pcap = opts}, &p, errbuf);
+    if (rc == 0)
+        px__port_unref(p);
+    return rc;
+}
+
+/* Looks an open port up without opening it; with a reference. */
+static px_port *port_lookup(px_ctx *ctx, const char *ifname)
+{
+    pthread_mutex_lock(&ctx->lock);
+    long i = port_index(ctx, ifname);
+    px_port *p = i >= 0 ? ctx->ports[i] : NULL;
+    if (p)
+        px__port_ref(p);
+    pthread_mutex_unlock(&ctx->lock);
+    return p;
+}
+
+int px_port_start(px_ctx *ctx, const char *name)
+{
+    if (!ctx || !name)
+        return PX_EINVAL;
+    px_port *p = port_lookup(ctx, name);
+    if (!p)
+        return PX_ENODEV;
+    px__port_start(p);
+    px__port_unref(p);
+    return 0;
 }
 
 int px_port_close(px_ctx *ctx, const char *ifname)
@@ -139,18 +217,8 @@ int px_port_close(px_ctx *ctx, const char *ifname)
     pthread_mutex_unlock(&ctx->lock);
     if (!p)
         return PX_ENODEV;
-    px__port_destroy(p, "port closed while the expectation was pending");
+    port_retire(p, "port closed while the expectation was pending");
     return 0;
-}
-
-/* Looks an open port up without opening it. */
-static px_port *port_lookup(px_ctx *ctx, const char *ifname)
-{
-    pthread_mutex_lock(&ctx->lock);
-    long i = port_index(ctx, ifname);
-    px_port *p = i >= 0 ? ctx->ports[i] : NULL;
-    pthread_mutex_unlock(&ctx->lock);
-    return p;
 }
 
 int px_port_set_noise_filter(px_ctx *ctx, const char *ifname, px_noise_fn fn, void *user)
@@ -158,10 +226,11 @@ int px_port_set_noise_filter(px_ctx *ctx, const char *ifname, px_noise_fn fn, vo
     if (!ctx || !ifname)
         return PX_EINVAL;
     px_port *p;
-    int rc = px__port_get(ctx, ifname, &p, NULL);
+    int rc = port_get_open(ctx, &(px__port_spec){.name = ifname}, &p, NULL);
     if (rc != 0)
         return rc;
     px__port_set_noise(p, fn, user);
+    px__port_unref(p);
     return 0;
 }
 
@@ -172,10 +241,8 @@ int px_port_get_stats(px_ctx *ctx, const char *ifname, px_port_stats *out)
     px_port *p = port_lookup(ctx, ifname);
     if (!p)
         return PX_ENODEV;
-    out->frames = atomic_load(&p->st_frames);
-    out->drops = atomic_load(&p->st_drops);
-    out->noise = atomic_load(&p->st_noise);
-    out->truncated = atomic_load(&p->st_truncated);
+    px__port_stats(p, out);
+    px__port_unref(p);
     return 0;
 }
 
@@ -186,11 +253,9 @@ int px_port_info(px_ctx *ctx, const char *ifname, int *ifindex, uint32_t *mtu)
     px_port *p = port_lookup(ctx, ifname);
     if (!p)
         return PX_ENODEV;
-    if (ifindex)
-        *ifindex = p->ifindex;
-    if (mtu)
-        *mtu = p->mtu;
-    return 0;
+    int rc = px__port_info(p, ifindex, mtu);
+    px__port_unref(p);
+    return rc;
 }
 
 pthread_mutex_t *px__ctx_lock(px_ctx *ctx)

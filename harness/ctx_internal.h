@@ -1,6 +1,19 @@
 /* pktexpect: private structures shared by the context, port, expectation and
  * future modules, and the hooks other harness modules (sender, evidence) use.
- * Not installed. */
+ * Not installed.
+ *
+ * Who owns what (the capture engine's lifecycle, DESIGN section 3):
+ *  - A port (port.c) is reference-counted: the context's registry holds one
+ *    reference, every expectation armed on it one, every caller between
+ *    px__port_acquire and px__port_unref one. Its capture thread is joined by
+ *    whoever takes it out of the registry (close, reopen, context free), never
+ *    by a reference drop, so no thread ever joins itself.
+ *  - An expectation (expect.c) is its future: one reference for the user's
+ *    handle, one per port node. A node (px__node) belongs to the capture thread
+ *    of its port from the arm message on; only that thread reads or frees it.
+ *  - Callbacks of a single-port expectation run on its port's capture thread
+ *    without a lock; a multi-port expectation serialises them with e->lock.
+ */
 #ifndef PX_CTX_INTERNAL_H
 #define PX_CTX_INTERNAL_H
 
@@ -19,15 +32,20 @@
 struct px_evidence;
 typedef struct px_port px_port;
 typedef struct px_exp px_exp;
+typedef struct px__node px__node;
 
-/* Why an expectation finished; decides how the verdict is reported. */
-typedef enum px__finish_reason {
-    PX__FIN_STOP,       /* stop_condition returned true */
-    PX__FIN_COUNT,      /* count limit reached */
-    PX__FIN_TIMEOUT,    /* window closed */
-    PX__FIN_CANCEL,     /* px_future_cancel / px_future_free */
-    PX__FIN_ERROR,      /* port error, context closed, setup error: see message */
-} px__finish_reason;
+/* Times on a window clock, in ns: CLOCK_MONOTONIC for live ports, the stream's
+ * own time for offline ones. */
+#define PX__NS_NEVER INT64_MAX
+
+/* Why an expectation stops before its window closes. 0: it is running. */
+typedef enum px__stop_reason {
+    PX__STOP_NONE = 0,
+    PX__STOP_PRED,      /* stop_condition returned true */
+    PX__STOP_COUNT,     /* count limit reached */
+    PX__STOP_CANCEL,    /* px_future_cancel / px_future_free */
+    PX__STOP_ERROR,     /* port died, port closed, context closed: see stop_msg */
+} px__stop_reason;
 
 /* A waiter of px_future_wait_any: one per call, linked into every future it waits on. */
 typedef struct px__waiter {
@@ -45,73 +63,78 @@ typedef struct px__wait_link {
 
 /* An expectation and its future are one object: the future is the user's handle. */
 struct px_exp {
-    atomic_int refs;                 /* the future's + one per port list holding it */
-    pthread_mutex_t lock;            /* guards everything below and the predicate */
-    pthread_cond_t done;             /* broadcast on resolution (CLOCK_MONOTONIC) */
-    px_predicate *pred;              /* NULL once finished (freed at finish) */
+    atomic_int refs;                 /* the future's + one per node */
+    pthread_mutex_t lock;            /* guards the result, waiters, the arm acks; serialises
+                                        predicate callbacks of multi-port expectations */
+    pthread_cond_t done;             /* broadcast on resolution and on arm acks (CLOCK_MONOTONIC) */
+    px_predicate *pred;              /* freed at finish */
     bool finished;                   /* set once, under lock */
     px_verdict verdict;
     px_result result;                /* value + explanation */
-    px_counters counters;
-    char *description;               /* "saw_vlan_tag(102) on p1 within 1000 ms" */
+    px_counters counters;            /* summed over the nodes as they close */
+    char *description;
     char *name;
     bool loss_sensitive;
-    /* arming */
-    struct timespec armed_rt;        /* CLOCK_REALTIME at arm: older frames are not offered */
-    struct timespec deadline;        /* CLOCK_MONOTONIC */
+    uint32_t timeout_ms;
     uint32_t count_limit;
+    uint64_t offered;                /* frames offered, for the count limit (single-port: the
+                                        port's thread; multi-port: under lock) */
     px_noise_mode noise;
     struct bpf_program bpf;
     bool has_bpf;
+    bool has_key;
+    px_key key;
+    bool offline;                    /* its ports carry their own time */
     size_t nports;
-    px_port *ports[PX__MAX_PORTS_PER_EXP];
-    uint64_t drops_at_arm[PX__MAX_PORTS_PER_EXP];
+    px_port *ports[PX__MAX_PORTS_PER_EXP]; /* one reference each */
+
+    /* Arming: acks counted under lock; the window's one deadline is set once every
+     * port has fixed its start (the last one to do so computes it). */
+    size_t acks;
+    int arm_err;
+    char *arm_msg;
+    atomic_int unanchored;           /* ports whose window start is not fixed yet */
+    _Atomic int64_t start_max;
+    _Atomic int64_t deadline;        /* window clock; PX__NS_NEVER until known */
+
+    /* Closing: each port closes its node (window examined, drops read); the last
+     * one decides the verdict. */
+    atomic_int open_nodes;
+    _Atomic int stop_reason;         /* px__stop_reason, first setter wins */
+    char stop_msg[256];              /* written by the stop_reason winner before the kick */
+    char *behind_msg;                /* under lock: a port closed its window late */
+    uint64_t behind_frames;
     px__wait_link *waiters;
 };
 
-/* A registration of an expectation on a port's lists. */
-typedef struct px__exp_node {
-    px_exp *exp;
-    struct px__exp_node *next;
-} px__exp_node;
+/* One expectation's registration on one port: owned by that port's capture thread. */
+struct px__node {
+    px_exp *e;
+    px_port *port;
+    unsigned index;                  /* position of the port in e->ports */
+    int64_t start;                   /* window start on this port; PX__NS_NEVER: not fixed yet */
+    int64_t deadline;                /* cached from e->deadline */
+    uint64_t drops_at_start;
+    bool active;                     /* its window has started: in the dispatch structures */
+    bool closed;
+    bool indexed;                    /* reached through the key index (counts from port totals) */
+    bool locked;                     /* multi-port: callbacks under e->lock */
+    size_t heap_pos;                 /* in the deadline heap, SIZE_MAX when not there */
+    /* counts of this port's part of the window */
+    uint64_t seen, filtered, noise, truncated;
+    uint64_t port_seen_at_start, port_trunc_at_start, port_noise_at_start;
+    px__node *next_arm;              /* the port's arm queue */
+    px__node *next_pending;          /* the port's FIFO of nodes waiting for their start */
+};
 
 #define PX__NETNS_MAX 64
 
+/* The control block of a port (port.c). Opaque outside port.c but for the name. */
 struct px_port {
+    atomic_int refs;
     px_ctx *ctx;
     char name[PX__NETNS_MAX + IF_NAMESIZE]; /* as the user wrote it: "p1" or "ns1/p1" */
-    char netns[PX__NETNS_MAX];              /* "" for the caller's namespace */
-    char ifname[IF_NAMESIZE];
-    int ifindex;
-    uint32_t mtu;
-    int fd;                          /* AF_PACKET socket with the RX ring */
-    int efd;                         /* eventfd: wakes the capture thread */
-    uint8_t *ring;
-    size_t ring_len;
-    uint32_t frame_size, frames_per_block, block_size, frame_nr, pos;
-    pthread_t thread;
-    bool thread_started;
-    atomic_bool stop;
-
-    /* Control from other threads, guarded by ctl_lock; `ctl_pending` tells the
-     * capture thread (checked once per frame) that there is something to merge. */
-    pthread_mutex_t ctl_lock;
-    atomic_bool ctl_pending;
-    px__exp_node *pending;           /* newly armed, not yet in `active` */
-    bool noise_changed;
-    px_noise_fn noise_new_fn;
-    void *noise_new_user;
-    bool dead;                       /* capture stopped for good (see dead_msg) */
-    int dead_err;
-    char dead_msg[PX_ERRBUF_SIZE];
-
-    /* Owned by the capture thread. */
-    px__exp_node *active;
-    px_noise_fn noise_fn;
-    void *noise_user;
-
-    /* Statistics, written by the capture thread. */
-    atomic_uint_fast64_t st_frames, st_drops, st_noise, st_truncated;
+    struct px__port_impl *impl;             /* port.c's state */
 };
 
 struct px_ctx {
@@ -146,27 +169,73 @@ int px__packet_socket(const char *netns, int *fd, char *errbuf);
 
 /* ---- between context.c, port.c and expect.c ---- */
 
-/* Finds or opens a port; the context lock is taken inside. */
-int px__port_get(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf);
-int px__port_open(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf);
-void px__port_destroy(px_port *port, const char *why);
-/* Registers an armed expectation on a port; PX_EGONE etc. with errbuf if the port is dead. */
-int px__port_arm(px_port *port, px_exp *e, char *errbuf);
-void px__port_kick(px_port *port);
-bool px__port_is_dead(px_port *port);
-/* Hands a new noise filter to the capture thread. */
-void px__port_set_noise(px_port *port, px_noise_fn fn, void *user);
+/* What a port reads from. */
+typedef struct px__port_spec {
+    const char *name;
+    const struct px_pcap_port_opts *pcap; /* NULL: the live interface `name` */
+} px__port_spec;
 
-/* Offers one dissected frame to an expectation (noise already decided);
- * returns true when it finished. Takes e->lock. */
-bool px__exp_offer(px_exp *e, const px_frame *f, bool is_noise);
-/* Finishes an expectation once (no-op if finished); takes e->lock. */
-void px__exp_finish(px_exp *e, px__finish_reason why, const char *msg);
+/* context.c: the port named `spec->name`, opened (its capture thread started) if
+ * it is not open or died; returns with a reference the caller drops with
+ * px__port_unref. Does not wait for the open to finish: px__port_wait_open. */
+int px__port_acquire(px_ctx *ctx, const px__port_spec *spec, px_port **out, char *errbuf);
+
+/* port.c */
+int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char *errbuf);
+/* Waits until the capture thread has opened its source: 0, or its error. */
+int px__port_wait_open(px_port *p, char *errbuf);
+bool px__port_is_dead(px_port *p);
+/* Stops the capture thread (pending expectations resolve ERROR with `why`) and joins it. */
+void px__port_shutdown(px_port *p, const char *why);
+void px__port_ref(px_port *p);
+void px__port_unref(px_port *p);
+/* Queues an armed node; the capture thread acknowledges it through e->lock/e->done.
+ * Returns PX_E* with errbuf when the port's thread is gone. */
+int px__port_post_arm(px_port *p, px__node *n, char *errbuf);
+/* Wakes the thread: a stop_reason changed or the deadline became known. */
+void px__port_kick(px_port *p, bool scan);
+void px__port_set_noise(px_port *p, px_noise_fn fn, void *user);
+void px__port_start(px_port *p);
+bool px__port_offline(px_port *p);
+void px__port_stats(px_port *p, px_port_stats *out);
+int px__port_info(px_port *p, int *ifindex, uint32_t *mtu);
+
+/* expect.c, called by capture threads */
+/* Marks the expectation stopped (first reason wins) and kicks its other ports. */
+void px__exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from);
+/* A node's port part of the window is over: adds its counts, and when it was the
+ * last open node, decides the verdict. Called on the node's capture thread. */
+void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg, uint64_t behind_frames);
+/* The port acknowledged the arm (err 0) or refused it. */
+void px__exp_ack(px_exp *e, int err, const char *msg);
+/* A port fixed its window start: the last one computes the deadline. */
+void px__exp_anchor(px_exp *e, int64_t start, px_port *from);
 void px__exp_unref(px_exp *e);
 void px__exp_ref(px_exp *e);
 
 void px__timespec_add_ms(struct timespec *t, uint32_t ms);
 /* a - b in nanoseconds */
 int64_t px__timespec_diff_ns(const struct timespec *a, const struct timespec *b);
+int64_t px__ts_ns(const struct timespec *t);
+int64_t px__mono_ns(void);
+
+/* ---- the window clock of live ports (port.c) ----
+ * The kernel stamps frames on CLOCK_REALTIME; windows live on CLOCK_MONOTONIC.
+ * The map keeps the offset between them, sampled once per batch, and the one
+ * before the last step of the wall clock: a frame stamped before a step is
+ * mapped with the old offset, so a step neither hides nor admits frames. Mapped
+ * times never decrease (arrival order) and never lie in the future. */
+typedef struct px__clock_map {
+    int64_t off;       /* realtime - monotonic now */
+    int64_t off_prev;  /* before the last step */
+    int64_t last;      /* last mapped time */
+} px__clock_map;
+#define PX__CLOCK_STEP_NS 1000000LL /* offset changes above 1 ms are steps, not slew */
+/* Samples the offset (call once per batch with both clocks read together). */
+void px__clock_sample(px__clock_map *m, int64_t realtime_ns, int64_t mono_ns);
+/* Maps a frame stamped `rt` read at `now` (monotonic); `floor` is the earliest
+ * plausible arrival (the last time the source was seen empty, minus the settle
+ * margin). */
+int64_t px__clock_map_frame(px__clock_map *m, int64_t rt, int64_t now, int64_t floor);
 
 #endif

@@ -1,601 +1,1064 @@
-/* pktexpect: a port: its AF_PACKET receive ring and its capture thread.
+/* pktexpect: a port: its capture source and its capture thread.
  *
- * Why not libpcap's capture: libpcap 1.10 either uses TPACKET_V3 blocks (large
- * capacity, but the reader wakes once per block: milliseconds of latency) or, in
- * immediate mode, TPACKET_V2 slots sized from the snap length as soon as the
- * interface has any offload on (veth does): 1,023 frames in 64 MiB. This ring is
- * TPACKET_V2 (one wake-up per frame when idle, batches under load) with slots
- * sized from the interface MTU, so 64 MiB holds ~41,000 full-size frames. A frame
- * longer than a slot (GRO/GSO super-frames) keeps its first bytes and is counted
- * as truncated. libpcap still compiles and runs the BPF filters.
+ * The capture thread owns the source and every node (an expectation's
+ * registration on this port). Its loop runs in explicit phases, as libuv's and
+ * redis' ae.c do:
+ *   1. control: take arm requests (acknowledge each: its window starts now,
+ *      its drop epoch is read now), noise filter changes, start requests;
+ *   2. drain a bounded batch of frames in arrival order; each frame is dissected
+ *      once, mapped onto the window clock, closes the windows whose deadline it
+ *      is past, starts the windows it is at or after, and is offered to the
+ *      nodes its dispatch keys select plus the unkeyed ones;
+ *   3. expire: windows whose deadline the watermark passed close (the port has
+ *      examined every frame up to their deadline), windows of a live port still
+ *      open at deadline + grace close as "capture behind", stopped expectations
+ *      close their nodes;
+ *   4. reclaim closed nodes, at one point, never while a list is walked;
+ *   5. sleep in ppoll on the source and an eventfd until the nearest deadline,
+ *      or not at all when the batch bound left frames ready.
+ * No timer thread, no busy loop.
  *
- * The capture thread sleeps in ppoll() on the socket and an eventfd, with a
- * timeout equal to the nearest expectation deadline: no timer thread, no polling.
+ * The watermark: on a live port, when the source is found empty at monotonic
+ * time T, every frame stamped before T - settle has been examined (the settle
+ * margin covers the kernel's queueing between the timestamp and the ring). On
+ * an offline port it is the last frame's time, and infinity at the end.
  */
 #include <errno.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ctx_internal.h"
-#include "pktexpect/topology.h"
+#include "source.h"
 #include "pktexpect/evidence.h"
 
-#ifndef PACKET_IGNORE_OUTGOING
-#define PACKET_IGNORE_OUTGOING 23
-#endif
-#ifndef TP_STATUS_VLAN_TPID_VALID
-#define TP_STATUS_VLAN_TPID_VALID (1 << 6)
-#endif
+#define BATCH_MAX 512                    /* frames per drain before the other phases run */
+#define SETTLE_NS (5 * 1000000LL)        /* kernel timestamp -> ring visibility margin */
+#define ANCHOR_NEXT INT64_MIN            /* offline window start: the next frame's time */
 
-#define VLAN_TAG_LEN 4
-/* Room for the Ethernet header and up to four VLAN tags left inline. */
-#define L2_OVERHEAD (14 + 4 * VLAN_TAG_LEN)
-#define RING_BLOCK_SIZE (4u << 20)
+typedef enum { PORT_OPENING, PORT_RUNNING, PORT_DEAD } port_state;
 
-static int errno_to_px(int err)
+/* A vector of nodes. */
+typedef struct nodevec {
+    px__node **v;
+    size_t n, cap;
+} nodevec;
+
+/* The key index: per key kind, an open-addressing map from key value to nodes. */
+typedef struct kslot {
+    uint64_t value;
+    bool used;
+    nodevec nodes;
+} kslot;
+typedef struct keymap {
+    kslot *slots;
+    size_t cap, used, nodes;
+} keymap;
+
+struct px__port_impl {
+    /* immutable after create */
+    char netns[PX__NETNS_MAX];
+    char ifname[IF_NAMESIZE];
+    bool is_pcap;
+    px_pcap_port_opts pcap;  /* strings owned (copies) */
+    uint32_t ring_mib;
+    uint32_t grace_ms;
+    int efd;
+    pthread_t thread;
+    bool thread_started, joined;
+    atomic_bool stop;
+
+    /* guarded by ctl */
+    pthread_mutex_t ctl;
+    pthread_cond_t ctl_cond;
+    port_state state;
+    int dead_err;
+    char dead_msg[PX_ERRBUF_SIZE];
+    char stop_why[PX_ERRBUF_SIZE];
+    px__node *arms_head, *arms_tail;
+    bool noise_changed;
+    px_noise_fn noise_new_fn;
+    void *noise_new_user;
+    bool start_req;
+    int ifindex;
+    uint32_t mtu;
+    bool offline;
+    atomic_bool ctl_pending;
+    atomic_bool scan_req;
+
+    /* capture thread only */
+    px__source *src;
+    bool paused, eof;
+    px__clock_map clk;
+    int64_t wm, floor, last_t;
+    bool have_frame;
+    px_noise_fn noise_fn;
+    void *noise_user;
+    uint64_t drops, gaps;
+    bool drops_fresh;
+    nodevec all, fallback, closing;
+    keymap keys[PX_KEY__COUNT];
+    px__node *pend_head, *pend_tail;
+    px__node **heap;
+    size_t heap_n, heap_cap;
+    uint64_t tot_seen, tot_trunc, tot_noise; /* non-noise frames, truncated among them, noise */
+
+    /* statistics for other threads */
+    _Atomic uint64_t st_frames, st_drops, st_noise, st_truncated;
+};
+
+/* ---- small containers ---- */
+
+static bool vec_push(nodevec *v, px__node *n)
 {
-    switch (err) {
-    case EPERM:
-    case EACCES: return PX_EPERM;
-    case ENODEV:
-    case ENXIO: return PX_ENODEV;
-    case ENETDOWN: return PX_EDOWN;
-    case ENOMEM:
-    case ENOBUFS: return PX_ENOMEM;
-    default: return PX_ESYS;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 8;
+        px__node **nv = realloc(v->v, cap * sizeof *nv);
+        if (!nv)
+            return false;
+        v->v = nv;
+        v->cap = cap;
+    }
+    v->v[v->n++] = n;
+    return true;
+}
+
+static void vec_remove(nodevec *v, px__node *n)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->v[i] == n) {
+            v->v[i] = v->v[--v->n];
+            return;
+        }
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static kslot *key_find(keymap *m, uint64_t value)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = mix64(value) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->slots[i].used)
+            return NULL;
+        if (m->slots[i].value == value)
+            return &m->slots[i];
     }
 }
 
-static int if_query(int fd, const char *name, unsigned long req, struct ifreq *ifr)
+static kslot *key_insert(keymap *m, uint64_t value)
 {
-    memset(ifr, 0, sizeof *ifr);
-    snprintf(ifr->ifr_name, sizeof ifr->ifr_name, "%s", name);
-    return ioctl(fd, req, ifr);
+    kslot *s = key_find(m, value);
+    if (s)
+        return s;
+    if ((m->used + 1) * 2 > m->cap) { /* grow: load factor at most 1/2 */
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        kslot *ns = calloc(cap, sizeof *ns);
+        if (!ns)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slots[i].used)
+                continue;
+            size_t j = mix64(m->slots[i].value) & (cap - 1);
+            while (ns[j].used)
+                j = (j + 1) & (cap - 1);
+            ns[j] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = ns;
+        m->cap = cap;
+    }
+    size_t j = mix64(value) & (m->cap - 1);
+    while (m->slots[j].used)
+        j = (j + 1) & (m->cap - 1);
+    m->slots[j].used = true;
+    m->slots[j].value = value;
+    m->used++;
+    return &m->slots[j];
 }
 
-int px__port_split(const char *port, char netns[PX__NETNS_MAX], char ifname[IF_NAMESIZE], char *errbuf)
+static void keymap_free(keymap *m)
 {
-    const char *slash = strchr(port, '/');
-    size_t nslen = slash ? (size_t)(slash - port) : 0;
-    const char *ifn = slash ? slash + 1 : port;
-    if (nslen >= PX__NETNS_MAX || (slash && nslen == 0)) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "port '%s': the namespace name before '/' must have 1 to %d characters",
-                 port, PX__NETNS_MAX - 1);
-        return PX_EINVAL;
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].nodes.v);
+    free(m->slots);
+    *m = (keymap){0};
+}
+
+/* Min-heap of nodes by deadline. */
+static void heap_swap(struct px__port_impl *P, size_t a, size_t b)
+{
+    px__node *t = P->heap[a];
+    P->heap[a] = P->heap[b];
+    P->heap[b] = t;
+    P->heap[a]->heap_pos = a;
+    P->heap[b]->heap_pos = b;
+}
+
+static void heap_up(struct px__port_impl *P, size_t i)
+{
+    while (i > 0 && P->heap[(i - 1) / 2]->deadline > P->heap[i]->deadline) {
+        heap_swap(P, i, (i - 1) / 2);
+        i = (i - 1) / 2;
     }
-    if (!*ifn || strlen(ifn) >= IF_NAMESIZE || strchr(ifn, '/')) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "port '%s': the interface name must have 1 to %d characters", port,
-                 IF_NAMESIZE - 1);
-        return PX_EINVAL;
+}
+
+static void heap_down(struct px__port_impl *P, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < P->heap_n && P->heap[l]->deadline < P->heap[m]->deadline)
+            m = l;
+        if (r < P->heap_n && P->heap[r]->deadline < P->heap[m]->deadline)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(P, i, m);
+        i = m;
     }
-    memcpy(netns, port, nslen);
-    netns[nslen] = '\0';
-    snprintf(ifname, IF_NAMESIZE, "%s", ifn);
+}
+
+static bool heap_push(struct px__port_impl *P, px__node *n)
+{
+    if (P->heap_n == P->heap_cap) {
+        size_t cap = P->heap_cap ? P->heap_cap * 2 : 16;
+        px__node **nh = realloc(P->heap, cap * sizeof *nh);
+        if (!nh)
+            return false;
+        P->heap = nh;
+        P->heap_cap = cap;
+    }
+    n->heap_pos = P->heap_n;
+    P->heap[P->heap_n++] = n;
+    heap_up(P, n->heap_pos);
+    return true;
+}
+
+static void heap_remove(struct px__port_impl *P, px__node *n)
+{
+    size_t i = n->heap_pos;
+    if (i == SIZE_MAX)
+        return;
+    n->heap_pos = SIZE_MAX;
+    if (i == --P->heap_n)
+        return;
+    P->heap[i] = P->heap[P->heap_n];
+    P->heap[i]->heap_pos = i;
+    heap_down(P, i);
+    heap_up(P, i);
+}
+
+static px__node *heap_min(struct px__port_impl *P)
+{
+    return P->heap_n ? P->heap[0] : NULL;
+}
+
+/* ---- time ---- */
+
+int64_t px__ts_ns(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+int64_t px__mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return px__ts_ns(&t);
+}
+
+void px__clock_sample(px__clock_map *m, int64_t realtime_ns, int64_t mono_ns)
+{
+    int64_t off = realtime_ns - mono_ns;
+    int64_t d = off - m->off;
+    if (d > PX__CLOCK_STEP_NS || d < -PX__CLOCK_STEP_NS)
+        m->off_prev = m->off; /* a step: frames stamped before it keep the old offset */
+    else if (m->off_prev == m->off)
+        m->off_prev = off;
+    m->off = off;
+}
+
+int64_t px__clock_map_frame(px__clock_map *m, int64_t rt, int64_t now, int64_t floor)
+{
+    int64_t t = rt - m->off;
+    if ((t > now || t < floor) && m->off_prev != m->off) {
+        int64_t t2 = rt - m->off_prev;
+        if (t2 <= now && t2 >= floor)
+            t = t2;
+    }
+    if (t > now)
+        t = now;
+    if (t < m->last)
+        t = m->last;
+    m->last = t;
+    return t;
+}
+
+/* ---- references and control from other threads ---- */
+
+void px__port_ref(px_port *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+
+static void port_free(px_port *p)
+{
+    struct px__port_impl *P = p->impl;
+    if (P) {
+        if (P->efd >= 0)
+            close(P->efd);
+        free((char *)P->pcap.path);
+        free((char *)P->pcap.interface);
+        if (P->pcap.fd >= 0 && P->is_pcap)
+            close(P->pcap.fd);
+        pthread_mutex_destroy(&P->ctl);
+        pthread_cond_destroy(&P->ctl_cond);
+        free(P);
+    }
+    free(p);
+}
+
+void px__port_unref(px_port *p)
+{
+    if (p && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+        port_free(p);
+}
+
+void px__port_kick(px_port *p, bool scan)
+{
+    struct px__port_impl *P = p->impl;
+    if (scan)
+        atomic_store_explicit(&P->scan_req, true, memory_order_release);
+    uint64_t one = 1;
+    ssize_t r = write(P->efd, &one, sizeof one); /* the eventfd lives as long as the port */
+    (void)r;
+}
+
+int px__port_post_arm(px_port *p, px__node *n, char *errbuf)
+{
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    if (P->state == PORT_DEAD) {
+        int err = P->dead_err;
+        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", P->dead_msg);
+        pthread_mutex_unlock(&P->ctl);
+        return err;
+    }
+    n->next_arm = NULL;
+    if (P->arms_tail)
+        P->arms_tail->next_arm = n;
+    else
+        P->arms_head = n;
+    P->arms_tail = n;
+    atomic_store_explicit(&P->ctl_pending, true, memory_order_release);
+    pthread_mutex_unlock(&P->ctl);
+    px__port_kick(p, false);
     return 0;
 }
 
-/* Runs in the target namespace (or in place): PX_E* code with text in errbuf. */
-static int packet_socket_here(void *arg, char *errbuf)
+void px__port_set_noise(px_port *p, px_noise_fn fn, void *user)
 {
-    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        int err = errno;
-        if (err == EPERM || err == EACCES)
-            snprintf(errbuf, PX_ERRBUF_SIZE,
-                     "raw sockets need CAP_NET_RAW: run as root or give the binary "
-                     "cap_net_raw,cap_net_admin+eip with setcap");
-        else
-            snprintf(errbuf, PX_ERRBUF_SIZE, "socket(AF_PACKET): %s", strerror(err));
-        return errno_to_px(err);
-    }
-    *(int *)arg = fd;
-    return 0;
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    P->noise_new_fn = fn;
+    P->noise_new_user = user;
+    P->noise_changed = true;
+    atomic_store_explicit(&P->ctl_pending, true, memory_order_release);
+    pthread_mutex_unlock(&P->ctl);
+    px__port_kick(p, false);
 }
 
-int px__packet_socket(const char *netns, int *fd, char *errbuf)
+void px__port_start(px_port *p)
 {
-    char local[PX_ERRBUF_SIZE];
-    if (!errbuf)
-        errbuf = local;
-    *fd = -1;
-    int rc = netns && *netns ? px_topo_netns_run(netns, packet_socket_here, fd, errbuf)
-                             : packet_socket_here(fd, errbuf);
-    if (rc != 0 && *fd >= 0) {
-        close(*fd);
-        *fd = -1;
-    }
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    P->start_req = true;
+    atomic_store_explicit(&P->ctl_pending, true, memory_order_release);
+    pthread_mutex_unlock(&P->ctl);
+    px__port_kick(p, false);
+}
+
+int px__port_wait_open(px_port *p, char *errbuf)
+{
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    while (P->state == PORT_OPENING)
+        pthread_cond_wait(&P->ctl_cond, &P->ctl);
+    int rc = P->state == PORT_DEAD ? P->dead_err : 0;
+    if (rc && errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", P->dead_msg);
+    pthread_mutex_unlock(&P->ctl);
     return rc;
 }
 
-/* Opens the socket, sizes and maps the ring, binds to the interface. */
-static int port_setup_socket(px_port *p, uint32_t ring_mib, char *errbuf)
+bool px__port_is_dead(px_port *p)
 {
-    char why[PX_ERRBUF_SIZE] = "";
-    int rc = px__packet_socket(p->netns, &p->fd, why);
-    if (rc != 0) {
-        if (rc == PX_EPERM)
-            snprintf(errbuf, PX_ERRBUF_SIZE,
-                     "capture on '%s' needs CAP_NET_RAW: run as root or give the binary "
-                     "cap_net_raw,cap_net_admin+eip with setcap", p->name);
-        else
-            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': %s", p->name, why);
-        return rc;
-    }
-    struct ifreq ifr;
-    if (if_query(p->fd, p->ifname, SIOCGIFINDEX, &ifr) < 0) {
-        if (*p->netns)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' in namespace '%s' (check with `ip -n %s link`)",
-                     p->ifname, p->netns, p->netns);
-        else
-            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (check the name with `ip link`)", p->name);
-        return PX_ENODEV;
-    }
-    p->ifindex = ifr.ifr_ifindex;
-    if (if_query(p->fd, p->ifname, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
-        if (*p->netns)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "interface '%s' is down: bring it up with `ip -n %s link set %s up`",
-                     p->name, p->netns, p->ifname);
-        else
-            snprintf(errbuf, PX_ERRBUF_SIZE, "interface '%s' is down: bring it up with `ip link set %s up`", p->name,
-                     p->ifname);
-        return PX_EDOWN;
-    }
-    p->mtu = if_query(p->fd, p->ifname, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
-
-    int v = TPACKET_V2;
-    unsigned reserve = VLAN_TAG_LEN; /* headroom to put a stripped VLAN tag back in place */
-    int one = 1;
-    if (setsockopt(p->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0 ||
-        setsockopt(p->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': TPACKET_V2 not available: %s", p->name, strerror(errno));
-        return PX_ENOTSUP;
-    }
-    /* Our own sends are not captured; other sockets' outgoing frames neither
-     * (a port observes what arrives on it). Older kernels lack the option. */
-    (void)setsockopt(p->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
-
-    /* Slot: aligned header + sockaddr, MAC offset slack, the reserve, then the frame. */
-    uint32_t hdr = TPACKET_ALIGN(TPACKET_ALIGN((uint32_t)TPACKET2_HDRLEN) + 16 + reserve);
-    uint32_t frame_size = TPACKET_ALIGN(hdr + p->mtu + L2_OVERHEAD);
-    uint32_t block = RING_BLOCK_SIZE;
-    while (block < frame_size)
-        block *= 2;
-    uint64_t ring_bytes = (uint64_t)(ring_mib ? ring_mib : 64) << 20;
-    uint32_t blocks = (uint32_t)(ring_bytes / block);
-    if (blocks < 1)
-        blocks = 1;
-    struct tpacket_req req = {
-        .tp_block_size = block,
-        .tp_block_nr = blocks,
-        .tp_frame_size = frame_size,
-        .tp_frame_nr = (block / frame_size) * blocks,
-    };
-    if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': cannot allocate a %u MiB receive ring: %s", p->name,
-                 (unsigned)(ring_bytes >> 20), strerror(errno));
-        return errno_to_px(errno);
-    }
-    p->frame_size = frame_size;
-    p->frames_per_block = block / frame_size;
-    p->block_size = block;
-    p->frame_nr = req.tp_frame_nr;
-    p->ring_len = (size_t)block * blocks;
-    p->ring = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, p->fd, 0);
-    if (p->ring == MAP_FAILED)
-        p->ring = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, p->fd, 0);
-    if (p->ring == MAP_FAILED) {
-        p->ring = NULL;
-        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': mmap of the ring: %s", p->name, strerror(errno));
-        return errno_to_px(errno);
-    }
-    struct sockaddr_ll sll = {
-        .sll_family = AF_PACKET,
-        .sll_protocol = htons(ETH_P_ALL),
-        .sll_ifindex = p->ifindex,
-    };
-    if (bind(p->fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-        int err = errno;
-        if (err == ENODEV)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (it disappeared while opening)", p->name);
-        else
-            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': bind: %s", p->name, strerror(err));
-        return errno_to_px(err);
-    }
-    return 0;
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    bool dead = P->state == PORT_DEAD;
+    pthread_mutex_unlock(&P->ctl);
+    return dead;
 }
 
-static inline struct tpacket2_hdr *slot(px_port *p, uint32_t i)
+bool px__port_offline(px_port *p)
 {
-    uint32_t b = i / p->frames_per_block, k = i % p->frames_per_block;
-    return (struct tpacket2_hdr *)(p->ring + (size_t)b * p->block_size + (size_t)k * p->frame_size);
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    bool off = P->offline;
+    pthread_mutex_unlock(&P->ctl);
+    return off;
 }
 
-/* Reads the kernel's drop counter (it resets on read) into the port total. */
-static void port_read_drops(px_port *p)
+void px__port_stats(px_port *p, px_port_stats *out)
 {
-    struct tpacket_stats st;
-    socklen_t len = sizeof st;
-    if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 && st.tp_drops)
-        atomic_fetch_add_explicit(&p->st_drops, st.tp_drops, memory_order_relaxed);
+    struct px__port_impl *P = p->impl;
+    out->frames = atomic_load_explicit(&P->st_frames, memory_order_relaxed);
+    out->drops = atomic_load_explicit(&P->st_drops, memory_order_relaxed);
+    out->noise = atomic_load_explicit(&P->st_noise, memory_order_relaxed);
+    out->truncated = atomic_load_explicit(&P->st_truncated, memory_order_relaxed);
 }
 
-/* ---- the capture thread's own lists ---- */
-
-/* Moves pending registrations and filter changes into the thread's own state. */
-static void port_merge_control(px_port *p)
+int px__port_info(px_port *p, int *ifindex, uint32_t *mtu)
 {
-    pthread_mutex_lock(&p->ctl_lock);
-    atomic_store_explicit(&p->ctl_pending, false, memory_order_relaxed);
-    while (p->pending) {
-        px__exp_node *n = p->pending;
-        p->pending = n->next;
-        n->next = p->active;
-        p->active = n;
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    int rc = P->state != PORT_RUNNING ? PX_ENODEV : P->offline || P->is_pcap ? PX_ENOTSUP : 0;
+    if (rc == 0) {
+        if (ifindex)
+            *ifindex = P->ifindex;
+        if (mtu)
+            *mtu = P->mtu;
     }
-    if (p->noise_changed) {
-        p->noise_fn = p->noise_new_fn;
-        p->noise_user = p->noise_new_user;
-        p->noise_changed = false;
-    }
-    pthread_mutex_unlock(&p->ctl_lock);
+    pthread_mutex_unlock(&P->ctl);
+    return rc;
 }
 
-/* Drops finished expectations from the active list. */
-static void port_prune(px_port *p)
+void px__port_shutdown(px_port *p, const char *why)
 {
-    px__exp_node **pp = &p->active;
-    while (*pp) {
-        px__exp_node *n = *pp;
-        pthread_mutex_lock(&n->exp->lock);
-        bool fin = n->exp->finished;
-        pthread_mutex_unlock(&n->exp->lock);
-        if (fin) {
-            *pp = n->next;
-            px__exp_unref(n->exp);
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    if (!P->stop_why[0])
+        snprintf(P->stop_why, sizeof P->stop_why, "%s", why);
+    bool join = P->thread_started && !P->joined;
+    P->joined = true;
+    pthread_mutex_unlock(&P->ctl);
+    atomic_store_explicit(&P->stop, true, memory_order_release);
+    px__port_kick(p, false);
+    if (join)
+        pthread_join(P->thread, NULL);
+}
+
+/* ---- the capture thread: nodes ---- */
+
+static void publish_stats(struct px__port_impl *P, uint64_t frames, uint64_t noise, uint64_t trunc)
+{
+    /* Single writer: plain load + store, no read-modify-write on the hot path. */
+    if (frames)
+        atomic_store_explicit(&P->st_frames, atomic_load_explicit(&P->st_frames, memory_order_relaxed) + frames,
+                              memory_order_relaxed);
+    if (noise)
+        atomic_store_explicit(&P->st_noise, atomic_load_explicit(&P->st_noise, memory_order_relaxed) + noise,
+                              memory_order_relaxed);
+    if (trunc)
+        atomic_store_explicit(&P->st_truncated,
+                              atomic_load_explicit(&P->st_truncated, memory_order_relaxed) + trunc,
+                              memory_order_relaxed);
+}
+
+/* The loss count now; read from the source at most once per phase. */
+static uint64_t port_drops_now(struct px__port_impl *P)
+{
+    if (!P->drops_fresh && P->src) {
+        P->drops = P->src->ops->drops(P->src) + P->gaps;
+        atomic_store_explicit(&P->st_drops, P->drops, memory_order_relaxed);
+        P->drops_fresh = true;
+    }
+    return P->drops;
+}
+
+static void node_set_deadline(struct px__port_impl *P, px__node *n, int64_t deadline)
+{
+    if (n->closed || n->deadline != PX__NS_NEVER || deadline == PX__NS_NEVER)
+        return;
+    n->deadline = deadline;
+    if (!heap_push(P, n))
+        n->deadline = PX__NS_NEVER; /* out of memory: the expire scan still sees it */
+}
+
+/* The node's window starts: it enters the dispatch structures. */
+static void node_activate(struct px__port_impl *P, px__node *n)
+{
+    n->active = true;
+    n->port_seen_at_start = P->tot_seen;
+    n->port_trunc_at_start = P->tot_trunc;
+    n->port_noise_at_start = P->tot_noise;
+    if (n->indexed) {
+        kslot *s = key_insert(&P->keys[n->e->key.kind], n->e->key.value);
+        if (s && vec_push(&s->nodes, n)) {
+            P->keys[n->e->key.kind].nodes++;
+            return;
+        }
+        n->indexed = false; /* out of memory: visit it with every frame instead */
+    }
+    if (!vec_push(&P->fallback, n))
+        n->active = false; /* cannot happen without memory; it will time out */
+}
+
+/* Closes this port's part of a node's window: counts are final, drops read. */
+static void node_close(struct px__port_impl *P, px__node *n, const char *behind, uint64_t behind_frames)
+{
+    if (n->closed)
+        return;
+    n->closed = true;
+    heap_remove(P, n);
+    if (n->indexed && n->active) {
+        n->seen = P->tot_seen - n->port_seen_at_start;
+        n->truncated = P->tot_trunc - n->port_trunc_at_start;
+        n->noise = P->tot_noise - n->port_noise_at_start;
+    }
+    uint64_t drops = port_drops_now(P) - n->drops_at_start;
+    vec_push(&P->closing, n); /* reclaimed at the end of the loop */
+    px__exp_node_closed(n, drops, behind, behind_frames);
+}
+
+/* Offers one frame to one node (its window holds the frame). */
+static void node_offer(struct px__port_impl *P, px__node *n, const px_frame *f, bool is_noise)
+{
+    px_exp *e = n->e;
+    if (n->closed)
+        return;
+    if (atomic_load_explicit(&e->stop_reason, memory_order_acquire) != PX__STOP_NONE) {
+        atomic_store_explicit(&P->scan_req, true, memory_order_relaxed);
+        return;
+    }
+    if (!n->indexed) {
+        if (e->has_bpf &&
+            !pcap_offline_filter(&e->bpf, &(struct pcap_pkthdr){.caplen = f->caplen, .len = f->wirelen}, f->data)) {
+            n->filtered++;
+            return;
+        }
+        if (is_noise && e->noise == PX_NOISE_PORT) {
+            n->noise++;
+            return;
+        }
+        n->seen++;
+        if (f->caplen < f->wirelen)
+            n->truncated++;
+    }
+    if (n->locked)
+        pthread_mutex_lock(&e->lock);
+    px__stop_reason stop = PX__STOP_NONE;
+    if (e->pred && !e->finished) {
+        if (px_predicate_offer(e->pred, f))
+            stop = PX__STOP_PRED;
+        else if (e->count_limit && ++e->offered >= e->count_limit)
+            stop = PX__STOP_COUNT;
+    }
+    if (n->locked)
+        pthread_mutex_unlock(&e->lock);
+    if (stop) {
+        px__exp_stop(e, stop, NULL, n->port);
+        node_close(P, n, NULL, 0);
+    }
+}
+
+/* ---- the capture thread: phases ---- */
+
+static void take_arms(px_port *p, px__node *arms)
+{
+    struct px__port_impl *P = p->impl;
+    if (!arms)
+        return;
+    if (P->src->ops->refresh)
+        P->gaps += P->src->ops->refresh(P->src);
+    P->drops_fresh = false;
+    uint64_t drops = port_drops_now(P);
+    int64_t now = px__mono_ns();
+    while (arms) {
+        px__node *n = arms;
+        arms = n->next_arm;
+        n->drops_at_start = drops;
+        n->heap_pos = SIZE_MAX;
+        n->deadline = PX__NS_NEVER;
+        if (!vec_push(&P->all, n)) {
+            px__exp_ack(n->e, PX_ENOMEM, "out of memory arming the expectation");
+            px__exp_stop(n->e, PX__STOP_ERROR, "out of memory arming the expectation", p);
+            px__exp_node_closed(n, 0, NULL, 0);
+            px__exp_unref(n->e);
             free(n);
-        } else {
-            pp = &n->next;
+            continue;
         }
+        /* The window starts at this acknowledgement (DESIGN 2.1). */
+        n->start = !P->offline ? now : P->have_frame ? P->last_t : ANCHOR_NEXT;
+        n->next_pending = NULL;
+        if (P->pend_tail)
+            P->pend_tail->next_pending = n;
+        else
+            P->pend_head = n;
+        P->pend_tail = n;
+        if (n->start != ANCHOR_NEXT)
+            px__exp_anchor(n->e, n->start, p);
+        px__exp_ack(n->e, 0, NULL);
     }
 }
 
-/* Puts a VLAN tag the kernel moved into metadata back into the frame, in place:
- * the MAC addresses move 4 bytes into the reserved headroom. */
-static inline const uint8_t *restore_vlan(struct tpacket2_hdr *h, uint8_t *mac, uint32_t *caplen, uint32_t *wirelen)
+static void phase_control(px_port *p)
 {
-    uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) && h->tp_vlan_tpid ? h->tp_vlan_tpid : ETH_P_8021Q;
-    if (*caplen < 12)
-        return mac;
-    uint8_t *m = mac - VLAN_TAG_LEN;
-    memmove(m, mac, 12);
-    m[12] = (uint8_t)(tpid >> 8);
-    m[13] = (uint8_t)tpid;
-    m[14] = (uint8_t)(h->tp_vlan_tci >> 8);
-    m[15] = (uint8_t)h->tp_vlan_tci;
-    *caplen += VLAN_TAG_LEN;
-    *wirelen += VLAN_TAG_LEN;
-    return m;
+    struct px__port_impl *P = p->impl;
+    if (!atomic_load_explicit(&P->ctl_pending, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&P->ctl);
+    atomic_store_explicit(&P->ctl_pending, false, memory_order_relaxed);
+    px__node *arms = P->arms_head;
+    P->arms_head = P->arms_tail = NULL;
+    if (P->noise_changed) {
+        P->noise_fn = P->noise_new_fn;
+        P->noise_user = P->noise_new_user;
+        P->noise_changed = false;
+    }
+    if (P->start_req)
+        P->paused = false;
+    pthread_mutex_unlock(&P->ctl);
+    take_arms(p, arms);
 }
 
-/* Offers every frame that is ready in the ring; returns how many were read. */
-static unsigned port_drain(px_port *p)
+/* Nodes waiting for their window to start whose start is at or before `t`. */
+static void activate_until(struct px__port_impl *P, int64_t t, bool anchor)
 {
-    unsigned n = 0;
-    bool drops_read = false;
-    px_evidence *ev = px__ctx_evidence(p->ctx);
-    for (;;) {
-        struct tpacket2_hdr *h = slot(p, p->pos);
-        uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-        if (!(status & TP_STATUS_USER))
-            break;
-        if (atomic_load_explicit(&p->ctl_pending, memory_order_acquire))
-            port_merge_control(p);
-        /* The kernel flags every frame while it is dropping; one read of its
-         * counter per batch is enough (a syscall per frame would add to the loss). */
-        if ((status & TP_STATUS_LOSING) && !drops_read) {
-            port_read_drops(p);
-            drops_read = true;
+    while (P->pend_head && ((anchor && P->pend_head->start == ANCHOR_NEXT) ||
+                            (P->pend_head->start != ANCHOR_NEXT && P->pend_head->start <= t))) {
+        px__node *n = P->pend_head;
+        P->pend_head = n->next_pending;
+        if (!P->pend_head)
+            P->pend_tail = NULL;
+        if (n->closed)
+            continue;
+        if (n->start == ANCHOR_NEXT) {
+            n->start = t;
+            px__exp_anchor(n->e, t, n->port);
         }
+        node_activate(P, n);
+        node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
+    }
+}
 
-        uint8_t *mac = (uint8_t *)h + h->tp_mac;
-        uint32_t caplen = h->tp_snaplen, wirelen = h->tp_len;
-        const uint8_t *data = mac;
-        if (status & TP_STATUS_VLAN_VALID)
-            data = restore_vlan(h, mac, &caplen, &wirelen);
+/* Closes the windows whose deadline lies before `t` (a frame at `t` is past them). */
+static void close_before(struct px__port_impl *P, int64_t t)
+{
+    px__node *n;
+    while ((n = heap_min(P)) && n->deadline < t)
+        node_close(P, n, NULL, 0);
+}
 
+static void dispatch(struct px__port_impl *P, const px_frame *f, bool is_noise)
+{
+    if (!is_noise) {
+        for (int k = PX_KEY_NONE + 1; k < PX_KEY__COUNT; k++) {
+            keymap *m = &P->keys[k];
+            uint64_t v;
+            if (!m->nodes || !px_frame_key(f, (px_key_kind)k, &v))
+                continue;
+            kslot *s = key_find(m, v);
+            if (!s)
+                continue;
+            for (size_t i = 0; i < s->nodes.n; i++)
+                node_offer(P, s->nodes.v[i], f, false);
+        }
+    }
+    for (size_t i = 0; i < P->fallback.n; i++)
+        node_offer(P, P->fallback.v[i], f, is_noise);
+}
+
+/* Drains up to BATCH_MAX frames. Returns 1 when frames may remain, 0 when the
+ * source is empty, or a negative PX_E* when it ended or failed (msg set). */
+static int phase_drain(px_port *p, char *msg)
+{
+    struct px__port_impl *P = p->impl;
+    if (P->paused || P->eof)
+        return 0;
+    px__source *src = P->src;
+    px_evidence *ev = px__ctx_evidence(p->ctx);
+    struct timespec rt_now;
+    int64_t now = px__mono_ns();
+    if (src->live) {
+        clock_gettime(CLOCK_REALTIME, &rt_now);
+        px__clock_sample(&P->clk, px__ts_ns(&rt_now), now);
+    }
+    uint64_t frames = 0, noise = 0, trunc = 0;
+    bool losing = false;
+    int rc = 1;
+    while (frames < BATCH_MAX) {
+        px__src_frame sf;
+        rc = src->ops->next(src, &sf, msg);
+        if (rc <= 0)
+            break;
         px_frame f;
-        px_frame_dissect(&f, data, caplen, wirelen);
-        f.ts.tv_sec = h->tp_sec;
-        f.ts.tv_nsec = h->tp_nsec;
+        px_frame_dissect(&f, sf.data, sf.caplen, sf.wirelen);
+        f.ts = sf.ts;
         f.port = p->name;
         f.dir = PX_DIR_IN;
-        atomic_fetch_add_explicit(&p->st_frames, 1, memory_order_relaxed);
-        if (caplen < wirelen)
-            atomic_fetch_add_explicit(&p->st_truncated, 1, memory_order_relaxed);
+        if (sf.flags & PX__SRC_CSUM_NOT_READY)
+            f.flags |= PX_FRAME_CSUM_NOT_READY;
+        losing |= (sf.flags & PX__SRC_LOSING) != 0;
+        int64_t t;
+        if (src->live) {
+            t = px__clock_map_frame(&P->clk, px__ts_ns(&sf.ts), now, P->floor);
+        } else {
+            t = px__ts_ns(&sf.ts);
+            if (P->have_frame && t < P->last_t)
+                t = P->last_t; /* a stream whose clock went back: keep arrival order */
+        }
+        P->last_t = t;
+        P->have_frame = true;
+        frames++;
         if (ev)
             px__evidence_write_frame(ev, p->name, PX_DIR_IN, &f);
-
-        bool noise = p->noise_fn && p->noise_fn(&f, p->noise_user);
-        if (noise)
-            atomic_fetch_add_explicit(&p->st_noise, 1, memory_order_relaxed);
-        bool any_finished = false;
-        for (px__exp_node *e = p->active; e; e = e->next)
-            any_finished |= px__exp_offer(e->exp, &f, noise);
-        if (any_finished)
-            port_prune(p);
-
-        __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-        p->pos = p->pos + 1 == p->frame_nr ? 0 : p->pos + 1;
-        n++;
+        bool is_noise = P->noise_fn && P->noise_fn(&f, P->noise_user);
+        /* Windows first (started at or before t, ended before t), then the totals
+         * the keyed windows count from, then the frame. */
+        activate_until(P, t, true);
+        close_before(P, t);
+        if (is_noise) {
+            noise++;
+            P->tot_noise++;
+        } else {
+            P->tot_seen++;
+            if (f.caplen < f.wirelen) {
+                trunc++;
+                P->tot_trunc++;
+            }
+        }
+        dispatch(P, &f, is_noise);
+        src->ops->release(src);
     }
-    return n;
+    publish_stats(P, frames, noise, trunc);
+    if (losing)
+        P->drops_fresh = false; /* the kernel says it dropped: read the counter this phase */
+    if (rc == 0) {
+        /* Empty: every frame stamped before now - settle has been examined. */
+        P->wm = src->live ? now - SETTLE_NS : P->last_t;
+        P->floor = P->wm;
+    } else if (rc < 0) {
+        if (!src->live && rc == PX_ECLOSED) {
+            P->eof = true;
+            P->wm = PX__NS_NEVER;
+            return 0;
+        }
+        return rc;
+    }
+    return rc > 0 ? 1 : 0;
 }
 
-/* Finishes expectations whose deadline passed; returns the nearest remaining one. */
-static bool port_expire(px_port *p, struct timespec *nearest)
+static const char *behind_text(struct px__port_impl *P, px_port *p, px__node *n, int64_t now, char *buf,
+                               size_t len, uint64_t *frames)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    bool have = false, expired = false;
-    for (px__exp_node *n = p->active; n; n = n->next) {
-        px_exp *e = n->exp;
-        /* deadline is immutable after arming: read without the lock */
-        if (px__timespec_diff_ns(&e->deadline, &now) <= 0) {
-            if (!expired) {
-                /* Frames that reached the ring before the deadline count. */
-                port_drain(p);
-                port_read_drops(p);
-                expired = true;
+    *frames = P->src->ops->backlog ? P->src->ops->backlog(P->src) : 0;
+    snprintf(buf, len,
+             "inconclusive: the capture on '%s' was behind: at the deadline + %u ms grace it had examined frames "
+             "only up to %lld ms before the deadline, with %llu frame%s unread; the verdict is not decided from "
+             "frames it could not examine in time (slow predicates or too much traffic for one core)",
+             p->name, P->grace_ms, (long long)((n->deadline - (P->last_t > P->wm ? P->last_t : P->wm)) / 1000000LL),
+             (unsigned long long)*frames,
+             *frames == 1 ? "" : "s");
+    (void)now;
+    return buf;
+}
+
+static void phase_expire(px_port *p)
+{
+    struct px__port_impl *P = p->impl;
+    if (P->eof) {
+        /* The stream ended: windows still waiting for a frame start at its end. */
+        for (px__node *n = P->pend_head; n; n = n->next_pending)
+            if (n->start == ANCHOR_NEXT) {
+                n->start = P->have_frame ? P->last_t : 0;
+                px__exp_anchor(n->e, n->start, p);
             }
-            px__exp_finish(e, PX__FIN_TIMEOUT, NULL);
-        } else if (!have || px__timespec_diff_ns(&e->deadline, nearest) < 0) {
-            *nearest = e->deadline;
-            have = true;
+    }
+    if (P->wm != INT64_MIN)
+        activate_until(P, P->wm, false);
+    /* Scan: deadlines that became known, expectations stopped elsewhere. */
+    if (atomic_exchange_explicit(&P->scan_req, false, memory_order_acq_rel)) {
+        for (size_t i = 0; i < P->all.n; i++) {
+            px__node *n = P->all.v[i];
+            if (n->closed)
+                continue;
+            if (atomic_load_explicit(&n->e->stop_reason, memory_order_acquire) != PX__STOP_NONE)
+                node_close(P, n, NULL, 0);
+            else if (n->active && n->deadline == PX__NS_NEVER)
+                node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
         }
     }
-    if (expired)
-        port_prune(p);
-    return have;
+    /* Windows the watermark passed: every frame up to their deadline was examined. */
+    px__node *n;
+    while ((n = heap_min(P)) && n->deadline <= P->wm)
+        node_close(P, n, NULL, 0);
+    /* Live windows still open at deadline + grace: the capture is behind. */
+    if (P->src->live) {
+        int64_t now = px__mono_ns(), grace = (int64_t)P->grace_ms * 1000000LL;
+        char buf[512];
+        while ((n = heap_min(P)) && n->deadline + grace <= now) {
+            uint64_t frames = 0;
+            node_close(P, n, behind_text(P, p, n, now, buf, sizeof buf, &frames), frames);
+        }
+    }
 }
 
-/* Stops the port for good: every expectation on it resolves ERROR with `msg`. */
+static void node_unlink(struct px__port_impl *P, px__node *n)
+{
+    if (n->active) {
+        if (n->indexed) {
+            kslot *s = key_find(&P->keys[n->e->key.kind], n->e->key.value);
+            if (s) {
+                vec_remove(&s->nodes, n);
+                P->keys[n->e->key.kind].nodes--;
+            }
+        } else {
+            vec_remove(&P->fallback, n);
+        }
+    }
+    vec_remove(&P->all, n);
+}
+
+static void phase_reclaim(struct px__port_impl *P)
+{
+    if (!P->closing.n)
+        return;
+    /* Nodes still in the pending FIFO are skipped there once closed; unlink the
+     * FIFO entries first so nothing points at freed memory. */
+    px__node **pp = &P->pend_head;
+    P->pend_tail = NULL;
+    while (*pp) {
+        if ((*pp)->closed) {
+            *pp = (*pp)->next_pending;
+        } else {
+            P->pend_tail = *pp;
+            pp = &(*pp)->next_pending;
+        }
+    }
+    for (size_t i = 0; i < P->closing.n; i++) {
+        px__node *n = P->closing.v[i];
+        node_unlink(P, n);
+        px__exp_unref(n->e);
+        free(n);
+    }
+    P->closing.n = 0;
+}
+
+/* Nearest time the thread must wake for, as a ppoll timeout (NULL: none). */
+static struct timespec *sleep_for(struct px__port_impl *P, struct timespec *ts)
+{
+    px__node *n = heap_min(P);
+    if (!P->src->live || (!n && !P->pend_head))
+        return NULL;
+    /* The watermark passes a deadline (or a pending start) SETTLE_NS after it. */
+    int64_t wake = n ? n->deadline : INT64_MAX;
+    if (P->pend_head && P->pend_head->start < wake)
+        wake = P->pend_head->start;
+    wake += SETTLE_NS + 1;
+    int64_t ns = wake - px__mono_ns();
+    if (ns < 0)
+        ns = 0;
+    ts->tv_sec = ns / 1000000000LL;
+    ts->tv_nsec = ns % 1000000000LL;
+    return ts;
+}
+
+/* Stops the port for good: every expectation on it resolves ERROR with `msg`,
+ * arms that arrive later are refused with it. */
 static void port_die(px_port *p, int err, const char *msg)
 {
-    pthread_mutex_lock(&p->ctl_lock);
-    p->dead = true;
-    p->dead_err = err;
-    snprintf(p->dead_msg, sizeof p->dead_msg, "%s", msg);
-    pthread_mutex_unlock(&p->ctl_lock);
-    port_merge_control(p);
-    for (px__exp_node *n = p->active; n; n = n->next)
-        px__exp_finish(n->exp, PX__FIN_ERROR, msg);
-    port_prune(p);
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    P->state = PORT_DEAD;
+    P->dead_err = err;
+    snprintf(P->dead_msg, sizeof P->dead_msg, "%s", msg);
+    px__node *arms = P->arms_head;
+    P->arms_head = P->arms_tail = NULL;
+    pthread_cond_broadcast(&P->ctl_cond);
+    pthread_mutex_unlock(&P->ctl);
+    while (arms) {
+        px__node *n = arms;
+        arms = n->next_arm;
+        px__exp_ack(n->e, err, msg);
+        px__exp_stop(n->e, PX__STOP_ERROR, msg, p);
+        px__exp_node_closed(n, 0, NULL, 0);
+        px__exp_unref(n->e);
+        free(n);
+    }
+    for (size_t i = 0; i < P->all.n; i++) {
+        px__node *n = P->all.v[i];
+        if (!n->closed) {
+            px__exp_stop(n->e, PX__STOP_ERROR, msg, p);
+            node_close(P, n, NULL, 0);
+        }
+    }
+    phase_reclaim(P);
 }
 
-/* The socket reported an error: the interface went down or disappeared. */
-static void port_on_socket_error(px_port *p)
+static void port_thread_cleanup(struct px__port_impl *P)
 {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    char msg[PX_ERRBUF_SIZE];
-    struct ifreq ifr;
-    if (if_query(p->fd, p->ifname, SIOCGIFINDEX, &ifr) < 0 || ifr.ifr_ifindex != p->ifindex) {
-        snprintf(msg, sizeof msg,
-                 "capture on '%s' stopped: the interface disappeared (deleted while the expectation waited)",
-                 p->name);
-        port_die(p, PX_EGONE, msg);
-    } else if (err == ENETDOWN) {
-        snprintf(msg, sizeof msg, "capture on '%s' stopped: the interface went down", p->name);
-        port_die(p, PX_EDOWN, msg);
-    } else {
-        snprintf(msg, sizeof msg, "capture on '%s' stopped: socket error: %s", p->name,
-                 err ? strerror(err) : "unknown");
-        port_die(p, PX_EIO, msg);
-    }
+    if (P->src)
+        P->src->ops->close(P->src);
+    P->src = NULL;
+    free(P->all.v);
+    free(P->fallback.v);
+    free(P->closing.v);
+    free(P->heap);
+    for (int k = 0; k < PX_KEY__COUNT; k++)
+        keymap_free(&P->keys[k]);
+}
+
+static int port_open_source(px_port *p, char *errbuf)
+{
+    struct px__port_impl *P = p->impl;
+    if (P->is_pcap)
+        return px__source_pcap_open(p->name, &P->pcap, &P->src, errbuf);
+    return px__source_ring_open(p->name, P->netns, P->ifname, P->ring_mib, &P->stop, &P->src, errbuf);
 }
 
 static void *port_thread(void *arg)
 {
     px_port *p = arg;
-    struct pollfd pfd[2] = {{.fd = p->fd, .events = POLLIN}, {.fd = p->efd, .events = POLLIN}};
-    while (!atomic_load_explicit(&p->stop, memory_order_acquire)) {
-        port_merge_control(p);
-        port_drain(p);
-        port_prune(p);
-        struct timespec nearest, now, tmo, *tp = NULL;
-        if (port_expire(p, &nearest)) {
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            int64_t ns = px__timespec_diff_ns(&nearest, &now);
-            if (ns < 0)
-                ns = 0;
-            tmo.tv_sec = ns / 1000000000LL;
-            tmo.tv_nsec = ns % 1000000000LL;
-            tp = &tmo;
-        }
-        if (p->dead) {
-            /* Nothing will ever arrive: sleep until told to stop or arm (refused). */
-            pfd[0].events = 0;
-        }
-        int rc = ppoll(pfd, 2, tp, NULL);
-        if (rc < 0 && errno != EINTR)
+    struct px__port_impl *P = p->impl;
+    char msg[PX_ERRBUF_SIZE] = "";
+    int rc = port_open_source(p, msg);
+    if (rc != 0) {
+        port_die(p, rc, msg);
+        port_thread_cleanup(P);
+        return NULL;
+    }
+    pthread_mutex_lock(&P->ctl);
+    P->state = PORT_RUNNING;
+    P->ifindex = P->src->ifindex;
+    P->mtu = P->src->mtu;
+    P->offline = !P->src->live;
+    P->paused = P->is_pcap && P->pcap.paused && !P->start_req;
+    pthread_cond_broadcast(&P->ctl_cond);
+    pthread_mutex_unlock(&P->ctl);
+    P->floor = P->wm = P->src->live ? px__mono_ns() : INT64_MIN;
+    P->clk.last = P->floor;
+
+    struct pollfd pfd[2] = {{.fd = P->src->fd, .events = POLLIN}, {.fd = P->efd, .events = POLLIN}};
+    int die_err = 0;
+    while (!atomic_load_explicit(&P->stop, memory_order_acquire)) {
+        phase_control(p);
+        P->drops_fresh = false;
+        int more = phase_drain(p, msg);
+        if (more < 0) {
+            die_err = more;
             break;
-        if (pfd[1].revents & POLLIN) {
+        }
+        phase_expire(p);
+        phase_reclaim(P);
+        if (more > 0 && !atomic_load_explicit(&P->ctl_pending, memory_order_acquire))
+            continue; /* frames are waiting: no sleep */
+        struct timespec ts, *tp = more > 0 ? &(struct timespec){0, 0} : sleep_for(P, &ts);
+        pfd[0].fd = P->paused || P->eof ? -1 : P->src->fd;
+        int n = ppoll(pfd, 2, tp, NULL);
+        if (n < 0 && errno != EINTR) {
+            snprintf(msg, sizeof msg, "capture on '%s' stopped: poll failed: %s", p->name, strerror(errno));
+            die_err = PX_ESYS;
+            break;
+        }
+        if (n > 0 && (pfd[1].revents & POLLIN)) {
             uint64_t v;
-            ssize_t r = read(p->efd, &v, sizeof v);
+            ssize_t r = read(P->efd, &v, sizeof v);
             (void)r;
         }
-        if (!p->dead && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
-            port_drain(p);
-            port_on_socket_error(p);
+        if (n > 0 && P->src->live && (pfd[0].revents & (POLLERR | POLLNVAL))) {
+            (void)phase_drain(p, msg);
+            phase_expire(p);
+            die_err = P->src->ops->on_poll_error ? P->src->ops->on_poll_error(P->src, msg) : PX_EIO;
+            break;
         }
     }
+    if (!die_err) {
+        pthread_mutex_lock(&P->ctl);
+        snprintf(msg, sizeof msg, "%s", P->stop_why[0] ? P->stop_why : "port closed");
+        pthread_mutex_unlock(&P->ctl);
+        die_err = PX_ECLOSED;
+    }
+    port_die(p, die_err, msg);
+    port_thread_cleanup(P);
     return NULL;
 }
 
-/* ---- open, arm, destroy ---- */
-
-void px__port_kick(px_port *p)
+static char *dup_or_null(const char *s)
 {
-    uint64_t one = 1;
-    ssize_t r = write(p->efd, &one, sizeof one);
-    (void)r;
+    return s ? strdup(s) : NULL;
 }
 
-int px__port_arm(px_port *p, px_exp *e, char *errbuf)
+int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char *errbuf)
 {
-    px__exp_node *n = malloc(sizeof *n);
-    if (!n) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory arming on '%s'", p->name);
-        return PX_ENOMEM;
-    }
-    pthread_mutex_lock(&p->ctl_lock);
-    if (p->dead) {
-        int err = p->dead_err;
-        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", p->dead_msg);
-        pthread_mutex_unlock(&p->ctl_lock);
-        free(n);
-        return err;
-    }
-    px__exp_ref(e);
-    n->exp = e;
-    n->next = p->pending;
-    p->pending = n;
-    atomic_store_explicit(&p->ctl_pending, true, memory_order_release);
-    pthread_mutex_unlock(&p->ctl_lock);
-    px__port_kick(p); /* the thread must recompute its sleep for the new deadline */
-    return 0;
-}
-
-static void port_free_resources(px_port *p)
-{
-    if (p->ring)
-        munmap(p->ring, p->ring_len);
-    if (p->fd >= 0)
-        close(p->fd);
-    if (p->efd >= 0)
-        close(p->efd);
-    pthread_mutex_destroy(&p->ctl_lock);
-    free(p);
-}
-
-/* A freshly created veth (or any link just raised) carries nothing until the
- * kernel's link watch has run, which it may delay by up to a second. Waiting
- * here, before the port counts as open, keeps that delay out of the windows of
- * the expectations armed on it and of the first send. Bounded: a link without
- * carrier stays usable for capture. */
-#define PORT_READY_WAIT_NS 2000000000LL
-static void port_wait_ready(px_port *p)
-{
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (px_topo_link_ready(*p->netns ? p->netns : NULL, p->ifname))
-            return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (px__timespec_diff_ns(&now, &t0) > PORT_READY_WAIT_NS)
-            return;
-        struct timespec pause = {0, 2000000};
-        nanosleep(&pause, NULL);
-    }
-}
-
-int px__port_open(px_ctx *ctx, const char *ifname, px_port **out, char *errbuf)
-{
-    char netns[PX__NETNS_MAX], ifn[IF_NAMESIZE];
-    int rc = px__port_split(ifname, netns, ifn, errbuf);
-    if (rc != 0)
-        return rc;
     px_port *p = calloc(1, sizeof *p);
-    if (!p) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", ifname);
+    struct px__port_impl *P = calloc(1, sizeof *P);
+    if (!p || !P) {
+        free(p);
+        free(P);
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", spec->name);
         return PX_ENOMEM;
     }
+    p->impl = P;
     p->ctx = ctx;
-    p->fd = p->efd = -1;
-    snprintf(p->name, sizeof p->name, "%s", ifname);
-    memcpy(p->netns, netns, sizeof p->netns);
-    memcpy(p->ifname, ifn, sizeof p->ifname);
-    pthread_mutex_init(&p->ctl_lock, NULL);
+    atomic_init(&p->refs, 1);
+    P->efd = -1;
+    P->pcap.fd = -1;
+    snprintf(p->name, sizeof p->name, "%s", spec->name);
+    pthread_mutex_init(&P->ctl, NULL);
+    pthread_cond_init(&P->ctl_cond, NULL);
+    P->ring_mib = ctx->opts.ring_mib;
+    P->grace_ms = ctx->opts.lag_grace_ms ? ctx->opts.lag_grace_ms : PX_DEFAULT_LAG_GRACE_MS;
     if (!ctx->opts.noise_filter_off)
-        p->noise_fn = px_noise_default;
-    rc = port_setup_socket(p, ctx->opts.ring_mib, errbuf);
-    if (rc == 0)
-        port_wait_ready(p);
+        P->noise_fn = px_noise_default;
+    int rc = 0;
+    if (spec->pcap) {
+        P->is_pcap = true;
+        P->pcap = *spec->pcap;
+        P->pcap.path = dup_or_null(spec->pcap->path);
+        P->pcap.interface = dup_or_null(spec->pcap->interface);
+        P->pcap.fd = -1;
+        if (!spec->pcap->path) {
+            P->pcap.fd = fcntl(spec->pcap->fd, F_DUPFD_CLOEXEC, 3);
+            if (P->pcap.fd < 0) {
+                snprintf(errbuf, PX_ERRBUF_SIZE, "pcap port '%s': descriptor %d: %s", spec->name, spec->pcap->fd,
+                         strerror(errno));
+                rc = PX_EINVAL;
+            }
+        }
+    } else {
+        rc = px__port_split(spec->name, P->netns, P->ifname, errbuf);
+    }
     if (rc == 0) {
-        p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (p->efd < 0) {
-            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': eventfd: %s", ifname, strerror(errno));
+        P->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (P->efd < 0) {
+            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': eventfd: %s", spec->name, strerror(errno));
             rc = PX_ESYS;
         }
     }
     if (rc == 0) {
-        int err = pthread_create(&p->thread, NULL, port_thread, p);
+        int err = pthread_create(&P->thread, NULL, port_thread, p);
         if (err) {
-            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': cannot start thread: %s", ifname, strerror(err));
+            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': cannot start thread: %s", spec->name, strerror(err));
             rc = PX_ESYS;
         } else {
-            p->thread_started = true;
+            P->thread_started = true;
         }
     }
     if (rc != 0) {
-        port_free_resources(p);
+        port_free(p);
         return rc;
     }
     *out = p;
     return 0;
-}
-
-void px__port_destroy(px_port *p, const char *why)
-{
-    if (!p)
-        return;
-    if (p->thread_started) {
-        atomic_store_explicit(&p->stop, true, memory_order_release);
-        px__port_kick(p);
-        pthread_join(p->thread, NULL);
-    }
-    /* The thread is gone: its lists are ours now. */
-    pthread_mutex_lock(&p->ctl_lock);
-    p->dead = true;
-    p->dead_err = PX_ECLOSED;
-    snprintf(p->dead_msg, sizeof p->dead_msg, "%s", why);
-    pthread_mutex_unlock(&p->ctl_lock);
-    port_merge_control(p);
-    while (p->active) {
-        px__exp_node *n = p->active;
-        p->active = n->next;
-        px__exp_finish(n->exp, PX__FIN_ERROR, why);
-        px__exp_unref(n->exp);
-        free(n);
-    }
-    port_free_resources(p);
-}
-
-bool px__port_is_dead(px_port *p)
-{
-    pthread_mutex_lock(&p->ctl_lock);
-    bool dead = p->dead;
-    pthread_mutex_unlock(&p->ctl_lock);
-    return dead;
-}
-
-void px__port_set_noise(px_port *p, px_noise_fn fn, void *user)
-{
-    pthread_mutex_lock(&p->ctl_lock);
-    p->noise_new_fn = fn;
-    p->noise_new_user = user;
-    p->noise_changed = true;
-    atomic_store_explicit(&p->ctl_pending, true, memory_order_release);
-    pthread_mutex_unlock(&p->ctl_lock);
-    px__port_kick(p);
 }

@@ -38,7 +38,13 @@ typedef struct px_ctx_opts {
     uint32_t default_timeout_ms; /**< expectation window when the caller gives none; 0 -> 5000 */
     bool noise_filter_off;       /**< true: offer OS noise frames to expectations too */
     uint32_t ring_mib;           /**< receive ring per port in MiB; 0 -> 64 */
+    /** How long after its deadline a window's verdict may wait for the capture to
+     *  examine the frames up to the deadline; a capture still behind then resolves
+     *  the expectation ERROR ("capture behind"). 0 -> PX_DEFAULT_LAG_GRACE_MS. */
+    uint32_t lag_grace_ms;
 } px_ctx_opts;
+
+#define PX_DEFAULT_LAG_GRACE_MS 100
 
 /** Creates a context. `opts` may be NULL for defaults. Returns NULL on failure
  *  with the reason in errbuf (may be NULL). Caller frees with px_ctx_free. */
@@ -59,6 +65,33 @@ void px_ctx_free(px_ctx *ctx);
  *  (px_expect, px_send, frames' `port` field), and the capture thread stays in
  *  the caller's namespace: only the socket lives in NETNS. */
 int px_port_open(px_ctx *ctx, const char *ifname, char *errbuf);
+
+/** A port fed from a pcap or pcapng stream instead of a network interface:
+ *  offline checks of a recorded capture, remote ports (a pipe from
+ *  `tcpdump -U -w -`, possibly over ssh), and root-free tests of the engine. */
+typedef struct px_pcap_port_opts {
+    const char *path;      /**< file to read; NULL: read `fd` */
+    int fd;                /**< with path NULL: a descriptor to read (pipe, socket, file);
+                                duplicated, the caller keeps and closes its own */
+    const char *interface; /**< pcapng: only frames of the interface with this if_name
+                                (a file recorded by px_ctx_record names each port); NULL: all */
+    bool local_clock;      /**< true: timestamps are this machine's wall clock (a live
+                                tcpdump): windows, deadlines and lag as on a live port.
+                                false: the stream's own time (an offline check): a window
+                                closes when the stream has passed its deadline or ended */
+    bool paused;           /**< do not read until px_port_start(): arm expectations first */
+} px_pcap_port_opts;
+
+/** Opens port `name` (any name: it is what px_expect and frames' `port` use)
+ *  reading a pcap / pcapng stream. Windows of expectations armed on an offline
+ *  stream start at the last frame read (at the first frame before any was read)
+ *  and last `timeout_ms` of the stream's time; the stream's end closes them.
+ *  Sending on such a port is not possible (PX_ENOTSUP). Returns 0 or a negative
+ *  PX_E* with the reason in errbuf (may be NULL). Thread-safety: any thread. */
+int px_port_open_pcap(px_ctx *ctx, const char *name, const px_pcap_port_opts *opts, char *errbuf);
+
+/** Starts reading a port opened with px_pcap_port_opts.paused. */
+int px_port_start(px_ctx *ctx, const char *name);
 
 /** Closes a port: its pending futures resolve ERROR ("port closed"). */
 int px_port_close(px_ctx *ctx, const char *ifname);

@@ -1,0 +1,78 @@
+/* pktexpect: capture sources, the one small vtable behind a port.
+ *
+ * A port's capture thread reads frames from exactly one source: the AF_PACKET
+ * ring of a live interface (source_ring.c), or a pcap / pcapng stream read from
+ * a file or a descriptor (source_pcap.c). As libpcap has savefiles and
+ * packetdrill has netdev_ops, the thread does not care which.
+ *
+ * Clocks. A "live" source stamps frames on this machine's wall clock
+ * (CLOCK_REALTIME, as the kernel does); the port maps them onto
+ * CLOCK_MONOTONIC, where windows and deadlines live. An offline source carries
+ * its own time (a recorded file): windows are then measured in the stream's
+ * time and close when the stream has moved past them or ended.
+ *
+ * Thread-safety: every operation runs on the port's capture thread, except
+ * open (on the thread too, before the loop starts). Not installed. */
+#ifndef PX_SOURCE_H
+#define PX_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* px__src_frame.flags */
+#define PX__SRC_LOSING 0x1u        /* the source lost frames before this one */
+#define PX__SRC_CSUM_NOT_READY 0x2u /* L4 checksum left to the NIC (locally sent frame) */
+
+typedef struct px__src_frame {
+    uint8_t *data;        /* first byte of the Ethernet header; valid until release */
+    uint32_t caplen, wirelen;
+    struct timespec ts;   /* the source's timestamp (see the file comment) */
+    uint32_t flags;       /* PX__SRC_* */
+} px__src_frame;
+
+typedef struct px__source px__source;
+
+typedef struct px__source_ops {
+    const char *kind; /* "ring", "pcap" */
+    /* The next frame, if one is ready: 1 with *f filled, 0 when none is ready now,
+     * or a negative PX_E* when the source has ended (PX_ECLOSED: clean end of an
+     * offline stream) or failed (message in errbuf). */
+    int (*next)(px__source *s, px__src_frame *f, char *errbuf);
+    /* Gives the frame returned by the last next() back to the source. */
+    void (*release)(px__source *s);
+    /* Reads the source's loss counter now; returns the cumulative number of frames
+     * lost since the source was opened. */
+    uint64_t (*drops)(px__source *s);
+    /* Optional: frames ready but not yet read (for "capture behind" messages). */
+    uint64_t (*backlog)(px__source *s);
+    /* Optional: the descriptor reported an error (POLLERR/POLLHUP): says what
+     * happened in errbuf and returns the PX_E* code the port dies with. */
+    int (*on_poll_error)(px__source *s, char *errbuf);
+    /* Optional: called before an expectation is acknowledged; re-reads the
+     * interface (a grown MTU resizes the ring). Returns how many frames may have
+     * been lost doing so (counted as drops), or 0. */
+    uint64_t (*refresh)(px__source *s);
+    void (*close)(px__source *s);
+} px__source_ops;
+
+struct px__source {
+    const px__source_ops *ops;
+    int fd;          /* polled for POLLIN; -1: never readable (a paused source) */
+    bool live;       /* timestamps on this machine's CLOCK_REALTIME */
+    int ifindex;     /* live interfaces; 0 otherwise */
+    uint32_t mtu;    /* live interfaces; 0 otherwise */
+};
+
+/* Opens the ring source of interface `ifname` in namespace `netns` ("" for the
+ * caller's) with a ring of `ring_mib` MiB (0: 64). `name` is the port's name for
+ * messages. On failure returns a negative PX_E* with a message saying what to
+ * do in errbuf. `stop` is polled while waiting for the link to be ready. */
+int px__source_ring_open(const char *name, const char *netns, const char *ifname, uint32_t ring_mib,
+                         const volatile _Atomic bool *stop, px__source **out, char *errbuf);
+
+struct px_pcap_port_opts;
+/* Opens a pcap / pcapng stream source (see px_port_open_pcap). */
+int px__source_pcap_open(const char *name, const struct px_pcap_port_opts *opts, px__source **out, char *errbuf);
+
+#endif

@@ -1,0 +1,426 @@
+/* pktexpect: the live capture source, an AF_PACKET TPACKET_V2 receive ring.
+ *
+ * Why not libpcap's capture: libpcap 1.10 either uses TPACKET_V3 blocks (large
+ * capacity, but the reader wakes once per block: milliseconds of latency) or, in
+ * immediate mode, TPACKET_V2 slots sized from the snap length as soon as the
+ * interface has any offload on (veth does): 1,023 frames in 64 MiB. This ring is
+ * TPACKET_V2 (one wake-up per frame when idle, batches under load) with slots
+ * sized from the interface MTU, so 64 MiB holds ~41,000 full-size frames. A frame
+ * longer than a slot (GRO/GSO super-frames) keeps its first bytes and is counted
+ * as truncated. When the MTU grows the ring is rebuilt with larger slots (see
+ * ring_refresh). libpcap still compiles and runs the BPF filters.
+ */
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctx_internal.h"
+#include "source.h"
+#include "pktexpect/topology.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+#ifndef TP_STATUS_VLAN_TPID_VALID
+#define TP_STATUS_VLAN_TPID_VALID (1 << 6)
+#endif
+
+#define VLAN_TAG_LEN 4
+/* Room for the Ethernet header and up to four VLAN tags left inline. */
+#define L2_OVERHEAD (14 + 4 * VLAN_TAG_LEN)
+#define RING_BLOCK_SIZE (4u << 20)
+
+typedef struct ring_source {
+    px__source base;
+    char name[PX__NETNS_MAX + IF_NAMESIZE];
+    char ifname[IF_NAMESIZE];
+    uint32_t ring_mib;
+    uint8_t *ring;
+    size_t ring_len;
+    uint32_t frame_size, frames_per_block, block_size, frame_nr, pos;
+    uint32_t ring_mtu;     /* the MTU the slots were sized for */
+    uint64_t drops;        /* cumulative, from PACKET_STATISTICS (which resets on read) */
+} ring_source;
+
+static int errno_to_px(int err)
+{
+    switch (err) {
+    case EPERM:
+    case EACCES: return PX_EPERM;
+    case ENODEV:
+    case ENXIO: return PX_ENODEV;
+    case ENETDOWN: return PX_EDOWN;
+    case ENOMEM:
+    case ENOBUFS: return PX_ENOMEM;
+    default: return PX_ESYS;
+    }
+}
+
+static int if_query(int fd, const char *name, unsigned long req, struct ifreq *ifr)
+{
+    memset(ifr, 0, sizeof *ifr);
+    snprintf(ifr->ifr_name, sizeof ifr->ifr_name, "%s", name);
+    return ioctl(fd, req, ifr);
+}
+
+int px__port_split(const char *port, char netns[PX__NETNS_MAX], char ifname[IF_NAMESIZE], char *errbuf)
+{
+    const char *slash = strchr(port, '/');
+    size_t nslen = slash ? (size_t)(slash - port) : 0;
+    const char *ifn = slash ? slash + 1 : port;
+    if (nslen >= PX__NETNS_MAX || (slash && nslen == 0)) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "port '%s': the namespace name before '/' must have 1 to %d characters",
+                 port, PX__NETNS_MAX - 1);
+        return PX_EINVAL;
+    }
+    if (!*ifn || strlen(ifn) >= IF_NAMESIZE || strchr(ifn, '/')) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "port '%s': the interface name must have 1 to %d characters", port,
+                 IF_NAMESIZE - 1);
+        return PX_EINVAL;
+    }
+    memcpy(netns, port, nslen);
+    netns[nslen] = '\0';
+    snprintf(ifname, IF_NAMESIZE, "%s", ifn);
+    return 0;
+}
+
+/* Runs in the target namespace (or in place): PX_E* code with text in errbuf. */
+static int packet_socket_here(void *arg, char *errbuf)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        int err = errno;
+        if (err == EPERM || err == EACCES)
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "raw sockets need CAP_NET_RAW: run as root or give the binary "
+                     "cap_net_raw,cap_net_admin+eip with setcap");
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "socket(AF_PACKET): %s", strerror(err));
+        return errno_to_px(err);
+    }
+    *(int *)arg = fd;
+    return 0;
+}
+
+int px__packet_socket(const char *netns, int *fd, char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    *fd = -1;
+    int rc = netns && *netns ? px_topo_netns_run(netns, packet_socket_here, fd, errbuf)
+                             : packet_socket_here(fd, errbuf);
+    if (rc != 0 && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+/* Sizes and maps the ring for the current MTU. */
+static int ring_map(ring_source *r, char *errbuf)
+{
+    /* Slot: aligned header + sockaddr, MAC offset slack, the reserve, then the frame. */
+    uint32_t hdr = TPACKET_ALIGN(TPACKET_ALIGN((uint32_t)TPACKET2_HDRLEN) + 16 + VLAN_TAG_LEN);
+    uint32_t frame_size = TPACKET_ALIGN(hdr + r->base.mtu + L2_OVERHEAD);
+    uint32_t block = RING_BLOCK_SIZE;
+    while (block < frame_size)
+        block *= 2;
+    uint64_t ring_bytes = (uint64_t)(r->ring_mib ? r->ring_mib : 64) << 20;
+    uint32_t blocks = (uint32_t)(ring_bytes / block);
+    if (blocks < 1)
+        blocks = 1;
+    struct tpacket_req req = {
+        .tp_block_size = block,
+        .tp_block_nr = blocks,
+        .tp_frame_size = frame_size,
+        .tp_frame_nr = (block / frame_size) * blocks,
+    };
+    if (setsockopt(r->base.fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': cannot allocate a %u MiB receive ring: %s", r->name,
+                 (unsigned)(ring_bytes >> 20), strerror(errno));
+        return errno_to_px(errno);
+    }
+    r->frame_size = frame_size;
+    r->frames_per_block = block / frame_size;
+    r->block_size = block;
+    r->frame_nr = req.tp_frame_nr;
+    r->pos = 0;
+    r->ring_len = (size_t)block * blocks;
+    r->ring_mtu = r->base.mtu;
+    r->ring = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, r->base.fd, 0);
+    if (r->ring == MAP_FAILED)
+        r->ring = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->base.fd, 0);
+    if (r->ring == MAP_FAILED) {
+        r->ring = NULL;
+        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': mmap of the ring: %s", r->name, strerror(errno));
+        return errno_to_px(errno);
+    }
+    return 0;
+}
+
+static void ring_unmap(ring_source *r)
+{
+    if (r->ring) {
+        munmap(r->ring, r->ring_len);
+        r->ring = NULL;
+        struct tpacket_req none = {0};
+        (void)setsockopt(r->base.fd, SOL_PACKET, PACKET_RX_RING, &none, sizeof none);
+    }
+}
+
+static inline struct tpacket2_hdr *slot(ring_source *r, uint32_t i)
+{
+    uint32_t b = i / r->frames_per_block, k = i % r->frames_per_block;
+    return (struct tpacket2_hdr *)(r->ring + (size_t)b * r->block_size + (size_t)k * r->frame_size);
+}
+
+/* Puts a VLAN tag the kernel moved into metadata back into the frame, in place:
+ * the MAC addresses move 4 bytes into the reserved headroom. */
+static inline uint8_t *restore_vlan(struct tpacket2_hdr *h, uint8_t *mac, uint32_t *caplen, uint32_t *wirelen)
+{
+    uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) && h->tp_vlan_tpid ? h->tp_vlan_tpid : ETH_P_8021Q;
+    if (*caplen < 12)
+        return mac;
+    uint8_t *m = mac - VLAN_TAG_LEN;
+    memmove(m, mac, 12);
+    m[12] = (uint8_t)(tpid >> 8);
+    m[13] = (uint8_t)tpid;
+    m[14] = (uint8_t)(h->tp_vlan_tci >> 8);
+    m[15] = (uint8_t)h->tp_vlan_tci;
+    *caplen += VLAN_TAG_LEN;
+    *wirelen += VLAN_TAG_LEN;
+    return m;
+}
+
+static int ring_next(px__source *s, px__src_frame *f, char *errbuf)
+{
+    (void)errbuf;
+    ring_source *r = (ring_source *)s;
+    struct tpacket2_hdr *h = slot(r, r->pos);
+    uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(status & TP_STATUS_USER))
+        return 0;
+    /* The next slot is where the kernel writes after this one: start loading it. */
+    __builtin_prefetch(slot(r, r->pos + 1 == r->frame_nr ? 0 : r->pos + 1));
+    uint8_t *mac = (uint8_t *)h + h->tp_mac;
+    f->caplen = h->tp_snaplen;
+    f->wirelen = h->tp_len;
+    f->data = (status & TP_STATUS_VLAN_VALID) ? restore_vlan(h, mac, &f->caplen, &f->wirelen) : mac;
+    f->ts.tv_sec = h->tp_sec;
+    f->ts.tv_nsec = h->tp_nsec;
+    f->flags = ((status & TP_STATUS_LOSING) ? PX__SRC_LOSING : 0u) |
+               ((status & TP_STATUS_CSUMNOTREADY) ? PX__SRC_CSUM_NOT_READY : 0u);
+    return 1;
+}
+
+static void ring_release(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    __atomic_store_n(&slot(r, r->pos)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    r->pos = r->pos + 1 == r->frame_nr ? 0 : r->pos + 1;
+}
+
+static uint64_t ring_drops(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    struct tpacket_stats st;
+    socklen_t len = sizeof st;
+    if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+        r->drops += st.tp_drops;
+    return r->drops;
+}
+
+static uint64_t ring_backlog(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    uint64_t n = 0;
+    for (uint32_t i = r->pos; n < r->frame_nr; i = i + 1 == r->frame_nr ? 0 : i + 1, n++)
+        if (!(__atomic_load_n(&slot(r, i)->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+            break;
+    return n;
+}
+
+static int ring_on_poll_error(px__source *s, char *errbuf)
+{
+    ring_source *r = (ring_source *)s;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    struct ifreq ifr;
+    if (if_query(s->fd, r->ifname, SIOCGIFINDEX, &ifr) < 0 || ifr.ifr_ifindex != s->ifindex) {
+        snprintf(errbuf, PX_ERRBUF_SIZE,
+                 "capture on '%s' stopped: the interface disappeared (deleted while the expectation waited)",
+                 r->name);
+        return PX_EGONE;
+    }
+    if (err == ENETDOWN) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s' stopped: the interface went down", r->name);
+        return PX_EDOWN;
+    }
+    snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s' stopped: socket error: %s", r->name,
+             err ? strerror(err) : "unknown");
+    return PX_EIO;
+}
+
+/* An MTU raised after the port opened would truncate frames silently: the slots
+ * were sized for the old one. The port calls this before acknowledging an
+ * expectation, after draining the ring; the ring is rebuilt with larger slots.
+ * Frames that arrive during the swap (microseconds) cannot be accounted for: the
+ * swap counts as one possible loss, so loss-sensitive verdicts spanning it say so. */
+static uint64_t ring_refresh(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    struct ifreq ifr;
+    if (if_query(s->fd, r->ifname, SIOCGIFMTU, &ifr) < 0 || (uint32_t)ifr.ifr_mtu <= r->ring_mtu)
+        return 0;
+    char err[PX_ERRBUF_SIZE];
+    uint32_t old = s->mtu;
+    ring_unmap(r);
+    s->mtu = (uint32_t)ifr.ifr_mtu;
+    if (ring_map(r, err) != 0) { /* keep capturing with the old slot size */
+        s->mtu = old;
+        (void)ring_map(r, err);
+    }
+    return 1;
+}
+
+static void ring_close(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    ring_unmap(r);
+    if (s->fd >= 0)
+        close(s->fd);
+    free(r);
+}
+
+static const px__source_ops ring_ops = {
+    .kind = "ring",
+    .next = ring_next,
+    .release = ring_release,
+    .drops = ring_drops,
+    .backlog = ring_backlog,
+    .on_poll_error = ring_on_poll_error,
+    .refresh = ring_refresh,
+    .close = ring_close,
+};
+
+/* A freshly created veth (or any link just raised) carries nothing until the
+ * kernel's link watch has run, which it may delay by up to a second. Waiting
+ * here, before the port counts as open, keeps that delay out of every window
+ * (windows start when the capture thread acknowledges them, after the open).
+ * Bounded: a link without carrier stays usable for capture. */
+#define PORT_READY_WAIT_NS 2000000000LL
+static void wait_link_ready(const char *netns, const char *ifname, const volatile _Atomic bool *stop)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (px_topo_link_ready(*netns ? netns : NULL, ifname) || atomic_load(stop))
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (px__timespec_diff_ns(&now, &t0) > PORT_READY_WAIT_NS)
+            return;
+        struct timespec pause = {0, 2000000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+/* Socket, interface checks, ring, bind. */
+static int ring_setup(ring_source *r, const char *netns, char *errbuf)
+{
+    char why[PX_ERRBUF_SIZE] = "";
+    int rc = px__packet_socket(netns, &r->base.fd, why);
+    if (rc != 0) {
+        if (rc == PX_EPERM)
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "capture on '%s' needs CAP_NET_RAW: run as root or give the binary "
+                     "cap_net_raw,cap_net_admin+eip with setcap", r->name);
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': %s", r->name, why);
+        return rc;
+    }
+    int fd = r->base.fd;
+    struct ifreq ifr;
+    if (if_query(fd, r->ifname, SIOCGIFINDEX, &ifr) < 0) {
+        if (*netns)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' in namespace '%s' (check with `ip -n %s link`)",
+                     r->ifname, netns, netns);
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (check the name with `ip link`)", r->name);
+        return PX_ENODEV;
+    }
+    r->base.ifindex = ifr.ifr_ifindex;
+    if (if_query(fd, r->ifname, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        if (*netns)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "interface '%s' is down: bring it up with `ip -n %s link set %s up`",
+                     r->name, netns, r->ifname);
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "interface '%s' is down: bring it up with `ip link set %s up`", r->name,
+                     r->ifname);
+        return PX_EDOWN;
+    }
+    r->base.mtu = if_query(fd, r->ifname, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
+
+    int v = TPACKET_V2;
+    unsigned reserve = VLAN_TAG_LEN; /* headroom to put a stripped VLAN tag back in place */
+    int one = 1;
+    if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': TPACKET_V2 not available: %s", r->name, strerror(errno));
+        return PX_ENOTSUP;
+    }
+    /* Our own sends are not captured; other sockets' outgoing frames neither
+     * (a port observes what arrives on it). Older kernels lack the option. */
+    (void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    rc = ring_map(r, errbuf);
+    if (rc != 0)
+        return rc;
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_protocol = htons(ETH_P_ALL),
+        .sll_ifindex = r->base.ifindex,
+    };
+    if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        int err = errno;
+        if (err == ENODEV)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (it disappeared while opening)", r->name);
+        else
+            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': bind: %s", r->name, strerror(err));
+        return errno_to_px(err);
+    }
+    (void)ring_drops(&r->base); /* start the loss count at zero */
+    r->drops = 0;
+    return 0;
+}
+
+int px__source_ring_open(const char *name, const char *netns, const char *ifname, uint32_t ring_mib,
+                         const volatile _Atomic bool *stop, px__source **out, char *errbuf)
+{
+    ring_source *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", name);
+        return PX_ENOMEM;
+    }
+    r->base.ops = &ring_ops;
+    r->base.fd = -1;
+    r->base.live = true;
+    r->ring_mib = ring_mib;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->ifname, sizeof r->ifname, "%s", ifname);
+    int rc = ring_setup(r, netns, errbuf);
+    if (rc != 0) {
+        ring_close(&r->base);
+        return rc;
+    }
+    wait_link_ready(netns, ifname, stop);
+    *out = &r->base;
+    return 0;
+}
