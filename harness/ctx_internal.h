@@ -112,7 +112,11 @@ struct px__node {
     px_exp *e;
     px_port *port;
     unsigned index;                  /* position of the port in e->ports */
-    int64_t start;                   /* window start on this port; PX__NS_NEVER: not fixed yet */
+    int64_t start;                   /* window start on this port (window clock) */
+    int64_t start_rt;                /* live: CLOCK_REALTIME at the acknowledgement; frames are
+                                        compared with it on the kernel's own clock while the
+                                        wall clock has not stepped since (clock epoch) */
+    uint32_t epoch;
     int64_t deadline;                /* cached from e->deadline */
     uint64_t drops_at_start;
     bool active;                     /* its window has started: in the dispatch structures */
@@ -229,6 +233,7 @@ typedef struct px__clock_map {
     int64_t off;       /* realtime - monotonic now */
     int64_t off_prev;  /* before the last step */
     int64_t last;      /* last mapped time */
+    uint32_t epoch;    /* counts the steps seen */
 } px__clock_map;
 #define PX__CLOCK_STEP_NS 1000000LL /* offset changes above 1 ms are steps, not slew */
 /* Samples the offset (call once per batch with both clocks read together). */

@@ -281,8 +281,10 @@ void px__clock_sample(px__clock_map *m, int64_t realtime_ns, int64_t mono_ns)
 {
     int64_t off = realtime_ns - mono_ns;
     int64_t d = off - m->off;
-    if (d > PX__CLOCK_STEP_NS || d < -PX__CLOCK_STEP_NS)
+    if (d > PX__CLOCK_STEP_NS || d < -PX__CLOCK_STEP_NS) {
         m->off_prev = m->off; /* a step: frames stamped before it keep the old offset */
+        m->epoch++;
+    }
     else if (m->off_prev == m->off)
         m->off_prev = off;
     m->off = off;
@@ -584,6 +586,8 @@ static void take_arms(px_port *p, px__node *arms)
     P->drops_fresh = false;
     uint64_t drops = port_drops_now(P);
     int64_t now = px__mono_ns();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
     while (arms) {
         px__node *n = arms;
         arms = n->next_arm;
@@ -600,6 +604,8 @@ static void take_arms(px_port *p, px__node *arms)
         }
         /* The window starts at this acknowledgement (DESIGN 2.1). */
         n->start = !P->offline ? now : P->have_frame ? P->last_t : ANCHOR_NEXT;
+        n->start_rt = px__ts_ns(&rt);
+        n->epoch = P->clk.epoch;
         n->next_pending = NULL;
         if (P->pend_tail)
             P->pend_tail->next_pending = n;
@@ -633,10 +639,21 @@ static void phase_control(px_port *p)
 }
 
 /* Nodes waiting for their window to start whose start is at or before `t`. */
-static void activate_until(struct px__port_impl *P, int64_t t, bool anchor)
+/* Whether a live frame stamped `rt` (window time `t`) is at or after n's start:
+ * on the kernel's clock itself unless the wall clock stepped since the ack. */
+static bool at_or_after_start(struct px__port_impl *P, const px__node *n, int64_t t, int64_t rt)
+{
+    if (rt != INT64_MIN && n->epoch == P->clk.epoch)
+        return rt >= n->start_rt;
+    return n->start != ANCHOR_NEXT && n->start <= t;
+}
+
+/* Starts the windows of nodes whose start is at or before a frame (t, rt; rt
+ * INT64_MIN when not a live frame) or, with no frame, the watermark t. */
+static void activate_until(struct px__port_impl *P, int64_t t, int64_t rt, bool anchor)
 {
     while (P->pend_head && ((anchor && P->pend_head->start == ANCHOR_NEXT) ||
-                            (P->pend_head->start != ANCHOR_NEXT && P->pend_head->start <= t))) {
+                            at_or_after_start(P, P->pend_head, t, rt))) {
         px__node *n = P->pend_head;
         P->pend_head = n->next_pending;
         if (!P->pend_head)
@@ -726,7 +743,7 @@ static int phase_drain(px_port *p, char *msg)
         bool is_noise = P->noise_fn && P->noise_fn(&f, P->noise_user);
         /* Windows first (started at or before t, ended before t), then the totals
          * the keyed windows count from, then the frame. */
-        activate_until(P, t, true);
+        activate_until(P, t, src->live ? px__ts_ns(&sf.ts) : INT64_MIN, true);
         close_before(P, t);
         if (is_noise) {
             noise++;
@@ -786,7 +803,7 @@ static void phase_expire(px_port *p)
             }
     }
     if (P->wm != INT64_MIN)
-        activate_until(P, P->wm, false);
+        activate_until(P, P->wm, INT64_MIN, false);
     /* Scan: deadlines that became known, expectations stopped elsewhere. */
     if (atomic_exchange_explicit(&P->scan_req, false, memory_order_acq_rel)) {
         for (size_t i = 0; i < P->all.n; i++) {

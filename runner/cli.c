@@ -17,6 +17,7 @@
 #include "pktexpect/future.h"
 #include "pktexpect/text.h"
 #include "pktexpect/topology.h"
+#include "cmd_check.h"
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
@@ -32,6 +33,7 @@ static const char usage_main[] =
     "  run FILE...            run YAML scenarios (needs root for topologies and captures)\n"
     "  validate FILE...       check scenarios without running them (no privileges needed)\n"
     "  watch -i PORT EXPR     print the frames a predicate sees until it finishes\n"
+    "  check --pcap FILE EXPR evaluate predicates against a recorded capture\n"
     "  send ...               inject frames (pktexpect send --help)\n"
     "  replay ...             replay a pcap file (pktexpect replay --help)\n"
     "  junit-merge OUT IN...  merge the JUnit files of several shards\n"
@@ -557,6 +559,8 @@ int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
         return cmd_validate(sub_argc, sub_argv);
     if (!strcmp(cmd, "watch"))
         return cmd_watch(sub_argc, sub_argv, stop);
+    if (!strcmp(cmd, "check"))
+        return px_cli_check(sub_argc, sub_argv, stop);
     if (!strcmp(cmd, "junit-merge"))
         return cmd_merge(sub_argc, sub_argv);
     if (!strcmp(cmd, "send"))

@@ -88,7 +88,7 @@ if [ "${PX_TEST_QUICK:-0}" != 1 ]; then
   configure_build build-test/tsan -DCMAKE_C_COMPILER=clang -DPX_SANITIZE=thread -DPX_BENCH=OFF
   record "build tsan" $?
   step "threading tests under TSan"
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build-test/tsan "^thread$" "ctest tsan"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0 run_ctest build-test/tsan "^thread$" "ctest tsan"
 
   step "fuzz targets (libFuzzer + ASan, ${fuzz_seconds}s each)"
   configure_build build-test/fuzz -DCMAKE_C_COMPILER=clang -DPX_FUZZ=ON -DPX_SANITIZE=address,undefined -DPX_BENCH=OFF

@@ -1,0 +1,524 @@
+/* The capture engine's semantics, deterministically and without root: ports
+ * fed from pcap / pcapng streams that the test writes into pipes with crafted
+ * timestamps (px_port_open_pcap). The same promises are tested on veth as root
+ * in tests/net/test_core.c and tests/net/test_engine.c.
+ *
+ *   DESIGN 2.1 armed on return, window from the acknowledgement  test_window_starts_at_arm,
+ *                                                                 test_paused_start_anchors_at_first_frame
+ *   DESIGN 2.3 on_finish once, after the last frame              (every test: one verdict per future)
+ *   DESIGN 2.4 count limit                                        test_count_limit_with_drops_is_error
+ *   DESIGN 2.5 windows by frame time, late frames never decide,  test_late_frame_never_decides,
+ *              one deadline, multi-port closure                   test_multi_port_waits_for_every_port,
+ *                                                                 test_clock_step_back_neither_hides_nor_admits
+ *   DESIGN 2.6 drops between arm and decision make ERROR          test_count_limit_with_drops_is_error,
+ *                                                                 test_stop_condition_with_drops_positive_stays_pass
+ *   DESIGN 2.9 errors never hang                                  test_malformed_stream_is_error, test_eof_closes
+ *   DESIGN 2.11 bounded lag: a capture behind resolves ERROR     test_capture_behind_is_error
+ *   Window clock of live ports across wall-clock steps           test_clock_map_step
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctx_internal.h"
+#include "pktexpect/pktexpect.h"
+
+#define SEC 1000000000LL
+#define MS 1000000LL
+
+/* ---- writing streams ---- */
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+
+static void write_all(int fd, const void *b, size_t n)
+{
+    const uint8_t *p = b;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        assert_true(w > 0);
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Classic pcap, nanosecond magic. */
+static void pcap_header(int fd)
+{
+    uint8_t h[24] = {0};
+    put32(h, 0xa1b23c4d);
+    put16(h + 4, 2);
+    put16(h + 6, 4);
+    put32(h + 16, 65535);
+    put32(h + 20, 1);
+    write_all(fd, h, sizeof h);
+}
+
+/* A 60-byte frame of ethertype `type`, stamped `ns`. */
+static void pcap_frame(int fd, int64_t ns, uint16_t type)
+{
+    uint8_t rec[16 + 60] = {0};
+    put32(rec, (uint32_t)(ns / SEC));
+    put32(rec + 4, (uint32_t)(ns % SEC));
+    put32(rec + 8, 60);
+    put32(rec + 12, 60);
+    uint8_t *f = rec + 16;
+    memset(f, 0x02, 6);
+    memset(f + 6, 0x04, 6);
+    f[12] = (uint8_t)(type >> 8);
+    f[13] = (uint8_t)type;
+    write_all(fd, rec, sizeof rec);
+}
+
+/* pcapng: SHB + one IDB (if_name, nanosecond resolution). */
+static void pcapng_header(int fd, const char *ifname)
+{
+    uint8_t shb[28] = {0};
+    put32(shb, 0x0a0d0d0a);
+    put32(shb + 4, 28);
+    put32(shb + 8, 0x1a2b3c4d);
+    put16(shb + 12, 1);
+    uint64_t len = UINT64_MAX;
+    memcpy(shb + 16, &len, 8);
+    put32(shb + 24, 28);
+    write_all(fd, shb, sizeof shb);
+    size_t nl = strlen(ifname), pad = (4 - nl % 4) % 4;
+    uint32_t total = (uint32_t)(16 + 4 + nl + pad + 8 + 4 + 4);
+    uint8_t idb[128] = {0};
+    size_t o = 0;
+    put32(idb, 1);
+    put32(idb + 4, total);
+    put16(idb + 8, 1);
+    put32(idb + 12, 65535);
+    o = 16;
+    put16(idb + o, 2);
+    put16(idb + o + 2, (uint16_t)nl);
+    memcpy(idb + o + 4, ifname, nl);
+    o += 4 + nl + pad;
+    put16(idb + o, 9);
+    put16(idb + o + 2, 1);
+    idb[o + 4] = 9;
+    o += 8;
+    put16(idb + o, 0);
+    put16(idb + o + 2, 0);
+    o += 4;
+    put32(idb + o, total);
+    o += 4;
+    write_all(fd, idb, o);
+}
+
+static void pcapng_frame(int fd, int64_t ns, uint16_t type)
+{
+    uint8_t b[28 + 60 + 4] = {0};
+    put32(b, 6);
+    put32(b + 4, sizeof b);
+    put32(b + 8, 0);
+    uint64_t t = (uint64_t)ns;
+    put32(b + 12, (uint32_t)(t >> 32));
+    put32(b + 16, (uint32_t)t);
+    put32(b + 20, 60);
+    put32(b + 24, 60);
+    uint8_t *f = b + 28;
+    memset(f, 0x02, 6);
+    memset(f + 6, 0x04, 6);
+    f[12] = (uint8_t)(type >> 8);
+    f[13] = (uint8_t)type;
+    put32(b + sizeof b - 4, sizeof b);
+    write_all(fd, b, sizeof b);
+}
+
+/* Interface statistics: isb_ifdrop (cumulative) at `ns`. */
+static void pcapng_drops(int fd, int64_t ns, uint64_t drops)
+{
+    uint8_t b[20 + 12 + 4 + 4] = {0};
+    put32(b, 5);
+    put32(b + 4, sizeof b);
+    put32(b + 8, 0);
+    uint64_t t = (uint64_t)ns;
+    put32(b + 12, (uint32_t)(t >> 32));
+    put32(b + 16, (uint32_t)t);
+    put16(b + 20, 5);
+    put16(b + 22, 8);
+    memcpy(b + 24, &drops, 8);
+    put16(b + 32, 0);
+    put16(b + 34, 0);
+    put32(b + sizeof b - 4, sizeof b);
+    write_all(fd, b, sizeof b);
+}
+
+/* ---- fixtures ---- */
+
+typedef struct fx {
+    px_ctx *ctx;
+    int w[2];  /* write ends of the streams of ports "a" and "b" */
+} fx;
+
+static px_ctx *new_ctx(void)
+{
+    char err[PX_ERRBUF_SIZE];
+    px_ctx_opts o = {.noise_filter_off = true};
+    px_ctx *ctx = px_ctx_new(&o, err);
+    assert_non_null(ctx);
+    return ctx;
+}
+
+/* Opens port `name` on a new pipe; returns the write end. */
+static int open_stream_port(px_ctx *ctx, const char *name, bool local_clock)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char err[PX_ERRBUF_SIZE] = "";
+    px_pcap_port_opts o = {.fd = p[0], .local_clock = local_clock};
+    int rc = px_port_open_pcap(ctx, name, &o, err);
+    if (rc != 0)
+        fail_msg("px_port_open_pcap: %s", err);
+    close(p[0]);
+    return p[1];
+}
+
+/* Waits until the port has read `n` frames (bounded). */
+static void wait_frames(px_ctx *ctx, const char *port, uint64_t n)
+{
+    for (int i = 0; i < 5000; i++) {
+        px_port_stats st;
+        assert_int_equal(px_port_get_stats(ctx, port, &st), 0);
+        if (st.frames >= n)
+            return;
+        usleep(1000);
+    }
+    fail_msg("port %s did not read %llu frames", port, (unsigned long long)n);
+}
+
+static px_verdict wait_done(px_future *f)
+{
+    px_verdict v = px_future_wait_for(f, 10000);
+    if (v == PX_PENDING)
+        fail_msg("future still pending: %s", px_future_description(f));
+    return v;
+}
+
+static px_future *expect_ms(px_ctx *ctx, const char *port, px_predicate *p, uint32_t ms, uint32_t count)
+{
+    px_expect_opts o = {.timeout_ms = ms, .count = count};
+    px_future *f = px_expect(ctx, port, p, &o);
+    assert_non_null(f);
+    return f;
+}
+
+/* ---- tests ---- */
+
+static void test_window_starts_at_arm(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    pcap_header(w);
+    pcap_frame(w, 100 * SEC, 0x88b5); /* before the arm: must not count */
+    wait_frames(ctx, "a", 1);
+    px_future *f = expect_ms(ctx, "a", px_packet_count(), 100, 0);
+    pcap_frame(w, 100 * SEC + 10 * MS, 0x88b5);
+    pcap_frame(w, 100 * SEC + 100 * MS, 0x88b5); /* at the deadline: in */
+    pcap_frame(w, 100 * SEC + 100 * MS + 1, 0x88b5); /* past it: closes the window */
+    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(px_future_value(f), 2);
+    px_counters c;
+    px_future_counters(f, &c);
+    assert_int_equal(c.seen, 2);
+    px_future_free(f);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_late_frame_never_decides(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    pcap_header(w);
+    pcap_frame(w, 5 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    px_future *pos = expect_ms(ctx, "a", px_saw_ethertype(0x88b5), 100, 0);
+    px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b5), 100, 0);
+    /* The only matching frame comes 200 ms into the stream: after the deadline. */
+    pcap_frame(w, 5 * SEC + 200 * MS, 0x88b5);
+    assert_int_equal(wait_done(pos), PX_FAIL);
+    assert_int_equal(wait_done(neg), PX_PASS);
+    px_future_free(pos);
+    px_future_free(neg);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_paused_start_anchors_at_first_frame(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pxengXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    pcap_header(fd);
+    pcap_frame(fd, 50 * SEC, 0x88b5);
+    pcap_frame(fd, 50 * SEC + 30 * MS, 0x88b5);
+    pcap_frame(fd, 50 * SEC + 80 * MS, 0x88b6);
+    pcap_frame(fd, 51 * SEC, 0x88b5);
+    close(fd);
+    px_ctx *ctx = new_ctx();
+    char err[PX_ERRBUF_SIZE] = "";
+    px_pcap_port_opts o = {.path = path, .paused = true};
+    assert_int_equal(px_port_open_pcap(ctx, "rec", &o, err), 0);
+    px_future *count = expect_ms(ctx, "rec", px_packet_count(), 100, 0);
+    px_future *neg = expect_ms(ctx, "rec", px_did_not_see_ethertype(0x88b6), 100, 0);
+    px_future *whole = expect_ms(ctx, "rec", px_packet_count(), 5000, 0);
+    assert_int_equal(px_future_wait_for(count, 50), PX_PENDING); /* nothing read while paused */
+    assert_int_equal(px_port_start(ctx, "rec"), 0);
+    assert_int_equal(wait_done(count), PX_PASS);
+    assert_int_equal(px_future_value(count), 3);
+    assert_int_equal(wait_done(neg), PX_FAIL);
+    /* The end of the stream closes the 5 s window at once (stream time). */
+    assert_int_equal(wait_done(whole), PX_PASS);
+    assert_int_equal(px_future_value(whole), 4);
+    px_future_free(count);
+    px_future_free(neg);
+    px_future_free(whole);
+    px_ctx_free(ctx);
+    unlink(path);
+}
+
+static void test_multi_port_waits_for_every_port(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int wa = open_stream_port(ctx, "a", false), wb = open_stream_port(ctx, "b", false);
+    pcap_header(wa);
+    pcap_header(wb);
+    pcap_frame(wa, 10 * SEC, 0x0800);
+    pcap_frame(wb, 10 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    wait_frames(ctx, "b", 1);
+    const char *ports[] = {"a", "b"};
+    px_expect_opts o = {.timeout_ms = 100};
+    px_future *f = px_expect_any(ctx, ports, 2, px_packet_count(), &o);
+    pcap_frame(wa, 10 * SEC + 20 * MS, 0x88b5);
+    pcap_frame(wa, 10 * SEC + 500 * MS, 0x88b5); /* port a is past the deadline */
+    wait_frames(ctx, "a", 3);
+    /* Port b has not examined its frames up to the deadline: no verdict yet. */
+    assert_int_equal(px_future_wait_for(f, 100), PX_PENDING);
+    pcap_frame(wb, 10 * SEC + 90 * MS, 0x88b5);
+    pcap_frame(wb, 10 * SEC + 101 * MS, 0x88b5);
+    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(px_future_value(f), 2);
+    px_future_free(f);
+    close(wa);
+    close(wb);
+    px_ctx_free(ctx);
+}
+
+static void test_clock_step_back_neither_hides_nor_admits(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    pcap_header(w);
+    pcap_frame(w, 1000 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    px_future *f = expect_ms(ctx, "a", px_packet_count(), 100, 0);
+    /* The recording host's clock stepped back an hour: the frame still arrived
+     * after the arm (arrival order) and counts. */
+    pcap_frame(w, 1000 * SEC - 3600 * SEC, 0x88b5);
+    pcap_frame(w, 1000 * SEC + 50 * MS, 0x88b5);
+    pcap_frame(w, 1000 * SEC + 150 * MS, 0x88b5); /* late: not counted */
+    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(px_future_value(f), 2);
+    px_future_free(f);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_count_limit_with_drops_is_error(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    pcapng_header(w, "a");
+    pcapng_frame(w, 20 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b6), 1000, 3);
+    px_future *cnt = expect_ms(ctx, "a", px_packet_count(), 1000, 3);
+    pcapng_frame(w, 20 * SEC + 1 * MS, 0x0800);
+    pcapng_drops(w, 20 * SEC + 2 * MS, 2); /* the frame it looks for may be among these */
+    pcapng_frame(w, 20 * SEC + 3 * MS, 0x0800);
+    pcapng_frame(w, 20 * SEC + 4 * MS, 0x0800); /* the count limit ends both here */
+    assert_int_equal(wait_done(neg), PX_ERROR);
+    assert_non_null(strstr(px_future_explanation(neg), "dropped 2 frames"));
+    assert_int_equal(wait_done(cnt), PX_ERROR);
+    px_counters c;
+    px_future_counters(neg, &c);
+    assert_int_equal(c.drops, 2);
+    assert_int_equal(c.seen, 3);
+    px_future_free(neg);
+    px_future_free(cnt);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_stop_condition_with_drops_positive_stays_pass(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    pcapng_header(w, "a");
+    pcapng_frame(w, 20 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    px_future *pos = expect_ms(ctx, "a", px_saw_ethertype(0x88b5), 1000, 0);
+    px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b5), 1000, 0);
+    pcapng_drops(w, 20 * SEC + 1 * MS, 7);
+    pcapng_frame(w, 20 * SEC + 3 * MS, 0x88b5);
+    assert_int_equal(wait_done(pos), PX_PASS); /* a frame that was seen is proof */
+    assert_int_equal(wait_done(neg), PX_ERROR); /* its FAIL is not trusted */
+    px_future_free(pos);
+    px_future_free(neg);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_eof_closes(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    pcap_header(w);
+    pcap_frame(w, 3 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    px_future *f = expect_ms(ctx, "a", px_timed_out(), 60000, 0);
+    close(w); /* the stream ends: nothing more can arrive */
+    assert_int_equal(wait_done(f), PX_PASS);
+    /* A port whose stream ended still takes expectations: they close at once. */
+    px_future *g = expect_ms(ctx, "a", px_received_packet(), 60000, 0);
+    assert_int_equal(wait_done(g), PX_FAIL);
+    px_future_free(f);
+    px_future_free(g);
+    px_ctx_free(ctx);
+}
+
+static void test_malformed_stream_is_error(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    pcap_header(w);
+    pcap_frame(w, 3 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    px_future *f = expect_ms(ctx, "a", px_timed_out(), 60000, 0);
+    uint8_t bad[16] = {0};
+    put32(bad + 8, 0x7fffffff); /* caplen far over the snap length */
+    put32(bad + 12, 60);
+    write_all(w, bad, sizeof bad);
+    assert_int_equal(wait_done(f), PX_ERROR);
+    assert_non_null(strstr(px_future_explanation(f), "pcap port 'a'"));
+    px_future_free(f);
+    close(w);
+    /* A port that died is opened afresh on next use: a missing stream here. */
+    px_ctx_free(ctx);
+}
+
+/* A slow predicate: keeps the capture thread busy ~2 ms per frame. */
+static void slow_on_packet(void *st, const px_frame *f)
+{
+    (void)st;
+    (void)f;
+    struct timespec t = {0, 2 * 1000000L};
+    nanosleep(&t, NULL);
+}
+static px_verdict slow_finish(void *st, bool timed_out, px_result *out)
+{
+    (void)st;
+    (void)timed_out;
+    (void)out;
+    return PX_PASS;
+}
+static const px_predicate_ops slow_ops = {.name = "slow", .on_packet = slow_on_packet, .on_finish = slow_finish};
+
+static void test_capture_behind_is_error(void **state)
+{
+    (void)state;
+    char err[PX_ERRBUF_SIZE];
+    px_ctx_opts co = {.noise_filter_off = true, .lag_grace_ms = 20};
+    px_ctx *ctx = px_ctx_new(&co, err);
+    int w = open_stream_port(ctx, "a", true); /* a live stream on this machine's clock */
+    pcap_header(w);
+    px_future *slow = expect_ms(ctx, "a", px_predicate_new(&slow_ops, NULL), 30000, 0);
+    px_future *f = expect_ms(ctx, "a", px_saw_ethertype(0x88b6), 100, 0);
+    /* 300 frames stamped now, the matching one last: examining them takes ~600 ms,
+     * far past the deadline + grace. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t t0 = (int64_t)now.tv_sec * SEC + now.tv_nsec;
+    for (int i = 0; i < 299; i++)
+        pcap_frame(w, t0 + i * 1000, 0x0800);
+    pcap_frame(w, t0 + 299 * 1000, 0x88b6);
+    px_verdict v = wait_done(f);
+    assert_int_equal(v, PX_ERROR);
+    assert_non_null(strstr(px_future_explanation(f), "behind"));
+    px_future_cancel(slow);
+    px_future_free(slow);
+    px_future_free(f);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_clock_map_step(void **state)
+{
+    (void)state;
+    px__clock_map m = {0};
+    int64_t mono = 1000 * SEC, rt = 5000 * SEC;
+    px__clock_sample(&m, rt, mono);
+    m.off_prev = m.off;
+    m.last = mono - SEC;
+    /* A frame stamped 1 ms ago maps to 1 ms ago. */
+    assert_true(px__clock_map_frame(&m, rt - MS, mono, mono - SEC) == mono - MS);
+    /* The wall clock steps back an hour; frames stamped before the step keep the
+     * old offset (they are not pushed an hour into the future, nor clamped to now
+     * when they are plausible). */
+    int64_t mono2 = mono + 10 * MS, rt_stepped = rt + 10 * MS - 3600 * SEC;
+    px__clock_sample(&m, rt_stepped, mono2);
+    assert_true(px__clock_map_frame(&m, rt + 5 * MS, mono2, mono) == mono + 5 * MS);
+    /* and frames stamped after the step use the new one. */
+    assert_true(px__clock_map_frame(&m, rt_stepped - 1 * MS, mono2, mono) == mono2 - 1 * MS);
+    /* Forward step: a pre-step frame is not hidden before the floor. */
+    px__clock_map k = {0};
+    px__clock_sample(&k, rt, mono);
+    k.off_prev = k.off;
+    k.last = mono - SEC;
+    px__clock_sample(&k, rt + 10 * MS + 3600 * SEC, mono + 10 * MS);
+    assert_true(px__clock_map_frame(&k, rt + 2 * MS, mono + 10 * MS, mono) == mono + 2 * MS);
+    /* Mapped times never go back. */
+    assert_true(px__clock_map_frame(&k, rt + 1 * MS, mono + 10 * MS, mono) == mono + 2 * MS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_window_starts_at_arm),
+        cmocka_unit_test(test_late_frame_never_decides),
+        cmocka_unit_test(test_paused_start_anchors_at_first_frame),
+        cmocka_unit_test(test_multi_port_waits_for_every_port),
+        cmocka_unit_test(test_clock_step_back_neither_hides_nor_admits),
+        cmocka_unit_test(test_count_limit_with_drops_is_error),
+        cmocka_unit_test(test_stop_condition_with_drops_positive_stays_pass),
+        cmocka_unit_test(test_eof_closes),
+        cmocka_unit_test(test_malformed_stream_is_error),
+        cmocka_unit_test(test_capture_behind_is_error),
+        cmocka_unit_test(test_clock_map_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
