@@ -82,26 +82,17 @@ __attribute__((format(printf, 5, 6))) static int fail(px__pcap_reader *r, char *
 }
 #define NG_BAD(...) fail(r, errbuf, BAD, "pcapng: block", __VA_ARGS__)
 
-static uint16_t rd16(const px__pcap_reader *r, const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return r->swap ? __builtin_bswap16(v) : v;
-}
-
-static uint32_t rd32(const px__pcap_reader *r, const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return r->swap ? __builtin_bswap32(v) : v;
-}
-
-static uint64_t rd64(const px__pcap_reader *r, const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return r->swap ? __builtin_bswap64(v) : v;
-}
+/* rd16, rd32, rd64: an integer of the file at p, in host order. */
+#define RD(bits)                                                                 \
+    static uint##bits##_t rd##bits(const px__pcap_reader *r, const uint8_t *p)   \
+    {                                                                            \
+        uint##bits##_t v;                                                        \
+        memcpy(&v, p, sizeof v);                                                 \
+        return r->swap ? __builtin_bswap##bits(v) : v;                           \
+    }
+RD(16)
+RD(32)
+RD(64)
 
 /* Makes n (<= MAX_BLOCK) bytes available at buf + start. 1: they are; 0: the fd has
  * no more now; PX_ECLOSED at a clean end; another negative code on an error. */
@@ -424,18 +415,11 @@ static int ng_block(px__pcap_reader *r, px__pcap_rec *rec, char *errbuf)
 
 px__pcap_reader *px__pcap_reader_new(int fd, char *errbuf)
 {
-    if (fd < 0) {
-        if (errbuf)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "pcap reader: bad file descriptor %d", fd);
-        return NULL;
-    }
-    px__pcap_reader *r = calloc(1, sizeof *r);
-    if (!r) {
-        if (errbuf)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "pcap reader: out of memory");
-        return NULL;
-    }
-    r->fd = fd;
+    px__pcap_reader *r = fd >= 0 ? calloc(1, sizeof *r) : NULL;
+    if (r)
+        r->fd = fd;
+    else if (errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "pcap reader: %s", fd < 0 ? "bad file descriptor" : "out of memory");
     return r;
 }
 

@@ -156,11 +156,12 @@ static size_t epb(img *m, uint32_t ifid, uint64_t ts, const void *data, uint32_t
     return at;
 }
 
-static size_t spb(img *m, const void *data, uint32_t len)
+/* SPB of a `len`-byte frame, of which the block holds `stored` (the snaplen cut). */
+static size_t spb(img *m, const void *data, uint32_t len, uint32_t stored)
 {
     size_t at = blk(m, 3);
     u32(m, len);
-    put(m, data, len);
+    put(m, data, stored);
     blk_end(m, at);
     return at;
 }
@@ -456,14 +457,14 @@ static void build_pcapng(img *m, bool be)
     idb(m, 105, 0, "wlan1", 0x80 | 20, true, 100);
     epb(m, 0, TS9, F1, sizeof F1 - 1, sizeof F1 - 1, 7);
     epb(m, 1, TS2_20, F2, 13, 1000, -1);
-    spb(m, F2, sizeof F2 - 1);
+    spb(m, F2, sizeof F2 - 1, sizeof F2 - 1);
     isb(m, 0, TS9 + 1000, 42);
     isb(m, 1, TS2_20, -1);
     m->be = !be;
     shb(m);
     idb(m, 1, 8, NULL, -1, false, 0);
     epb(m, 0, 5000001, F1, 4, 60, -1);
-    spb(m, F1, sizeof F1 - 1); /* cut to the snaplen 8 */
+    spb(m, F1, sizeof F1 - 1, 8); /* cut to the snaplen 8 */
 }
 
 static const expect NG_EXPECT[] = {
@@ -678,7 +679,7 @@ static void test_pcapng_unknown_interface(void **state)
         shb(m);
         idb(m, 1, 0, "eth0", -1, false, 0);
         shb(m);
-        at = spb(m, F1, 4);
+        at = spb(m, F1, 4, 4);
         snprintf(msg, sizeof msg, "pcapng: block at offset %zu: interface 0 was not described (0 in this section)", at);
         read_error(m->b, m->n, PX_EINVAL, msg);
 
