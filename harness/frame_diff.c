@@ -287,6 +287,27 @@ static uint8_t *masked_copy(const px_frame *f, const px_diff_mask *m)
     return c;
 }
 
+/* Said where a diff would show the L4 checksum of a frame whose checksum was not
+ * computed yet (PX_FRAME_CSUM_NOT_READY): it holds a partial sum, not an error. */
+#define CSUM_OFFLOADED_NOTE "(checksum not computed: offloaded)"
+
+/* True when field `fd` of a `pid` layer is a TCP / UDP checksum that frame `f`
+ * carries unfinished. Every TCP / UDP layer of the frame counts: the kernel does
+ * not say which one (outer or inner) the offload would have filled. */
+static bool csum_offloaded(const px_frame *f, px__pid pid, const px__field *fd)
+{
+    return (f->flags & PX_FRAME_CSUM_NOT_READY) && (pid == PX__P_TCP || pid == PX__P_UDP) &&
+           strcmp(fd->name, "chksum") == 0;
+}
+
+/* Appends the note to a formatted value (cut to the buffer if need be). */
+static void add_note(char *v, size_t size)
+{
+    size_t n = strlen(v);
+    if (n + 1 < size)
+        snprintf(v + n, size - n, " %s", CSUM_OFFLOADED_NOTE);
+}
+
 /* Short name used for counting occurrences; Dot1Q and Dot1AD are both "vlan". */
 static const char *short_of(const px_layer *l, px__pid pid)
 {
@@ -340,11 +361,18 @@ static int compare_layers(const px_frame *e, const px_frame *g, const px_diff_ma
                 snprintf(y, sizeof y, "(absent)");
             if (hx == hy && strcmp(x, y) == 0)
                 continue;
+            /* An unfinished checksum: listed with a note, not counted as a difference. */
+            bool oe = csum_offloaded(e, pe, &pr->fields[fi]), og = csum_offloaded(g, pg, &pr->fields[fi]);
+            if (oe)
+                add_note(x, sizeof x);
+            if (og)
+                add_note(y, sizeof y);
             char name[64];
             snprintf(name, sizeof name, "%s.%s", label, pr->fields[fi].name);
             if (add_item(d, name, x, y) != 0)
                 return PX_ENOMEM;
-            d->score++;
+            if (!oe && !og)
+                d->score++;
         }
     }
     for (unsigned i = n; i < e->nlayers || i < g->nlayers; i++) {

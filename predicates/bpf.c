@@ -48,7 +48,8 @@ static void bpf_cleanup(px__ftest *self)
     free(st->filter);
 }
 
-static const px__ftest_vt bpf_vt = {bpf_test, bpf_args, bpf_cleanup};
+/* No key: a filter expression pins nothing px_key can express exactly. */
+static const px__ftest_vt bpf_vt = {bpf_test, bpf_args, bpf_cleanup, NULL};
 
 px_predicate *px_bpf(const char *filter, char *errbuf)
 {

@@ -14,6 +14,21 @@
 
 /* ---- helpers ---- */
 
+/* Dispatch keys (px__ftest_vt.key). Each is declared only where it is exact: the
+ * test reads the very layer px_frame_key() reads for that kind, and cannot pass
+ * on a frame whose key has another value or is missing. Layers of the outer
+ * frame (encap 0) come first in a frame's layer list and are reached from the
+ * outer Ethernet header without a tunnel, so "the first IPv4 layer at encap 0"
+ * is the first IP layer of the frame, "the first UDP layer at encap 0" its first
+ * UDP layer, and so on. Tests of other depths (encap > 0, inner VLAN tags),
+ * masked MACs and "any value" arguments declare none. */
+static bool set_key(px_key *out, px_key_kind kind, uint64_t value)
+{
+    out->kind = kind;
+    out->value = value;
+    return true;
+}
+
 static void sep(px_buf *why)
 {
     if (why->len)
@@ -112,7 +127,13 @@ static void ethertype_args(const px__ftest *self, px_buf *out)
     px_buf_printf(out, "0x%04x", ((const ethertype_st *)self)->type);
 }
 
-static const px__ftest_vt ethertype_vt = {ethertype_test, ethertype_args, NULL};
+/* Exact: the test is px_frame_ethertype() == type, the key's very accessor. */
+static bool ethertype_key(const px__ftest *self, px_key *out)
+{
+    return set_key(out, PX_KEY_ETHERTYPE, ((const ethertype_st *)self)->type);
+}
+
+static const px__ftest_vt ethertype_vt = {ethertype_test, ethertype_args, NULL, ethertype_key};
 
 static px_predicate *ethertype_new(uint16_t type, bool neg)
 {
@@ -171,7 +192,21 @@ static void mac_args(const px__ftest *self, px_buf *out)
     }
 }
 
-static const px__ftest_vt mac_vt = {mac_test, mac_args, NULL};
+/* Exact for the destination MAC without a mask: px_frame_eth_dst() equal to it.
+ * A mask (e.g. "any multicast") matches many values: no key. */
+static bool mac_key(const px__ftest *self, px_key *out)
+{
+    const mac_st *st = (const mac_st *)self;
+    uint64_t v = 0;
+    for (int i = 0; i < 6; i++) {
+        if (st->mask[i] != 0xff)
+            return false;
+        v = v << 8 | st->mac[i];
+    }
+    return st->dst && set_key(out, PX_KEY_DST_MAC, v);
+}
+
+static const px__ftest_vt mac_vt = {mac_test, mac_args, NULL, mac_key};
 
 static px_predicate *mac_new(bool dst, const uint8_t mac[6], const uint8_t mask[6], bool neg)
 {
@@ -247,7 +282,17 @@ static void vlan_args(const px__ftest *self, px_buf *out)
         arg_int(out, &first, "depth", s->depth, false);
 }
 
-static const px__ftest_vt vlan_vt = {vlan_test, vlan_args, NULL};
+/* Exact for a VID of the outermost tag: find_outer_nth(VLAN, 0) is the tag
+ * px_frame_vlan(f, 0) reads. Untagged, an inner depth or any VID: no key. */
+static bool vlan_key(const px__ftest *self, px_key *out)
+{
+    const px_vlan_spec *s = &((const vlan_st *)self)->s;
+    if (s->untagged || s->depth != 0 || s->vid < 0)
+        return false;
+    return set_key(out, PX_KEY_VLAN_VID, (uint64_t)s->vid);
+}
+
+static const px__ftest_vt vlan_vt = {vlan_test, vlan_args, NULL, vlan_key};
 
 static px_predicate *vlan_new(const px_vlan_spec *s, bool neg)
 {
@@ -374,7 +419,22 @@ static void ip_args(const px__ftest *self, px_buf *out)
         arg_int(out, &first, "encap", s->encap, false);
 }
 
-static const px__ftest_vt ip_vt = {ip_test, ip_args, NULL};
+/* Outer frame only (encap 0): its IP header is the first IP layer, the one
+ * px_frame_ip_proto() reads (protocol, or IPv6 next header after the extension
+ * headers, as ip_test). A pinned protocol gives PX_KEY_IP_PROTO; otherwise the
+ * ethertype that led the dissector to that header (0x0800 / 0x86dd after the
+ * outer VLAN tags, what px_frame_ethertype() reads). */
+static bool ip_key(const px__ftest *self, px_key *out)
+{
+    const ip_st *st = (const ip_st *)self;
+    if (st->s.encap != 0)
+        return false;
+    if (st->s.proto >= 0)
+        return set_key(out, PX_KEY_IP_PROTO, (uint64_t)st->s.proto);
+    return set_key(out, PX_KEY_ETHERTYPE, st->version == 6 ? 0x86dd : 0x0800);
+}
+
+static const px__ftest_vt ip_vt = {ip_test, ip_args, NULL, ip_key};
 
 static bool prefix_ok(const px_ip_prefix *p, int version)
 {
@@ -465,7 +525,22 @@ static void l4_args(const px__ftest *self, px_buf *out)
         arg_int(out, &first, "encap", st->s.encap, false);
 }
 
-static const px__ftest_vt l4_vt = {l4_test, l4_args, NULL};
+/* Outer frame only (encap 0): its TCP / UDP header is the first one of the
+ * frame, the one px_layer_tcp/udp(f, NULL) read. A pinned destination port gives
+ * PX_KEY_TCP/UDP_DPORT; otherwise PX_KEY_IP_PROTO 6 / 17: an outer TCP or UDP
+ * layer exists only after the outer IP header (IPv4, or IPv6 after its extension
+ * headers) announced that protocol. */
+static bool l4_key(const px__ftest *self, px_key *out)
+{
+    const l4_st *st = (const l4_st *)self;
+    if (st->s.encap != 0)
+        return false;
+    if (st->s.dport >= 0)
+        return set_key(out, st->tcp ? PX_KEY_TCP_DPORT : PX_KEY_UDP_DPORT, (uint64_t)st->s.dport);
+    return set_key(out, PX_KEY_IP_PROTO, st->tcp ? 6 : 17);
+}
+
+static const px__ftest_vt l4_vt = {l4_test, l4_args, NULL, l4_key};
 
 static px_predicate *l4_new(bool tcp, const px_l4_spec *s, bool neg)
 {
@@ -513,7 +588,8 @@ static void icmp_args(const px__ftest *self, px_buf *out)
     arg_int(out, &first, "code", st->code, false);
 }
 
-static const px__ftest_vt icmp_vt = {icmp_test, icmp_args, NULL};
+/* No key: the first ICMP layer may be inside a tunnel (outer protocol 17, 47, ...). */
+static const px__ftest_vt icmp_vt = {icmp_test, icmp_args, NULL, NULL};
 
 static px_predicate *icmp_new(bool v6, int type, int code, bool neg)
 {
@@ -568,7 +644,8 @@ static void mpls_args(const px__ftest *self, px_buf *out)
         arg_int(out, &first, "depth", s->depth, false);
 }
 
-static const px__ftest_vt mpls_vt = {mpls_test, mpls_args, NULL};
+/* No key: none of the px_key kinds reads MPLS (ethertype 0x8847 and 0x8848 both carry it). */
+static const px__ftest_vt mpls_vt = {mpls_test, mpls_args, NULL, NULL};
 
 static px_predicate *mpls_new(const px_mpls_spec *s, bool neg)
 {
@@ -608,7 +685,8 @@ static void vxlan_args(const px__ftest *self, px_buf *out)
     arg_int(out, &first, "vni", ((const vxlan_st *)self)->vni, false);
 }
 
-static const px__ftest_vt vxlan_vt = {vxlan_test, vxlan_args, NULL};
+/* No key: VXLAN may sit in an inner UDP layer (VXLAN in GRE), not the one UDP_DPORT reads. */
+static const px__ftest_vt vxlan_vt = {vxlan_test, vxlan_args, NULL, NULL};
 
 static px_predicate *vxlan_new(int64_t vni, bool neg)
 {
@@ -669,7 +747,7 @@ static void payload_args(const px__ftest *self, px_buf *out)
 
 static void payload_cleanup(px__ftest *self) { free(((payload_st *)self)->needle); }
 
-static const px__ftest_vt payload_vt = {payload_test, payload_args, payload_cleanup};
+static const px__ftest_vt payload_vt = {payload_test, payload_args, payload_cleanup, NULL};
 
 static px_predicate *payload_new(const uint8_t *needle, size_t n, bool neg)
 {

@@ -8,6 +8,17 @@
  *  - negative ("did_not_see_..."): stops on the first frame that passes the test
  *    with FAIL (showing it); PASS when the window closed (or the count limit
  *    ended it) without one. Loss-sensitive.
+ *
+ * Dispatch keys: a test may declare an exact key (px__ftest_vt.key); the ops'
+ * key slot reports it, and the harness then offers only frames that carry it.
+ * Explanations say so ("saw 0 frames with udp dport 53"); frame numbers count
+ * the frames offered. When the harness offers every frame anyway (count limit,
+ * BPF filter, or a test driving it directly) the frames with the key are counted
+ * apart, so the text stays true ("saw 5 frames (0 with udp dport 53)").
+ *
+ * Hot path: on_packet runs the test without an explanation buffer (no
+ * formatting, no allocation); it formats only the first matching frame and each
+ * new closest frame, i.e. at most (number of conditions + 2) times per window.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -16,6 +27,13 @@
 
 #include "pred_internal.h"
 
+/* True when `f` carries the test's key (a cheap layer lookup, no formatting). */
+static bool carries_key(const px__ftest *st, const px_frame *f)
+{
+    uint64_t v;
+    return px_frame_key(f, st->key.kind, &v) && v == st->key.value;
+}
+
 static void ftest_on_packet(void *state, const px_frame *f)
 {
     px__ftest *st = state;
@@ -23,6 +41,9 @@ static void ftest_on_packet(void *state, const px_frame *f)
         return;
     st->seen++;
     unsigned miss = st->vt->test(st, f, NULL);
+    /* A matching frame carries an exact key; test the others. */
+    if (st->has_key && (miss == 0 || carries_key(st, f)))
+        st->seen_key++;
     if (miss == 0) {
         st->hit_index = st->seen;
         px__frame_summary(f, &st->hit_summary);
@@ -55,6 +76,23 @@ static void ftest_describe(const void *state, px_buf *out)
     px_buf_append(out, ")");
 }
 
+/* "3 frames", "3 frames with udp dport 53" (all offered frames carried the key,
+ * as when the harness dispatches by key) or "3 frames (1 with udp dport 53)". */
+static void explain_seen(const px__ftest *st, px_result *out)
+{
+    px_result_explain(out, "%llu frame%s", (unsigned long long)st->seen, st->seen == 1 ? "" : "s");
+    if (!st->has_key)
+        return;
+    if (st->seen_key == st->seen) {
+        px_result_explain(out, " with ");
+        px__key_format(&st->key, &out->explanation);
+        return;
+    }
+    px_result_explain(out, " (%llu with ", (unsigned long long)st->seen_key);
+    px__key_format(&st->key, &out->explanation);
+    px_result_explain(out, ")");
+}
+
 static px_verdict ftest_finish_pos(void *state, bool timed_out, px_result *out)
 {
     px__ftest *st = state;
@@ -66,8 +104,9 @@ static px_verdict ftest_finish_pos(void *state, bool timed_out, px_result *out)
     }
     px_result_explain(out, "expected a frame matching ");
     ftest_describe(st, &out->explanation);
-    px_result_explain(out, "; saw %llu frame%s, none matched", (unsigned long long)st->seen,
-                      st->seen == 1 ? "" : "s");
+    px_result_explain(out, "; saw ");
+    explain_seen(st, out);
+    px_result_explain(out, ", none matched");
     if (st->best_index)
         px_result_explain(out, "; closest was frame #%llu: %s", (unsigned long long)st->best_index,
                           px_buf_cstr(&st->best_why));
@@ -85,8 +124,9 @@ static px_verdict ftest_finish_neg(void *state, bool timed_out, px_result *out)
                           px_buf_cstr(&st->hit_summary));
         return PX_FAIL;
     }
-    px_result_explain(out, "none of the %llu frame%s matched", (unsigned long long)st->seen,
-                      st->seen == 1 ? "" : "s");
+    px_result_explain(out, "none of the ");
+    explain_seen(st, out);
+    px_result_explain(out, " matched");
     return PX_PASS;
 }
 
@@ -102,6 +142,16 @@ static void ftest_destroy(void *state)
     free(st);
 }
 
+/* The key decided by px__ftest_wrap (the arguments do not change afterwards). */
+static bool ftest_key(const void *state, px_key *out)
+{
+    const px__ftest *st = state;
+    if (!st->has_key)
+        return false;
+    *out = st->key;
+    return true;
+}
+
 /* The two behaviours; the name in messages comes from describe (the state's name). */
 static const px_predicate_ops ftest_pos_ops = {
     .name = "saw",
@@ -110,6 +160,7 @@ static const px_predicate_ops ftest_pos_ops = {
     .on_finish = ftest_finish_pos,
     .describe = ftest_describe,
     .destroy = ftest_destroy,
+    .key = ftest_key,
 };
 
 static const px_predicate_ops ftest_neg_ops = {
@@ -120,6 +171,7 @@ static const px_predicate_ops ftest_neg_ops = {
     .describe = ftest_describe,
     .destroy = ftest_destroy,
     .flags = PX_PRED_LOSS_SENSITIVE,
+    .key = ftest_key,
 };
 
 void px__ftest_init(px__ftest *st, const px__ftest_vt *vt, const char *name)
@@ -133,6 +185,9 @@ px_predicate *px__ftest_wrap(px__ftest *st, bool negative)
 {
     if (!st)
         return NULL;
+    st->key = (px_key){PX_KEY_NONE, 0};
+    st->has_key = st->vt->key && st->vt->key(st, &st->key) && st->key.kind > PX_KEY_NONE &&
+                  st->key.kind < PX_KEY__COUNT;
     return px_predicate_new(negative ? &ftest_neg_ops : &ftest_pos_ops, st);
 }
 
@@ -178,6 +233,28 @@ void px__prefix_format(const px_ip_prefix *pfx, px_buf *out)
 static void mac_format(const uint8_t m[6], px_buf *out)
 {
     px_buf_printf(out, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+void px__key_format(const px_key *k, px_buf *out)
+{
+    switch (k->kind) {
+    case PX_KEY_ETHERTYPE: px_buf_printf(out, "ethertype 0x%04llx", (unsigned long long)k->value); return;
+    case PX_KEY_VLAN_VID: px_buf_printf(out, "vlan %llu", (unsigned long long)k->value); return;
+    case PX_KEY_IP_PROTO: px_buf_printf(out, "ip proto %llu", (unsigned long long)k->value); return;
+    case PX_KEY_UDP_DPORT: px_buf_printf(out, "udp dport %llu", (unsigned long long)k->value); return;
+    case PX_KEY_TCP_DPORT: px_buf_printf(out, "tcp dport %llu", (unsigned long long)k->value); return;
+    case PX_KEY_DST_MAC: {
+        uint8_t m[6];
+        for (int i = 0; i < 6; i++)
+            m[i] = (uint8_t)(k->value >> (8 * (5 - i)));
+        px_buf_append(out, "dst mac ");
+        mac_format(m, out);
+        return;
+    }
+    case PX_KEY_NONE:
+    case PX_KEY__COUNT: break;
+    }
+    px_buf_append(out, "no key");
 }
 
 void px__frame_summary(const px_frame *f, px_buf *out)

@@ -30,6 +30,11 @@ typedef struct px__ftest_vt {
     void (*describe_args)(const px__ftest *self, px_buf *out);
     /** Releases what the test owns beyond the struct itself (may be NULL). */
     void (*cleanup)(px__ftest *self);
+    /** The dispatch key (see px_key in predicate.h), or NULL / false for none.
+     *  Exact: every frame the test passes carries it, so a frame without it can
+     *  neither stop the stream behaviour nor change its verdict. Asked once, by
+     *  px__ftest_wrap, after the arguments are set. */
+    bool (*key)(const px__ftest *self, px_key *out);
 } px__ftest_vt;
 
 /** Common head of every per-frame predicate's state; the specific fields follow
@@ -43,12 +48,20 @@ struct px__ftest {
     unsigned best_miss;      /**< fewest misses of a non-matching frame so far */
     uint64_t best_index;     /**< 1-based index of that closest frame, 0 = none */
     px_buf best_why;         /**< its differences */
+    bool has_key;            /**< the test declares `key` (set by px__ftest_wrap) */
+    px_key key;
+    uint64_t seen_key;       /**< frames offered that carry `key` (== seen when the
+                                  harness dispatches by key) */
 };
 
 /** Wraps `st` (allocated by the caller with malloc, head initialised by
  *  px__ftest_init) into a predicate: positive ("saw") or negative ops. */
 px_predicate *px__ftest_wrap(px__ftest *st, bool negative);
 void px__ftest_init(px__ftest *st, const px__ftest_vt *vt, const char *name);
+
+/** Appends a key as words for explanations: "udp dport 53", "ethertype 0x0800",
+ *  "vlan 102", "ip proto 17", "tcp dport 80", "dst mac ff:ff:ff:ff:ff:ff". */
+void px__key_format(const px_key *k, px_buf *out);
 
 /** True when `p` is a per-frame predicate built by px__ftest_wrap. */
 bool px__ftest_is(const px_predicate *p);

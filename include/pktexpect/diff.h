@@ -27,6 +27,11 @@
  * (a layer-kind mismatch counts 16): 0 means equal under the mask, and a caller
  * looking for the "closest frame" keeps the lowest.
  *
+ * Checksum offload: in a frame flagged PX_FRAME_CSUM_NOT_READY (frame.h) the
+ * TCP / UDP checksums hold a partial sum. When they differ the item is still
+ * listed, its value followed by "(checksum not computed: offloaded)", but it
+ * adds nothing to the score: such an item alone leaves the frames equal.
+ *
  * Ownership: masks and diffs own their memory; free with px_diff_mask_free() and
  * px_diff_free(). Thread-safety: a mask may be shared read-only by many threads
  * once built; px_frame_diff() is reentrant.

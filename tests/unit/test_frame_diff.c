@@ -46,7 +46,7 @@ static char *diff_text(const char *exp, const char *got, const char *mask_list, 
     px_buf out = PX_BUF_INIT;
     assert_int_equal(px_diff_format(&d, 0, &out), 0);
     *score = d.score;
-    assert_true((d.score == 0) == (d.n == 0));
+    assert_true((d.score == 0) == (d.n == 0)); /* no frame here is PX_FRAME_CSUM_NOT_READY */
     px_diff_free(&d);
     px_diff_mask_free(m);
     free(e.bytes);
@@ -226,6 +226,67 @@ static void test_print(void **state)
     px_buf_free(&out);
 }
 
+/* Frames captured before their L4 checksum was computed (PX_FRAME_CSUM_NOT_READY):
+ * their TCP / UDP checksum is listed with a note and scores nothing. */
+static void diff_flagged(const char *exp, const char *got, uint32_t exp_flags, uint32_t got_flags, px_diff *d)
+{
+    built e, g;
+    build(&e, exp);
+    build(&g, got);
+    e.f.flags = exp_flags;
+    g.f.flags = got_flags;
+    assert_int_equal(px_frame_diff(&e.f, &g.f, NULL, d), 0);
+    free(e.bytes);
+    free(g.bytes);
+}
+
+static void test_csum_not_ready(void **state)
+{
+    (void)state;
+    px_diff d = PX_DIFF_INIT;
+    px_buf out = PX_BUF_INIT;
+    /* a partial sum in the captured frame: equal under the diff, with a note */
+    diff_flagged("Ether/IPv4/UDP(dport=53)/Raw(\"q\")", "Ether/IPv4/UDP(dport=53,chksum=0x1234)/Raw(\"q\")", 0,
+                 PX_FRAME_CSUM_NOT_READY, &d);
+    assert_int_equal(d.score, 0);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(px_diff_format(&d, 0, &out), 0);
+    assert_non_null(strstr(px_buf_cstr(&out), "udp.chksum: expected 0x"));
+    assert_non_null(strstr(px_buf_cstr(&out), ", got 0x1234 (checksum not computed: offloaded)\n"));
+    px_buf_free(&out);
+    px_diff_free(&d);
+    /* TCP, the flag on the expected side (two captures compared) */
+    diff_flagged("Ether/IPv6/TCP(dport=80,chksum=0x0001)", "Ether/IPv6/TCP(dport=80)", PX_FRAME_CSUM_NOT_READY, 0, &d);
+    assert_int_equal(d.score, 0);
+    assert_int_equal(px_diff_format(&d, 0, &out), 0);
+    assert_non_null(strstr(px_buf_cstr(&out), "(checksum not computed: offloaded), got 0x"));
+    px_buf_free(&out);
+    px_diff_free(&d);
+    /* other differences still count; the IPv4 header checksum is never offloaded */
+    diff_flagged("Ether/IPv4(ttl=63)/TCP(chksum=0x1111)", "Ether/IPv4(ttl=64)/TCP(chksum=0x2222)", 0,
+                 PX_FRAME_CSUM_NOT_READY, &d);
+    assert_int_equal(d.score, 2); /* ipv4.ttl, ipv4.chksum */
+    assert_int_equal(d.n, 3);
+    assert_int_equal(px_diff_format(&d, 0, &out), 0);
+    assert_non_null(strstr(px_buf_cstr(&out), "ipv4.chksum: expected"));
+    assert_null(strstr(px_buf_cstr(&out), "ipv4.chksum: expected 0x1111"));
+    assert_non_null(strstr(px_buf_cstr(&out), "tcp.chksum: expected 0x1111, got 0x2222 (checksum not computed: offloaded)"));
+    px_buf_free(&out);
+    px_diff_free(&d);
+    /* tunnels: the inner checksum too (the kernel does not say which one it left) */
+    diff_flagged("Ether/IPv4/UDP/VXLAN/Ether/IPv4/TCP(chksum=0x1)", "Ether/IPv4/UDP/VXLAN/Ether/IPv4/TCP(chksum=0x2)", 0,
+                 PX_FRAME_CSUM_NOT_READY, &d);
+    assert_int_equal(d.score, 0);
+    px_diff_free(&d);
+    /* without the flag the same checksum is a difference */
+    diff_flagged("Ether/IPv4/UDP(dport=53)", "Ether/IPv4/UDP(dport=53,chksum=0x1234)", 0, 0, &d);
+    assert_int_equal(d.score, 1);
+    assert_int_equal(px_diff_format(&d, 0, &out), 0);
+    assert_null(strstr(px_buf_cstr(&out), "offloaded"));
+    px_buf_free(&out);
+    px_diff_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_mask_errors),
         cmocka_unit_test(test_mask_unset_fields),
         cmocka_unit_test(test_print),
+        cmocka_unit_test(test_csum_not_ready),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

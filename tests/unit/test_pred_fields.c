@@ -47,6 +47,11 @@ static void test_mac_masked(void **state)
     r = drive(px_saw_dst_mac_masked(BCAST, NULL));
     assert_int_equal(r.v, PX_FAIL);
     expect_has(r.why, "eth.dst: expected ff:ff:ff:ff:ff:ff, got 02:00:00:00:00:02");
+    /* an exact MAC is a dispatch key; offered every frame, it counts those with it */
+    expect_has(r.why, "saw 2 frames (0 with dst mac ff:ff:ff:ff:ff:ff), none matched");
+    r = drive(px_saw_dst_mac_masked(MCAST_BIT, MCAST_BIT));
+    assert_int_equal(r.v, PX_PASS);
+    r = drive(px_saw_src_mac_masked(BCAST, NULL));
     expect_has(r.why, "saw 2 frames, none matched");
     r = drive(px_did_not_see_src_mac_masked(BCAST, NULL));
     assert_int_equal(r.v, PX_PASS);

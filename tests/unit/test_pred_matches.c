@@ -114,6 +114,38 @@ static void test_expression(void **state)
     px_registry_free(reg);
 }
 
+/* A frame captured before its L4 checksum was computed matches on everything
+ * else; without the flag the checksum is a difference. allow_padding keeps the flag. */
+static void test_csum_not_ready(void **state)
+{
+    (void)state;
+    char err[PX_ERRBUF_SIZE];
+    add("Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=63)/UDP(sport=5,dport=53,chksum=0xbeef)");
+    run r = drive(px_matches(EXPECTED, NULL, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "udp.chksum: expected 0x");
+    F[0].f.flags = PX_FRAME_CSUM_NOT_READY;
+    r = drive(px_matches(EXPECTED, NULL, false, err));
+    assert_int_equal(r.v, PX_PASS);
+    assert_int_equal(r.stopped_at, 1);
+    teardown(NULL);
+    /* padded, with allow_padding: the frame is cut and dissected again */
+    add("Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=63)/UDP(sport=5,dport=53,chksum=0xbeef)/"
+        "Pad(min=60)");
+    F[0].f.flags = PX_FRAME_CSUM_NOT_READY;
+    r = drive(px_matches(EXPECTED, NULL, true, err));
+    assert_int_equal(r.v, PX_PASS);
+    /* a real difference elsewhere: the note shows where the checksum would be */
+    add("Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=64)/UDP(sport=5,dport=53,chksum=0xbeef)");
+    F[1].f.flags = PX_FRAME_CSUM_NOT_READY;
+    r = drive(px_matches(EXPECTED, "ipv4.chksum", true, err));
+    assert_int_equal(r.v, PX_PASS); /* frame 1 */
+    r = drive(px_matches(EXPECTED, NULL, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "ipv4.ttl: expected 63, got 64");
+    expect_has(r.why, "got 0xbeef (checksum not computed: offloaded)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +153,7 @@ int main(void)
         cmocka_unit_test_teardown(test_padding, teardown),
         cmocka_unit_test_teardown(test_bad_input, teardown),
         cmocka_unit_test_teardown(test_expression, teardown),
+        cmocka_unit_test_teardown(test_csum_not_ready, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
