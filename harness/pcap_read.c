@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* Malformed input. PX_EFORMAT ("unsupported or malformed file") would fit as well. */
-#define BAD PX_EINVAL
+#define BAD PX_EFORMAT
 
 #define MAX_CAPLEN (256u * 1024u)   /* classic pcap record payload */
 #define MAX_BLOCK (16u << 20)       /* pcapng block, and so the buffer */

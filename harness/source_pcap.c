@@ -33,10 +33,13 @@ static bool wanted(pcap_source *s, const px__pcap_rec *rec)
     return rec->iface_name && strcmp(rec->iface_name, s->interface) == 0;
 }
 
+/* Records of other interfaces or statistics read before giving the loop a turn. */
+#define SKIP_MAX 256
+
 static int psrc_next(px__source *base, px__src_frame *f, char *errbuf)
 {
     pcap_source *s = (pcap_source *)base;
-    for (;;) {
+    for (int skipped = 0; skipped < SKIP_MAX; skipped++) {
         px__pcap_rec rec;
         char why[PX_ERRBUF_SIZE] = "";
         int rc = px__pcap_reader_next(s->rd, &rec, why);
@@ -46,6 +49,12 @@ static int psrc_next(px__source *base, px__src_frame *f, char *errbuf)
             if (rc != PX_ECLOSED)
                 snprintf(errbuf, PX_ERRBUF_SIZE, "pcap port '%s': %s", s->name, why);
             return rc;
+        }
+        if (s->interface && !rec.iface_name && rec.type == PX__PCAP_REC_FRAME) {
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "pcap port '%s': interface '%s' asked for, but the capture names no interfaces (classic pcap, "
+                     "or pcapng without if_name)", s->name, s->interface);
+            return PX_EINVAL;
         }
         if (!wanted(s, &rec))
             continue;
@@ -74,6 +83,7 @@ static int psrc_next(px__source *base, px__src_frame *f, char *errbuf)
         f->ts = rec.ts;
         return 1;
     }
+    return 0; /* more may be buffered: the loop comes back without sleeping on the fd */
 }
 
 static void psrc_release(px__source *base)
@@ -120,8 +130,19 @@ int px__source_pcap_open(const char *name, const px_pcap_port_opts *opts, px__so
         snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", name);
         return PX_ENOMEM;
     }
-    int fd = opts->path ? open(opts->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-                        : fcntl(opts->fd, F_DUPFD_CLOEXEC, 3);
+    int fd;
+    if (opts->path) {
+        fd = open(opts->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    } else {
+        /* A file description of our own (pipes and files), so that making it
+         * non-blocking does not change the caller's; a socket cannot be reopened
+         * and is shared (it becomes non-blocking for the caller too). */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", opts->fd);
+        fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+            fd = fcntl(opts->fd, F_DUPFD_CLOEXEC, 3);
+    }
     s->base.fd = fd;
     if (fd < 0) {
         int err = errno;

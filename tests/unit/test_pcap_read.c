@@ -418,7 +418,7 @@ static void test_pcap_errors(void **state)
     u32(m, 0);
     u32(m, 100);
     u32(m, 100);
-    read_error(m->b, m->n, PX_EINVAL, "pcap: record at offset 50: caplen 100 exceeds the snaplen 64");
+    read_error(m->b, m->n, PX_EFORMAT, "pcap: record at offset 50: caplen 100 exceeds the snaplen 64");
 
     m->n = 0;
     pcap_hdr(m, 0xa1b2c3d4, 0x7fffffff);
@@ -427,16 +427,16 @@ static void test_pcap_errors(void **state)
     u32(m, 0);
     u32(m, 262145);
     u32(m, 262145);
-    read_error(m->b, m->n, PX_EINVAL, "pcap: record at offset 50: caplen 262145 exceeds the limit of 262144");
+    read_error(m->b, m->n, PX_EFORMAT, "pcap: record at offset 50: caplen 262145 exceeds the limit of 262144");
 
     m->n = 0;
     pcap_hdr(m, 0xa1b2c3d4, 0);
     m->b[4] = 3;
-    read_error(m->b, m->n, PX_EINVAL, "pcap: file header at offset 0: version 3.4 is not 2.x");
+    read_error(m->b, m->n, PX_EFORMAT, "pcap: file header at offset 0: version 3.4 is not 2.x");
 
-    read_error("\x00\x01\x02\x03 and more", 13, PX_EINVAL,
+    read_error("\x00\x01\x02\x03 and more", 13, PX_EFORMAT,
                "bad magic 00 01 02 03 at offset 0: not a pcap or pcapng stream");
-    read_error("", 0, PX_EINVAL, "truncated: the stream ended inside the file header at offset 0 (0 bytes");
+    read_error("", 0, PX_EFORMAT, "truncated: the stream ended inside the file header at offset 0 (0 bytes");
     free(m);
 }
 
@@ -556,11 +556,11 @@ static void test_truncated_everywhere(void **state)
             } else if (b == 0) {
                 snprintf(msg, sizeof msg, "truncated: the stream ended inside the file header at offset 0 (%zu bytes",
                          cut);
-                read_error(m->b, cut, PX_EINVAL, msg);
+                read_error(m->b, cut, PX_EFORMAT, msg);
             } else {
                 snprintf(msg, sizeof msg, "truncated: the stream ended inside a record at offset %zu (%zu bytes",
                          bounds[b - 1], cut - bounds[b - 1]);
-                read_error(m->b, cut, PX_EINVAL, msg);
+                read_error(m->b, cut, PX_EFORMAT, msg);
             }
         }
     }
@@ -581,7 +581,7 @@ static void test_pcapng_bad_blocks(void **state)
     u32(m, 12);
     snprintf(msg, sizeof msg, "pcapng: block at offset %zu: length 12 is shorter than its header (32 bytes for an "
              "enhanced packet)", at);
-    read_error(m->b, m->n, PX_EINVAL, msg);
+    read_error(m->b, m->n, PX_EFORMAT, msg);
 
     /* length below 12, not a multiple of 4, over 16 MiB */
     const uint32_t lens[] = {8, 22, (16u << 20) + 4};
@@ -593,7 +593,7 @@ static void test_pcapng_bad_blocks(void **state)
         u32(m, lens[i]);
         u32(m, 0);
         snprintf(msg, sizeof msg, "pcapng: block at offset %zu: %s", at, why[i]);
-        read_error(m->b, m->n, PX_EINVAL, msg);
+        read_error(m->b, m->n, PX_EFORMAT, msg);
     }
 
     /* trailing length differs */
@@ -603,17 +603,17 @@ static void test_pcapng_bad_blocks(void **state)
     u32(m, 0);
     u32(m, 20);
     snprintf(msg, sizeof msg, "pcapng: block at offset %zu: trailing length 20 differs from the leading 16", at);
-    read_error(m->b, m->n, PX_EINVAL, msg);
+    read_error(m->b, m->n, PX_EFORMAT, msg);
 
     /* SHB: bad byte-order magic, bad version */
     m->n = 0;
     shb(m);
     memcpy(m->b + 8, "\x01\x02\x03\x04", 4);
-    read_error(m->b, m->n, PX_EINVAL, "pcapng: block at offset 0: byte-order magic 0x04030201 is neither");
+    read_error(m->b, m->n, PX_EFORMAT, "pcapng: block at offset 0: byte-order magic 0x04030201 is neither");
     m->n = 0;
     shb(m);
     m->b[12] = 2;
-    read_error(m->b, m->n, PX_EINVAL, "pcapng: block at offset 0: section version 2.0 is not 1.x");
+    read_error(m->b, m->n, PX_EFORMAT, "pcapng: block at offset 0: section version 2.0 is not 1.x");
 
     /* an option that runs past its block; a bad if_tsresol; a dropcount of the wrong size */
     m->n = 0;
@@ -625,13 +625,13 @@ static void test_pcapng_bad_blocks(void **state)
     u16(m, 200);
     blk_end(m, at);
     snprintf(msg, sizeof msg, "pcapng: block at offset %zu: option 2 of length 200 runs past the block end", at);
-    read_error(m->b, m->n, PX_EINVAL, msg);
+    read_error(m->b, m->n, PX_EFORMAT, msg);
     m->n = 28;
     idb(m, 1, 0, NULL, 20, false, 0);
-    read_error(m->b, m->n, PX_EINVAL, "pcapng: block at offset 28: if_tsresol 0x14 is out of range");
+    read_error(m->b, m->n, PX_EFORMAT, "pcapng: block at offset 28: if_tsresol 0x14 is out of range");
     m->n = 28;
     idb(m, 1, 0, NULL, 0x80 | 64, false, 0);
-    read_error(m->b, m->n, PX_EINVAL, "pcapng: block at offset 28: if_tsresol 0xc0 is out of range");
+    read_error(m->b, m->n, PX_EFORMAT, "pcapng: block at offset 28: if_tsresol 0xc0 is out of range");
     m->n = 28;
     idb(m, 1, 0, NULL, -1, false, 0);
     at = blk(m, 6);
@@ -640,7 +640,7 @@ static void test_pcapng_bad_blocks(void **state)
     opt(m, 4, "1234", 4);
     blk_end(m, at);
     snprintf(msg, sizeof msg, "pcapng: block at offset %zu: option 4 has length 4, not 8", at);
-    read_error(m->b, m->n, PX_EINVAL, msg);
+    read_error(m->b, m->n, PX_EFORMAT, msg);
 
     /* EPB caplen past the block */
     m->n = 28;
@@ -648,14 +648,14 @@ static void test_pcapng_bad_blocks(void **state)
     at = epb(m, 0, 0, F1, 8, 8, -1);
     m->b[at + 20] = 9; /* caplen 9, 8 bytes of data */
     snprintf(msg, sizeof msg, "pcapng: block at offset %zu: caplen 9 runs past the block end (8 bytes for data)", at);
-    read_error(m->b, m->n, PX_EINVAL, msg);
+    read_error(m->b, m->n, PX_EFORMAT, msg);
 
     /* a timestamp beyond time_t with if_tsresol 10^0 */
     m->n = 28;
     idb(m, 1, 0, NULL, 0, false, 0);
     at = epb(m, 0, UINT64_MAX, F1, 8, 8, -1);
     snprintf(msg, sizeof msg, "pcapng: block at offset %zu: timestamp does not fit", at);
-    read_error(m->b, m->n, PX_EINVAL, msg);
+    read_error(m->b, m->n, PX_EFORMAT, msg);
     free(m);
 }
 
@@ -672,7 +672,7 @@ static void test_pcapng_unknown_interface(void **state)
         epb(m, 0, 1, F1, 4, 4, -1);
         size_t at = epb(m, 2, 1, F1, 4, 4, -1);
         snprintf(msg, sizeof msg, "pcapng: block at offset %zu: interface 2 was not described (1 in this section)", at);
-        read_error(m->b, m->n, PX_EINVAL, msg);
+        read_error(m->b, m->n, PX_EFORMAT, msg);
 
         /* interfaces are per section */
         m->n = 0;
@@ -681,13 +681,13 @@ static void test_pcapng_unknown_interface(void **state)
         shb(m);
         at = spb(m, F1, 4, 4);
         snprintf(msg, sizeof msg, "pcapng: block at offset %zu: interface 0 was not described (0 in this section)", at);
-        read_error(m->b, m->n, PX_EINVAL, msg);
+        read_error(m->b, m->n, PX_EFORMAT, msg);
 
         m->n = 0;
         shb(m);
         at = isb(m, 0, 0, 1);
         snprintf(msg, sizeof msg, "pcapng: block at offset %zu: interface 0 was not described", at);
-        read_error(m->b, m->n, PX_EINVAL, msg);
+        read_error(m->b, m->n, PX_EFORMAT, msg);
     }
     free(m);
 }
@@ -822,7 +822,7 @@ static void test_pipe_truncated(void **state)
     int rc, n = 0;
     while ((rc = px__pcap_reader_next(r, &rec, err)) == 1)
         n++;
-    assert_int_equal(rc, PX_EINVAL);
+    assert_int_equal(rc, PX_EFORMAT);
     assert_non_null(strstr(err, "truncated: the stream ended inside a record at offset"));
     assert_true(n > 0);
     px__pcap_reader_free(r);
