@@ -714,7 +714,13 @@ static int phase_drain(px_port *p, char *msg)
     uint64_t frames = 0, noise = 0, trunc = 0;
     bool losing = false;
     int rc = 1;
+    /* A verdict is due at deadline + grace even while frames keep coming: the
+     * batch also ends when the nearest one is due (checked every few frames). */
+    int64_t grace = (int64_t)P->grace_ms * 1000000LL;
     while (frames < BATCH_MAX) {
+        px__node *first;
+        if ((frames & 15) == 15 && src->live && (first = heap_min(P)) && px__mono_ns() >= first->deadline + grace)
+            break;
         px__src_frame sf;
         rc = src->ops->next(src, &sf, msg);
         if (rc <= 0)
@@ -759,8 +765,12 @@ static int phase_drain(px_port *p, char *msg)
         src->ops->release(src);
     }
     publish_stats(P, frames, noise, trunc);
-    if (losing)
-        P->drops_fresh = false; /* the kernel says it dropped: read the counter this phase */
+    if (losing) {
+        /* The kernel says it dropped: read its counter now (once per batch), so
+         * the statistics and the next decisions see it. */
+        P->drops_fresh = false;
+        (void)port_drops_now(P);
+    }
     if (rc == 0) {
         /* Empty: every frame stamped before now - settle has been examined. */
         P->wm = src->live ? now - SETTLE_NS : P->last_t;

@@ -329,14 +329,14 @@ static void test_clock_step_back_neither_hides_nor_admits(void **state)
     px_ctx *ctx = new_ctx();
     int w = open_stream_port(ctx, "a", false);
     pcap_header(w);
-    pcap_frame(w, 1000 * SEC, 0x0800);
+    pcap_frame(w, 100000 * SEC, 0x0800);
     wait_frames(ctx, "a", 1);
     px_future *f = expect_ms(ctx, "a", px_packet_count(), 100, 0);
     /* The recording host's clock stepped back an hour: the frame still arrived
      * after the arm (arrival order) and counts. */
-    pcap_frame(w, 1000 * SEC - 3600 * SEC, 0x88b5);
-    pcap_frame(w, 1000 * SEC + 50 * MS, 0x88b5);
-    pcap_frame(w, 1000 * SEC + 150 * MS, 0x88b5); /* late: not counted */
+    pcap_frame(w, 100000 * SEC - 3600 * SEC, 0x88b5);
+    pcap_frame(w, 100000 * SEC + 50 * MS, 0x88b5);
+    pcap_frame(w, 100000 * SEC + 150 * MS, 0x88b5); /* late: not counted */
     assert_int_equal(wait_done(f), PX_PASS);
     assert_int_equal(px_future_value(f), 2);
     px_future_free(f);
@@ -480,7 +480,7 @@ static void test_clock_map_step(void **state)
 {
     (void)state;
     px__clock_map m = {0};
-    int64_t mono = 1000 * SEC, rt = 5000 * SEC;
+    int64_t mono = 100000 * SEC, rt = 5000 * SEC;
     px__clock_sample(&m, rt, mono);
     m.off_prev = m.off;
     m.last = mono - SEC;
