@@ -15,14 +15,26 @@
  *   scapy                    AsyncSniffer with a counting prn and a stop_filter on an
  *                            end-marker frame (bench/scapy_peer.py)
  *
+ *   pktexpect indexed K=1,   a fresh context with K expectations saw_udp(dport=N),
+ *   16, 256, 1000            N = 1..K: the indexed kind (a UDP_DPORT dispatch key,
+ *                            checked with px_predicate_key before arming; no BPF
+ *                            filter, no count limit). Its traffic goes to UDP ports
+ *                            1..8 (round robin), ports that some of them watch. The
+ *                            figure is the fraction of the sent frames the port read
+ *                            (px_port_get_stats), and its ratio to K=1, run by run.
+ *
  * Part 1 sends --frames frames at full speed; part 2 sweeps the send rate (each
  * point sends for --sweep-s seconds, at most --frames frames) and finds the highest
  * rate at which each receiver sees 100% of the frames.
  *
  * Figures: seen fraction, kernel drops, frames/s (seen frames over the send time),
  * receiver CPU seconds (pktexpect: process CPU minus the blasting thread; peers:
- * their own rusage), receiver sleeps per frame (voluntary context switches: each is
+ * their own rusage) and per frame read, its ratio pktexpect K=16 / tcpdump per
+ * repetition, receiver sleeps per frame (voluntary context switches: each is
  * one wake-up), zero-loss rate and the ratios pktexpect / peer per repetition.
+ * "Seen" for pktexpect is what the port read (px_port_get_stats: frames minus
+ * noise), checked against the frames the unfiltered and the BPF-filtered
+ * expectations were offered (their counters are final once they are cancelled).
  * Writes results/capture.json (figures) and results/capture_sweep.dat (the plot data).
  */
 #include <getopt.h>
@@ -40,17 +52,27 @@
 #define MAX_RUNS 20
 #define MAX_RATES 16
 
-/* T_NONE: the blaster alone, nobody listening (the send rate the receivers are
- * measured against). */
-typedef enum tool { T_PX1, T_PX16, T_PX256, T_TCPDUMP, T_SCAPY, T_NONE, T_COUNT } tool;
-static const char *const tool_name[T_COUNT] = {"pktexpect", "pktexpect", "pktexpect", "tcpdump", "scapy", "none"};
-static const int tool_k[T_COUNT] = {1, 16, 256, 0, 0, 0};
+#define MAX_RECV 16
+#define IDX_DPORTS 8 /* the indexed case's traffic: UDP ports 1..8 */
+
+/* A receiver of part 1. R_NONE: the blaster alone, nobody listening (the send rate
+ * the receivers are measured against). R_MIX: the mix of predicates above; R_IDX:
+ * K distinct saw_udp(dport=N). */
+typedef enum kind { R_MIX, R_IDX, R_TCPDUMP, R_SCAPY, R_NONE } kind;
+static const char *const kind_name[] = {"pktexpect", "pktexpect_indexed", "tcpdump", "scapy", "none"};
+typedef struct recv {
+    kind kind;
+    int k; /* expectations (R_MIX, R_IDX) */
+} recv;
 
 typedef struct bench {
     char a[16], b[16];
     px_ctx *tx;
     uint8_t frames[NFRAMES][64];
+    uint8_t idx_frames[IDX_DPORTS][64];
     uint8_t marker[64];
+    recv recvs[MAX_RECV]; /* part 1's receivers, in the order they run in a repetition */
+    int nrecv;
     uint64_t nframes;  /* frames per full-speed trial */
     int runs;
     double sweep_s;
@@ -120,7 +142,32 @@ static px_future *arm_one(px_ctx *rx, const char *port, int i)
     return p ? px_expect(rx, port, p, &o) : NULL;
 }
 
-static int trial_pktexpect(bench *b, int k, double rate, uint64_t count, trial *t, char *err)
+/* The indexed kind: saw_udp(dport=N), which must declare the UDP_DPORT key (an
+ * expectation with a BPF filter or a count limit would not be indexed: none here). */
+static px_future *arm_indexed(px_ctx *rx, const char *port, int n, char *err)
+{
+    px_l4_spec u = PX_L4_SPEC_ANY;
+    u.dport = n;
+    px_predicate *p = px_saw_udp(&u);
+    px_key key;
+    if (!p || !px_predicate_key(p, &key) || key.kind != PX_KEY_UDP_DPORT || key.value != (uint64_t)n) {
+        snprintf(err, PX_ERRBUF_SIZE, "saw_udp(dport=%d) declares no UDP_DPORT dispatch key: not indexed", n);
+        px_predicate_free(p);
+        return NULL;
+    }
+    px_expect_opts o = {.timeout_ms = 120000};
+    return px_expect(rx, port, p, &o);
+}
+
+/* Frames the port read, noise left out. */
+static uint64_t port_read(px_ctx *rx, const char *port)
+{
+    px_port_stats st = {0};
+    px_port_get_stats(rx, port, &st);
+    return st.frames - st.noise;
+}
+
+static int trial_pktexpect(bench *b, kind mode, int k, double rate, uint64_t count, trial *t, char *err)
 {
     memset(t, 0, sizeof *t);
     px_ctx_opts opts = {.default_timeout_ms = 120000};
@@ -132,34 +179,39 @@ static int trial_pktexpect(bench *b, int k, double rate, uint64_t count, trial *
     if (rc == 0 && !fs)
         rc = PX_ENOMEM;
     for (int i = 0; rc == 0 && i < k; i++) {
-        fs[i] = arm_one(rx, b->b, i);
+        fs[i] = mode == R_IDX ? arm_indexed(rx, b->b, i + 1, err) : arm_one(rx, b->b, i);
         if (!fs[i] || px_future_done(fs[i])) {
-            snprintf(err, PX_ERRBUF_SIZE, "arming expectation %d: %s", i,
-                     fs[i] ? px_future_explanation(fs[i]) : "out of memory");
+            if (fs[i])
+                snprintf(err, PX_ERRBUF_SIZE, "arming expectation %d: %s", i, px_future_explanation(fs[i]));
+            else if (mode != R_IDX)
+                snprintf(err, PX_ERRBUF_SIZE, "arming expectation %d: out of memory", i);
             rc = PX_EINVAL;
         }
     }
     if (rc == 0) {
+        const uint8_t(*frames)[64] = mode == R_IDX ? (const uint8_t(*)[64])b->idx_frames
+                                                   : (const uint8_t(*)[64])b->frames;
+        size_t nfr = mode == R_IDX ? IDX_DPORTS : NFRAMES;
+        uint64_t read0 = port_read(rx, b->b);
         double cpu0 = pxb_cpu_self(), th0 = pxb_cpu_thread();
         struct rusage rs0, rt0, rs1, rt1;
         getrusage(RUSAGE_SELF, &rs0);
         getrusage(RUSAGE_THREAD, &rt0);
         uint64_t elapsed = 0;
-        rc = pxb_blast(b->tx, b->a, (const uint8_t(*)[64])b->frames, NFRAMES, count, rate, &t->sent, &elapsed,
-                       err);
+        rc = pxb_blast(b->tx, b->a, frames, nfr, count, rate, &t->sent, &elapsed, err);
         t->send_s = (double)elapsed / 1e9;
-        /* Wait until the counting expectation has seen every frame, or for 300 ms
-         * without progress (frames were lost). */
-        px_counters c;
-        uint64_t last = 0, t_last = pxb_now_ns();
+        /* Wait until the port has read every frame, or for 300 ms without progress
+         * (frames were lost). The futures' counters are summed when their windows
+         * close, so the port's statistics are what moves meanwhile. */
+        uint64_t read = 0, last = 0, t_last = pxb_now_ns();
         for (;;) {
-            px_future_counters(fs[0], &c);
+            read = port_read(rx, b->b) - read0;
             uint64_t now = pxb_now_ns();
-            if (c.seen != last) {
-                last = c.seen;
+            if (read != last) {
+                last = read;
                 t_last = now;
             }
-            if (c.seen >= t->sent || now - t_last > 300000000ull)
+            if (read >= t->sent || now - t_last > 300000000ull)
                 break;
             pxb_sleep_us(1000);
         }
@@ -167,16 +219,21 @@ static int trial_pktexpect(bench *b, int k, double rate, uint64_t count, trial *
         getrusage(RUSAGE_SELF, &rs1);
         getrusage(RUSAGE_THREAD, &rt1);
         t->sleeps = (double)((rs1.ru_nvcsw - rs0.ru_nvcsw) - (rt1.ru_nvcsw - rt0.ru_nvcsw));
-        t->seen = c.seen;
+        t->seen = read;
         px_port_stats st;
         px_port_get_stats(rx, b->b, &st);
-        t->drops = st.drops > c.drops ? st.drops : c.drops;
-        if (k > 1) { /* the BPF-filtered expectation must agree with the counting one */
-            px_counters c1;
-            px_future_counters(fs[1], &c1);
-            if (c1.seen != c.seen)
-                fprintf(stderr, "bench_capture: K=%d: bpf-filtered expectation saw %llu, counting one %llu\n", k,
-                        (unsigned long long)c1.seen, (unsigned long long)c.seen);
+        t->drops = st.drops;
+        if (mode == R_MIX) {
+            /* Cancelled, the counting and the BPF-filtered expectations have final
+             * counters: both must have been offered every frame the port read. */
+            for (int i = 0; i < k && i < 2; i++) {
+                px_counters c;
+                px_future_cancel(fs[i]);
+                px_future_counters(fs[i], &c);
+                if (c.seen != read)
+                    fprintf(stderr, "bench_capture: K=%d: expectation %d was offered %llu frames, the port read %llu\n",
+                            k, i, (unsigned long long)c.seen, (unsigned long long)read);
+            }
         }
         t->ok = rc == 0;
     }
@@ -306,75 +363,136 @@ static int trial_none(bench *b, double rate, uint64_t count, trial *t, char *err
     return rc;
 }
 
-static int run_trial(bench *b, tool w, double rate, uint64_t count, trial *t, char *err)
+static int run_trial(bench *b, recv w, double rate, uint64_t count, trial *t, char *err)
 {
-    switch (w) {
-    case T_NONE: return trial_none(b, rate, count, t, err);
-    case T_TCPDUMP: return trial_tcpdump(b, rate, count, t, err);
-    case T_SCAPY: return trial_scapy(b, rate, count, t, err);
-    default: return trial_pktexpect(b, tool_k[w], rate, count, t, err);
+    switch (w.kind) {
+    case R_NONE: return trial_none(b, rate, count, t, err);
+    case R_TCPDUMP: return trial_tcpdump(b, rate, count, t, err);
+    case R_SCAPY: return trial_scapy(b, rate, count, t, err);
+    default: return trial_pktexpect(b, w.kind, w.k, rate, count, t, err);
     }
 }
 
-static bool tool_enabled(const bench *b, tool w)
+static bool tool_enabled(const bench *b, recv w)
 {
-    return !(w == T_SCAPY && b->no_scapy) && !(w == T_TCPDUMP && b->no_tcpdump);
+    return !(w.kind == R_SCAPY && b->no_scapy) && !(w.kind == R_TCPDUMP && b->no_tcpdump);
 }
 
-static void params(char *out, size_t size, tool w, const char *extra)
+static void params(char *out, size_t size, recv w, const char *extra)
 {
-    if (tool_k[w])
-        snprintf(out, size, "\"tool\":\"%s\",\"k\":%d%s", tool_name[w], tool_k[w], extra);
+    if (w.kind == R_MIX || w.kind == R_IDX)
+        snprintf(out, size, "\"tool\":\"%s\",\"k\":%d%s", kind_name[w.kind], w.k, extra);
     else
-        snprintf(out, size, "\"tool\":\"%s\"%s", tool_name[w], extra);
+        snprintf(out, size, "\"tool\":\"%s\"%s", kind_name[w.kind], extra);
+}
+
+static int find_recv(const bench *b, kind kd, int k)
+{
+    for (int i = 0; i < b->nrecv; i++)
+        if (b->recvs[i].kind == kd && (k < 0 || b->recvs[i].k == k))
+            return i;
+    return -1;
 }
 
 /* ---- part 1: full speed ---- */
 
+enum { F_SEEN, F_DROPS, F_FPS, F_SFPS, F_CPU, F_CPF, F_SLEEPS, F_COUNT };
+
+/* The values of runs where receiver w succeeded (and, if w2 >= 0, w2 too). */
+static size_t pick(double v[][MAX_RECV][MAX_RUNS], bool ok[][MAX_RUNS], int f, int w, int w2, int runs, double *out)
+{
+    size_t m = 0;
+    for (int r = 0; r < runs; r++)
+        if (ok[w][r] && (w2 < 0 || ok[w2][r]))
+            out[m++] = v[f][w][r];
+    return m;
+}
+
 static void full_speed(bench *b, pxb_out *o)
 {
-    static double seen[T_COUNT][MAX_RUNS], drops[T_COUNT][MAX_RUNS], fps[T_COUNT][MAX_RUNS],
-        cpu[T_COUNT][MAX_RUNS], sfps[T_COUNT][MAX_RUNS], slp[T_COUNT][MAX_RUNS];
-    int n[T_COUNT] = {0};
+    static double v[F_COUNT][MAX_RECV][MAX_RUNS];
+    static bool ok[MAX_RECV][MAX_RUNS];
     char err[PX_ERRBUF_SIZE];
     for (int r = 0; r < b->runs; r++) {
-        for (int w = 0; w < T_COUNT; w++) {
-            if (!tool_enabled(b, (tool)w))
+        for (int w = 0; w < b->nrecv; w++) {
+            recv rv = b->recvs[w];
+            ok[w][r] = false;
+            if (!tool_enabled(b, rv))
                 continue;
             trial t;
-            if (run_trial(b, (tool)w, 0, b->nframes, &t, err) != 0 || !t.ok) {
-                fprintf(stderr, "bench_capture: %s: %s\n", tool_name[w], err);
+            err[0] = '\0';
+            if (run_trial(b, rv, 0, b->nframes, &t, err) != 0 || !t.ok) {
+                fprintf(stderr, "bench_capture: %s K=%d: %s\n", kind_name[rv.kind], rv.k, err);
                 continue;
             }
-            int i = n[w]++;
-            seen[w][i] = (double)t.seen / (double)t.sent;
-            drops[w][i] = (double)t.drops;
-            fps[w][i] = t.seen_fps;
-            cpu[w][i] = t.cpu_s;
-            slp[w][i] = t.sleeps >= 0 && t.seen ? t.sleeps / (double)t.seen : -1;
-            sfps[w][i] = t.send_fps;
-            fprintf(stderr, "  run %d %-9s K=%-3d sent %llu seen %llu drops %llu send %.0f f/s cpu %.2f s\n", r,
-                    tool_name[w], tool_k[w], (unsigned long long)t.sent, (unsigned long long)t.seen,
-                    (unsigned long long)t.drops, t.send_fps, t.cpu_s);
+            ok[w][r] = true;
+            v[F_SEEN][w][r] = (double)t.seen / (double)t.sent;
+            v[F_DROPS][w][r] = (double)t.drops;
+            v[F_FPS][w][r] = t.seen_fps;
+            v[F_SFPS][w][r] = t.send_fps;
+            v[F_CPU][w][r] = t.cpu_s;
+            v[F_CPF][w][r] = t.seen ? t.cpu_s / (double)t.seen * 1e6 : 0;
+            v[F_SLEEPS][w][r] = t.sleeps >= 0 && t.seen ? t.sleeps / (double)t.seen : -1;
+            fprintf(stderr,
+                    "  run %d %-17s K=%-4d sent %llu seen %llu drops %llu send %.0f f/s cpu %.3f s (%.3f us/frame)\n",
+                    r, kind_name[rv.kind], rv.k, (unsigned long long)t.sent, (unsigned long long)t.seen,
+                    (unsigned long long)t.drops, t.send_fps, t.cpu_s, v[F_CPF][w][r]);
         }
     }
-    char p[128], extra[64];
+    char p[160], extra[64];
+    double x[MAX_RUNS], y[MAX_RUNS];
     snprintf(extra, sizeof extra, ",\"frames\":%llu,\"rate\":\"full\"", (unsigned long long)b->nframes);
-    for (int w = 0; w < T_COUNT; w++) {
-        if (!n[w])
+    for (int w = 0; w < b->nrecv; w++) {
+        recv rv = b->recvs[w];
+        size_t m = pick(v, ok, F_SEEN, w, -1, b->runs, x);
+        if (!m)
             continue;
-        params(p, sizeof p, (tool)w, extra);
-        if (w == T_NONE) {
-            pxb_figure(o, "send_frames_per_s", p, "frame/s", sfps[w], (size_t)n[w]);
+        params(p, sizeof p, rv, extra);
+        if (rv.kind == R_NONE) {
+            pick(v, ok, F_SFPS, w, -1, b->runs, x);
+            pxb_figure(o, "send_frames_per_s", p, "frame/s", x, m);
             continue;
         }
-        pxb_figure(o, "seen_fraction", p, "fraction", seen[w], (size_t)n[w]);
-        pxb_figure(o, "kernel_drops", p, "frames", drops[w], (size_t)n[w]);
-        pxb_figure(o, "seen_frames_per_s", p, "frame/s", fps[w], (size_t)n[w]);
-        pxb_figure(o, "send_frames_per_s", p, "frame/s", sfps[w], (size_t)n[w]);
-        pxb_figure(o, "receiver_cpu", p, "s", cpu[w], (size_t)n[w]);
-        if (slp[w][0] >= 0)
-            pxb_figure(o, "receiver_sleeps_per_frame", p, "sleeps/frame", slp[w], (size_t)n[w]);
+        /* pktexpect's "seen" is what the port read; for the indexed case the
+         * figure says so in its name. */
+        pxb_figure(o, rv.kind == R_IDX ? "port_read_fraction" : "seen_fraction", p, "fraction", x, m);
+        static const struct {
+            int f;
+            const char *name, *unit;
+        } figs[] = {{F_DROPS, "kernel_drops", "frames"},        {F_FPS, "seen_frames_per_s", "frame/s"},
+                    {F_SFPS, "send_frames_per_s", "frame/s"},    {F_CPU, "receiver_cpu", "s"},
+                    {F_CPF, "receiver_cpu_per_frame", "us"},     {F_SLEEPS, "receiver_sleeps_per_frame", "sleeps/frame"}};
+        for (size_t i = 0; i < sizeof figs / sizeof *figs; i++) {
+            pick(v, ok, figs[i].f, w, -1, b->runs, x);
+            if (figs[i].f == F_SLEEPS && x[0] < 0)
+                continue;
+            pxb_figure(o, figs[i].name, p, figs[i].unit, x, m);
+        }
+    }
+    /* Ratios, run by run (receivers of one repetition ran back to back). */
+    int td = find_recv(b, R_TCPDUMP, -1);
+    for (int w = 0; w < b->nrecv && td >= 0 && tool_enabled(b, b->recvs[td]); w++) {
+        if (b->recvs[w].kind != R_MIX)
+            continue;
+        size_t m = pick(v, ok, F_CPF, w, td, b->runs, x);
+        pick(v, ok, F_CPF, td, w, b->runs, y);
+        for (size_t i = 0; i < m; i++)
+            x[i] = y[i] > 0 ? x[i] / y[i] : 0;
+        snprintf(p, sizeof p, "\"tool\":\"pktexpect/tcpdump\",\"k\":%d", b->recvs[w].k);
+        if (m)
+            pxb_figure(o, "cpu_per_frame_ratio", p, "ratio", x, m);
+    }
+    int one = find_recv(b, R_IDX, 1);
+    for (int w = 0; w < b->nrecv && one >= 0; w++) {
+        if (b->recvs[w].kind != R_IDX || w == one)
+            continue;
+        size_t m = pick(v, ok, F_SEEN, w, one, b->runs, x);
+        pick(v, ok, F_SEEN, one, w, b->runs, y);
+        for (size_t i = 0; i < m; i++)
+            x[i] = y[i] > 0 ? x[i] / y[i] : 0;
+        snprintf(p, sizeof p, "\"tool\":\"pktexpect_indexed\",\"k\":%d,\"over_k\":1", b->recvs[w].k);
+        if (m)
+            pxb_figure(o, "port_read_fraction_ratio", p, "ratio", x, m);
     }
 }
 
@@ -389,13 +507,13 @@ static const double rates_fast[] = {1e5, 2.5e5, 5e5, 7.5e5, 1e6, 1.5e6, 0};
 static const double rates_scapy[] = {2e3, 5e3, 1e4, 2e4, 5e4, 1e5};
 static const double rates_quick[] = {1e4, 1e5, 1e6, 0};
 
-static size_t sweep_rates(const bench *b, tool w, const double **rates)
+static size_t sweep_rates(const bench *b, recv w, const double **rates)
 {
     if (b->quick) {
         *rates = rates_quick;
         return sizeof rates_quick / sizeof *rates_quick;
     }
-    if (w == T_SCAPY) {
+    if (w.kind == R_SCAPY) {
         *rates = rates_scapy;
         return sizeof rates_scapy / sizeof *rates_scapy;
     }
@@ -413,7 +531,7 @@ static uint64_t sweep_count(const bench *b, double rate)
 
 static void sweep(bench *b, pxb_out *o)
 {
-    const tool tools[] = {T_PX16, T_TCPDUMP, T_SCAPY};
+    const recv tools[] = {{R_MIX, 16}, {R_TCPDUMP, 0}, {R_SCAPY, 0}};
     enum { NT = 3 };
     static double frac[NT][MAX_RATES][MAX_RUNS], ach[NT][MAX_RATES][MAX_RUNS], cpf[NT][MAX_RATES][MAX_RUNS],
         best[NT][MAX_RUNS];
@@ -423,7 +541,7 @@ static void sweep(bench *b, pxb_out *o)
         /* Rate by rate, the tools side by side at each rate. */
         for (size_t ri = 0; ri < MAX_RATES; ri++) {
             for (int ti = 0; ti < NT; ti++) {
-                tool w = tools[ti];
+                recv w = tools[ti];
                 const double *rates;
                 size_t nrates = sweep_rates(b, w, &rates);
                 if (ri >= nrates)
@@ -434,7 +552,7 @@ static void sweep(bench *b, pxb_out *o)
                     continue;
                 trial t;
                 if (run_trial(b, w, rate, sweep_count(b, rate), &t, err) != 0 || !t.ok) {
-                    fprintf(stderr, "bench_capture: sweep %s at %.0f: %s\n", tool_name[w], rate, err);
+                    fprintf(stderr, "bench_capture: sweep %s at %.0f: %s\n", kind_name[w.kind], rate, err);
                     continue;
                 }
                 ok[ti][ri][r] = 1;
@@ -442,7 +560,7 @@ static void sweep(bench *b, pxb_out *o)
                 ach[ti][ri][r] = t.send_fps;
                 cpf[ti][ri][r] = t.seen ? t.cpu_s / (double)t.seen * 1e6 : 0;
                 fprintf(stderr, "  sweep run %d %-9s rate %9.0f achieved %9.0f sent %7llu seen %.4f drops %llu\n", r,
-                        tool_name[w], rate, t.send_fps, (unsigned long long)t.sent, frac[ti][ri][r],
+                        kind_name[w.kind], rate, t.send_fps, (unsigned long long)t.sent, frac[ti][ri][r],
                         (unsigned long long)t.drops);
             }
         }
@@ -491,11 +609,11 @@ static void sweep(bench *b, pxb_out *o)
         for (int r = 0; r < b->runs; r++)
             if (best[ti][r] > 0)
                 v[m++] = best[0][r] / best[ti][r];
-        snprintf(p, sizeof p, "\"tool\":\"pktexpect/%s\",\"k\":16", tool_name[tools[ti]]);
+        snprintf(p, sizeof p, "\"tool\":\"pktexpect/%s\",\"k\":16", kind_name[tools[ti].kind]);
         if (m)
             pxb_figure(o, "zero_loss_rate_ratio", p, "ratio", v, (size_t)m);
         else
-            pxb_note(o, "%s never saw 100%% of the frames: no zero-loss ratio", tool_name[tools[ti]]);
+            pxb_note(o, "%s never saw 100%% of the frames: no zero-loss ratio", kind_name[tools[ti].kind]);
     }
 
     /* Plot data: one gnuplot data block per tool (median over the runs). */
@@ -511,7 +629,7 @@ static void sweep(bench *b, pxb_out *o)
     fprintf(f, "# %s: seen fraction vs achieved send rate, median of %d runs, 64-byte frames\n", o->stamp,
             b->runs);
     for (int ti = 0; ti < NT; ti++) {
-        fprintf(f, "# %s%s\n", tool_name[tools[ti]], tool_k[tools[ti]] ? " K=16" : "");
+        fprintf(f, "# %s%s\n", kind_name[tools[ti].kind], tools[ti].k ? " K=16" : "");
         fprintf(f, "# achieved_fps seen_fraction min max\n");
         const double *rates;
         size_t nrates = sweep_rates(b, tools[ti], &rates);
@@ -549,20 +667,44 @@ static void sweep(bench *b, pxb_out *o)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_capture [--frames N] [--runs N] [--sweep-s S] [--quick] [--no-scapy] "
-                    "[--no-tcpdump] [--no-sweep] [--no-full]\n"
+                    "[--no-tcpdump] [--no-none] [--no-sweep] [--no-full] [--mix-k LIST] [--indexed-k LIST]\n"
+                    "  --mix-k LIST      K of the predicate mix at full speed (default 1,16,256; \"none\": skip)\n"
+                    "  --indexed-k LIST  K of distinct saw_udp(dport=1..K) at full speed (default 1,16,256,1000;\n"
+                    "                    \"none\": skip); K=1 is the reference of the ratios\n"
+                    "  --no-none         skip the blaster-alone trial\n"
                     "Needs root (veth pair, raw sockets), tcpdump and python3-scapy.\n");
+}
+
+/* Appends receivers of kind kd for a comma-separated list of K ("none": none). */
+static int add_ks(bench *b, kind kd, const char *list)
+{
+    if (strcmp(list, "none") == 0)
+        return 0;
+    const char *q = list;
+    while (*q) {
+        char *end;
+        long k = strtol(q, &end, 10);
+        if (end == q || k < 1 || k > 65535 || b->nrecv == MAX_RECV || (*end && *end != ','))
+            return -1;
+        b->recvs[b->nrecv++] = (recv){kd, (int)k};
+        q = *end ? end + 1 : end;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     bench b = {.nframes = 1000000, .runs = 5, .sweep_s = 1.0};
-    bool no_sweep = false, no_full = false;
+    bool no_sweep = false, no_full = false, no_none = false;
+    const char *mix_k = "1,16,256", *idx_k = "1,16,256,1000";
     static const struct option lo[] = {
         {"frames", required_argument, NULL, 'f'}, {"runs", required_argument, NULL, 'r'},
         {"sweep-s", required_argument, NULL, 's'}, {"quick", no_argument, NULL, 'q'},
         {"no-scapy", no_argument, NULL, 'S'},      {"no-tcpdump", no_argument, NULL, 'T'},
         {"no-sweep", no_argument, NULL, 'W'},      {"no-full", no_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"mix-k", required_argument, NULL, 'm'},  {"indexed-k", required_argument, NULL, 'i'},
+        {"no-none", no_argument, NULL, 'N'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -575,6 +717,9 @@ int main(int argc, char **argv)
         case 'T': b.no_tcpdump = true; break;
         case 'W': no_sweep = true; break;
         case 'F': no_full = true; break;
+        case 'm': mix_k = optarg; break;
+        case 'i': idx_k = optarg; break;
+        case 'N': no_none = true; break;
         default: usage(); return opt == 'h' ? 0 : 2;
         }
     }
@@ -583,7 +728,16 @@ int main(int argc, char **argv)
         b.runs = 1;
         b.sweep_s = 0.3;
     }
-    if (b.runs < 1 || b.runs > MAX_RUNS || b.nframes < 1 || b.sweep_s <= 0) {
+    /* A repetition: the mix, the peers, the blaster alone, the indexed case. */
+    int bad = add_ks(&b, R_MIX, mix_k);
+    if (b.nrecv < MAX_RECV - 3) {
+        b.recvs[b.nrecv++] = (recv){R_TCPDUMP, 0};
+        b.recvs[b.nrecv++] = (recv){R_SCAPY, 0};
+        if (!no_none)
+            b.recvs[b.nrecv++] = (recv){R_NONE, 0};
+    }
+    bad |= add_ks(&b, R_IDX, idx_k);
+    if (bad || b.runs < 1 || b.runs > MAX_RUNS || b.nframes < 1 || b.sweep_s <= 0) {
         usage();
         return 2;
     }
@@ -598,6 +752,8 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < NFRAMES; i++)
         pxb_frame64(b.frames[i], (uint16_t)(1000 + i), DPORT_BULK);
+    for (int i = 0; i < IDX_DPORTS; i++)
+        pxb_frame64(b.idx_frames[i], (uint16_t)(1000 + i), (uint16_t)(1 + i));
     pxb_frame64(b.marker, 1000, DPORT_MARKER);
     px_ctx_opts txo = {.ring_mib = 1};
     b.tx = px_ctx_new(&txo, err);

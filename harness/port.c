@@ -612,8 +612,12 @@ static void take_arms(px_port *p, px__node *arms)
         else
             P->pend_head = n;
         P->pend_tail = n;
-        if (n->start != ANCHOR_NEXT)
+        if (n->start != ANCHOR_NEXT) {
             px__exp_anchor(n->e, n->start, p);
+            /* In the deadline heap from now on, started or not: a window the
+             * capture has not even reached by deadline + grace is behind too. */
+            node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
+        }
         px__exp_ack(n->e, 0, NULL);
     }
 }
@@ -822,7 +826,7 @@ static void phase_expire(px_port *p)
                 continue;
             if (atomic_load_explicit(&n->e->stop_reason, memory_order_acquire) != PX__STOP_NONE)
                 node_close(P, n, NULL, 0);
-            else if (n->active && n->deadline == PX__NS_NEVER)
+            else if (n->deadline == PX__NS_NEVER)
                 node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
         }
     }

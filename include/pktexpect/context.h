@@ -6,10 +6,13 @@
  *
  * Capture path: one AF_PACKET socket per port with a TPACKET_V2 receive ring
  * whose slots are sized from the interface MTU (frames up to MTU + 26 bytes are
- * kept whole; a frame longer than its slot is counted as truncated), so the ring
- * holds tens of thousands of frames and still wakes the reader for every frame.
- * Outgoing frames are not captured (the port sees what arrives on it). VLAN tags
- * that the kernel stripped into metadata are put back in place.
+ * kept whole; a frame longer than its slot is counted as truncated; the ring is
+ * rebuilt when the MTU grows), so the ring holds tens of thousands of frames and
+ * still wakes the reader for every frame. Outgoing frames are not captured (the
+ * port sees what arrives on it). VLAN tags that the kernel stripped into
+ * metadata are put back in place. A port can also read a pcap / pcapng stream
+ * (px_port_open_pcap). Ports open on their own capture thread, outside any
+ * context-wide lock: a slow open blocks only the callers that need that port.
  *
  * Thread-safety: all functions may be called from any thread, except that
  * px_ctx_free must not race with other calls on the same context.
