@@ -74,6 +74,9 @@ remove_stale_links
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "kernel: $(uname -sr)"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "uptime before: $(uptime)"
+  echo "busiest processes before (top -bn1):"
+  top -bn1 2>/dev/null | sed -n '7,12p' | sed 's/^/  /' || true
   echo "tcpdump: $(tcpdump --version 2>&1 | head -1)"
   echo "libpcap: $(tcpdump --version 2>&1 | sed -n 's/^libpcap version //p' | head -1)"
   echo "scapy: $("$PX_PYTHON" -c 'import scapy; print(scapy.VERSION)' 2>/dev/null)"
@@ -125,6 +128,7 @@ for exe in "$build"/bench/bench_*; do
 done
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
+echo "uptime after: $(uptime)" >>"$results/machine.txt"
 "$PX_PYTHON" "$src/bench/summarize.py" "$results" >"$results/latest.md"
 "$PX_PYTHON" "$src/bench/summarize.py" --targets "$results" >"$results/targets.md"
 echo

@@ -269,7 +269,7 @@ static void write_pcapng(const char *path, const char *const *ifnames, size_t ni
 static void test_pass_and_fail(void **state)
 {
     fx *x = *state;
-    const rec r[] = {{T0, 0x0800, 0, 0}, {T0 + 10 * MS, 0x88b5, 0, 0}, {T0 + 20 * MS, 0x0800, 0, 0}};
+    const rec r[] = {{T0, 0x0800, 0, 0, 0}, {T0 + 10 * MS, 0x88b5, 0, 0, 0}, {T0 + 20 * MS, 0x0800, 0, 0, 0}};
     write_pcap(x->cap, r, N(r));
     expect_exit(x, ARGS("--pcap", x->cap, "saw_ethertype(0x88b5)"), 0);
     assert_non_null(strstr(x->out_text, "1 of 1 predicates passed"));
@@ -293,8 +293,8 @@ static void test_pass_and_fail(void **state)
 static void test_late_frame_does_not_count(void **state)
 {
     fx *x = *state;
-    const rec r[] = {{T0, 0x0800, 0, 0}, {T0 + 50 * MS, 0x88b5, 0, 0}, {T0 + 200 * MS, 0x88b6, 0, 0},
-                     {T0 + 300 * MS, 0x0800, 0, 0}};
+    const rec r[] = {{T0, 0x0800, 0, 0, 0}, {T0 + 50 * MS, 0x88b5, 0, 0, 0}, {T0 + 200 * MS, 0x88b6, 0, 0, 0},
+                     {T0 + 300 * MS, 0x0800, 0, 0, 0}};
     write_pcap(x->cap, r, N(r));
     expect_exit(x, ARGS("--pcap", x->cap, "--timeout", "100ms", "saw_ethertype(0x88b6)"), 1);
     expect_exit(x, ARGS("--pcap", x->cap, "--timeout", "100ms", "did_not_see_ethertype(0x88b6)"), 0);
@@ -312,8 +312,8 @@ static void test_interface_selects(void **state)
 {
     fx *x = *state;
     const char *names[] = {"p1", "p2"};
-    const rec r[] = {{T0, 0x88b5, 0, 0}, {T0 + 1 * MS, 0x88b6, 1, 0}, {T0 + 2 * MS, 0x88b5, 0, 0},
-                     {T0 + 3 * MS, 0x88b6, 1, 0}, {T0 + 4 * MS, 0x88b6, 1, 0}};
+    const rec r[] = {{T0, 0x88b5, 0, 0, 0}, {T0 + 1 * MS, 0x88b6, 1, 0, 0}, {T0 + 2 * MS, 0x88b5, 0, 0, 0},
+                     {T0 + 3 * MS, 0x88b6, 1, 0, 0}, {T0 + 4 * MS, 0x88b6, 1, 0, 0}};
     write_pcapng(x->cap, names, 2, r, N(r));
     expect_exit(x, ARGS("--pcap", x->cap, "--interface", "p2", "saw_ethertype(0x88b6)",
                         "did_not_see_ethertype(0x88b5)", "packet_count_was(3)"), 0);
@@ -329,7 +329,7 @@ static void test_interface_selects(void **state)
 static void test_invalid_predicate(void **state)
 {
     fx *x = *state;
-    const rec r[] = {{T0, 0x0800, 0, 0}};
+    const rec r[] = {{T0, 0x0800, 0, 0, 0}};
     write_pcap(x->cap, r, N(r));
     expect_exit(x, ARGS("--pcap", x->cap, "saw_ethertype(0x88b5"), 2);
     assert_non_null(strstr(x->err_text, "invalid predicate 'saw_ethertype(0x88b5'"));
@@ -370,7 +370,7 @@ static void test_malformed_file(void **state)
 
     /* A capture cut inside a record: the frames before the cut are read, then
      * the error; even a predicate that was satisfied earlier... */
-    const rec r[] = {{T0, 0x88b5, 0, 0}, {T0 + 1 * MS, 0x0800, 0, 0}};
+    const rec r[] = {{T0, 0x88b5, 0, 0, 0}, {T0 + 1 * MS, 0x0800, 0, 0, 0}};
     write_pcap(x->cap, r, N(r));
     assert_int_equal(truncate(x->cap, 24 + 16 + 60 + 10), 0);
     expect_exit(x, ARGS("--pcap", x->cap, "did_not_see_ethertype(0x88b6)"), 1);
@@ -384,7 +384,7 @@ static void test_stdin(void **state)
 {
     fx *x = *state;
     const char *names[] = {"eth0"};
-    const rec r[] = {{T0, 0x0800, 0, 0}, {T0 + 30 * MS, 0x88b5, 0, 0}, {T0 + 500 * MS, 0x88b6, 0, 0}};
+    const rec r[] = {{T0, 0x0800, 0, 0, 0}, {T0 + 30 * MS, 0x88b5, 0, 0, 0}, {T0 + 500 * MS, 0x88b6, 0, 0, 0}};
     const char *const *argsets[] = {ARGS("--pcap", "-", "saw_ethertype(0x88b5)", "packet_count_was(3)"),
                                     ARGS("--pcap", "-", "--timeout", "100ms", "did_not_see_ethertype(0x88b6)"),
                                     ARGS("--pcap", "-", "--timeout", "100ms", "saw_ethertype(0x88b6)")};
@@ -415,8 +415,8 @@ static void test_drops_make_negative_inconclusive(void **state)
 {
     fx *x = *state;
     const char *names[] = {"p1"};
-    const rec inside[] = {{T0, 0x0800, 0, 0}, {T0 + 10 * MS, 0, 0, 0}, {T0 + 20 * MS, 0x88b5, 0, 0},
-                          {T0 + 30 * MS, 0, 0, 4}, {T0 + 40 * MS, 0x0800, 0, 0}};
+    const rec inside[] = {{T0, 0x0800, 0, 0, 0}, {T0 + 10 * MS, 0, 0, 0, 0}, {T0 + 20 * MS, 0x88b5, 0, 0, 0},
+                          {T0 + 30 * MS, 0, 0, 4, 0}, {T0 + 40 * MS, 0x0800, 0, 0, 0}};
     write_pcapng(x->cap, names, 1, inside, N(inside));
     expect_exit(x, ARGS("--pcap", x->cap, "did_not_see_ethertype(0x88b6)"), 1);
     assert_non_null(strstr(x->out_text, "dropped"));
@@ -429,8 +429,8 @@ static void test_drops_make_negative_inconclusive(void **state)
 
     /* The same drops reported after the 100 ms window closed (a later frame
      * closed it first): the negative predicate passes. */
-    const rec after[] = {{T0, 0x0800, 0, 0}, {T0 + 20 * MS, 0x88b5, 0, 0}, {T0 + 150 * MS, 0x0800, 0, 0},
-                         {T0 + 160 * MS, 0, 0, 4}, {T0 + 170 * MS, 0x0800, 0, 0}};
+    const rec after[] = {{T0, 0x0800, 0, 0, 0}, {T0 + 20 * MS, 0x88b5, 0, 0, 0}, {T0 + 150 * MS, 0x0800, 0, 0, 0},
+                         {T0 + 160 * MS, 0, 0, 4, 0}, {T0 + 170 * MS, 0x0800, 0, 0, 0}};
     write_pcapng(x->cap, names, 1, after, N(after));
     expect_exit(x, ARGS("--pcap", x->cap, "--timeout", "100ms", "did_not_see_ethertype(0x88b6)"), 0);
     expect_exit(x, ARGS("--pcap", x->cap, "did_not_see_ethertype(0x88b6)"), 1); /* whole capture: inside */
