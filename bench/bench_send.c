@@ -1,28 +1,37 @@
 /* bench_send: figures of the send side on a veth pair (needs root).
  *
- *  1. px_send_burst frames/s for 64- and 1500-byte frames, next to
- *     `tcpreplay --topspeed -K` replaying the same frames, back to back in every
- *     run; the ratio is taken run by run;
+ *  1. px_send_burst frames/s for 64- and 1500-byte frames, next to the same
+ *     frames (same veth, same count, same batch of 1024) sent by a bare sendmmsg
+ *     loop, by `trafgen` (netsniff-ng: PACKET_TX_RING, one process, qdisc path)
+ *     and by `tcpreplay --topspeed -K`, back to back in every run; ratios are
+ *     taken run by run. Nothing captures on the pair during these runs (the
+ *     context opens no port for capture until part 2); one extra figure gives
+ *     px_send_burst with both ends open for capture, as a test has them;
  *  2. pacing accuracy of px_send_paced at 10k and 100k frames/s (1 s each):
  *     achieved rate error, the sender's lateness behind schedule, and the
  *     deviation of the inter-arrival gaps (kernel timestamps, seen by the harness
  *     on the receiving end) from the ideal interval; next to the machine's own
  *     wake-up latency (a bare clock_nanosleep loop), which bounds it.
  *
- * Usage: bench_send [--runs N] [--frames N] [--quick] [--help]
+ * Usage: bench_send [--runs N] [--frames N] [--quick] [--burst-only] [--help]
  * Table on stdout, JSON lines in results/bench_send.json (see pxb_util.h).
  */
+#include <errno.h>
+#include <linux/if_packet.h>
 #include <math.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pktexpect/pktexpect.h"
 #include "pktexpect/send.h"
+#include "pktexpect/topology.h"
 #include "pxb_util.h"
 
 #define ETH_TEST 0x88b5
@@ -67,6 +76,83 @@ static double burst_fps(px_ctx *ctx, const char *port, size_t len, size_t n)
         return 0;
     }
     return (double)sent / dt;
+}
+
+/* The same burst without pktexpect: one AF_PACKET socket bound to `port`, the
+ * same frame `n` times through sendmmsg in batches of 1024 (what px_send_burst
+ * promises), a full queue (ENOBUFS) retried. The socket is opened and the link
+ * waited for before the clock starts, as px_send_burst's are on a warm context. */
+#define BARE_BATCH 1024
+static double bare_sendmmsg_fps(const char *port, size_t len, size_t n)
+{
+    uint8_t frame[1514];
+    make_frame(frame, len);
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(port)};
+    static struct mmsghdr msgs[BARE_BATCH];
+    static struct iovec iov[BARE_BATCH];
+    for (size_t j = 0; j < BARE_BATCH; j++) {
+        iov[j] = (struct iovec){frame, len};
+        msgs[j] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[j], .msg_iovlen = 1}};
+    }
+    if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        close(fd);
+        return 0;
+    }
+    for (int i = 0; i < 2000 && !px_topo_link_ready(NULL, port); i++)
+        pxb_sleep_us(1000);
+    size_t done = 0;
+    double t0 = now_s();
+    while (done < n) {
+        size_t k = n - done < BARE_BATCH ? n - done : BARE_BATCH;
+        int r = sendmmsg(fd, msgs, (unsigned)k, 0);
+        if (r > 0)
+            done += (size_t)r;
+        else if (r < 0 && errno != EINTR && errno != ENOBUFS && errno != EAGAIN)
+            break;
+    }
+    double dt = now_s() - t0;
+    close(fd);
+    return (double)done / dt;
+}
+
+/* trafgen (netsniff-ng) sending `n` copies of the frame on `port`: one process
+ * (--cpus 1), through the qdisc like a packet socket's sendmmsg (-q), no
+ * preprocessor (the config holds plain bytes), without touching the machine's
+ * socket memory or IRQ affinity (--no-sock-mem -Q). Its own figure: frames over
+ * the wall time it reports for its sending loop ("N sec, M usec on CPU0"), i.e.
+ * without process start and ring set-up. 0 when it fails or is missing. */
+static double trafgen_fps(const char *port, const char *cfg, size_t len, size_t n)
+{
+    uint8_t frame[1514];
+    make_frame(frame, len);
+    FILE *f = fopen(cfg, "we");
+    if (!f)
+        return 0;
+    fputs("{ ", f);
+    for (size_t i = 0; i < len; i++)
+        fprintf(f, "%s0x%02x", i ? ", " : "", frame[i]);
+    fputs(" }\n", f);
+    if (fclose(f) != 0)
+        return 0;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "trafgen --dev %s --conf %s -n %zu --cpus 1 -q --no-sock-mem -Q 2>&1", port, cfg, n);
+    FILE *p = popen(cmd, "re");
+    if (!p)
+        return 0;
+    char line[512];
+    double secs = 0;
+    unsigned long long pk = 0;
+    while (fgets(line, sizeof line, p)) {
+        unsigned long s = 0, us = 0;
+        if (sscanf(line, " %lu sec, %lu usec on CPU%*d (%llu packets)", &s, &us, &pk) == 3)
+            secs = (double)s + (double)us / 1e6;
+    }
+    int st = pclose(p);
+    unlink(cfg);
+    return st == 0 && secs > 0 ? (double)pk / secs : 0;
 }
 
 /* Runs tcpreplay --topspeed on a file of `len`-byte frames, n frames in total;
@@ -197,20 +283,24 @@ static double wake_baseline(void)
     return (double)sum / n / 1e3;
 }
 
-static const char usage[] = "usage: bench_send [--runs N] [--frames N] [--quick] [--help]\n"
+static const char usage[] = "usage: bench_send [--runs N] [--frames N] [--quick] [--burst-only] [--help]\n"
                             "  --runs N    repetitions of every figure (default 5)\n"
                             "  --frames N  frames per burst run (default 1000000)\n"
-                            "  --quick     1 run, 100000 frames, pacing for 0.2 s\n";
+                            "  --quick     1 run, 100000 frames, pacing for 0.2 s\n"
+                            "  --burst-only  part 1 without tcpreplay, no pacing (to profile the sender)\n";
 
 int main(int argc, char **argv)
 {
     size_t runs = 5, n = 1000000;
     double pace_s = 1.0;
+    bool burst_only = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc)
             runs = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
             n = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--burst-only"))
+            burst_only = true;
         else if (!strcmp(argv[i], "--quick"))
             runs = 1, n = 100000, pace_s = 0.2;
         else {
@@ -226,9 +316,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "SKIP: bench_send needs root (veth pair, raw sockets)\n");
         return 77;
     }
-    char a[16], b[16], path[256], err[PX_ERRBUF_SIZE];
+    char a[16], b[16], path[256], cfg[256], err[PX_ERRBUF_SIZE];
     const char *tmp = getenv("TMPDIR");
     snprintf(path, sizeof path, "%s/bench_send_%d.pcap", tmp && *tmp ? tmp : "/tmp", (int)getpid());
+    snprintf(cfg, sizeof cfg, "%s/bench_send_%d.trafgen", tmp && *tmp ? tmp : "/tmp", (int)getpid());
     if (pxb_veth_create(0, a, b, err) != 0) {
         fprintf(stderr, "veth: %s\n", err);
         return 1;
@@ -239,31 +330,61 @@ int main(int argc, char **argv)
         pxb_veth_delete(a);
         return 1;
     }
-    if (px_port_open(ctx, a, err) != 0 || px_port_open(ctx, b, err) != 0)
-        fprintf(stderr, "port: %s\n", err);
     pxb_out out;
     pxb_out_open(&out, "bench_send");
-    pxb_note(&out, "%zu runs; bursts of %zu frames; tcpreplay --topspeed -K --loop replays a file of 10000 "
-                   "copies of the same frame",
-             runs, n);
+    pxb_note(&out, "%zu runs; bursts of %zu frames on a veth pair nobody captures on; px_send_burst, a bare "
+                   "sendmmsg loop (batches of %d), trafgen --cpus 1 -q (TX ring, qdisc path) and tcpreplay "
+                   "--topspeed -K --loop (a file of 10000 copies) send the same frame back to back in every run",
+             runs, n, BARE_BATCH);
 
-    double *px = calloc(runs, sizeof *px), *tr = calloc(runs, sizeof *tr), *ratio = calloc(runs, sizeof *ratio);
+    double *px = calloc(runs, sizeof *px), *bare = calloc(runs, sizeof *bare), *tg = calloc(runs, sizeof *tg),
+           *tr = calloc(runs, sizeof *tr), *ratio = calloc(runs, sizeof *ratio);
     const size_t sizes[2] = {64, 1500};
     for (int s = 0; s < 2; s++) {
         for (size_t r = 0; r < runs; r++) {
             px[r] = burst_fps(ctx, a, sizes[s], n);
-            tr[r] = tcpreplay_fps(a, path, sizes[s], n);
-            ratio[r] = tr[r] > 0 ? px[r] / tr[r] : 0;
+            bare[r] = bare_sendmmsg_fps(a, sizes[s], n);
+            tg[r] = trafgen_fps(a, cfg, sizes[s], n);
+            tr[r] = burst_only ? 0 : tcpreplay_fps(a, path, sizes[s], n);
         }
         char params[96];
         snprintf(params, sizeof params, "\"tool\":\"px_send_burst\",\"bytes\":%zu", sizes[s]);
         pxb_figure(&out, "burst_rate", params, "frames/s", px, runs);
-        snprintf(params, sizeof params, "\"tool\":\"tcpreplay --topspeed\",\"bytes\":%zu", sizes[s]);
-        pxb_figure(&out, "burst_rate", params, "frames/s", tr, runs);
-        snprintf(params, sizeof params, "\"bytes\":%zu", sizes[s]);
-        pxb_figure(&out, "burst_ratio_vs_tcpreplay", params, "x", ratio, runs);
+        snprintf(params, sizeof params, "\"tool\":\"sendmmsg loop\",\"bytes\":%zu", sizes[s]);
+        pxb_figure(&out, "burst_rate", params, "frames/s", bare, runs);
+        snprintf(params, sizeof params, "\"tool\":\"trafgen\",\"bytes\":%zu", sizes[s]);
+        pxb_figure(&out, "burst_rate", params, "frames/s", tg, runs);
+        if (!burst_only) {
+            snprintf(params, sizeof params, "\"tool\":\"tcpreplay --topspeed\",\"bytes\":%zu", sizes[s]);
+            pxb_figure(&out, "burst_rate", params, "frames/s", tr, runs);
+        }
+        const double *peers[3] = {bare, tg, tr};
+        const char *names[3] = {"sendmmsg", "trafgen", "tcpreplay"};
+        for (int k = 0; k < (burst_only ? 2 : 3); k++) {
+            for (size_t r = 0; r < runs; r++)
+                ratio[r] = peers[k][r] > 0 ? px[r] / peers[k][r] : 0;
+            snprintf(params, sizeof params, "\"bytes\":%zu", sizes[s]);
+            char fig[64];
+            snprintf(fig, sizeof fig, "burst_ratio_vs_%s", names[k]);
+            pxb_figure(&out, fig, params, "x", ratio, runs);
+        }
     }
 
+    /* As a test runs it: both ends open for capture (the capture threads and their
+     * rings take frames from the sender's softirq). */
+    if (px_port_open(ctx, a, err) != 0 || px_port_open(ctx, b, err) != 0)
+        fprintf(stderr, "port: %s\n", err);
+    for (size_t r = 0; r < runs; r++) {
+        px[r] = burst_fps(ctx, a, 64, n);
+        bare[r] = bare_sendmmsg_fps(a, 64, n);
+        ratio[r] = bare[r] > 0 ? px[r] / bare[r] : 0;
+    }
+    pxb_figure(&out, "burst_rate_captured", "\"tool\":\"px_send_burst\",\"bytes\":64", "frames/s", px, runs);
+    pxb_figure(&out, "burst_rate_captured", "\"tool\":\"sendmmsg loop\",\"bytes\":64", "frames/s", bare, runs);
+    pxb_figure(&out, "burst_ratio_captured_vs_sendmmsg", "\"bytes\":64", "x", ratio, runs);
+
+    if (burst_only)
+        goto done;
     double load[3] = {0};
     if (getloadavg(load, 3) > 0)
         pxb_note(&out, "load average before pacing: %.2f (1 min)", load[0]);
@@ -292,15 +413,19 @@ int main(int argc, char **argv)
         FIG(recv_frac, "pace_received_fraction", "1")
 #undef FIG
     }
-    free(px);
-    free(tr);
-    free(ratio);
     free(wake);
     free(pf);
     free(v);
+done:
+    free(px);
+    free(bare);
+    free(tg);
+    free(tr);
+    free(ratio);
     pxb_out_close(&out);
     px_ctx_free(ctx);
     pxb_veth_delete(a);
     unlink(path);
+    unlink(cfg);
     return 0;
 }

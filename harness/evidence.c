@@ -9,11 +9,15 @@
 #include "pktexpect/evidence.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "send_internal.h"
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 0x00000001u
@@ -139,6 +143,22 @@ static long iface_id(px_evidence *ev, const char *port, size_t len)
     return (long)ev->nports++;
 }
 
+/* Creates (truncates) `path` for writing, close-on-exec from the start (a child
+ * exec'd by another thread never inherits it). NULL with errno on failure. */
+static FILE *open_cloexec(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, "wb");
+    if (!fp) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return fp;
+}
+
 px_evidence *px_evidence_open(const char *path, char *errbuf)
 {
     if (!path || !*path) {
@@ -152,7 +172,7 @@ px_evidence *px_evidence_open(const char *path, char *errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: out of memory");
         return NULL;
     }
-    ev->fp = fopen(path, "wb");
+    ev->fp = open_cloexec(path);
     if (!ev->fp) {
         if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: cannot create '%s': %s", path, strerror(errno));
@@ -172,26 +192,60 @@ px_evidence *px_evidence_open(const char *path, char *errbuf)
     return ev;
 }
 
-int px_evidence_write(px_evidence *ev, const char *port, px_direction dir, const struct timespec *ts,
-                      const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+/* Writes one Enhanced Packet Block: the fixed header in one piece, the data, then
+ * padding, options and trailer in one piece. Caller holds ev->lock; `id` is the
+ * interface id from iface_id. */
+static void write_epb(px_evidence *ev, uint32_t id, uint64_t t, uint32_t flags, const uint8_t *data,
+                      uint32_t caplen, uint32_t wirelen)
 {
-    if (!ev || !port || !data || caplen == 0)
-        return PX_EINVAL;
-    size_t name_len = strnlen(port, MAX_PORT_NAME + 1);
-    if (name_len == 0 || name_len > MAX_PORT_NAME || caplen > SNAPLEN)
-        return PX_EINVAL;
-    if (wirelen < caplen)
-        wirelen = caplen;
+    const uint32_t total = (uint32_t)(4 + 4 + 4 + 4 + 4 + 4 + 4 + pad4(caplen) + opt_size(4) + 4 + 4);
+    const uint32_t head[7] = {BT_EPB, total, id, (uint32_t)(t >> 32), (uint32_t)t, caplen, wirelen};
+    /* padding (0..3 zero bytes), epb_flags option (code 2, length 4, value),
+     * end of options, total length */
+    uint8_t tail[3 + 4 + 4 + 4 + 4];
+    size_t padn = pad4(caplen) - caplen;
+    const uint16_t opt_hdr[2] = {OPT_EPB_FLAGS, 4};
+    const uint16_t end_hdr[2] = {OPT_ENDOFOPT, 0};
+    memset(tail, 0, padn);
+    memcpy(tail + padn, opt_hdr, 4);
+    memcpy(tail + padn + 4, &flags, 4);
+    memcpy(tail + padn + 8, end_hdr, 4);
+    memcpy(tail + padn + 12, &total, 4);
+    put(ev, head, sizeof head);
+    put(ev, data, caplen);
+    put(ev, tail, padn + 16);
+}
 
+/* Checks the common arguments of a write; the name's length in *name_len. */
+static int check_write(px_evidence *ev, const char *port, size_t *name_len)
+{
+    if (!ev || !port)
+        return PX_EINVAL;
+    *name_len = strnlen(port, MAX_PORT_NAME + 1);
+    return *name_len == 0 || *name_len > MAX_PORT_NAME ? PX_EINVAL : 0;
+}
+
+/* Nanoseconds since the epoch of `ts` (NULL: now); negative times are clamped to 0. */
+static uint64_t ts_ns(const struct timespec *ts)
+{
     struct timespec now;
     if (!ts) {
         clock_gettime(CLOCK_REALTIME, &now);
         ts = &now;
     }
-    /* Nanoseconds since the epoch; negative times are clamped to 0. */
-    uint64_t t = ts->tv_sec < 0 ? 0 : (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+    return ts->tv_sec < 0 ? 0 : (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+int px_evidence_write(px_evidence *ev, const char *port, px_direction dir, const struct timespec *ts,
+                      const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+{
+    size_t name_len;
+    if (check_write(ev, port, &name_len) < 0 || !data || caplen == 0 || caplen > SNAPLEN)
+        return PX_EINVAL;
+    if (wirelen < caplen)
+        wirelen = caplen;
+    const uint64_t t = ts_ns(ts);
     const uint32_t flags = dir == PX_DIR_OUT ? EPB_FLAG_OUTBOUND : EPB_FLAG_INBOUND;
-    const uint32_t total = (uint32_t)(4 + 4 + 4 + 4 + 4 + 4 + 4 + pad4(caplen) + opt_size(4) + 4 + 4);
 
     int rc = 0;
     pthread_mutex_lock(&ev->lock);
@@ -199,23 +253,41 @@ int px_evidence_write(px_evidence *ev, const char *port, px_direction dir, const
     if (id < 0) {
         rc = PX_ENOMEM;
     } else {
-        put32(ev, BT_EPB);
-        put32(ev, total);
-        put32(ev, (uint32_t)id);
-        put32(ev, (uint32_t)(t >> 32));
-        put32(ev, (uint32_t)t);
-        put32(ev, caplen);
-        put32(ev, wirelen);
-        put(ev, data, caplen);
-        put_zeros(ev, pad4(caplen) - caplen);
-        put_opt(ev, OPT_EPB_FLAGS, &flags, 4);
-        put_opt(ev, OPT_ENDOFOPT, NULL, 0);
-        put32(ev, total);
+        write_epb(ev, (uint32_t)id, t, flags, data, caplen, wirelen);
         if (ev->failed)
             rc = PX_EIO;
         else
             ev->frames++;
     }
+    pthread_mutex_unlock(&ev->lock);
+    return rc;
+}
+
+int px__evidence_write_out(px_evidence *ev, const char *port, const struct timespec *ts, const struct iovec *iov,
+                           size_t n)
+{
+    size_t name_len;
+    if (check_write(ev, port, &name_len) < 0 || (!iov && n > 0))
+        return PX_EINVAL;
+    const uint64_t t = ts_ns(ts);
+    int rc = 0;
+    pthread_mutex_lock(&ev->lock);
+    long id = iface_id(ev, port, name_len);
+    for (size_t i = 0; i < n && id >= 0; i++) {
+        uint32_t len = (uint32_t)iov[i].iov_len;
+        if (len == 0 || iov[i].iov_len > SNAPLEN) {
+            if (rc == 0)
+                rc = PX_EINVAL;
+            continue;
+        }
+        write_epb(ev, (uint32_t)id, t, EPB_FLAG_OUTBOUND, iov[i].iov_base, len, len);
+        if (!ev->failed)
+            ev->frames++;
+    }
+    if (id < 0)
+        rc = PX_ENOMEM;
+    else if (ev->failed)
+        rc = PX_EIO;
     pthread_mutex_unlock(&ev->lock);
     return rc;
 }

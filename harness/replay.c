@@ -214,7 +214,7 @@ static int reader_open(reader *r, const char *path, bool need_ifid, char *errbuf
 {
     memset(r, 0, sizeof *r);
     r->path = path;
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = fopen(path, "rbe"); /* "e": close-on-exec, as every descriptor of the library */
     if (!fp) {
         if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "replay: cannot open '%s': %s", path, strerror(errno));
@@ -234,11 +234,15 @@ static int reader_open(reader *r, const char *path, bool need_ifid, char *errbuf
         }
         return 0;
     }
-    fclose(fp);
+    /* libpcap reads the file through our stream (pcap_open_offline would fopen it
+     * without close-on-exec); pcap_close closes it, a failed open leaves it to us. */
+    rewind(fp);
     char perr[PCAP_ERRBUF_SIZE];
-    r->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
-    if (!r->pcap)
+    r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
+    if (!r->pcap) {
+        fclose(fp);
         return fmt_err(errbuf, path, "not a pcap or pcapng file that libpcap reads: %s", perr);
+    }
     int dlt = pcap_datalink(r->pcap);
     if (dlt != DLT_EN10MB) {
         const char *name = pcap_datalink_val_to_name(dlt);

@@ -29,14 +29,17 @@
 /* How long a full device queue (ENOBUFS) is retried before giving up. */
 #define TX_RETRY_NS 1000000000ull
 
-/* The sender's per-context state, kept in the context's sender slot. */
+/* The sender's per-context state, kept in the context's sender slot. The lock is
+ * held for lookups and state changes only, never across a system call that can
+ * block (socket creation, namespace entry, link-ready wait, sends). */
 typedef struct px__sender {
-    pthread_mutex_t lock;     /* guards ports[] */
+    pthread_mutex_t lock;     /* guards ports[], n, cap and each entry's guarded fields */
     px__txport **ports;       /* each allocated once, never moved: callers keep pointers */
     size_t n, cap;
     atomic_uint_fast64_t next_tag;
 } px__sender;
 
+/* Frees the sender at context free: no send may be running any more. */
 void px__sender_ctx_free(void *p)
 {
     px__sender *s = p;
@@ -45,6 +48,7 @@ void px__sender_ctx_free(void *p)
     for (size_t i = 0; i < s->n; i++) {
         if (s->ports[i]->fd >= 0)
             close(s->ports[i]->fd);
+        pthread_cond_destroy(&s->ports[i]->opened);
         free(s->ports[i]);
     }
     free(s->ports);
@@ -166,8 +170,79 @@ static int tx_query(int fd, const char *port, const char *ifname, int *ifindex, 
     return 0;
 }
 
+/* The current (not retired) entry of `port`, or NULL. Caller holds s->lock. */
+static px__txport *find_current(px__sender *s, const char *port)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->ports[i]->retired && strcmp(s->ports[i]->name, port) == 0)
+            return s->ports[i];
+    return NULL;
+}
+
+/* Appends a fresh entry for `port` in state OPENING (the caller becomes its
+ * opener). Caller holds s->lock. NULL when out of memory. */
+static px__txport *add_opening(px__sender *s, const char *port)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        px__txport **p = realloc(s->ports, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        s->ports = p;
+        s->cap = cap;
+    }
+    px__txport *tp = calloc(1, sizeof *tp);
+    if (!tp)
+        return NULL;
+    snprintf(tp->name, sizeof tp->name, "%s", port);
+    tp->fd = -1;
+    tp->state = PX__TX_OPENING;
+    pthread_cond_init(&tp->opened, NULL);
+    s->ports[s->n++] = tp;
+    return tp;
+}
+
+/* The slow part of a first use, run by the opener without the sender lock: a
+ * socket in the port's namespace, the interface's index and MTU, bind, and the
+ * wait until the link transmits. On success tp->fd and tp->ifindex are set
+ * (published to others by the READY state, under the lock). */
+static int open_entry(px__txport *tp, const char *netns, const char *ifname, uint32_t *mtu, char *errbuf)
+{
+    int fd = open_tx_socket(tp->name, netns, errbuf);
+    if (fd < 0)
+        return fd;
+    int ifindex = 0;
+    int rc = tx_query(fd, tp->name, ifname, &ifindex, mtu, errbuf);
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = 0, .sll_ifindex = ifindex};
+    if (rc == 0 && bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        int e = errno;
+        snprintf(errbuf, PX_ERRBUF_SIZE, "sending on '%s': bind: %s", tp->name, strerror(e));
+        rc = err_from_errno(e);
+    }
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    wait_ready(netns, ifname);
+    tp->fd = fd;
+    tp->ifindex = ifindex;
+    return 0;
+}
+
+/* Ends the opening of `tp` with `rc` and wakes the senders waiting for it.
+ * Caller holds s->lock. */
+static void publish_open(px__txport *tp, int rc, const char *errbuf)
+{
+    tp->state = rc == 0 ? PX__TX_READY : PX__TX_FAILED;
+    tp->open_rc = rc;
+    snprintf(tp->open_err, sizeof tp->open_err, "%s", rc == 0 ? "" : errbuf);
+    pthread_cond_broadcast(&tp->opened);
+}
+
 /* Finds (or makes) the TX socket of `port`. Sending needs no capture: the port is
- * not opened for capture here, which keeps the first send fast. */
+ * not opened for capture here, which keeps the first send fast. The lock is held
+ * for the lookup only: the opener of an entry works unlocked, senders to the
+ * same port wait on its condition variable, senders to other ports go on. */
 int px__tx_resolve(px_ctx *ctx, const char *port, px__txport **out, uint32_t *mtu, char *errbuf)
 {
     if (!ctx || !port || !*port) {
@@ -188,63 +263,67 @@ int px__tx_resolve(px_ctx *ctx, const char *port, px__txport **out, uint32_t *mt
     }
 
     pthread_mutex_lock(&s->lock);
-    px__txport *tp = NULL;
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->ports[i]->retired && strcmp(s->ports[i]->name, port) == 0)
-            tp = s->ports[i];
-    int ifindex = 0;
-    if (tp && tx_query(tp->fd, port, ifname, &ifindex, mtu, NULL) == 0 && ifindex == tp->ifindex) {
-        pthread_mutex_unlock(&s->lock);
-        *out = tp;
-        return 0;
-    }
-    /* First use, or the interface was re-created under the same name: (re)bind.
-     * A stale socket of a vanished interface is closed only at context free, so a
-     * concurrent sender still holding it gets an error, never a reused fd. */
-    int fd = open_tx_socket(port, netns, errbuf);
-    if (fd < 0) {
-        pthread_mutex_unlock(&s->lock);
-        return fd;
-    }
-    rc = tx_query(fd, port, ifname, &ifindex, mtu, errbuf);
-    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = 0, .sll_ifindex = ifindex};
-    if (rc == 0 && bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-        int e = errno;
-        snprintf(errbuf, PX_ERRBUF_SIZE, "sending on '%s': bind: %s", port, strerror(e));
-        rc = err_from_errno(e);
-    }
-    if (rc != 0) {
-        pthread_mutex_unlock(&s->lock);
-        close(fd);
-        return rc;
-    }
-    wait_ready(netns, ifname);
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        px__txport **p = realloc(s->ports, cap * sizeof *p);
-        if (!p) {
-            pthread_mutex_unlock(&s->lock);
-            close(fd);
-            return PX_ENOMEM;
+    px__txport *tp;
+    for (;;) {
+        tp = find_current(s, port);
+        if (tp && tp->state == PX__TX_OPENING) {
+            /* Another thread opens it: wait for that port only, then take its result. */
+            while (tp->state == PX__TX_OPENING)
+                pthread_cond_wait(&tp->opened, &s->lock);
+            if (tp->state == PX__TX_FAILED) {
+                rc = tp->open_rc;
+                snprintf(errbuf, PX_ERRBUF_SIZE, "%s", tp->open_err);
+                pthread_mutex_unlock(&s->lock);
+                return rc;
+            }
+            continue;
         }
-        s->ports = p;
-        s->cap = cap;
+        if (tp && tp->state == PX__TX_READY) {
+            pthread_mutex_unlock(&s->lock);
+            int ifindex = 0;
+            if (tx_query(tp->fd, port, ifname, &ifindex, mtu, NULL) == 0 && ifindex == tp->ifindex) {
+                *out = tp;
+                return 0;
+            }
+            /* The interface was re-created under the same name (or is gone): a new
+             * entry replaces this one. Its socket is closed only at context free, so
+             * a concurrent sender still holding it gets an error, never a reused fd. */
+            pthread_mutex_lock(&s->lock);
+            tp->retired = true;
+            continue; /* the first thread here makes the new entry, the others wait on it */
+        }
+        break; /* no entry, or a failed one: this thread opens it */
     }
-    px__txport *np = calloc(1, sizeof *np);
-    if (!np) {
+    if (tp)
+        tp->state = PX__TX_OPENING;
+    else if (!(tp = add_opening(s, port))) {
         pthread_mutex_unlock(&s->lock);
-        close(fd);
+        snprintf(errbuf, PX_ERRBUF_SIZE, "send: out of memory");
         return PX_ENOMEM;
     }
-    snprintf(np->name, sizeof np->name, "%s", port);
-    np->ifindex = ifindex;
-    np->fd = fd;
-    if (tp)
-        tp->retired = true; /* the old entry leaves the lookups (guarded by s->lock) */
-    s->ports[s->n++] = np;
     pthread_mutex_unlock(&s->lock);
-    *out = np;
-    return 0;
+
+    errbuf[0] = '\0';
+    rc = open_entry(tp, netns, ifname, mtu, errbuf);
+
+    pthread_mutex_lock(&s->lock);
+    publish_open(tp, rc, errbuf);
+    pthread_mutex_unlock(&s->lock);
+    if (rc == 0)
+        *out = tp;
+    return rc;
+}
+
+px__tx_state px__tx_state_of(px_ctx *ctx, const char *port)
+{
+    px__sender *s = ctx && port ? sender_get(ctx) : NULL;
+    if (!s)
+        return PX__TX_ABSENT;
+    pthread_mutex_lock(&s->lock);
+    px__txport *tp = find_current(s, port);
+    px__tx_state st = tp ? tp->state : PX__TX_ABSENT;
+    pthread_mutex_unlock(&s->lock);
+    return st;
 }
 
 static bool is_vlan_tpid(uint16_t t)
@@ -283,48 +362,59 @@ static int check_opts(const px_send_opts *o, char *errbuf)
     return 0;
 }
 
+/* "frame" or "frame IDX of the burst": built only for an error message, never
+ * per frame on the fast path. */
+static const char *frame_name(char buf[48], size_t idx)
+{
+    if (idx == SIZE_MAX)
+        return "frame";
+    snprintf(buf, 48, "frame %zu of the burst", idx);
+    return buf;
+}
+
 /* Checks one frame against the port and the options. `idx` names it in messages
- * (SIZE_MAX: a single frame). */
+ * (SIZE_MAX: a single frame). No formatting unless the frame is refused. */
 int px__tx_check(const char *port, uint32_t mtu, const uint8_t *b, size_t len, const px_send_opts *o, size_t idx,
                  char *errbuf)
 {
-    char which[48] = "frame";
-    if (idx != SIZE_MAX)
-        snprintf(which, sizeof which, "frame %zu of the burst", idx);
+    char which[48];
     if (!b || len == 0) {
         if (errbuf)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s is empty", port, which);
+            snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s is empty", port, frame_name(which, idx));
         return PX_EINVAL;
     }
     if (len < 14) {
         if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s has %zu bytes, less than an Ethernet header (14)",
-                     port, which, len);
+                     port, frame_name(which, idx), len);
         return PX_EINVAL;
     }
     bool push = o && o->push_vlan;
-    unsigned tags = count_tags(b, len) + (push ? 1u : 0u);
     size_t out_len = len + (push ? 4u : 0u);
     /* Linux (AF_PACKET and veth alike) lets a tagged frame exceed MTU + 14 by one
      * tag, 4 bytes, however many tags it carries: check the same rule here, so the
-     * caller gets this message instead of EMSGSIZE or a silent drop. */
-    size_t vlan_room = tags ? 4u : 0u;
-    size_t max = (size_t)mtu + 14u + vlan_room;
-    if (out_len > max) {
-        if (errbuf)
-            snprintf(errbuf, PX_ERRBUF_SIZE,
-                     "send on '%s': %s has %zu bytes, more than the port allows: MTU %u + 14 (Ethernet) + %zu "
-                     "(VLAN tag) = %zu%s",
-                     port, which, out_len, mtu, vlan_room, max,
-                     tags > 1 ? "; Linux allows one tag beyond the MTU: raise the MTU for stacked tags" : "");
-        return PX_EMTU;
+     * caller gets this message instead of EMSGSIZE or a silent drop. Untagged
+     * frames within MTU + 14 need no walk over their tags. */
+    if (out_len > (size_t)mtu + 14u) {
+        unsigned tags = count_tags(b, len) + (push ? 1u : 0u);
+        size_t vlan_room = tags ? 4u : 0u;
+        size_t max = (size_t)mtu + 14u + vlan_room;
+        if (out_len > max) {
+            if (errbuf)
+                snprintf(errbuf, PX_ERRBUF_SIZE,
+                         "send on '%s': %s has %zu bytes, more than the port allows: MTU %u + 14 (Ethernet) + %zu "
+                         "(VLAN tag) = %zu%s",
+                         port, frame_name(which, idx), out_len, mtu, vlan_room, max,
+                         tags > 1 ? "; Linux allows one tag beyond the MTU: raise the MTU for stacked tags" : "");
+            return PX_EMTU;
+        }
     }
     if (o && o->tagged) {
         char why[PX_ERRBUF_SIZE];
         int rc = px__tag_check(b, len, why);
         if (rc < 0) {
             if (errbuf) {
-                int n = snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s: ", port, which);
+                int n = snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s: ", port, frame_name(which, idx));
                 if (n > 0 && n < PX_ERRBUF_SIZE)
                     append_text(errbuf + n, (size_t)(PX_ERRBUF_SIZE - n), why);
             }
@@ -387,12 +477,10 @@ static size_t send_batch(int fd, struct mmsghdr *msgs, size_t k, int *err)
     return done;
 }
 
-int px__tx_burst(px_ctx *ctx, px__txport *tp, uint32_t mtu, const px_tx_frame *frames, size_t n,
-                 const px_send_opts *opts, uint64_t tag_base, size_t *sent, char *errbuf)
+/* Checks every frame before anything is sent. */
+static int check_all(const px__txport *tp, uint32_t mtu, const px_tx_frame *frames, size_t n,
+                     const px_send_opts *opts, char *errbuf)
 {
-    size_t total = 0;
-    if (sent)
-        *sent = 0;
     int rc = check_opts(opts, errbuf);
     if (rc < 0)
         return rc;
@@ -406,6 +494,73 @@ int px__tx_burst(px_ctx *ctx, px__txport *tp, uint32_t mtu, const px_tx_frame *f
         if (rc < 0)
             return rc;
     }
+    return 0;
+}
+
+/* Makes the scratch buffer (owned by the calling px__tx_burst) big enough for
+ * the k frames with a VLAN tag each. false when out of memory. */
+static bool grow_scratch(uint8_t **scratch, size_t *cap, const px_tx_frame *f, size_t k)
+{
+    size_t need = 0;
+    for (size_t j = 0; j < k; j++)
+        need += f[j].len + 4;
+    if (need <= *cap)
+        return true;
+    uint8_t *p = realloc(*scratch, need);
+    if (!p)
+        return false;
+    *scratch = p;
+    *cap = need;
+    return true;
+}
+
+/* Points iov[0, k) at the frames, as given or (modify) copied into `scratch`
+ * with the VLAN pushed. */
+static void fill_iov(struct iovec *iov, const px_tx_frame *f, size_t k, bool modify, uint8_t *scratch,
+                     const px_send_opts *opts)
+{
+    size_t pos = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (modify) {
+            size_t l = apply_push(scratch + pos, f[j].bytes, f[j].len, opts);
+            iov[j].iov_base = scratch + pos;
+            iov[j].iov_len = l;
+            pos += l;
+        } else {
+            iov[j].iov_base = (void *)(uintptr_t)f[j].bytes; /* sendmsg does not write it */
+            iov[j].iov_len = f[j].len;
+        }
+    }
+}
+
+/* The error message of a batch the kernel refused part of. */
+static int batch_error(const px__txport *tp, int e, size_t total, size_t n, char *errbuf)
+{
+    int rc = err_from_errno(e);
+    char name[IF_NAMESIZE];
+    if (rc == PX_EDOWN && !if_indextoname((unsigned)tp->ifindex, name))
+        rc = PX_EGONE; /* "down" because it is being deleted */
+    if (errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s (%zu of %zu frames went out)%s", tp->name, strerror(e),
+                 total, n,
+                 rc == PX_EGONE ? ": the interface disappeared" : rc == PX_EDOWN ? ": bring the interface up" : "");
+    return rc;
+}
+
+/* Sends in batches of up to TX_BATCH frames, one sendmmsg per batch as far as the
+ * kernel takes them. Per frame, the fast path (no VLAN push, no tag, no evidence)
+ * only fills one iovec: the message headers are set up once per call, no copy,
+ * no lock, no allocation, no formatting; the evidence, when on, takes its lock
+ * once per batch. Only the scratch copies for VLAN push / tags grow with the batch. */
+int px__tx_burst(px_ctx *ctx, px__txport *tp, uint32_t mtu, const px_tx_frame *frames, size_t n,
+                 const px_send_opts *opts, uint64_t tag_base, size_t *sent, char *errbuf)
+{
+    size_t total = 0;
+    if (sent)
+        *sent = 0;
+    int rc = check_all(tp, mtu, frames, n, opts, errbuf);
+    if (rc < 0)
+        return rc;
     const bool modify = opts && (opts->push_vlan || opts->tagged);
     /* Tagged frames carry the time just before their batch goes out: smaller
      * batches keep that stamp within a few microseconds of the real send. */
@@ -415,50 +570,28 @@ int px__tx_burst(px_ctx *ctx, px__txport *tp, uint32_t mtu, const px_tx_frame *f
     struct mmsghdr small_msgs[TX_SMALL];
     struct iovec small_iov[TX_SMALL];
     const bool small = batch_max <= TX_SMALL;
-    struct mmsghdr *msgs = small ? small_msgs : calloc(batch_max, sizeof *msgs);
-    struct iovec *iov = small ? small_iov : calloc(batch_max, sizeof *iov);
+    struct mmsghdr *msgs = small ? small_msgs : malloc(batch_max * sizeof *msgs);
+    struct iovec *iov = small ? small_iov : malloc(batch_max * sizeof *iov);
     uint8_t *scratch = NULL;
     size_t scratch_cap = 0;
     if (!msgs || !iov) {
         rc = PX_ENOMEM;
         goto out;
     }
+    for (size_t j = 0; j < batch_max; j++)
+        msgs[j] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[j], .msg_iovlen = 1}};
     px_evidence *ev = px__ctx_evidence(ctx);
 
     for (size_t base = 0; base < n; base += batch_max) {
         size_t k = n - base < batch_max ? n - base : batch_max;
-        if (modify) {
-            size_t need = 0;
-            for (size_t j = 0; j < k; j++)
-                need += frames[base + j].len + 4;
-            if (need > scratch_cap) {
-                uint8_t *p = realloc(scratch, need);
-                if (!p) {
-                    rc = PX_ENOMEM;
-                    goto out;
-                }
-                scratch = p;
-                scratch_cap = need;
-            }
+        if (modify && !grow_scratch(&scratch, &scratch_cap, frames + base, k)) {
+            rc = PX_ENOMEM;
+            goto out;
         }
-        size_t pos = 0;
-        for (size_t j = 0; j < k; j++) {
-            const px_tx_frame *f = &frames[base + j];
-            if (modify) {
-                size_t l = apply_push(scratch + pos, f->bytes, f->len, opts);
-                iov[j].iov_base = scratch + pos;
-                iov[j].iov_len = l;
-                pos += l;
-            } else {
-                iov[j].iov_base = (void *)(uintptr_t)f->bytes; /* sendmsg does not write it */
-                iov[j].iov_len = f->len;
-            }
-            memset(&msgs[j], 0, sizeof msgs[j]);
-            msgs[j].msg_hdr.msg_iov = &iov[j];
-            msgs[j].msg_hdr.msg_iovlen = 1;
-        }
-        struct timespec now_rt;
-        clock_gettime(CLOCK_REALTIME, &now_rt);
+        fill_iov(iov, frames + base, k, modify, scratch, opts);
+        struct timespec now_rt = {0, 0};
+        if (ev || (opts && opts->tagged))
+            clock_gettime(CLOCK_REALTIME, &now_rt);
         if (opts && opts->tagged) {
             uint64_t ns = (uint64_t)now_rt.tv_sec * 1000000000u + (uint64_t)now_rt.tv_nsec;
             for (size_t j = 0; j < k; j++)
@@ -466,21 +599,11 @@ int px__tx_burst(px_ctx *ctx, px__txport *tp, uint32_t mtu, const px_tx_frame *f
         }
         int e = 0;
         size_t done = send_batch(tp->fd, msgs, k, &e);
-        if (ev)
-            for (size_t j = 0; j < done; j++)
-                px_evidence_write(ev, tp->name, PX_DIR_OUT, &now_rt, iov[j].iov_base, (uint32_t)iov[j].iov_len,
-                                  (uint32_t)iov[j].iov_len);
+        if (ev && done)
+            px__evidence_write_out(ev, tp->name, &now_rt, iov, done);
         total += done;
         if (done < k) {
-            rc = err_from_errno(e);
-            char name[IF_NAMESIZE];
-            if (rc == PX_EDOWN && !if_indextoname((unsigned)tp->ifindex, name))
-                rc = PX_EGONE; /* "down" because it is being deleted */
-            if (errbuf)
-                snprintf(errbuf, PX_ERRBUF_SIZE, "send on '%s': %s (%zu of %zu frames went out)%s", tp->name,
-                         strerror(e), total, n,
-                         rc == PX_EGONE ? ": the interface disappeared"
-                                        : rc == PX_EDOWN ? ": bring the interface up" : "");
+            rc = batch_error(tp, e, total, n, errbuf);
             goto out;
         }
     }

@@ -313,7 +313,7 @@ int px_report_write_junit(const px_report *rep, FILE *out)
 
 int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *err)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(path, "we");
     if (!f) {
         px_buf_printf(err, "cannot write JUnit file '%s': %s", path, strerror(errno));
         return PX_EIO;
@@ -330,7 +330,7 @@ int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *e
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, "rbe");
     if (!f)
         return NULL;
     px_buf b = PX_BUF_INIT;
@@ -415,7 +415,7 @@ int px_junit_merge(const char *out_path, const char *const *in_paths, size_t n, 
         }
         free(text);
     }
-    FILE *f = fopen(out_path, "w");
+    FILE *f = fopen(out_path, "we");
     if (!f) {
         px_buf_printf(err, "cannot write '%s': %s", out_path, strerror(errno));
         px_buf_free(&body);

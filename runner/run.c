@@ -125,6 +125,17 @@ static bool nap(runstate *R, uint32_t ms)
 
 /* ------------------------------------------------------------- commands */
 
+/* In a forked child before exec: makes `target` a copy of `fd` that the exec'd
+ * program inherits (dup2 clears close-on-exec; when fd already is target, dup2
+ * does nothing, so clear the flag by hand). Async-signal-safe. */
+static void dup_to(int fd, int target)
+{
+    if (fd == target)
+        fcntl(target, F_SETFD, 0);
+    else
+        dup2(fd, target);
+}
+
 int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, const volatile sig_atomic_t *stop,
                    px_buf *output)
 {
@@ -155,11 +166,11 @@ int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, cons
                 _exit(126);
             }
         }
-        int devnull = open("/dev/null", O_RDONLY);
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (devnull >= 0)
-            dup2(devnull, 0);
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
+            dup_to(devnull, 0);
+        dup_to(pfd[1], 1);
+        dup_to(pfd[1], 2);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }

@@ -1322,7 +1322,7 @@ static const char *intern_file(loader *L, const char *path)
 
 static char *read_file(loader *L, const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, "rbe");
     if (!f) {
         err_at(L, path, 0, 0, "cannot open: %s", strerror(errno));
         return NULL;

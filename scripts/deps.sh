@@ -15,7 +15,7 @@ for g in "${groups[@]}"; do
     # qemu, busybox and cpio for the VM jobs (scripts/vm.sh).
     test) want+=(clang libclang-rt-dev tshark libxml2-utils valgrind openvswitch-switch tcpdump
                  qemu-system-x86 busybox-static cpio) ;;
-    bench) want+=(tcpdump python3-scapy gnuplot-nox tcpreplay) ;;
+    bench) want+=(tcpdump python3-scapy gnuplot-nox tcpreplay netsniff-ng) ;;
     ovs) want+=(openvswitch-switch) ;;
     vm) want+=(qemu-system-x86 busybox-static cpio) ;;
     *) echo "deps.sh: unknown group '$g' (build, test, bench, ovs, vm)" >&2; exit 2 ;;

@@ -45,7 +45,9 @@
  * to the pcapng file as outbound on its port, as sent (VLAN pushed, tag written).
  *
  * Thread-safety: every function may be called from any thread, concurrently on the
- * same port and context (frames of concurrent calls interleave on the wire).
+ * same port and context (frames of concurrent calls interleave on the wire). While
+ * one thread opens a port (its first send: socket, namespace, link-ready wait),
+ * other threads' sends to that port wait for it; sends to other ports do not.
  */
 #ifndef PKTEXPECT_SEND_H
 #define PKTEXPECT_SEND_H

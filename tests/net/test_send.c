@@ -1,8 +1,10 @@
 /* The send side on real veth pairs, received with the harness itself: multi-port
  * send, VLAN push, a 100,000-frame burst, pacing, replay (bytes compared with the
  * file, port map), tagged-frame latency, and the bad-input errors.
- * Needs root; interfaces are "pxs<pid>a<i>" <-> "pxs<pid>b<i>" (i = 0..3), removed at the
- * start (leftovers of a crashed run) and at the end. */
+ * Also: a first send that waits for its link never blocks other threads' sends to
+ * other ports. Needs root; interfaces are "pxs<pid>a<i>" <-> "pxs<pid>b<i>"
+ * (i = 0..3), plus the pairs c0/d0 and e0/f0 of single tests, removed at the start
+ * (leftovers of a crashed run) and at the end, also when a test fails. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "pktexpect/send.h"
 #include "cmd_send.h"
 #include "px_test.h"
+#include "send_internal.h"
 
 #define NPAIRS 4 /* pairs 0-2 for the tests, pair 3 only for the interface-down check */
 #define ETH_TEST 0x88b5 /* local experimental ethertype: nothing else sends it */
@@ -39,6 +43,8 @@ static void remove_pairs(env *e)
         px_topo_link_del(NULL, e->a[i], NULL);
     char c[16];
     px_test_ifname(c, "pxs", "c0"); /* test_burst_partial_failure's own pair */
+    px_topo_link_del(NULL, c, NULL);
+    px_test_ifname(c, "pxs", "e0"); /* test_first_send_blocks_no_other_port's own pair */
     px_topo_link_del(NULL, c, NULL);
 }
 
@@ -717,6 +723,109 @@ static void test_burst_partial_failure(void **state)
     assert_non_null(strstr(err, want));
 }
 
+/* A first send to a port whose link is not ready (its peer is down: no carrier)
+ * waits for the link; meanwhile another thread's sends to a ready port, itself
+ * opened for the first time, complete. Ordering only, by states and flags: the
+ * slow open is seen in state OPENING before the other sends start, and is still
+ * OPENING, its caller not returned, when they have all returned. Then the peer
+ * comes up and the slow send completes. (The slow open ends by itself after 2 s:
+ * the other thread's three sends have that long, on a warm machine microseconds.) */
+typedef struct slow_send {
+    px_ctx *ctx;
+    const char *port;
+    atomic_bool done;
+    int rc;
+    char err[PX_ERRBUF_SIZE];
+} slow_send;
+
+static void *slow_sender(void *p)
+{
+    slow_send *s = p;
+    uint8_t frame[60];
+    make_frame(frame, sizeof frame, 21, 21);
+    s->rc = px_send(s->ctx, s->port, frame, sizeof frame, s->err);
+    atomic_store(&s->done, true);
+    return NULL;
+}
+
+typedef struct fast_send {
+    px_ctx *ctx;
+    const char *port;
+    int rc;
+    char err[PX_ERRBUF_SIZE];
+} fast_send;
+
+static void *fast_sender(void *p)
+{
+    fast_send *f = p;
+    uint8_t frame[60];
+    make_frame(frame, sizeof frame, 22, 22);
+    px_tx_frame burst[8];
+    for (int i = 0; i < 8; i++)
+        burst[i] = (px_tx_frame){frame, sizeof frame};
+    f->rc = px_send(f->ctx, f->port, frame, sizeof frame, f->err);
+    if (f->rc == 0)
+        f->rc = px_send_burst(f->ctx, f->port, burst, 8, NULL, NULL, f->err);
+    if (f->rc == 0)
+        f->rc = px_send(f->ctx, f->port, frame, sizeof frame, f->err);
+    return NULL;
+}
+
+static void test_first_send_blocks_no_other_port(void **state)
+{
+    env *e = *state;
+    char slow_if[16], peer[16], err[PX_ERRBUF_SIZE];
+    px_test_ifname(slow_if, "pxs", "e0");
+    px_test_ifname(peer, "pxs", "f0");
+    px_topo_link_del(NULL, slow_if, NULL);
+    assert_int_equal(px_topo_veth_add(NULL, slow_if, peer, err), 0);
+    assert_int_equal(px_topo_link_set_up(NULL, peer, false, err), 0);
+    assert_false(px_topo_link_ready(NULL, slow_if)); /* up, but no carrier */
+
+    px_ctx *ctx = px_ctx_new(NULL, err); /* a fresh sender: both ports are first used here */
+    assert_non_null(ctx);
+    px_expect_opts o = {.timeout_ms = 5000, .count = 10, .filter = "ether proto 0x88b5 and ether src 02:00:00:00:00:16"};
+    px_future *seen = px_expect(ctx, e->b[0], px_packet_count_was(10), &o);
+
+    slow_send slow = {.ctx = ctx, .port = slow_if};
+    atomic_init(&slow.done, false);
+    pthread_t ts, tf;
+    assert_int_equal(pthread_create(&ts, NULL, slow_sender, &slow), 0);
+    /* Wait (no deadline: ordering, not timing) until the slow send is opening its port. */
+    while (px__tx_state_of(ctx, slow_if) != PX__TX_OPENING && !atomic_load(&slow.done)) {
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+    bool was_opening = !atomic_load(&slow.done);
+
+    fast_send fast = {.ctx = ctx, .port = e->a[0]};
+    assert_int_equal(pthread_create(&tf, NULL, fast_sender, &fast), 0);
+    pthread_join(tf, NULL);
+    /* The fast sends all returned; the slow one must still be waiting for its link. */
+    bool still_opening = px__tx_state_of(ctx, slow_if) == PX__TX_OPENING;
+    bool slow_returned = atomic_load(&slow.done);
+
+    assert_int_equal(px_topo_link_set_up(NULL, peer, true, err), 0); /* releases the slow send */
+    pthread_join(ts, NULL);
+    px_verdict v = px_future_wait(seen);
+    px_future_free(seen);
+    px__tx_state final = px__tx_state_of(ctx, slow_if);
+    px_ctx_free(ctx);
+    px_topo_link_del(NULL, slow_if, NULL);
+
+    if (fast.rc != 0)
+        print_error("fast sender: %s\n", fast.err);
+    if (slow.rc != 0)
+        print_error("slow sender: %s\n", slow.err);
+    assert_true(was_opening);
+    assert_int_equal(fast.rc, 0);
+    assert_true(still_opening);
+    assert_false(slow_returned);
+    assert_int_equal(v, PX_PASS); /* the fast frames arrived: 1 + 8 + 1 */
+    assert_int_equal(slow.rc, 0);
+    assert_int_equal(final, PX__TX_READY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -733,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_evidence_of_sent_frames),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_burst_partial_failure),
+        cmocka_unit_test(test_first_send_blocks_no_other_port),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

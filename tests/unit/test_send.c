@@ -1,12 +1,17 @@
 /* Unit tests of the send side that need no privileges: the tag trailer (layout,
  * placement, checksum fix-up, lookup), the saw_tag predicate fed with synthetic
- * frames, and the replay file checks that fail before any frame is sent. */
+ * frames, the replay file checks that fail before any frame is sent, the frame
+ * checks and their messages, the batched evidence of sent frames, and
+ * close-on-exec on the evidence file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -408,6 +413,151 @@ static void test_pcapng_reader_damaged(void **state)
     px_ctx_free(ctx);
 }
 
+/* Temporary file name for this process: "<TMPDIR>/px_unit_send_<pid>_<what>". */
+static void tmp_name(char *out, size_t size, const char *what)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, size, "%s/px_unit_send_%d_%s", tmp && *tmp ? tmp : "/tmp", (int)getpid(), what);
+}
+
+/* The descriptor of this process open on `path` (found in /proc/self/fd), or -1. */
+static int fd_of(const char *path)
+{
+    char want[PATH_MAX];
+    if (!realpath(path, want))
+        return -1;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int found = -1;
+    struct dirent *de;
+    while (found < 0 && (de = readdir(d)) != NULL) {
+        char link[64], target[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            if (strcmp(target, want) == 0)
+                found = atoi(de->d_name);
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* The evidence file is close-on-exec from its creation: a child that another
+ * thread forks and execs (a scenario's `run` step, tcpdump) never inherits it. */
+static void test_evidence_fd_cloexec(void **state)
+{
+    (void)state;
+    char path[256], err[PX_ERRBUF_SIZE];
+    tmp_name(path, sizeof path, "cloexec.pcapng");
+    px_evidence *ev = px_evidence_open(path, err);
+    assert_non_null(ev);
+    int fd = fd_of(path);
+    assert_true(fd >= 0);
+    int flags = fcntl(fd, F_GETFD);
+    assert_true(flags >= 0);
+    assert_true(flags & FD_CLOEXEC);
+    assert_int_equal(px_evidence_close(ev), 0);
+    unlink(path);
+}
+
+/* The sender's batched evidence (one lock per batch) writes the same bytes as one
+ * px_evidence_write per frame, and libpcap reads it back: lengths 61, 62, 64
+ * (every padding), one timestamp, outbound. */
+static void test_evidence_batch_same_bytes(void **state)
+{
+    (void)state;
+    char pa[256], pb[256], err[PX_ERRBUF_SIZE];
+    tmp_name(pa, sizeof pa, "one.pcapng");
+    tmp_name(pb, sizeof pb, "batch.pcapng");
+    uint8_t frames[3][64];
+    const size_t lens[3] = {61, 62, 64};
+    struct iovec iov[3];
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 64; j++)
+            frames[i][j] = (uint8_t)(i * 64 + j);
+        iov[i] = (struct iovec){frames[i], lens[i]};
+    }
+    const struct timespec ts = {1700000000, 123456789};
+    px_evidence *a = px_evidence_open(pa, err), *b = px_evidence_open(pb, err);
+    assert_non_null(a);
+    assert_non_null(b);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(px_evidence_write(a, "p1", PX_DIR_OUT, &ts, frames[i], (uint32_t)lens[i], (uint32_t)lens[i]),
+                         0);
+    assert_int_equal(px__evidence_write_out(b, "p1", &ts, iov, 3), 0);
+    assert_int_equal(px_evidence_frames(b), 3);
+    assert_int_equal(px_evidence_close(a), 0);
+    assert_int_equal(px_evidence_close(b), 0);
+
+    FILE *fa = fopen(pa, "rb"), *fb = fopen(pb, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    static uint8_t ba[4096], bb[4096];
+    size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+    fclose(fa);
+    fclose(fb);
+    assert_true(na > 0);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ba, bb, na);
+
+    char perr[PCAP_ERRBUF_SIZE];
+    pcap_t *pc = pcap_open_offline_with_tstamp_precision(pb, PCAP_TSTAMP_PRECISION_NANO, perr);
+    assert_non_null(pc);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pcap_next_ex(pc, &h, &data), 1);
+        assert_int_equal(h->caplen, lens[i]);
+        assert_int_equal(h->ts.tv_sec, ts.tv_sec);
+        assert_int_equal(h->ts.tv_usec, ts.tv_nsec); /* nanosecond precision */
+        assert_memory_equal(data, frames[i], lens[i]);
+    }
+    assert_int_equal(pcap_next_ex(pc, &h, &data), PCAP_ERROR_BREAK);
+    pcap_close(pc);
+    unlink(pa);
+    unlink(pb);
+}
+
+/* px__tx_check: the length rule (MTU + 14, one VLAN tag beyond it however many are
+ * stacked, the pushed tag counted) and the messages naming the frame. */
+static void test_tx_check_rules(void **state)
+{
+    (void)state;
+    static uint8_t f[1600];
+    memset(f, 0, sizeof f);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    char err[PX_ERRBUF_SIZE];
+    const uint32_t mtu = 1500;
+    assert_int_equal(px__tx_check("p", mtu, f, 1514, NULL, SIZE_MAX, err), 0);
+    assert_int_equal(px__tx_check("p", mtu, f, 1515, NULL, 7, err), PX_EMTU);
+    assert_non_null(strstr(err, "frame 7 of the burst has 1515 bytes"));
+    assert_int_equal(px__tx_check("p", mtu, f, 1515, NULL, SIZE_MAX, err), PX_EMTU);
+    assert_non_null(strstr(err, "send on 'p': frame has 1515 bytes"));
+    px_send_opts push = {.push_vlan = true, .vlan_id = 5};
+    assert_int_equal(px__tx_check("p", mtu, f, 1514, &push, SIZE_MAX, err), 0);  /* 1518 with the tag */
+    assert_int_equal(px__tx_check("p", mtu, f, 1515, &push, SIZE_MAX, err), PX_EMTU);
+    /* a frame that carries a tag itself: 4 bytes beyond, once */
+    f[12] = 0x81;
+    f[13] = 0x00;
+    f[16] = 0x81;
+    f[17] = 0x00;
+    assert_int_equal(px__tx_check("p", mtu, f, 1518, NULL, SIZE_MAX, err), 0);
+    assert_int_equal(px__tx_check("p", mtu, f, 1519, NULL, SIZE_MAX, err), PX_EMTU);
+    assert_non_null(strstr(err, "raise the MTU for stacked tags"));
+    assert_int_equal(px__tx_check("p", mtu, f, 1516, &push, SIZE_MAX, err), PX_EMTU);
+    assert_int_equal(px__tx_check("p", mtu, f, 13, NULL, 3, err), PX_EINVAL);
+    assert_non_null(strstr(err, "frame 3 of the burst has 13 bytes, less than an Ethernet header"));
+    assert_int_equal(px__tx_check("p", mtu, f, 0, NULL, SIZE_MAX, err), PX_EINVAL);
+    assert_non_null(strstr(err, "frame is empty"));
+    px_send_opts tagged = {.tagged = true};
+    assert_int_equal(px__tx_check("p", mtu, f, 40, &tagged, 2, err), PX_EINVAL);
+    assert_non_null(strstr(err, "send on 'p': frame 2 of the burst: tagged frame"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +569,9 @@ int main(void)
         cmocka_unit_test(test_replay_bad_files),
         cmocka_unit_test(test_send_bad_arguments),
         cmocka_unit_test(test_pcapng_reader_damaged),
+        cmocka_unit_test(test_evidence_fd_cloexec),
+        cmocka_unit_test(test_evidence_batch_same_bytes),
+        cmocka_unit_test(test_tx_check_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
