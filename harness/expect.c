@@ -207,7 +207,10 @@ static px_exp *exp_new(px_ctx *ctx, px_predicate *pred, const px_expect_opts *op
 
     px_buf d = PX_BUF_INIT;
     px_predicate_describe(pred, &d);
-    px_buf_printf(&d, " within %u ms", e->timeout_ms);
+    if (e->timeout_ms == UINT32_MAX)
+        px_buf_append(&d, " within the whole stream"); /* `pktexpect check`'s default */
+    else
+        px_buf_printf(&d, " within %u ms", e->timeout_ms);
     if (e->count_limit)
         px_buf_printf(&d, ", count %u", e->count_limit);
     if (opts && opts->filter)

@@ -349,6 +349,10 @@ static int ng_record(px__pcap_reader *r, uint32_t type, const uint8_t *body, siz
                 return bad_opt_len(r, code, len, 8, errbuf);
             rec->has_drops = true;
             rec->drops = rd64(r, v);
+        } else if (type == 6 && code == 2) { /* epb_flags: bits 0-1 are the direction */
+            if (len != 4)
+                return bad_opt_len(r, code, len, 4, errbuf);
+            rec->outbound = (rd32(r, v) & 3u) == 2u;
         }
     }
     return rc < 0 ? rc : 1;

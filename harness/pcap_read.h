@@ -57,6 +57,7 @@ typedef struct px__pcap_rec {
     bool has_drops;         /**< `drops` is set: STATS with isb_ifdrop, FRAME with epb_dropcount */
     uint64_t drops;         /**< STATS: isb_ifdrop (cumulative, as the file says);
                                  FRAME: epb_dropcount (drops since the previous frame) */
+    bool outbound;          /**< FRAME: epb_flags says the frame was sent, not received */
 } px__pcap_rec;
 
 /** New reader on `fd`, which stays the caller's: the reader never closes it

@@ -576,13 +576,31 @@ static void node_offer(struct px__port_impl *P, px__node *n, const px_frame *f, 
 
 /* ---- the capture thread: phases ---- */
 
+static int phase_drain(px_port *p, char *msg);
+
+/* A grown MTU: frames in the ring are offered first, then the ring is rebuilt
+ * (before the new expectations' windows start, so they see whole frames). */
+static void refresh_source(px_port *p)
+{
+    struct px__port_impl *P = p->impl;
+    const px__source_ops *ops = P->src->ops;
+    if (!ops->needs_refresh || !ops->needs_refresh(P->src))
+        return;
+    char msg[PX_ERRBUF_SIZE];
+    for (uint32_t i = 0; i < 1u << 20 && phase_drain(p, msg) > 0; i++) {
+    }
+    P->gaps += ops->refresh(P->src);
+    pthread_mutex_lock(&P->ctl);
+    P->mtu = P->src->mtu;
+    pthread_mutex_unlock(&P->ctl);
+}
+
 static void take_arms(px_port *p, px__node *arms)
 {
     struct px__port_impl *P = p->impl;
     if (!arms)
         return;
-    if (P->src->ops->refresh)
-        P->gaps += P->src->ops->refresh(P->src);
+    refresh_source(p);
     P->drops_fresh = false;
     uint64_t drops = port_drops_now(P);
     int64_t now = px__mono_ns();
@@ -665,7 +683,11 @@ static void activate_until(struct px__port_impl *P, int64_t t, int64_t rt, bool 
         if (n->closed)
             continue;
         if (n->start == ANCHOR_NEXT) {
+            /* An offline window opens at its first frame: losses the stream
+             * reported before it are not in the window. */
             n->start = t;
+            P->drops_fresh = false;
+            n->drops_at_start = port_drops_now(P);
             px__exp_anchor(n->e, t, n->port);
         }
         node_activate(P, n);
@@ -769,6 +791,8 @@ static int phase_drain(px_port *p, char *msg)
         src->ops->release(src);
     }
     publish_stats(P, frames, noise, trunc);
+    if (!src->live)
+        P->drops_fresh = false; /* a stream reports its losses as records: read them again */
     if (losing) {
         /* The kernel says it dropped: read its counter now (once per batch), so
          * the statistics and the next decisions see it. */

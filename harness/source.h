@@ -49,9 +49,12 @@ typedef struct px__source_ops {
     /* Optional: the descriptor reported an error (POLLERR/POLLHUP): says what
      * happened in errbuf and returns the PX_E* code the port dies with. */
     int (*on_poll_error)(px__source *s, char *errbuf);
-    /* Optional: called before an expectation is acknowledged; re-reads the
-     * interface (a grown MTU resizes the ring). Returns how many frames may have
-     * been lost doing so (counted as drops), or 0. */
+    /* Optional: called before an expectation is acknowledged: true when the
+     * interface changed so that the source must be rebuilt (its MTU grew past
+     * the ring's slots). The port then drains the source and calls refresh,
+     * which rebuilds it and returns how many frames may have been lost doing
+     * so (counted as drops). */
+    bool (*needs_refresh)(px__source *s);
     uint64_t (*refresh)(px__source *s);
     void (*close)(px__source *s);
 } px__source_ops;

@@ -56,8 +56,8 @@ static int psrc_next(px__source *base, px__src_frame *f, char *errbuf)
                      "or pcapng without if_name)", s->name, s->interface);
             return PX_EINVAL;
         }
-        if (!wanted(s, &rec))
-            continue;
+        if (!wanted(s, &rec) || rec.outbound)
+            continue; /* a port observes what arrives on it, as a live port does */
         if (rec.type == PX__PCAP_REC_STATS) {
             /* isb_ifdrop is cumulative per interface: count what it adds. */
             if (rec.has_drops && rec.iface < 64 && rec.drops > s->isb_drops[rec.iface]) {

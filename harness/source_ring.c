@@ -275,16 +275,28 @@ static int ring_on_poll_error(px__source *s, char *errbuf)
  * expectation, after draining the ring; the ring is rebuilt with larger slots.
  * Frames that arrive during the swap (microseconds) cannot be accounted for: the
  * swap counts as one possible loss, so loss-sensitive verdicts spanning it say so. */
+static uint32_t current_mtu(ring_source *r)
+{
+    struct ifreq ifr;
+    return if_query(r->base.fd, r->ifname, SIOCGIFMTU, &ifr) < 0 ? 0 : (uint32_t)ifr.ifr_mtu;
+}
+
+static bool ring_needs_refresh(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    return current_mtu(r) > r->ring_mtu;
+}
+
 static uint64_t ring_refresh(px__source *s)
 {
     ring_source *r = (ring_source *)s;
-    struct ifreq ifr;
-    if (if_query(s->fd, r->ifname, SIOCGIFMTU, &ifr) < 0 || (uint32_t)ifr.ifr_mtu <= r->ring_mtu)
+    uint32_t mtu = current_mtu(r);
+    if (mtu <= r->ring_mtu)
         return 0;
     char err[PX_ERRBUF_SIZE];
     uint32_t old = s->mtu;
     ring_unmap(r);
-    s->mtu = (uint32_t)ifr.ifr_mtu;
+    s->mtu = mtu;
     if (ring_map(r, err) != 0) { /* keep capturing with the old slot size */
         s->mtu = old;
         (void)ring_map(r, err);
@@ -308,6 +320,7 @@ static const px__source_ops ring_ops = {
     .drops = ring_drops,
     .backlog = ring_backlog,
     .on_poll_error = ring_on_poll_error,
+    .needs_refresh = ring_needs_refresh,
     .refresh = ring_refresh,
     .close = ring_close,
 };

@@ -11,7 +11,8 @@
  *              one deadline, multi-port closure                   test_multi_port_waits_for_every_port,
  *                                                                 test_clock_step_back_neither_hides_nor_admits
  *   DESIGN 2.6 drops between arm and decision make ERROR          test_count_limit_with_drops_is_error,
- *                                                                 test_stop_condition_with_drops_positive_stays_pass
+ *                                                                 test_stop_condition_with_drops_positive_stays_pass,
+ *                                                                 test_losses_before_the_window_do_not_count
  *   DESIGN 2.9 errors never hang                                  test_malformed_stream_is_error, test_eof_closes
  *   DESIGN 2.11 bounded lag: a capture behind resolves ERROR     test_capture_behind_is_error
  *   Window clock of live ports across wall-clock steps           test_clock_map_step
@@ -391,6 +392,28 @@ static void test_stop_condition_with_drops_positive_stays_pass(void **state)
     px_ctx_free(ctx);
 }
 
+static void test_losses_before_the_window_do_not_count(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int w = open_stream_port(ctx, "a", false);
+    /* Armed before the stream's first frame: the window opens at that frame. */
+    px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b6), 100, 0);
+    pcapng_header(w, "a");
+    pcapng_drops(w, 29 * SEC, 7); /* lost before the first frame */
+    pcapng_frame(w, 30 * SEC, 0x0800);
+    pcapng_frame(w, 30 * SEC + 50 * MS, 0x0800);
+    pcapng_frame(w, 30 * SEC + 200 * MS, 0x0800);
+    assert_int_equal(wait_done(neg), PX_PASS);
+    px_counters c;
+    px_future_counters(neg, &c);
+    assert_int_equal(c.drops, 0);
+    assert_int_equal(c.seen, 2);
+    px_future_free(neg);
+    close(w);
+    px_ctx_free(ctx);
+}
+
 static void test_eof_closes(void **state)
 {
     (void)state;
@@ -515,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_clock_step_back_neither_hides_nor_admits),
         cmocka_unit_test(test_count_limit_with_drops_is_error),
         cmocka_unit_test(test_stop_condition_with_drops_positive_stays_pass),
+        cmocka_unit_test(test_losses_before_the_window_do_not_count),
         cmocka_unit_test(test_eof_closes),
         cmocka_unit_test(test_malformed_stream_is_error),
         cmocka_unit_test(test_capture_behind_is_error),
