@@ -10,7 +10,8 @@
 #
 # Needs root: every benchmark creates its own veth pairs ("pxk<pid><a|b><n>") and
 # removes them; this script also removes the leftovers of a benchmark that was
-# killed. Needs tcpdump, python3-scapy and gnuplot (scripts/deps.sh bench).
+# killed. Needs tcpdump, trafgen (netsniff-ng), tcpreplay, python3-scapy and gnuplot
+# (scripts/deps.sh bench).
 # Takes about 10 minutes on a 2-core machine; run it on an otherwise idle machine.
 set -euo pipefail
 
