@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "port_index.h"
 #include "source.h"
 #include "pktexpect/evidence.h"
 
@@ -41,23 +42,6 @@
 #define ANCHOR_NEXT INT64_MIN            /* offline window start: the next frame's time */
 
 typedef enum { PORT_OPENING, PORT_RUNNING, PORT_DEAD } port_state;
-
-/* A vector of nodes. */
-typedef struct nodevec {
-    px__node **v;
-    size_t n, cap;
-} nodevec;
-
-/* The key index: per key kind, an open-addressing map from key value to nodes. */
-typedef struct kslot {
-    uint64_t value;
-    bool used;
-    nodevec nodes;
-} kslot;
-typedef struct keymap {
-    kslot *slots;
-    size_t cap, used, nodes;
-} keymap;
 
 struct px__port_impl {
     /* immutable after create */
@@ -100,211 +84,15 @@ struct px__port_impl {
     void *noise_user;
     uint64_t drops, gaps;
     bool drops_fresh;
-    nodevec all, fallback, closing;
-    keymap keys[PX_KEY__COUNT];
+    px__nodevec all, fallback, closing;
+    px__keymap keys[PX_KEY__COUNT];
     px__node *pend_head, *pend_tail;
-    px__node **heap;
-    size_t heap_n, heap_cap;
+    px__deadline_heap heap;
     uint64_t tot_seen, tot_trunc, tot_noise; /* non-noise frames, truncated among them, noise */
 
     /* statistics for other threads */
     _Atomic uint64_t st_frames, st_drops, st_noise, st_truncated;
 };
-
-/* ---- small containers ---- */
-
-static bool vec_push(nodevec *v, px__node *n)
-{
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 8;
-        px__node **nv = realloc(v->v, cap * sizeof *nv);
-        if (!nv)
-            return false;
-        v->v = nv;
-        v->cap = cap;
-    }
-    v->v[v->n++] = n;
-    return true;
-}
-
-static void vec_remove(nodevec *v, px__node *n)
-{
-    for (size_t i = 0; i < v->n; i++)
-        if (v->v[i] == n) {
-            v->v[i] = v->v[--v->n];
-            return;
-        }
-}
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static kslot *key_find(keymap *m, uint64_t value)
-{
-    if (!m->cap)
-        return NULL;
-    for (size_t i = mix64(value) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->slots[i].used)
-            return NULL;
-        if (m->slots[i].value == value)
-            return &m->slots[i];
-    }
-}
-
-static kslot *key_insert(keymap *m, uint64_t value)
-{
-    kslot *s = key_find(m, value);
-    if (s)
-        return s;
-    if ((m->used + 1) * 2 > m->cap) { /* grow: load factor at most 1/2 */
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        kslot *ns = calloc(cap, sizeof *ns);
-        if (!ns)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->slots[i].used)
-                continue;
-            size_t j = mix64(m->slots[i].value) & (cap - 1);
-            while (ns[j].used)
-                j = (j + 1) & (cap - 1);
-            ns[j] = m->slots[i];
-        }
-        free(m->slots);
-        m->slots = ns;
-        m->cap = cap;
-    }
-    size_t j = mix64(value) & (m->cap - 1);
-    while (m->slots[j].used)
-        j = (j + 1) & (m->cap - 1);
-    m->slots[j].used = true;
-    m->slots[j].value = value;
-    m->used++;
-    return &m->slots[j];
-}
-
-static void keymap_free(keymap *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->slots[i].nodes.v);
-    free(m->slots);
-    *m = (keymap){0};
-}
-
-/* Min-heap of nodes by deadline. */
-static void heap_swap(struct px__port_impl *P, size_t a, size_t b)
-{
-    px__node *t = P->heap[a];
-    P->heap[a] = P->heap[b];
-    P->heap[b] = t;
-    P->heap[a]->heap_pos = a;
-    P->heap[b]->heap_pos = b;
-}
-
-static void heap_up(struct px__port_impl *P, size_t i)
-{
-    while (i > 0 && P->heap[(i - 1) / 2]->deadline > P->heap[i]->deadline) {
-        heap_swap(P, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
-
-static void heap_down(struct px__port_impl *P, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < P->heap_n && P->heap[l]->deadline < P->heap[m]->deadline)
-            m = l;
-        if (r < P->heap_n && P->heap[r]->deadline < P->heap[m]->deadline)
-            m = r;
-        if (m == i)
-            return;
-        heap_swap(P, i, m);
-        i = m;
-    }
-}
-
-static bool heap_push(struct px__port_impl *P, px__node *n)
-{
-    if (P->heap_n == P->heap_cap) {
-        size_t cap = P->heap_cap ? P->heap_cap * 2 : 16;
-        px__node **nh = realloc(P->heap, cap * sizeof *nh);
-        if (!nh)
-            return false;
-        P->heap = nh;
-        P->heap_cap = cap;
-    }
-    n->heap_pos = P->heap_n;
-    P->heap[P->heap_n++] = n;
-    heap_up(P, n->heap_pos);
-    return true;
-}
-
-static void heap_remove(struct px__port_impl *P, px__node *n)
-{
-    size_t i = n->heap_pos;
-    if (i == SIZE_MAX)
-        return;
-    n->heap_pos = SIZE_MAX;
-    if (i == --P->heap_n)
-        return;
-    P->heap[i] = P->heap[P->heap_n];
-    P->heap[i]->heap_pos = i;
-    heap_down(P, i);
-    heap_up(P, i);
-}
-
-static px__node *heap_min(struct px__port_impl *P)
-{
-    return P->heap_n ? P->heap[0] : NULL;
-}
-
-/* ---- time ---- */
-
-int64_t px__ts_ns(const struct timespec *t)
-{
-    return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
-}
-
-int64_t px__mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return px__ts_ns(&t);
-}
-
-void px__clock_sample(px__clock_map *m, int64_t realtime_ns, int64_t mono_ns)
-{
-    int64_t off = realtime_ns - mono_ns;
-    int64_t d = off - m->off;
-    if (d > PX__CLOCK_STEP_NS || d < -PX__CLOCK_STEP_NS) {
-        m->off_prev = m->off; /* a step: frames stamped before it keep the old offset */
-        m->epoch++;
-    }
-    else if (m->off_prev == m->off)
-        m->off_prev = off;
-    m->off = off;
-}
-
-int64_t px__clock_map_frame(px__clock_map *m, int64_t rt, int64_t now, int64_t floor)
-{
-    int64_t t = rt - m->off;
-    if ((t > now || t < floor) && m->off_prev != m->off) {
-        int64_t t2 = rt - m->off_prev;
-        if (t2 <= now && t2 >= floor)
-            t = t2;
-    }
-    if (t > now)
-        t = now;
-    if (t < m->last)
-        t = m->last;
-    m->last = t;
-    return t;
-}
 
 /* ---- references and control from other threads ---- */
 
@@ -493,7 +281,7 @@ static void node_set_deadline(struct px__port_impl *P, px__node *n, int64_t dead
     if (n->closed || n->deadline != PX__NS_NEVER || deadline == PX__NS_NEVER)
         return;
     n->deadline = deadline;
-    if (!heap_push(P, n))
+    if (!px__heap_push(&P->heap, n))
         n->deadline = PX__NS_NEVER; /* out of memory: the expire scan still sees it */
 }
 
@@ -505,14 +293,14 @@ static void node_activate(struct px__port_impl *P, px__node *n)
     n->port_trunc_at_start = P->tot_trunc;
     n->port_noise_at_start = P->tot_noise;
     if (n->indexed) {
-        kslot *s = key_insert(&P->keys[n->e->key.kind], n->e->key.value);
-        if (s && vec_push(&s->nodes, n)) {
+        px__kslot *s = px__key_insert(&P->keys[n->e->key.kind], n->e->key.value);
+        if (s && px__vec_push(&s->nodes, n)) {
             P->keys[n->e->key.kind].nodes++;
             return;
         }
         n->indexed = false; /* out of memory: visit it with every frame instead */
     }
-    if (!vec_push(&P->fallback, n))
+    if (!px__vec_push(&P->fallback, n))
         n->active = false; /* cannot happen without memory; it will time out */
 }
 
@@ -522,14 +310,14 @@ static void node_close(struct px__port_impl *P, px__node *n, const char *behind,
     if (n->closed)
         return;
     n->closed = true;
-    heap_remove(P, n);
+    px__heap_remove(&P->heap, n);
     if (n->indexed && n->active) {
         n->seen = P->tot_seen - n->port_seen_at_start;
         n->truncated = P->tot_trunc - n->port_trunc_at_start;
         n->noise = P->tot_noise - n->port_noise_at_start;
     }
     uint64_t drops = port_drops_now(P) - n->drops_at_start;
-    vec_push(&P->closing, n); /* reclaimed at the end of the loop */
+    px__vec_push(&P->closing, n); /* reclaimed at the end of the loop */
     px__exp_node_closed(n, drops, behind, behind_frames);
 }
 
@@ -612,7 +400,7 @@ static void take_arms(px_port *p, px__node *arms)
         n->drops_at_start = drops;
         n->heap_pos = SIZE_MAX;
         n->deadline = PX__NS_NEVER;
-        if (!vec_push(&P->all, n)) {
+        if (!px__vec_push(&P->all, n)) {
             px__exp_ack(n->e, PX_ENOMEM, "out of memory arming the expectation");
             px__exp_stop(n->e, PX__STOP_ERROR, "out of memory arming the expectation", p);
             px__exp_node_closed(n, 0, NULL, 0);
@@ -699,7 +487,7 @@ static void activate_until(struct px__port_impl *P, int64_t t, int64_t rt, bool 
 static void close_before(struct px__port_impl *P, int64_t t)
 {
     px__node *n;
-    while ((n = heap_min(P)) && n->deadline < t)
+    while ((n = px__heap_min(&P->heap)) && n->deadline < t)
         node_close(P, n, NULL, 0);
 }
 
@@ -707,11 +495,11 @@ static void dispatch(struct px__port_impl *P, const px_frame *f, bool is_noise)
 {
     if (!is_noise) {
         for (int k = PX_KEY_NONE + 1; k < PX_KEY__COUNT; k++) {
-            keymap *m = &P->keys[k];
+            px__keymap *m = &P->keys[k];
             uint64_t v;
             if (!m->nodes || !px_frame_key(f, (px_key_kind)k, &v))
                 continue;
-            kslot *s = key_find(m, v);
+            px__kslot *s = px__key_find(m, v);
             if (!s)
                 continue;
             for (size_t i = 0; i < s->nodes.n; i++)
@@ -745,7 +533,7 @@ static int phase_drain(px_port *p, char *msg)
     int64_t grace = (int64_t)P->grace_ms * 1000000LL;
     while (frames < BATCH_MAX) {
         px__node *first;
-        if ((frames & 15) == 15 && src->live && (first = heap_min(P)) && px__mono_ns() >= first->deadline + grace)
+        if ((frames & 15) == 15 && src->live && (first = px__heap_min(&P->heap)) && px__mono_ns() >= first->deadline + grace)
             break;
         px__src_frame sf;
         rc = src->ops->next(src, &sf, msg);
@@ -856,13 +644,13 @@ static void phase_expire(px_port *p)
     }
     /* Windows the watermark passed: every frame up to their deadline was examined. */
     px__node *n;
-    while ((n = heap_min(P)) && n->deadline <= P->wm)
+    while ((n = px__heap_min(&P->heap)) && n->deadline <= P->wm)
         node_close(P, n, NULL, 0);
     /* Live windows still open at deadline + grace: the capture is behind. */
     if (P->src->live) {
         int64_t now = px__mono_ns(), grace = (int64_t)P->grace_ms * 1000000LL;
         char buf[512];
-        while ((n = heap_min(P)) && n->deadline + grace <= now) {
+        while ((n = px__heap_min(&P->heap)) && n->deadline + grace <= now) {
             uint64_t frames = 0;
             node_close(P, n, behind_text(P, p, n, now, buf, sizeof buf, &frames), frames);
         }
@@ -873,16 +661,16 @@ static void node_unlink(struct px__port_impl *P, px__node *n)
 {
     if (n->active) {
         if (n->indexed) {
-            kslot *s = key_find(&P->keys[n->e->key.kind], n->e->key.value);
+            px__kslot *s = px__key_find(&P->keys[n->e->key.kind], n->e->key.value);
             if (s) {
-                vec_remove(&s->nodes, n);
+                px__vec_remove(&s->nodes, n);
                 P->keys[n->e->key.kind].nodes--;
             }
         } else {
-            vec_remove(&P->fallback, n);
+            px__vec_remove(&P->fallback, n);
         }
     }
-    vec_remove(&P->all, n);
+    px__vec_remove(&P->all, n);
 }
 
 static void phase_reclaim(struct px__port_impl *P)
@@ -913,7 +701,7 @@ static void phase_reclaim(struct px__port_impl *P)
 /* Nearest time the thread must wake for, as a ppoll timeout (NULL: none). */
 static struct timespec *sleep_for(struct px__port_impl *P, struct timespec *ts)
 {
-    px__node *n = heap_min(P);
+    px__node *n = px__heap_min(&P->heap);
     if (!P->src->live || (!n && !P->pend_head))
         return NULL;
     /* The watermark passes a deadline (or a pending start) SETTLE_NS after it. */
@@ -969,9 +757,9 @@ static void port_thread_cleanup(struct px__port_impl *P)
     free(P->all.v);
     free(P->fallback.v);
     free(P->closing.v);
-    free(P->heap);
+    free(P->heap.v);
     for (int k = 0; k < PX_KEY__COUNT; k++)
-        keymap_free(&P->keys[k]);
+        px__keymap_free(&P->keys[k]);
 }
 
 static int port_open_source(px_port *p, char *errbuf)
