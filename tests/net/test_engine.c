@@ -21,62 +21,21 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pktexpect/cmocka.h"
 #include "pktexpect/pktexpect.h"
 #include "px_test.h"
-
-/* ---- names, reaper ---- */
+#include "veth_pairs.h"
 
 #define NPAIRS 4
-typedef struct pair {
-    char a[16]; /* send side */
-    char b[16]; /* capture side */
-} pair;
-static pair g_pairs[NPAIRS];
-
-static void names_init(void)
-{
-    for (int i = 0; i < NPAIRS; i++) {
-        char sa[4], sb[4];
-        snprintf(sa, sizeof sa, "a%d", i);
-        snprintf(sb, sizeof sb, "b%d", i);
-        px_test_ifname(g_pairs[i].a, "pxe", sa);
-        px_test_ifname(g_pairs[i].b, "pxe", sb);
-    }
-}
-
-/* A child that deletes our interfaces once this process is gone, however it ends
- * (a sanitizer abort skips cmocka's teardowns). Forked before any thread. */
-static void start_reaper(void)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        return;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[1]);
-        signal(SIGINT, SIG_IGN);
-        char c;
-        while (read(fds[0], &c, 1) != 0 && errno == EINTR)
-            ;
-        for (int i = 0; i < NPAIRS; i++)
-            if (px_topo_link_exists(NULL, g_pairs[i].a))
-                px_topo_link_del(NULL, g_pairs[i].a, NULL);
-        _exit(0);
-    }
-    close(fds[0]); /* the write end stays open until we exit */
-}
+static veth_pair g_pairs[NPAIRS]; /* named by veth_pairs_init in main */
 
 /* ---- frames ---- */
 
@@ -120,13 +79,6 @@ static uint64_t now_ns(clockid_t clk)
     struct timespec t;
     clock_gettime(clk, &t);
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
 }
 
 /* ---- the flood: a thread sending numbered frames on a port ---- */
@@ -235,19 +187,10 @@ typedef struct env {
 
 static int setup_n(void **state, int n)
 {
+    if (veth_pairs_add(g_pairs, n) != 0)
+        return -1;
     env *e = calloc(1, sizeof *e);
-    char err[PX_ERRBUF_SIZE];
     e->npairs = n;
-    for (int i = 0; i < n; i++) {
-        px_topo_link_del(NULL, g_pairs[i].a, NULL); /* a leftover of a crashed run */
-        if (px_topo_veth_add(NULL, g_pairs[i].a, g_pairs[i].b, err) != 0) {
-            print_error("veth %s/%s: %s\n", g_pairs[i].a, g_pairs[i].b, err);
-            for (int j = 0; j < i; j++)
-                px_topo_link_del(NULL, g_pairs[j].a, NULL);
-            free(e);
-            return -1;
-        }
-    }
     *state = e;
     return 0;
 }
@@ -308,10 +251,7 @@ static int teardown(void **state)
         free(e->spy->log);
         free(e->spy);
     }
-    int rc = 0;
-    for (int i = 0; i < e->npairs; i++)
-        if (px_topo_link_del(NULL, g_pairs[i].a, NULL) != 0)
-            rc = -1;
+    int rc = veth_pairs_del(g_pairs, e->npairs);
     free(e);
     *state = NULL;
     return rc;
@@ -350,6 +290,20 @@ static void send_one(px_ctx *ctx, const char *port, uint16_t type, uint64_t seq)
 static bool contains(const char *s, const char *needle)
 {
     return s && strstr(s, needle) != NULL;
+}
+
+/* Opens port b of pair 0 in a new context with a `ring_mib` MiB ring and arms
+ * the slow spy on it (300 us a frame, a log of `cap` frames) for `timeout_ms`.
+ * Fills e->ctx, e->spy and e->keep[0] (the spy's future); the teardown frees
+ * them. */
+static void spy_on_port(env *e, uint32_t ring_mib, size_t cap, uint32_t timeout_ms)
+{
+    const veth_pair *p = &g_pairs[0];
+    e->ctx = ctx_new(ring_mib);
+    open_port(e->ctx, p->b);
+    e->spy = spy_new(300000, cap);
+    e->keep[0] =
+        px_expect(e->ctx, p->b, px_predicate_new(&spy_ops, e->spy), &(px_expect_opts){.timeout_ms = timeout_ms});
 }
 
 /* =========================================================================
@@ -437,11 +391,8 @@ static uint64_t window_min_gap(const spy *s, const armed *a, bool *marker_missed
 static void test_count_limit_overload_not_pass(void **state)
 {
     env *e = *state;
-    const pair *p = &g_pairs[0];
-    e->ctx = ctx_new(1);
-    open_port(e->ctx, p->b);
-    e->spy = spy_new(300000, 1u << 20);
-    e->keep[0] = px_expect(e->ctx, p->b, px_predicate_new(&spy_ops, e->spy), &(px_expect_opts){.timeout_ms = 20000});
+    const veth_pair *p = &g_pairs[0];
+    spy_on_port(e, 1, 1u << 20, 20000);
     assert_non_null(e->keep[0]);
 
     flood_start(e, e->ctx, p->a, 256, 0, 500, 15000);
@@ -551,12 +502,13 @@ static void *linkup_main(void *p)
 }
 
 /* Arms `pred` (100 ms window) on the never-opened port b of pair `i`, sends one
- * frame on a ~20 ms after px_expect returned, and returns the future. With
+ * frame on a ~20 ms after px_expect returned, waits (bounded) for the verdict and
+ * returns the future (kept in e->keep[i]: the teardown frees it). With
  * `carrier_delay_ms`, the peer is down when px_expect starts and comes up that
  * much later, so the open has to wait for the link to be ready. */
 static px_future *arm_fresh_then_send(env *e, int i, px_predicate *pred, unsigned carrier_delay_ms)
 {
-    const pair *p = &g_pairs[i];
+    const veth_pair *p = &g_pairs[i];
     static linkup_arg la;
     /* The sender is another context, warmed up now, so the send itself is instant. */
     if (!e->sctx)
@@ -571,7 +523,8 @@ static px_future *arm_fresh_then_send(env *e, int i, px_predicate *pred, unsigne
         assert_int_equal(pthread_create(&e->aux_th, NULL, linkup_main, &la), 0);
         e->aux_running = true;
     }
-    px_future *f = px_expect(e->ctx, p->b, pred, &(px_expect_opts){.timeout_ms = 100, .filter = "ether proto 0x88b5"});
+    px_future *f = e->keep[i] =
+        px_expect(e->ctx, p->b, pred, &(px_expect_opts){.timeout_ms = 100, .filter = "ether proto 0x88b5"});
     assert_non_null(f);
     sleep_ms(20);
     if (carrier_delay_ms) {
@@ -584,39 +537,26 @@ static px_future *arm_fresh_then_send(env *e, int i, px_predicate *pred, unsigne
         pthread_join(e->aux_th, NULL);
         e->aux_running = false;
     }
+    assert_int_not_equal(px_future_wait_for(f, 5000), PX_PENDING);
     return f;
 }
 
 static void test_window_after_open_big_ring(void **state)
 {
-    env *e = *state;
-    px_future *f = e->keep[0] = arm_fresh_then_send(e, 0, px_received_packet(), 0);
-    px_verdict v = px_future_wait_for(f, 5000);
-    assert_int_not_equal(v, PX_PENDING);
-    px_assert_pass(f);
+    px_assert_pass(arm_fresh_then_send(*state, 0, px_received_packet(), 0));
 }
 
 static void test_window_after_open_link_wait(void **state)
 {
-    env *e = *state;
-    px_future *f = e->keep[0] = arm_fresh_then_send(e, 0, px_received_packet(), 300);
-    px_verdict v = px_future_wait_for(f, 5000);
-    assert_int_not_equal(v, PX_PENDING);
-    px_assert_pass(f);
+    px_assert_pass(arm_fresh_then_send(*state, 0, px_received_packet(), 300));
 }
 
 /* A negative check armed the same way must have watched: the frame sent after
  * px_expect returned makes timed_out() FAIL. */
 static void test_timed_out_watches_after_open(void **state)
 {
-    env *e = *state;
-    px_future *f = e->keep[0] = arm_fresh_then_send(e, 0, px_timed_out(), 0);
-    assert_int_not_equal(px_future_wait_for(f, 5000), PX_PENDING);
-    px_assert_fail(f);
-
-    px_future *g = e->keep[1] = arm_fresh_then_send(e, 1, px_timed_out(), 300);
-    assert_int_not_equal(px_future_wait_for(g, 5000), PX_PENDING);
-    px_assert_fail(g);
+    px_assert_fail(arm_fresh_then_send(*state, 0, px_timed_out(), 0));
+    px_assert_fail(arm_fresh_then_send(*state, 1, px_timed_out(), 300));
 }
 
 /* =========================================================================
@@ -650,11 +590,9 @@ static void *pace_main(void *p)
 static void test_late_frame_does_not_decide(void **state)
 {
     env *e = *state;
-    const pair *p = &g_pairs[0];
-    e->ctx = ctx_new(64); /* large: the backlog must not overflow, the late frame must be captured */
-    open_port(e->ctx, p->b);
-    e->spy = spy_new(300000, 1u << 20);
-    e->keep[0] = px_expect(e->ctx, p->b, px_predicate_new(&spy_ops, e->spy), &(px_expect_opts){.timeout_ms = 10000});
+    const veth_pair *p = &g_pairs[0];
+    /* A large ring: the backlog must not overflow, the late frame must be captured. */
+    spy_on_port(e, 64, 1u << 20, 10000);
     /* Proof that the late frame reached the port and was offered (arm before the flood). */
     e->keep[1] = px_expect(e->ctx, p->b, px_saw_ethertype(ET_LATE), &(px_expect_opts){.timeout_ms = 15000});
 
@@ -725,7 +663,7 @@ static const px_predicate_ops late_stop_ops = {.name = "late_stop", .stop_condit
 static void test_expiry_with_frames_then_free(void **state)
 {
     env *e = *state;
-    const pair *p = &g_pairs[0];
+    const veth_pair *p = &g_pairs[0];
     e->ctx = ctx_new(16);
     open_port(e->ctx, p->b);
     /* Idle expectations make each walk of the port's list longer. */
@@ -775,11 +713,8 @@ static void test_expiry_with_frames_then_free(void **state)
 static void test_deadline_during_overload(void **state)
 {
     env *e = *state;
-    const pair *p = &g_pairs[0];
-    e->ctx = ctx_new(1);
-    open_port(e->ctx, p->b);
-    e->spy = spy_new(300000, 1u << 16);
-    e->keep[0] = px_expect(e->ctx, p->b, px_predicate_new(&spy_ops, e->spy), &(px_expect_opts){.timeout_ms = 20000});
+    const veth_pair *p = &g_pairs[0];
+    spy_on_port(e, 1, 1u << 16, 20000);
     flood_start(e, e->ctx, p->a, 256, 0, 0, 5000);
     if (!flood_wait_sent(e, 50000, 4000))
         fail_msg("the flood did not get going: %s", e->fl.err ? e->fl.errbuf : "too slow");
@@ -806,9 +741,7 @@ static void test_deadline_during_overload(void **state)
 
 int main(void)
 {
-    px_test_require_root("test_engine");
-    names_init();
-    start_reaper();
+    veth_pairs_init("test_engine", g_pairs, NPAIRS, "pxe");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_count_limit_overload_not_pass, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_window_after_open_big_ring, setup1, teardown),

@@ -26,65 +26,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pktexpect/cmocka.h"
 #include "pktexpect/pktexpect.h"
 #include "px_test.h"
+#include "veth_pairs.h"
 
 #define NPAIRS 10
-typedef struct pair {
-    char a[16]; /* send side */
-    char b[16]; /* capture side */
-} pair;
-static pair g_pairs[NPAIRS];
-
-static void names_init(void)
-{
-    for (int i = 0; i < NPAIRS; i++) {
-        char sa[4], sb[4];
-        snprintf(sa, sizeof sa, "a%d", i);
-        snprintf(sb, sizeof sb, "b%d", i);
-        px_test_ifname(g_pairs[i].a, "pxp", sa);
-        px_test_ifname(g_pairs[i].b, "pxp", sb);
-    }
-}
-
-/* Deletes our interfaces once this process is gone, however it ends. */
-static void start_reaper(void)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        return;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[1]);
-        signal(SIGINT, SIG_IGN);
-        char c;
-        while (read(fds[0], &c, 1) != 0 && errno == EINTR)
-            ;
-        for (int i = 0; i < NPAIRS; i++)
-            if (px_topo_link_exists(NULL, g_pairs[i].a))
-                px_topo_link_del(NULL, g_pairs[i].a, NULL);
-        _exit(0);
-    }
-    close(fds[0]);
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
-}
+static veth_pair g_pairs[NPAIRS]; /* named by veth_pairs_init in main */
 
 static void make_frame(uint8_t buf[60], unsigned id)
 {
@@ -105,24 +60,15 @@ typedef struct env {
 
 static int setup_n(void **state, int n)
 {
+    if (veth_pairs_add(g_pairs, n) != 0)
+        return -1;
     env *e = calloc(1, sizeof *e);
     char err[PX_ERRBUF_SIZE];
     e->npairs = n;
-    for (int i = 0; i < n; i++) {
-        px_topo_link_del(NULL, g_pairs[i].a, NULL);
-        if (px_topo_veth_add(NULL, g_pairs[i].a, g_pairs[i].b, err) != 0) {
-            print_error("veth %s/%s: %s\n", g_pairs[i].a, g_pairs[i].b, err);
-            for (int j = 0; j < i; j++)
-                px_topo_link_del(NULL, g_pairs[j].a, NULL);
-            free(e);
-            return -1;
-        }
-    }
     e->ctx = px_ctx_new(&(px_ctx_opts){.ring_mib = 1}, err);
     if (!e->ctx) {
         print_error("px_ctx_new: %s\n", err);
-        for (int j = 0; j < n; j++)
-            px_topo_link_del(NULL, g_pairs[j].a, NULL);
+        veth_pairs_del(g_pairs, n);
         free(e);
         return -1;
     }
@@ -141,10 +87,7 @@ static int teardown(void **state)
     for (int i = 0; i < e->nth; i++)
         pthread_join(e->th[i], NULL); /* every worker is bounded */
     px_ctx_free(e->ctx);
-    int rc = 0;
-    for (int i = 0; i < e->npairs; i++)
-        if (px_topo_link_del(NULL, g_pairs[i].a, NULL) != 0)
-            rc = -1;
+    int rc = veth_pairs_del(g_pairs, e->npairs);
     free(e);
     *state = NULL;
     return rc;
@@ -359,7 +302,7 @@ static void *opener_main(void *p)
 static void test_blocked_open_does_not_block_others(void **state)
 {
     env *e = *state;
-    const pair *ok = &g_pairs[0], *nocarrier = &g_pairs[1];
+    const veth_pair *ok = &g_pairs[0], *nocarrier = &g_pairs[1];
     char err[PX_ERRBUF_SIZE];
     assert_int_equal(px_port_open(e->ctx, ok->b, err), 0);
     uint8_t frame[60];
@@ -457,9 +400,7 @@ static void test_ten_parallel_opens(void **state)
 
 int main(void)
 {
-    px_test_require_root("test_thread_ports");
-    names_init();
-    start_reaper();
+    veth_pairs_init("test_thread_ports", g_pairs, NPAIRS, "pxp");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_blocked_open_does_not_block_others, setup2, teardown),
         cmocka_unit_test_setup_teardown(test_ten_parallel_opens, setup10, teardown),

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cmd_check.h"
+#include "pcap_stream.h"
 
 #define SEC 1000000000LL
 #define MS 1000000LL
@@ -132,31 +133,7 @@ static void expect_exit(fx *x, const char *const *args, int want)
     }
 }
 
-/* ---- writing captures ---- */
-
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-
-static void write_all(int fd, const void *b, size_t n)
-{
-    const uint8_t *p = b;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-/* A 60-byte Ethernet frame of ethertype `type`. */
-static void eth60(uint8_t f[60], uint16_t type)
-{
-    memset(f, 0, 60);
-    memset(f, 0x02, 6);
-    memset(f + 6, 0x04, 6);
-    f[12] = (uint8_t)(type >> 8);
-    f[13] = (uint8_t)type;
-}
+/* ---- writing captures (pcapng blocks: pcap_stream.h) ---- */
 
 typedef struct rec {
     int64_t ns;     /* capture time */
@@ -188,67 +165,14 @@ static void write_pcap(const char *path, const rec *r, size_t n)
 /* pcapng: SHB, one IDB per name (if_name, nanosecond if_tsresol), then EPBs and ISBs. */
 static void write_pcapng_fd(int fd, const char *const *ifnames, size_t nifs, const rec *r, size_t n)
 {
-    uint8_t shb[28] = {0};
-    put32(shb, 0x0a0d0d0a);
-    put32(shb + 4, 28);
-    put32(shb + 8, 0x1a2b3c4d);
-    put16(shb + 12, 1);
-    memset(shb + 16, 0xff, 8);
-    put32(shb + 24, 28);
-    write_all(fd, shb, sizeof shb);
-    for (size_t k = 0; k < nifs; k++) {
-        size_t nl = strlen(ifnames[k]), pad = (4 - nl % 4) % 4;
-        uint32_t total = (uint32_t)(16 + 4 + nl + pad + 8 + 4 + 4);
-        uint8_t idb[128] = {0};
-        put32(idb, 1);
-        put32(idb + 4, total);
-        put16(idb + 8, 1); /* Ethernet */
-        put32(idb + 12, 65535);
-        size_t o = 16;
-        put16(idb + o, 2); /* if_name */
-        put16(idb + o + 2, (uint16_t)nl);
-        memcpy(idb + o + 4, ifnames[k], nl);
-        o += 4 + nl + pad;
-        put16(idb + o, 9); /* if_tsresol: 10^-9 */
-        put16(idb + o + 2, 1);
-        idb[o + 4] = 9;
-        o += 8 + 4;        /* opt_endofopt */
-        put32(idb + o, total);
-        write_all(fd, idb, o + 4);
-    }
+    pcapng_write_shb(fd);
+    for (size_t k = 0; k < nifs; k++)
+        pcapng_write_idb(fd, ifnames[k]);
     for (size_t i = 0; i < n; i++) {
-        uint64_t t = (uint64_t)r[i].ns;
-        if (r[i].type) {
-            uint8_t b[28 + 60 + 12 + 4] = {0};
-            uint32_t len = r[i].epb_flags ? sizeof b : sizeof b - 12;
-            put32(b, 6);
-            put32(b + 4, len);
-            put32(b + 8, r[i].iface);
-            put32(b + 12, (uint32_t)(t >> 32));
-            put32(b + 16, (uint32_t)t);
-            put32(b + 20, 60);
-            put32(b + 24, 60);
-            eth60(b + 28, r[i].type);
-            if (r[i].epb_flags) {
-                put16(b + 88, 2); /* epb_flags, then opt_endofopt */
-                put16(b + 90, 4);
-                put32(b + 92, r[i].epb_flags);
-            }
-            put32(b + len - 4, len);
-            write_all(fd, b, len);
-        } else {
-            uint8_t b[20 + 12 + 4 + 4] = {0};
-            put32(b, 5);
-            put32(b + 4, sizeof b);
-            put32(b + 8, r[i].iface);
-            put32(b + 12, (uint32_t)(t >> 32));
-            put32(b + 16, (uint32_t)t);
-            put16(b + 20, 5); /* isb_ifdrop */
-            put16(b + 22, 8);
-            memcpy(b + 24, &r[i].drops, 8);
-            put32(b + sizeof b - 4, sizeof b);
-            write_all(fd, b, sizeof b);
-        }
+        if (r[i].type)
+            pcapng_write_epb(fd, r[i].iface, r[i].ns, r[i].type, r[i].epb_flags);
+        else
+            pcapng_write_isb(fd, r[i].iface, r[i].ns, r[i].drops);
     }
 }
 

@@ -34,25 +34,12 @@
 
 #include "ctx_internal.h"
 #include "pktexpect/pktexpect.h"
+#include "pcap_stream.h"
 
 #define SEC 1000000000LL
 #define MS 1000000LL
 
-/* ---- writing streams ---- */
-
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-
-static void write_all(int fd, const void *b, size_t n)
-{
-    const uint8_t *p = b;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-}
+/* ---- writing streams (pcapng blocks: pcap_stream.h) ---- */
 
 /* Classic pcap, nanosecond magic. */
 static void pcap_header(int fd)
@@ -66,7 +53,7 @@ static void pcap_header(int fd)
     write_all(fd, h, sizeof h);
 }
 
-/* A 60-byte frame of ethertype `type`, stamped `ns`. */
+/* A pcap record: the eth60 frame of ethertype `type`, stamped `ns`. */
 static void pcap_frame(int fd, int64_t ns, uint16_t type)
 {
     uint8_t rec[16 + 60] = {0};
@@ -74,96 +61,11 @@ static void pcap_frame(int fd, int64_t ns, uint16_t type)
     put32(rec + 4, (uint32_t)(ns % SEC));
     put32(rec + 8, 60);
     put32(rec + 12, 60);
-    uint8_t *f = rec + 16;
-    memset(f, 0x02, 6);
-    memset(f + 6, 0x04, 6);
-    f[12] = (uint8_t)(type >> 8);
-    f[13] = (uint8_t)type;
+    eth60(rec + 16, type);
     write_all(fd, rec, sizeof rec);
 }
 
-/* pcapng: SHB + one IDB (if_name, nanosecond resolution). */
-static void pcapng_header(int fd, const char *ifname)
-{
-    uint8_t shb[28] = {0};
-    put32(shb, 0x0a0d0d0a);
-    put32(shb + 4, 28);
-    put32(shb + 8, 0x1a2b3c4d);
-    put16(shb + 12, 1);
-    uint64_t len = UINT64_MAX;
-    memcpy(shb + 16, &len, 8);
-    put32(shb + 24, 28);
-    write_all(fd, shb, sizeof shb);
-    size_t nl = strlen(ifname), pad = (4 - nl % 4) % 4;
-    uint32_t total = (uint32_t)(16 + 4 + nl + pad + 8 + 4 + 4);
-    uint8_t idb[128] = {0};
-    size_t o = 0;
-    put32(idb, 1);
-    put32(idb + 4, total);
-    put16(idb + 8, 1);
-    put32(idb + 12, 65535);
-    o = 16;
-    put16(idb + o, 2);
-    put16(idb + o + 2, (uint16_t)nl);
-    memcpy(idb + o + 4, ifname, nl);
-    o += 4 + nl + pad;
-    put16(idb + o, 9);
-    put16(idb + o + 2, 1);
-    idb[o + 4] = 9;
-    o += 8;
-    put16(idb + o, 0);
-    put16(idb + o + 2, 0);
-    o += 4;
-    put32(idb + o, total);
-    o += 4;
-    write_all(fd, idb, o);
-}
-
-static void pcapng_frame(int fd, int64_t ns, uint16_t type)
-{
-    uint8_t b[28 + 60 + 4] = {0};
-    put32(b, 6);
-    put32(b + 4, sizeof b);
-    put32(b + 8, 0);
-    uint64_t t = (uint64_t)ns;
-    put32(b + 12, (uint32_t)(t >> 32));
-    put32(b + 16, (uint32_t)t);
-    put32(b + 20, 60);
-    put32(b + 24, 60);
-    uint8_t *f = b + 28;
-    memset(f, 0x02, 6);
-    memset(f + 6, 0x04, 6);
-    f[12] = (uint8_t)(type >> 8);
-    f[13] = (uint8_t)type;
-    put32(b + sizeof b - 4, sizeof b);
-    write_all(fd, b, sizeof b);
-}
-
-/* Interface statistics: isb_ifdrop (cumulative) at `ns`. */
-static void pcapng_drops(int fd, int64_t ns, uint64_t drops)
-{
-    uint8_t b[20 + 12 + 4 + 4] = {0};
-    put32(b, 5);
-    put32(b + 4, sizeof b);
-    put32(b + 8, 0);
-    uint64_t t = (uint64_t)ns;
-    put32(b + 12, (uint32_t)(t >> 32));
-    put32(b + 16, (uint32_t)t);
-    put16(b + 20, 5);
-    put16(b + 22, 8);
-    memcpy(b + 24, &drops, 8);
-    put16(b + 32, 0);
-    put16(b + 34, 0);
-    put32(b + sizeof b - 4, sizeof b);
-    write_all(fd, b, sizeof b);
-}
-
 /* ---- fixtures ---- */
-
-typedef struct fx {
-    px_ctx *ctx;
-    int w[2];  /* write ends of the streams of ports "a" and "b" */
-} fx;
 
 static px_ctx *new_ctx(void)
 {
@@ -350,15 +252,16 @@ static void test_count_limit_with_drops_is_error(void **state)
     (void)state;
     px_ctx *ctx = new_ctx();
     int w = open_stream_port(ctx, "a", false);
-    pcapng_header(w, "a");
-    pcapng_frame(w, 20 * SEC, 0x0800);
+    pcapng_write_shb(w);
+    pcapng_write_idb(w, "a");
+    pcapng_write_epb(w, 0, 20 * SEC, 0x0800, 0);
     wait_frames(ctx, "a", 1);
     px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b6), 1000, 3);
     px_future *cnt = expect_ms(ctx, "a", px_packet_count(), 1000, 3);
-    pcapng_frame(w, 20 * SEC + 1 * MS, 0x0800);
-    pcapng_drops(w, 20 * SEC + 2 * MS, 2); /* the frame it looks for may be among these */
-    pcapng_frame(w, 20 * SEC + 3 * MS, 0x0800);
-    pcapng_frame(w, 20 * SEC + 4 * MS, 0x0800); /* the count limit ends both here */
+    pcapng_write_epb(w, 0, 20 * SEC + 1 * MS, 0x0800, 0);
+    pcapng_write_isb(w, 0, 20 * SEC + 2 * MS, 2); /* the frame it looks for may be among these */
+    pcapng_write_epb(w, 0, 20 * SEC + 3 * MS, 0x0800, 0);
+    pcapng_write_epb(w, 0, 20 * SEC + 4 * MS, 0x0800, 0); /* the count limit ends both here */
     assert_int_equal(wait_done(neg), PX_ERROR);
     assert_non_null(strstr(px_future_explanation(neg), "dropped 2 frames"));
     assert_int_equal(wait_done(cnt), PX_ERROR);
@@ -377,13 +280,14 @@ static void test_stop_condition_with_drops_positive_stays_pass(void **state)
     (void)state;
     px_ctx *ctx = new_ctx();
     int w = open_stream_port(ctx, "a", false);
-    pcapng_header(w, "a");
-    pcapng_frame(w, 20 * SEC, 0x0800);
+    pcapng_write_shb(w);
+    pcapng_write_idb(w, "a");
+    pcapng_write_epb(w, 0, 20 * SEC, 0x0800, 0);
     wait_frames(ctx, "a", 1);
     px_future *pos = expect_ms(ctx, "a", px_saw_ethertype(0x88b5), 1000, 0);
     px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b5), 1000, 0);
-    pcapng_drops(w, 20 * SEC + 1 * MS, 7);
-    pcapng_frame(w, 20 * SEC + 3 * MS, 0x88b5);
+    pcapng_write_isb(w, 0, 20 * SEC + 1 * MS, 7);
+    pcapng_write_epb(w, 0, 20 * SEC + 3 * MS, 0x88b5, 0);
     assert_int_equal(wait_done(pos), PX_PASS); /* a frame that was seen is proof */
     assert_int_equal(wait_done(neg), PX_ERROR); /* its FAIL is not trusted */
     px_future_free(pos);
@@ -399,11 +303,12 @@ static void test_losses_before_the_window_do_not_count(void **state)
     int w = open_stream_port(ctx, "a", false);
     /* Armed before the stream's first frame: the window opens at that frame. */
     px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b6), 100, 0);
-    pcapng_header(w, "a");
-    pcapng_drops(w, 29 * SEC, 7); /* lost before the first frame */
-    pcapng_frame(w, 30 * SEC, 0x0800);
-    pcapng_frame(w, 30 * SEC + 50 * MS, 0x0800);
-    pcapng_frame(w, 30 * SEC + 200 * MS, 0x0800);
+    pcapng_write_shb(w);
+    pcapng_write_idb(w, "a");
+    pcapng_write_isb(w, 0, 29 * SEC, 7); /* lost before the first frame */
+    pcapng_write_epb(w, 0, 30 * SEC, 0x0800, 0);
+    pcapng_write_epb(w, 0, 30 * SEC + 50 * MS, 0x0800, 0);
+    pcapng_write_epb(w, 0, 30 * SEC + 200 * MS, 0x0800, 0);
     assert_int_equal(wait_done(neg), PX_PASS);
     px_counters c;
     px_future_counters(neg, &c);
