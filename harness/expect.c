@@ -58,12 +58,14 @@ void px__exp_unref(px_exp *e)
     free(e);
 }
 
-/* Resolves under e->lock. */
+/* Resolves under e->lock. The caller broadcasts e->done after unlocking (a
+ * waiter woken under the lock would only block on it again); wait_any's waiters
+ * live on their callers' stacks and are signalled here, under the lock that
+ * keeps them linked. */
 static void exp_resolve_locked(px_exp *e, px_verdict v)
 {
     e->verdict = v;
     e->finished = true;
-    pthread_cond_broadcast(&e->done);
     for (px__wait_link *l = e->waiters; l; l = l->next) {
         pthread_mutex_lock(&l->w->lock);
         l->w->fired = true;
@@ -151,6 +153,8 @@ void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg, ui
     if (atomic_fetch_sub(&e->open_nodes, 1) == 1)
         exp_decide_locked(e);
     pthread_mutex_unlock(&e->lock);
+    /* Safe after the unlock: the node being closed still holds a reference. */
+    pthread_cond_broadcast(&e->done);
 }
 
 void px__exp_ack(px_exp *e, int err, const char *msg)
@@ -161,8 +165,10 @@ void px__exp_ack(px_exp *e, int err, const char *msg)
         e->arm_err = err;
         e->arm_msg = msg ? strdup(msg) : NULL;
     }
-    pthread_cond_broadcast(&e->done);
     pthread_mutex_unlock(&e->lock);
+    /* After the unlock (the waiter would wake into a held lock); px_expect holds
+     * a reference until every ack is in, so e is alive. */
+    pthread_cond_broadcast(&e->done);
 }
 
 void px__exp_anchor(px_exp *e, int64_t start, px_port *from)
@@ -227,6 +233,7 @@ static void exp_fail_setup(px_exp *e, const char *msg)
     atomic_store(&e->stop_reason, PX__STOP_ERROR);
     exp_decide_locked(e);
     pthread_mutex_unlock(&e->lock);
+    pthread_cond_broadcast(&e->done);
 }
 
 static int exp_compile_filter(px_exp *e, const char *filter, char *errbuf)

@@ -40,6 +40,7 @@
 #define BATCH_MAX 512                    /* frames per drain before the other phases run */
 #define SETTLE_NS (5 * 1000000LL)        /* kernel timestamp -> ring visibility margin */
 #define ANCHOR_NEXT INT64_MIN            /* offline window start: the next frame's time */
+#define COALESCE_NS 50000L               /* under load: how long to let frames gather */
 
 typedef enum { PORT_OPENING, PORT_RUNNING, PORT_DEAD } port_state;
 
@@ -89,6 +90,7 @@ struct px__port_impl {
     px__node *pend_head, *pend_tail;
     px__deadline_heap heap;
     uint64_t tot_seen, tot_trunc, tot_noise; /* non-noise frames, truncated among them, noise */
+    uint64_t last_drain;     /* frames the last drain read */
 
     /* statistics for other threads */
     _Atomic uint64_t st_frames, st_drops, st_noise, st_truncated;
@@ -579,6 +581,7 @@ static int phase_drain(px_port *p, char *msg)
         src->ops->release(src);
     }
     publish_stats(P, frames, noise, trunc);
+    P->last_drain = frames;
     if (!src->live)
         P->drops_fresh = false; /* a stream reports its losses as records: read them again */
     if (losing) {
@@ -808,6 +811,17 @@ static void *port_thread(void *arg)
             continue; /* frames are waiting: no sleep */
         struct timespec ts, *tp = more > 0 ? &(struct timespec){0, 0} : sleep_for(P, &ts);
         pfd[0].fd = P->paused || P->eof ? -1 : P->src->fd;
+        if (more == 0 && P->src->live && P->last_drain >= 2 &&
+            (!tp || tp->tv_sec > 0 || tp->tv_nsec > COALESCE_NS)) {
+            /* Frames came faster than they were read: under load, a poll on the
+             * ring returns at once for every frame or two. Sleep COALESCE_NS on
+             * the eventfd alone (arms and stops still wake the thread at once)
+             * and read what came meanwhile as one batch. An idle port (one frame
+             * at a time) keeps waking for each frame. */
+            ts = (struct timespec){0, COALESCE_NS};
+            tp = &ts;
+            pfd[0].fd = -1;
+        }
         int n = ppoll(pfd, 2, tp, NULL);
         if (n < 0 && errno != EINTR) {
             snprintf(msg, sizeof msg, "capture on '%s' stopped: poll failed: %s", p->name, strerror(errno));
