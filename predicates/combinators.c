@@ -430,14 +430,33 @@ typedef struct count_st {
     count_form form;
     uint64_t lo, hi; /* inclusive range; F_NOT_EQUAL: count != lo */
     uint64_t seen, matched;
+    /* The child's dispatch key, which the count declares too: a frame without it
+     * fails the child's test, so it changes neither `matched` nor the verdict
+     * (only `seen`, which the explanation words accordingly). */
+    bool has_key;
+    px_key key;
+    uint64_t seen_key;
 } count_st;
 
 static void count_on_packet(void *state, const px_frame *f)
 {
     count_st *st = state;
     st->seen++;
+    if (st->has_key) {
+        uint64_t v;
+        if (px_frame_key(f, st->key.kind, &v) && v == st->key.value)
+            st->seen_key++;
+    }
     if (!st->p || px__frame_test(st->p, f) == 1)
         st->matched++;
+}
+
+static bool count_key(const void *state, px_key *out)
+{
+    const count_st *st = state;
+    if (st->has_key)
+        *out = st->key;
+    return st->has_key;
 }
 
 /* Stops only when the verdict can no longer become PASS (over the upper bound). */
@@ -493,9 +512,17 @@ static px_verdict count_finish(void *state, bool timed_out, px_result *out)
         px_predicate_describe(st->p, &out->explanation);
         px_result_explain(out, ")");
     }
-    px_result_explain(out, "; saw %llu of %llu frame%s%s", (unsigned long long)st->matched,
-                      (unsigned long long)st->seen, st->seen == 1 ? "" : "s",
-                      timed_out ? " in the window" : " before the expectation ended");
+    px_result_explain(out, "; saw %llu of %llu frame%s", (unsigned long long)st->matched,
+                      (unsigned long long)st->seen, st->seen == 1 ? "" : "s");
+    if (st->has_key && st->seen_key == st->seen) {
+        px_result_explain(out, " with ");
+        px__key_format(&st->key, &out->explanation);
+    } else if (st->has_key) {
+        px_result_explain(out, " (%llu with ", (unsigned long long)st->seen_key);
+        px__key_format(&st->key, &out->explanation);
+        px_result_explain(out, ")");
+    }
+    px_result_explain(out, "%s", timed_out ? " in the window" : " before the expectation ended");
     return ok ? PX_PASS : PX_FAIL;
 }
 
@@ -516,6 +543,7 @@ static const px_predicate_ops count_ops = {
     .describe = count_describe,
     .destroy = count_destroy,
     .flags = PX_PRED_LOSS_SENSITIVE,
+    .key = count_key,
 };
 
 static px_predicate *count_new(count_form form, uint64_t lo, uint64_t hi, px_predicate *p)
@@ -533,6 +561,7 @@ static px_predicate *count_new(count_form form, uint64_t lo, uint64_t hi, px_pre
     st->form = form;
     st->lo = lo;
     st->hi = hi;
+    st->has_key = p && px_predicate_key(p, &st->key);
     return px_predicate_new(&count_ops, st);
 }
 
