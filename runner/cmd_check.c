@@ -33,8 +33,9 @@ static const char usage_check[] =
     "      --no-noise-filter  offer OS noise frames too\n"
     "  -h, --help             this text\n"
     "\n"
-    "Exit codes: 0 all passed, 1 a predicate failed or was inconclusive,\n"
-    "2 invalid command line or predicate, 3 the capture cannot be read.\n";
+    "Exit codes: 0 all passed, 1 a predicate failed or was inconclusive (also when\n"
+    "the capture is malformed part-way), 2 invalid command line or predicate,\n"
+    "3 the capture cannot be opened.\n";
 
 int px_cli_check(int argc, char **argv, const volatile sig_atomic_t *stop)
 {

@@ -6,8 +6,9 @@
  *
  * Every predicate is armed at the start of the capture; its window lasts
  * --timeout of the capture's own time (default: the whole capture). Returns 0
- * when every one passes, 1 when one fails or is inconclusive, 2 for an invalid
- * command line or predicate, 3 when the capture cannot be read.
+ * when every one passes, 1 when one fails or is inconclusive (a capture that
+ * turns out malformed part-way makes the predicates it cut short ERROR), 2 for
+ * an invalid command line or predicate, 3 when the capture cannot be opened.
  *
  * Thread-safety: one call at a time per process (getopt keeps global state).
  */
