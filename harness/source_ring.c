@@ -36,6 +36,7 @@
 /* Room for the Ethernet header and up to four VLAN tags left inline. */
 #define L2_OVERHEAD (14 + 4 * VLAN_TAG_LEN)
 #define RING_BLOCK_SIZE (4u << 20)
+#define RELEASE_BATCH 64
 
 typedef struct ring_source {
     px__source base;
@@ -45,6 +46,11 @@ typedef struct ring_source {
     uint8_t *ring;
     size_t ring_len;
     uint32_t frame_size, frames_per_block, block_size, frame_nr, pos;
+    /* The reader's walk without divisions: the current slot and its index in its
+     * block; slots read but not handed back yet (at most RELEASE_BATCH, all of
+     * them whenever the ring is found empty), from the oldest, rel. */
+    uint8_t *cur, *rel;
+    uint32_t cur_k, rel_k, held;
     uint32_t ring_mtu;     /* the MTU the slots were sized for */
     uint64_t drops;        /* cumulative, from PACKET_STATISTICS (which resets on read) */
 } ring_source;
@@ -153,6 +159,7 @@ static int ring_map(ring_source *r, char *errbuf)
     r->block_size = block;
     r->frame_nr = req.tp_frame_nr;
     r->pos = 0;
+    r->held = 0;
     r->ring_len = (size_t)block * blocks;
     r->ring_mtu = r->base.mtu;
     r->ring = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, r->base.fd, 0);
@@ -163,7 +170,26 @@ static int ring_map(ring_source *r, char *errbuf)
         snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': mmap of the ring: %s", r->name, strerror(errno));
         return errno_to_px(errno);
     }
+    r->cur = r->rel = r->ring;
+    r->cur_k = r->rel_k = 0;
     return 0;
+}
+
+/* Writes every page of a new ring once, before the socket is bound (nothing can
+ * be in it yet: the kernel hands the ring out zeroed, every slot TP_STATUS_KERNEL).
+ * On the benchmark VM the first user write to each page of a fresh ring stalls
+ * for microseconds (no guest page fault is counted: it happens below the guest),
+ * ~80 ms over a 64 MiB ring; later writes are cheap. Left to the capture loop,
+ * that cost fell on the first pass over the ring (~3 us per frame for its first
+ * ~40,000 frames): the ring filled and ~5% of a 1 M-frame burst was dropped.
+ * Not after a refresh: the socket is bound then and frames may be in the ring. */
+static void ring_prefault(ring_source *r)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        page = 4096;
+    for (size_t o = 0; o < r->ring_len; o += (size_t)page)
+        __atomic_store_n(&r->ring[o], 0, __ATOMIC_RELAXED);
 }
 
 static void ring_unmap(ring_source *r)
@@ -200,16 +226,44 @@ static inline uint8_t *restore_vlan(struct tpacket2_hdr *h, uint8_t *mac, uint32
     return m;
 }
 
+/* The slot after `p` (index *k in its block), wrapping at the ring's end. */
+static inline uint8_t *slot_after(const ring_source *r, uint8_t *p, uint32_t *k)
+{
+    if (++*k < r->frames_per_block)
+        return p + r->frame_size;
+    *k = 0;
+    uint8_t *block = p - (size_t)(r->frames_per_block - 1) * r->frame_size + r->block_size;
+    return block == r->ring + r->ring_len ? r->ring : block;
+}
+
+/* Hands every slot read so far back to the kernel, oldest first. */
+static void ring_flush(ring_source *r)
+{
+    uint8_t *p = r->rel;
+    uint32_t k = r->rel_k;
+    for (uint32_t n = r->held; n; n--) {
+        __atomic_store_n(&((struct tpacket2_hdr *)p)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+        p = slot_after(r, p, &k);
+    }
+    r->rel = p;
+    r->rel_k = k;
+    r->held = 0;
+}
+
 static int ring_next(px__source *s, px__src_frame *f, char *errbuf)
 {
     (void)errbuf;
     ring_source *r = (ring_source *)s;
-    struct tpacket2_hdr *h = slot(r, r->pos);
+    struct tpacket2_hdr *h = (struct tpacket2_hdr *)r->cur;
     uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-    if (!(status & TP_STATUS_USER))
+    if (!(status & TP_STATUS_USER)) {
+        if (r->held)
+            ring_flush(r); /* caught up: nothing is held back while the thread waits */
         return 0;
+    }
     /* The next slot is where the kernel writes after this one: start loading it. */
-    __builtin_prefetch(slot(r, r->pos + 1 == r->frame_nr ? 0 : r->pos + 1));
+    uint32_t k = r->cur_k;
+    __builtin_prefetch(slot_after(r, r->cur, &k));
     uint8_t *mac = (uint8_t *)h + h->tp_mac;
     f->caplen = h->tp_snaplen;
     f->wirelen = h->tp_len;
@@ -224,8 +278,10 @@ static int ring_next(px__source *s, px__src_frame *f, char *errbuf)
 static void ring_release(px__source *s)
 {
     ring_source *r = (ring_source *)s;
-    __atomic_store_n(&slot(r, r->pos)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    r->cur = slot_after(r, r->cur, &r->cur_k);
     r->pos = r->pos + 1 == r->frame_nr ? 0 : r->pos + 1;
+    if (++r->held >= RELEASE_BATCH)
+        ring_flush(r);
 }
 
 static uint64_t ring_drops(px__source *s)
@@ -295,6 +351,7 @@ static uint64_t ring_refresh(px__source *s)
         return 0;
     char err[PX_ERRBUF_SIZE];
     uint32_t old = s->mtu;
+    ring_flush(r);
     ring_unmap(r);
     s->mtu = mtu;
     if (ring_map(r, err) != 0) { /* keep capturing with the old slot size */
@@ -396,6 +453,7 @@ static int ring_setup(ring_source *r, const char *netns, char *errbuf)
     rc = ring_map(r, errbuf);
     if (rc != 0)
         return rc;
+    ring_prefault(r);
     struct sockaddr_ll sll = {
         .sll_family = AF_PACKET,
         .sll_protocol = htons(ETH_P_ALL),
