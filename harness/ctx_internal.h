@@ -84,15 +84,13 @@ struct px_exp {
     bool has_bpf;
     bool has_key;
     px_key key;
-    bool offline;                    /* its ports carry their own time */
     size_t nports;
     px_port *ports[PX__MAX_PORTS_PER_EXP]; /* one reference each */
 
-    /* Arming: acks counted under lock; the window's one deadline is set once every
-     * port has fixed its start (the last one to do so computes it). */
+    /* Arming: acks counted under lock (a refused arm stops the expectation with
+     * its reason); the window's one deadline is set once every port has fixed its
+     * start (the last one to do so computes it). */
     size_t acks;
-    int arm_err;
-    char *arm_msg;
     atomic_int unanchored;           /* ports whose window start is not fixed yet */
     _Atomic int64_t start_max;
     _Atomic int64_t deadline;        /* window clock; PX__NS_NEVER until known */
@@ -103,7 +101,6 @@ struct px_exp {
     _Atomic int stop_reason;         /* px__stop_reason, first setter wins */
     char stop_msg[256];              /* written by the stop_reason winner before the kick */
     char *behind_msg;                /* under lock: a port closed its window late */
-    uint64_t behind_frames;
     px__wait_link *waiters;
 };
 
@@ -111,7 +108,6 @@ struct px_exp {
 struct px__node {
     px_exp *e;
     px_port *port;
-    unsigned index;                  /* position of the port in e->ports */
     int64_t start;                   /* window start on this port (window clock) */
     int64_t start_rt;                /* live: CLOCK_REALTIME at the acknowledgement; frames are
                                         compared with it on the kernel's own clock while the
@@ -209,9 +205,9 @@ int px__port_info(px_port *p, int *ifindex, uint32_t *mtu);
 void px__exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from);
 /* A node's port part of the window is over: adds its counts, and when it was the
  * last open node, decides the verdict. Called on the node's capture thread. */
-void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg, uint64_t behind_frames);
-/* The port acknowledged the arm (err 0) or refused it. */
-void px__exp_ack(px_exp *e, int err, const char *msg);
+void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg);
+/* The port acknowledged the arm, or refused it (after stopping the expectation). */
+void px__exp_ack(px_exp *e);
 /* A port fixed its window start: the last one computes the deadline. */
 void px__exp_anchor(px_exp *e, int64_t start, px_port *from);
 void px__exp_unref(px_exp *e);

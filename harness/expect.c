@@ -51,7 +51,6 @@ void px__exp_unref(px_exp *e)
     px_buf_free(&e->result.explanation);
     free(e->description);
     free(e->name);
-    free(e->arm_msg);
     free(e->behind_msg);
     pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->lock);
@@ -137,7 +136,7 @@ void px__exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from
             px__port_kick(e->ports[i], true);
 }
 
-void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg, uint64_t behind_frames)
+void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg)
 {
     px_exp *e = n->e;
     pthread_mutex_lock(&e->lock);
@@ -146,10 +145,8 @@ void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg, ui
     e->counters.noise += n->noise;
     e->counters.truncated += n->truncated;
     e->counters.drops += drops;
-    if (behind_msg && !e->behind_msg) {
+    if (behind_msg && !e->behind_msg)
         e->behind_msg = strdup(behind_msg);
-        e->behind_frames = behind_frames;
-    }
     if (atomic_fetch_sub(&e->open_nodes, 1) == 1)
         exp_decide_locked(e);
     pthread_mutex_unlock(&e->lock);
@@ -157,14 +154,10 @@ void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg, ui
     pthread_cond_broadcast(&e->done);
 }
 
-void px__exp_ack(px_exp *e, int err, const char *msg)
+void px__exp_ack(px_exp *e)
 {
     pthread_mutex_lock(&e->lock);
     e->acks++;
-    if (err && !e->arm_err) {
-        e->arm_err = err;
-        e->arm_msg = msg ? strdup(msg) : NULL;
-    }
     pthread_mutex_unlock(&e->lock);
     /* After the unlock (the waiter would wake into a held lock); px_expect holds
      * a reference until every ack is in, so e is alive. */
@@ -300,7 +293,6 @@ static int exp_take_ports(px_ctx *ctx, px_exp *e, const char *const *ports, size
             return PX_EINVAL;
         }
     }
-    e->offline = offline;
     return 0;
 }
 
@@ -320,7 +312,6 @@ static void exp_arm(px_exp *e)
         if (node) {
             node->e = e;
             node->port = e->ports[i];
-            node->index = (unsigned)i;
             node->locked = n > 1;
             node->indexed = e->has_key && !e->has_bpf && !e->count_limit && e->noise == PX_NOISE_PORT;
             node->heap_pos = SIZE_MAX;
@@ -336,7 +327,7 @@ static void exp_arm(px_exp *e)
              * ports already armed close theirs when they see the stop. */
             px__exp_stop(e, PX__STOP_ERROR, err, NULL);
             for (size_t j = i; j < n; j++)
-                px__exp_node_closed(&(px__node){.e = e}, 0, NULL, 0);
+                px__exp_node_closed(&(px__node){.e = e}, 0, NULL);
             break;
         }
         posted++;

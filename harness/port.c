@@ -24,7 +24,6 @@
  * an offline port it is the last frame's time, and infinity at the end.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,8 +110,6 @@ static void port_free(px_port *p)
             close(P->efd);
         free((char *)P->pcap.path);
         free((char *)P->pcap.interface);
-        if (P->pcap.fd >= 0 && P->is_pcap)
-            close(P->pcap.fd);
         pthread_mutex_destroy(&P->ctl);
         pthread_cond_destroy(&P->ctl_cond);
         free(P);
@@ -307,7 +304,7 @@ static void node_activate(struct px__port_impl *P, px__node *n)
 }
 
 /* Closes this port's part of a node's window: counts are final, drops read. */
-static void node_close(struct px__port_impl *P, px__node *n, const char *behind, uint64_t behind_frames)
+static void node_close(struct px__port_impl *P, px__node *n, const char *behind)
 {
     if (n->closed)
         return;
@@ -320,7 +317,7 @@ static void node_close(struct px__port_impl *P, px__node *n, const char *behind,
     }
     uint64_t drops = port_drops_now(P) - n->drops_at_start;
     px__vec_push(&P->closing, n); /* reclaimed at the end of the loop */
-    px__exp_node_closed(n, drops, behind, behind_frames);
+    px__exp_node_closed(n, drops, behind);
 }
 
 /* Offers one frame to one node (its window holds the frame). */
@@ -360,13 +357,24 @@ static void node_offer(struct px__port_impl *P, px__node *n, const px_frame *f, 
         pthread_mutex_unlock(&e->lock);
     if (stop) {
         px__exp_stop(e, stop, NULL, n->port);
-        node_close(P, n, NULL, 0);
+        node_close(P, n, NULL);
     }
 }
 
 /* ---- the capture thread: phases ---- */
 
 static int phase_drain(px_port *p, char *msg);
+
+/* An arm this port cannot take: the expectation stops with `msg`, then the
+ * waiting px_expect is released; the node is freed here. */
+static void refuse_arm(px_port *p, px__node *n, const char *msg)
+{
+    px__exp_stop(n->e, PX__STOP_ERROR, msg, p);
+    px__exp_ack(n->e);
+    px__exp_node_closed(n, 0, NULL);
+    px__exp_unref(n->e);
+    free(n);
+}
 
 /* A grown MTU: frames in the ring are offered first, then the ring is rebuilt
  * (before the new expectations' windows start, so they see whole frames). */
@@ -403,11 +411,7 @@ static void take_arms(px_port *p, px__node *arms)
         n->heap_pos = SIZE_MAX;
         n->deadline = PX__NS_NEVER;
         if (!px__vec_push(&P->all, n)) {
-            px__exp_ack(n->e, PX_ENOMEM, "out of memory arming the expectation");
-            px__exp_stop(n->e, PX__STOP_ERROR, "out of memory arming the expectation", p);
-            px__exp_node_closed(n, 0, NULL, 0);
-            px__exp_unref(n->e);
-            free(n);
+            refuse_arm(p, n, "out of memory arming the expectation");
             continue;
         }
         /* The window starts at this acknowledgement (DESIGN 2.1). */
@@ -426,7 +430,7 @@ static void take_arms(px_port *p, px__node *arms)
              * capture has not even reached by deadline + grace is behind too. */
             node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
         }
-        px__exp_ack(n->e, 0, NULL);
+        px__exp_ack(n->e);
     }
 }
 
@@ -490,7 +494,7 @@ static void close_before(struct px__port_impl *P, int64_t t)
 {
     px__node *n;
     while ((n = px__heap_min(&P->heap)) && n->deadline < t)
-        node_close(P, n, NULL, 0);
+        node_close(P, n, NULL);
 }
 
 static void dispatch(struct px__port_impl *P, const px_frame *f, bool is_noise)
@@ -605,18 +609,17 @@ static int phase_drain(px_port *p, char *msg)
     return rc > 0 ? 1 : 0;
 }
 
-static const char *behind_text(struct px__port_impl *P, px_port *p, px__node *n, int64_t now, char *buf,
-                               size_t len, uint64_t *frames)
+/* The explanation of a window closed because the capture is behind; `frames`
+ * is the source's backlog (read once per phase: on a ring it is a scan). */
+static const char *behind_text(struct px__port_impl *P, px_port *p, px__node *n, uint64_t frames, char *buf,
+                               size_t len)
 {
-    *frames = P->src->ops->backlog ? P->src->ops->backlog(P->src) : 0;
     snprintf(buf, len,
              "inconclusive: the capture on '%s' was behind: at the deadline + %u ms grace it had examined frames "
              "only up to %lld ms before the deadline, with %llu frame%s unread; the verdict is not decided from "
              "frames it could not examine in time (slow predicates or too much traffic for one core)",
              p->name, P->grace_ms, (long long)((n->deadline - (P->last_t > P->wm ? P->last_t : P->wm)) / 1000000LL),
-             (unsigned long long)*frames,
-             *frames == 1 ? "" : "s");
-    (void)now;
+             (unsigned long long)frames, frames == 1 ? "" : "s");
     return buf;
 }
 
@@ -640,7 +643,7 @@ static void phase_expire(px_port *p)
             if (n->closed)
                 continue;
             if (atomic_load_explicit(&n->e->stop_reason, memory_order_acquire) != PX__STOP_NONE)
-                node_close(P, n, NULL, 0);
+                node_close(P, n, NULL);
             else if (n->deadline == PX__NS_NEVER)
                 node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
         }
@@ -648,14 +651,16 @@ static void phase_expire(px_port *p)
     /* Windows the watermark passed: every frame up to their deadline was examined. */
     px__node *n;
     while ((n = px__heap_min(&P->heap)) && n->deadline <= P->wm)
-        node_close(P, n, NULL, 0);
+        node_close(P, n, NULL);
     /* Live windows still open at deadline + grace: the capture is behind. */
     if (P->src->live) {
         int64_t now = px__mono_ns(), grace = (int64_t)P->grace_ms * 1000000LL;
         char buf[512];
+        uint64_t backlog = UINT64_MAX;
         while ((n = px__heap_min(&P->heap)) && n->deadline + grace <= now) {
-            uint64_t frames = 0;
-            node_close(P, n, behind_text(P, p, n, now, buf, sizeof buf, &frames), frames);
+            if (backlog == UINT64_MAX)
+                backlog = P->src->ops->backlog ? P->src->ops->backlog(P->src) : 0;
+            node_close(P, n, behind_text(P, p, n, backlog, buf, sizeof buf));
         }
     }
 }
@@ -736,17 +741,13 @@ static void port_die(px_port *p, int err, const char *msg)
     while (arms) {
         px__node *n = arms;
         arms = n->next_arm;
-        px__exp_ack(n->e, err, msg);
-        px__exp_stop(n->e, PX__STOP_ERROR, msg, p);
-        px__exp_node_closed(n, 0, NULL, 0);
-        px__exp_unref(n->e);
-        free(n);
+        refuse_arm(p, n, msg);
     }
     for (size_t i = 0; i < P->all.n; i++) {
         px__node *n = P->all.v[i];
         if (!n->closed) {
             px__exp_stop(n->e, PX__STOP_ERROR, msg, p);
-            node_close(P, n, NULL, 0);
+            node_close(P, n, NULL);
         }
     }
     phase_reclaim(P);
@@ -870,7 +871,6 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
     p->ctx = ctx;
     atomic_init(&p->refs, 1);
     P->efd = -1;
-    P->pcap.fd = -1;
     snprintf(p->name, sizeof p->name, "%s", spec->name);
     pthread_mutex_init(&P->ctl, NULL);
     pthread_cond_init(&P->ctl_cond, NULL);
@@ -884,15 +884,8 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
         P->pcap = *spec->pcap;
         P->pcap.path = dup_or_null(spec->pcap->path);
         P->pcap.interface = dup_or_null(spec->pcap->interface);
-        P->pcap.fd = -1;
-        if (!spec->pcap->path) {
-            P->pcap.fd = fcntl(spec->pcap->fd, F_DUPFD_CLOEXEC, 3);
-            if (P->pcap.fd < 0) {
-                snprintf(errbuf, PX_ERRBUF_SIZE, "pcap port '%s': descriptor %d: %s", spec->name, spec->pcap->fd,
-                         strerror(errno));
-                rc = PX_EINVAL;
-            }
-        }
+        /* The caller's descriptor is only borrowed: px_port_open_pcap waits for the
+         * open, in which the source takes a file description of its own. */
     } else {
         rc = px__port_split(spec->name, P->netns, P->ifname, errbuf);
     }
