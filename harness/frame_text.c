@@ -17,6 +17,11 @@
 #include "pktexpect/error.h"
 #include "pktexpect/text.h"
 
+/* Layers one text may hold. Twice what a dissected frame keeps
+ * (PX_FRAME_MAX_LAYERS), far above any real stack; without a bound, building
+ * a text of 100 000 layers took seconds (layers look back at the ones before). */
+#define MAX_TEXT_LAYERS 64
+
 typedef struct parser {
     const char *text;
     size_t pos;
@@ -313,9 +318,13 @@ int px_pkt_parse_text(const char *text, px_pkt **out, char errbuf[])
         rc = parse_hex_frame(&ps, p);
         goto done;
     }
-    for (;;) {
+    for (unsigned nlayers = 0;; nlayers++) {
         skip_ws(&ps);
         size_t npos = ps.pos;
+        if (nlayers == MAX_TEXT_LAYERS) {
+            rc = perr(&ps, npos, PX_EPARSE, "more than %d layers", MAX_TEXT_LAYERS);
+            goto done;
+        }
         size_t nlen = ident(&ps);
         if (nlen == 0) {
             rc = perr(&ps, npos, PX_EPARSE, "expected a layer name (Ether, Dot1Q, IPv4, UDP, Raw, ...)");
