@@ -337,6 +337,27 @@ static int parse_frame(parser *P, px_expr_value *v)
     return 0;
 }
 
+/* Appends a zeroed item to a LIST value and returns it, or NULL without memory.
+ * The capacity is implicit in nitems (4, 8, 16, ...: doubled when nitems reaches
+ * a power of two), so px_expr_value needs no capacity field and a long argument
+ * list (any_of with thousands of arguments) costs amortised O(1) per item. */
+static px_expr_value *push_item(px_expr_value *list)
+{
+    size_t n = list->nitems;
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+        size_t cap = n ? 2 * n : 4;
+        if (cap > SIZE_MAX / sizeof *list->items)
+            return NULL;
+        px_expr_value *items = realloc(list->items, cap * sizeof *items);
+        if (!items)
+            return NULL;
+        list->items = items;
+    }
+    px_expr_value *it = &list->items[list->nitems++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
 static int parse_list(parser *P, px_expr_value *v)
 {
     size_t start = P->pos;
@@ -348,18 +369,15 @@ static int parse_list(parser *P, px_expr_value *v)
         return 0;
     }
     for (;;) {
-        px_expr_value *items = realloc(v->items, (v->nitems + 1) * sizeof *items);
-        if (!items) {
+        px_expr_value *it = push_item(v);
+        if (!it) {
             fail(P, PX_ENOMEM, start, "out of memory");
             return -1;
         }
-        v->items = items;
-        memset(&items[v->nitems], 0, sizeof items[0]);
-        v->nitems++;
-        if (parse_value(P, &items[v->nitems - 1]) < 0)
+        if (parse_value(P, it) < 0)
             return -1;
-        if (items[v->nitems - 1].type == PX_EXPR_LIST) {
-            fail(P, PX_EPARSE, items[v->nitems - 1].column - 1, "lists cannot be nested");
+        if (it->type == PX_EXPR_LIST) {
+            fail(P, PX_EPARSE, it->column - 1, "lists cannot be nested");
             return -1;
         }
         skip_ws(P);
@@ -582,18 +600,15 @@ static int parse_call(parser *P, px_expr_value *v, size_t name_at, size_t name_e
                     list->type = PX_EXPR_LIST;
                     list->column = (unsigned)arg_at + 1;
                 }
-                px_expr_value *items = realloc(list->items, (list->nitems + 1) * sizeof *items);
-                if (!items) {
+                px_expr_value *it = push_item(list);
+                if (!it) {
                     fail(P, PX_ENOMEM, arg_at, "out of memory");
                     goto out;
                 }
-                list->items = items;
-                memset(&items[list->nitems], 0, sizeof items[0]);
-                list->nitems++;
                 vals[k] = list;
-                if (parse_value(P, &items[list->nitems - 1]) < 0)
+                if (parse_value(P, it) < 0)
                     goto out;
-                if (check_value(P, def, prm, &items[list->nitems - 1]) < 0)
+                if (check_value(P, def, prm, it) < 0)
                     goto out;
                 skip_ws(P);
                 continue;
