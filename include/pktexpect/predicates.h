@@ -158,6 +158,20 @@ px_predicate *px_did_not_see_payload(const uint8_t *needle, size_t n);
  *  filter does not compile. */
 px_predicate *px_bpf(const char *filter, char *errbuf);
 
+/** Limits of a BPF filter text (px_bpf, px_bpf_check; the scenario `filter:`):
+ *  libpcap's optimiser is worse than quadratic in the number of clauses (800
+ *  `or`ed port tests take 10 s to compile), so the text and its boolean
+ *  operators ("and", "or", "not", "&&", "||", "!") are bounded. */
+#define PX_BPF_MAX_CHARS 1024
+#define PX_BPF_MAX_OPS 64
+
+/** Checks that `filter` is within the limits above and compiles for Ethernet
+ *  (DLT_EN10MB, snap length 65535), as px_bpf and an expectation's filter
+ *  compile it. Returns 0, PX_ERANGE (too long or too many operators) or
+ *  PX_EPARSE (libpcap's message) with the reason in errbuf (may be NULL), or
+ *  PX_ENOMEM. Thread-safe. */
+int px_bpf_check(const char *filter, char *errbuf);
+
 /** matches: a frame equal to `expected` (text form or plain hex, built once)
  *  field by field, except what `ignore` names (comma-separated entries of
  *  include/pktexpect/diff.h: "ipv4.ttl, ipv4.chksum, bytes:12-13", NULL = none);
