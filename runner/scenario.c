@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,9 +17,29 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "pktexpect/predicates.h"
+
 #define MAX_ERRORS 50
 #define MAX_FILE_BYTES (4u << 20)
+/* The scenario and all its includes together: includes may repeat a file
+ * (diamonds), and each repetition is read and parsed again. */
+#define MAX_TOTAL_BYTES (16u << 20)
 #define MAX_INCLUDE_DEPTH 8
+/* Files loaded in all (the scenario and every include, a file included twice
+ * counted twice): bounds a tree of includes that fans out at each level. */
+#define MAX_INCLUDED_FILES 256
+/* Nesting of YAML collections. libyaml's scanner is quadratic in the nesting
+ * depth (every token walks the stack of possible simple keys), so depth is
+ * checked with a token scan that stops as soon as it is exceeded. */
+#define MAX_NESTING 64
+/* One scalar after ${var} expansion, and all expansions of a scenario together. */
+#define MAX_EXPANDED_BYTES (64u << 10)
+#define MAX_EXPANDED_TOTAL (16u << 20)
+/* A frame to send: the snap length every capture uses. */
+#define MAX_FRAME_BYTES 65535
+/* Names from the file quoted in messages (keys, step kinds): never more than
+ * this many characters, printable only, so a wrong include cannot echo a file. */
+#define MAX_QUOTED_NAME 32
 /* Aliases can make a small document expand hugely; bound the nodes visited. */
 #define NODE_BUDGET 100000
 #define IFNAME_MAX 15
@@ -43,6 +64,8 @@ typedef struct loader {
     bool grow_failed;
     bool budget_hit;
     long budget;
+    size_t bytes_read;      /* all files read, against MAX_TOTAL_BYTES */
+    size_t expanded_total;  /* all ${var} expansions, against MAX_EXPANDED_TOTAL */
     const px_scn_checkers *chk;
     var *vars;
     size_t nvars;
@@ -55,19 +78,34 @@ typedef struct loader {
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Grows `arr` by one zeroed element; on failure returns `arr` unchanged and sets
- * L->grow_failed (and L->oom). Used through PUSH, which yields the new slot or NULL. */
+/* Capacity of an array of n elements grown by grow(): 0, then 4, 8, 16, ...
+ * Kept implicit (a function of n) so that every array stays a (pointer, count)
+ * pair; a count that went down (an entry dropped) never exceeds the capacity. */
+static size_t grow_cap(size_t n)
+{
+    size_t c = 4;
+    while (c < n)
+        c *= 2;
+    return n ? c : 0;
+}
+
+/* Makes room for element n (zeroed), doubling the capacity when full; on failure
+ * returns `arr` unchanged and sets L->grow_failed (and L->oom). Used through PUSH,
+ * which yields the new slot or NULL. */
 static void *grow(void *arr, size_t n, size_t size, loader *L)
 {
     L->grow_failed = true;
-    if (n >= (size_t)INT_MAX / size) {
+    if (n >= (size_t)INT_MAX / size / 2) {
         L->oom = true;
         return arr;
     }
-    char *p = realloc(arr, (n + 1) * size);
-    if (!p) {
-        L->oom = true;
-        return arr;
+    char *p = arr;
+    if (n + 1 > grow_cap(n)) {
+        p = realloc(arr, grow_cap(n + 1) * size);
+        if (!p) {
+            L->oom = true;
+            return arr;
+        }
     }
     memset(p + n * size, 0, size);
     L->grow_failed = false;
@@ -180,6 +218,69 @@ static bool is_null(const yaml_node_t *n)
     return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
+/* A name taken from the file, fit to quote in a message: at most
+ * MAX_QUOTED_NAME characters, anything not printable ASCII shown as '?', and
+ * "..." when cut. Writes into out (MAX_QUOTED_NAME + 4 bytes) and returns it. */
+static const char *quoted_name(const char *s, char out[MAX_QUOTED_NAME + 4])
+{
+    size_t i = 0;
+    for (; s[i] && i < MAX_QUOTED_NAME; i++)
+        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    if (s[i]) {
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+    return out;
+}
+
+/* Identity of a file read: includes are compared by device and inode, not by
+ * the spelling of their path ("f.yaml", "./f.yaml", "d/../f.yaml"). */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+} file_id;
+
+/* Opens `path` for reading without blocking (a FIFO would block in open) and
+ * refuses anything but a regular file (a FIFO or a device may never end), before
+ * any read. Returns the descriptor (caller closes) or -1 with `*why` set. */
+static int open_regular(const char *path, struct stat *st, const char **why)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    if (fstat(fd, st) != 0) {
+        *why = strerror(errno);
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        *why = S_ISDIR(st->st_mode) ? "a directory, not a regular file" : "not a regular file";
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads up to `max` bytes from fd; returns the count, or -1 (errno set). */
+static ssize_t read_upto(int fd, void *buf, size_t max)
+{
+    size_t n = 0;
+    while (n < max) {
+        ssize_t r = read(fd, (char *)buf + n, max - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    return (ssize_t)n;
+}
+
 /* ------------------------------------------------------------ variables */
 
 static var *var_find(loader *L, const char *name, size_t len)
@@ -223,8 +324,23 @@ static bool var_name_ok(const char *s, size_t len)
     return true;
 }
 
-/* Expands ${name} in a scalar ("$${" is a literal "${"). Returns a new string, or
- * NULL after logging an error. *changed tells whether anything was replaced. */
+/* Appends `v` quoted for /bin/sh: in single quotes, each ' written as '\''. */
+static void shell_quote(px_buf *out, const char *v)
+{
+    px_buf_append(out, "'");
+    for (const char *q; (q = strchr(v, '\'')); v = q + 1) {
+        px_buf_append_n(out, v, (size_t)(q - v));
+        px_buf_append(out, "'\\''");
+    }
+    px_buf_append(out, v);
+    px_buf_append(out, "'");
+}
+
+/* Expands ${name} and ${name:q} (the value quoted for the shell) in a scalar
+ * ("$${" is a literal "${"). Returns a new string, or NULL after logging an
+ * error. *changed tells whether anything was replaced. Each result is at most
+ * MAX_EXPANDED_BYTES, all results together MAX_EXPANDED_TOTAL: a large variable
+ * used many times would otherwise multiply its size. */
 static char *expand(loader *L, const doc *d, const yaml_node_t *n, bool *changed)
 {
     const char *s = scalar(n);
@@ -241,6 +357,8 @@ static char *expand(loader *L, const doc *d, const yaml_node_t *n, bool *changed
     const char *p = s;
     bool ok = true;
     while (*p) {
+        if (out.len > MAX_EXPANDED_BYTES)
+            break;
         if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
             px_buf_append(&out, "${");
             p += 3;
@@ -251,14 +369,20 @@ static char *expand(loader *L, const doc *d, const yaml_node_t *n, bool *changed
         if (p[0] == '$' && p[1] == '{') {
             const char *close = strchr(p + 2, '}');
             if (!close) {
-                err_node(L, d, n, "unterminated '${' in '%s': expected ${name} (write $${ for a literal ${)", s);
+                err_node(L, d, n, "unterminated '${' in '%.64s%s': expected ${name} (write $${ for a literal ${)", s,
+                         strlen(s) > 64 ? "..." : "");
                 ok = false;
                 break;
             }
             size_t nl = (size_t)(close - (p + 2));
+            bool quote = nl > 2 && !strncmp(close - 2, ":q", 2);
+            if (quote)
+                nl -= 2;
             if (!var_name_ok(p + 2, nl)) {
-                err_node(L, d, n, "'%.*s' is not a variable name: expected letters, digits, '_' or '-'", (int)nl,
-                         p + 2);
+                err_node(L, d, n,
+                         "'%.*s' is not a variable name: expected letters, digits, '_' or '-' (and ':q' to quote "
+                         "for the shell)",
+                         (int)(nl < 64 ? nl : 64), p + 2);
                 ok = false;
                 break;
             }
@@ -269,7 +393,14 @@ static char *expand(loader *L, const doc *d, const yaml_node_t *n, bool *changed
                 ok = false;
                 break;
             }
-            px_buf_append(&out, v->value);
+            if (strlen(v->value) > MAX_EXPANDED_BYTES) {
+                out.len = MAX_EXPANDED_BYTES + 1;
+                break;
+            }
+            if (quote)
+                shell_quote(&out, v->value);
+            else
+                px_buf_append(&out, v->value);
             if (changed)
                 *changed = true;
             p = close + 1;
@@ -277,6 +408,13 @@ static char *expand(loader *L, const doc *d, const yaml_node_t *n, bool *changed
         }
         px_buf_append_n(&out, p, 1);
         p++;
+    }
+    if (ok && out.len > MAX_EXPANDED_BYTES) {
+        err_node(L, d, n, "value longer than %u bytes once variables are expanded", MAX_EXPANDED_BYTES);
+        ok = false;
+    } else if (ok && (L->expanded_total += out.len) > MAX_EXPANDED_TOTAL) {
+        err_node(L, d, n, "variables expand to more than %u bytes in all", MAX_EXPANDED_TOTAL);
+        ok = false;
     }
     if (out.oom)
         L->oom = true;
@@ -404,10 +542,13 @@ static bool get_duration(loader *L, const doc *d, const yaml_node_t *n, const ch
 
 static bool ifname_ok(loader *L, const doc *d, const yaml_node_t *n, const char *what, const char *s)
 {
-    if (!*s || strlen(s) > IFNAME_MAX || strchr(s, '/') || strpbrk(s, " \t:") || !strcmp(s, ".") ||
-        !strcmp(s, "..")) {
-        err_node(L, d, n, "%s: '%s' is not an interface name: expected 1 to %d characters without '/', ':' or spaces",
-                 what, s, IFNAME_MAX);
+    /* '%' too: the kernel takes "name%d" as a template and picks the name itself,
+     * so the interface created would not be the one named (nor deleted after). */
+    if (!*s || strlen(s) > IFNAME_MAX || strpbrk(s, "/: \t%") || !strcmp(s, ".") || !strcmp(s, "..")) {
+        err_node(L, d, n,
+                 "%s: '%.*s%s' is not an interface name: expected 1 to %d characters without '/', ':', '%%' or "
+                 "spaces",
+                 what, MAX_QUOTED_NAME, s, strlen(s) > MAX_QUOTED_NAME ? "..." : "", IFNAME_MAX);
         return false;
     }
     return true;
@@ -457,16 +598,18 @@ static bool get_fields(loader *L, doc *d, yaml_node_t *n, const char *what, cons
         size_t i = 0;
         while (keys[i] && strcmp(keys[i], scalar(k)))
             i++;
+        char qn[MAX_QUOTED_NAME + 4];
         if (!keys[i]) {
             px_buf list = PX_BUF_INIT;
             for (size_t j = 0; keys[j]; j++)
                 px_buf_printf(&list, "%s%s", j ? ", " : "", keys[j]);
-            err_node(L, d, k, "unknown key '%s' in %s (expected one of: %s)", scalar(k), what, px_buf_cstr(&list));
+            err_node(L, d, k, "unknown key '%s' in %s (expected one of: %s)", quoted_name(scalar(k), qn), what,
+                     px_buf_cstr(&list));
             px_buf_free(&list);
             continue;
         }
         if (vals[i]) {
-            err_node(L, d, k, "duplicate key '%s' in %s", scalar(k), what);
+            err_node(L, d, k, "duplicate key '%s' in %s", quoted_name(scalar(k), qn), what);
             continue;
         }
         vals[i] = v;
@@ -1012,6 +1155,18 @@ static void get_step_ports(loader *L, doc *d, yaml_node_t *e, yaml_node_t *port,
     }
 }
 
+/* A `filter:` is compiled here as the run will compile it (Ethernet, snap
+ * length 65535), so that validate refuses what run could only turn into ERROR. */
+static void check_filter(loader *L, const doc *d, const yaml_node_t *n, const char *filter)
+{
+    char eb[PX_ERRBUF_SIZE] = "";
+    int rc = px_bpf_check(filter, eb);
+    if (rc == PX_ENOMEM)
+        L->oom = true;
+    else if (rc)
+        err_node(L, d, n, "filter: %s", eb);
+}
+
 static void get_expect(loader *L, doc *d, yaml_node_t *e, px_step *st)
 {
     static const char *const keys[] = {"port", "ports", "predicate", "timeout", "count", "filter", "name", "noise_filter",
@@ -1049,8 +1204,8 @@ static void get_expect(loader *L, doc *d, yaml_node_t *e, px_step *st)
         get_duration(L, d, f[3], "timeout", &st->timeout_ms);
     if (f[4])
         get_u32(L, d, f[4], "count", 1, 100000000, &st->count);
-    if (f[5])
-        st->filter = get_nonempty(L, d, f[5], "filter");
+    if (f[5] && (st->filter = get_nonempty(L, d, f[5], "filter")))
+        check_filter(L, d, f[5], st->filter);
     if (f[6]) {
         st->name = get_nonempty(L, d, f[6], "name");
         if (st->name && (!strcmp(st->name, "all") || strpbrk(st->name, " \t,")))
@@ -1061,6 +1216,30 @@ static void get_expect(loader *L, doc *d, yaml_node_t *e, px_step *st)
         if (get_bool(L, d, f[7], "noise_filter", &b))
             st->noise_filter = b;
     }
+}
+
+/* A `pcap:` to replay: a regular file that starts as a pcap or pcapng capture. */
+static void check_pcap(loader *L, const doc *d, const yaml_node_t *n, const char *path)
+{
+    struct stat st;
+    const char *why;
+    int fd = open_regular(path, &st, &why);
+    if (fd < 0) {
+        err_node(L, d, n, "pcap: cannot read '%s': %s", path, why);
+        return;
+    }
+    unsigned char m[4];
+    ssize_t r = read_upto(fd, m, sizeof m);
+    close(fd);
+    static const unsigned char magics[][4] = {
+        {0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, /* pcap, microseconds */
+        {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}, /* pcap, nanoseconds */
+        {0x0a, 0x0d, 0x0d, 0x0a},                           /* pcapng section header */
+    };
+    for (size_t i = 0; r == 4 && i < sizeof magics / sizeof magics[0]; i++)
+        if (!memcmp(m, magics[i], 4))
+            return;
+    err_node(L, d, n, "pcap: '%s' is not a pcap or pcapng capture", path);
 }
 
 static void get_send(loader *L, doc *d, yaml_node_t *e, px_step *st)
@@ -1085,6 +1264,9 @@ static void get_send(loader *L, doc *d, yaml_node_t *e, px_step *st)
                 err_checker(L, d, f[2], changed, "invalid frame", eb[0] ? eb : "does not parse");
                 st->bytes = NULL;
                 st->nbytes = 0;
+            } else if (st->nbytes > MAX_FRAME_BYTES) {
+                err_node(L, d, f[2], "frame: %zu bytes, more than the %d a frame can have", st->nbytes,
+                         MAX_FRAME_BYTES);
             }
         }
     } else if (f[3] && want_type(L, d, f[3], YAML_SCALAR_NODE, "hex")) {
@@ -1097,6 +1279,9 @@ static void get_send(loader *L, doc *d, yaml_node_t *e, px_step *st)
             else if (st->nbytes < 14)
                 err_node(L, d, f[3], "hex: a frame needs at least 14 bytes (an Ethernet header), got %zu",
                          st->nbytes);
+            else if (st->nbytes > MAX_FRAME_BYTES)
+                err_node(L, d, f[3], "hex: %zu bytes, more than the %d a frame can have", st->nbytes,
+                         MAX_FRAME_BYTES);
             free(hex);
         }
     } else if (f[4]) {
@@ -1111,8 +1296,8 @@ static void get_send(loader *L, doc *d, yaml_node_t *e, px_step *st)
                 if (!p)
                     L->oom = true;
             }
-            if (p && access(p, R_OK) != 0)
-                err_node(L, d, f[4], "pcap: cannot read '%s': %s", p, strerror(errno));
+            if (p)
+                check_pcap(L, d, f[4], p);
             st->pcap = p;
         }
     }
@@ -1216,8 +1401,9 @@ static void get_test(loader *L, doc *d, yaml_node_t *n)
             if (k->type == YAML_SCALAR_NODE && !strcmp(scalar(k), step_kinds[i]))
                 kind = i;
         if (kind < 0) {
+            char qn[MAX_QUOTED_NAME + 4];
             err_node(L, d, k, "unknown step '%s' (expected one of: expect, send, wait, sleep, exec)",
-                     k->type == YAML_SCALAR_NODE ? scalar(k) : kind_name(k));
+                     k->type == YAML_SCALAR_NODE ? quoted_name(scalar(k), qn) : kind_name(k));
             continue;
         }
         /* PUSH may move t->steps: take the slot, then fill it. */
@@ -1320,37 +1506,90 @@ static const char *intern_file(loader *L, const char *path)
     return c;
 }
 
-static char *read_file(loader *L, const char *path, size_t *len)
+static char *read_file(loader *L, const char *path, size_t *len, file_id *id)
 {
-    FILE *f = fopen(path, "rbe");
-    if (!f) {
-        err_at(L, path, 0, 0, "cannot open: %s", strerror(errno));
+    struct stat st;
+    const char *why;
+    int fd = open_regular(path, &st, &why);
+    if (fd < 0) {
+        err_at(L, path, 0, 0, "cannot open: %s", why);
         return NULL;
     }
-    /* Regular files only: a FIFO or a device (/dev/stdin) could block or never end. */
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        err_at(L, path, 0, 0, "not a regular file");
-        fclose(f);
+    if (st.st_size > (off_t)MAX_FILE_BYTES) {
+        err_at(L, path, 0, 0, "file larger than %u bytes (%lld bytes)", MAX_FILE_BYTES, (long long)st.st_size);
+        close(fd);
         return NULL;
+    }
+    if (id) {
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
     }
     char *buf = malloc(MAX_FILE_BYTES + 1);
     if (!buf) {
-        fclose(f);
+        close(fd);
         L->oom = true;
         return NULL;
     }
-    size_t n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-    bool err = ferror(f);
-    fclose(f);
-    if (err || n > MAX_FILE_BYTES) {
-        err_at(L, path, 0, 0, err ? "cannot read" : "file larger than %u bytes", MAX_FILE_BYTES);
+    /* The size may change under us: the bound is on what is read. */
+    ssize_t n = read_upto(fd, buf, MAX_FILE_BYTES + 1);
+    int e = errno;
+    close(fd);
+    if (n < 0 || (size_t)n > MAX_FILE_BYTES) {
+        if (n < 0)
+            err_at(L, path, 0, 0, "cannot read: %s", strerror(e));
+        else
+            err_at(L, path, 0, 0, "file larger than %u bytes", MAX_FILE_BYTES);
+        free(buf);
+        return NULL;
+    }
+    if ((L->bytes_read += (size_t)n) > MAX_TOTAL_BYTES) {
+        err_at(L, path, 0, 0, "the scenario and its includes are larger than %u bytes in all", MAX_TOTAL_BYTES);
         free(buf);
         return NULL;
     }
     buf[n] = '\0';
-    *len = n;
+    *len = (size_t)n;
     return buf;
+}
+
+/* Checks the nesting of collections with libyaml's scanner, which stops at the
+ * first token past MAX_NESTING (before the parser, whose cost grows with the
+ * square of the depth, sees the document). Reports file:line:col and returns
+ * false when too deep; a syntax error is left to the parser to report. */
+static bool nesting_ok(loader *L, const char *file, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) {
+        L->oom = true;
+        return false;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    int depth = 0;
+    bool ok = true;
+    for (;;) {
+        yaml_token_t t;
+        if (!yaml_parser_scan(&p, &t))
+            break;
+        yaml_token_type_t type = t.type;
+        yaml_mark_t m = t.start_mark;
+        yaml_token_delete(&t);
+        if (type == YAML_STREAM_END_TOKEN)
+            break;
+        if (type == YAML_FLOW_SEQUENCE_START_TOKEN || type == YAML_FLOW_MAPPING_START_TOKEN ||
+            type == YAML_BLOCK_SEQUENCE_START_TOKEN || type == YAML_BLOCK_MAPPING_START_TOKEN) {
+            if (++depth > MAX_NESTING) {
+                err_at(L, file, (int)m.line + 1, (int)m.column + 1,
+                       "nested too deeply: more than %d levels of lists and mappings", MAX_NESTING);
+                ok = false;
+                break;
+            }
+        } else if (type == YAML_FLOW_SEQUENCE_END_TOKEN || type == YAML_FLOW_MAPPING_END_TOKEN ||
+                   type == YAML_BLOCK_END_TOKEN) {
+            depth--;
+        }
+    }
+    yaml_parser_delete(&p);
+    return ok;
 }
 
 static const char *const top_keys[] = {"name", "include", "variables", "topology", "ports", "defaults", "tests", NULL};
@@ -1359,10 +1598,12 @@ static const char *const inc_keys[] = {"include", "variables", "tests", NULL};
 /* Parses one file (and, recursively, its includes) into L->docs; collects
  * variables (an includer's own variables override those of its includes). */
 static void load_doc(loader *L, const char *path, const char *text, size_t len, bool top, int depth,
-                     const char *chain[])
+                     file_id chain[])
 {
     const char *file = intern_file(L, path);
     if (!file)
+        return;
+    if (!nesting_ok(L, file, text, len))
         return;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
@@ -1415,22 +1656,26 @@ static void load_doc(loader *L, const char *path, const char *text, size_t len, 
             else
                 px_buf_append(&p, incs[i]);
             const char *ip = px_buf_cstr(&p);
-            bool cycle = false;
-            for (int j = 0; j < depth + 1 && !cycle; j++)
-                cycle = !strcmp(chain[j], ip);
-            if (cycle)
-                err_node(L, &L->docs[di], inc, "include: '%s' includes itself (include cycle)", incs[i]);
-            else if (depth + 1 >= MAX_INCLUDE_DEPTH)
+            if (depth + 1 >= MAX_INCLUDE_DEPTH) {
                 err_node(L, &L->docs[di], inc, "include: more than %d levels of includes", MAX_INCLUDE_DEPTH);
-            else {
+            } else if (L->ndocs >= MAX_INCLUDED_FILES) {
+                err_node(L, &L->docs[di], inc, "include: more than %d files in all", MAX_INCLUDED_FILES);
+            } else {
                 size_t ilen = 0;
-                char *itext = read_file(L, ip, &ilen);
-                if (itext) {
-                    chain[depth + 1] = intern_file(L, ip);
-                    if (chain[depth + 1])
-                        load_doc(L, ip, itext, ilen, false, depth + 1, chain);
-                    free(itext);
+                file_id id;
+                char *itext = read_file(L, ip, &ilen, &id);
+                bool cycle = false;
+                for (int j = 0; itext && j < depth + 1 && !cycle; j++)
+                    cycle = chain[j].dev == id.dev && chain[j].ino == id.ino;
+                if (cycle) {
+                    char qn[MAX_QUOTED_NAME + 4];
+                    err_node(L, &L->docs[di], inc, "include: '%s' includes itself (include cycle)",
+                             quoted_name(incs[i], qn));
+                } else if (itext) {
+                    chain[depth + 1] = id;
+                    load_doc(L, ip, itext, ilen, false, depth + 1, chain);
                 }
+                free(itext);
             }
             px_buf_free(&p);
             free(incs[i]);
@@ -1448,7 +1693,9 @@ static void load_doc(loader *L, const char *path, const char *text, size_t len, 
                 continue;
             }
             if (v->type != YAML_SCALAR_NODE) {
-                err_node(L, dd, v, "variable '%s': expected a scalar, got %s", scalar(k), kind_name(v));
+                char qn[MAX_QUOTED_NAME + 4];
+                err_node(L, dd, v, "variable '%s': expected a scalar, got %s", quoted_name(scalar(k), qn),
+                         kind_name(v));
                 continue;
             }
             /* Values are taken literally (not expanded), so order never matters. */
@@ -1607,13 +1854,11 @@ static char *default_name(const char *path)
     return strndup(b, n);
 }
 
-int px_scenario_load_string(const char *path, const char *text, size_t len, const px_scn_checkers *checkers,
-                            const px_scn_var *vars, size_t nvars, px_scenario **out, px_buf *errors)
+/* Loads `text`, read from `path` (identity `top`) or given by the caller. */
+static int load_text(const char *path, const char *text, size_t len, file_id top, const px_scn_checkers *checkers,
+                     const px_scn_var *vars, size_t nvars, px_scenario **out, px_buf *errors)
 {
-    if (!path || !text || !out || !errors)
-        return PX_EINVAL;
-    *out = NULL;
-    loader L = {.errs = errors, .chk = checkers, .budget = NODE_BUDGET};
+    loader L = {.errs = errors, .chk = checkers, .budget = NODE_BUDGET, .bytes_read = len};
     L.s = calloc(1, sizeof *L.s);
     if (!L.s)
         return PX_ENOMEM;
@@ -1624,10 +1869,8 @@ int px_scenario_load_string(const char *path, const char *text, size_t len, cons
     if (!L.s->path || !L.s->name)
         L.oom = true;
 
-    const char *chain[MAX_INCLUDE_DEPTH + 1] = {0};
-    chain[0] = intern_file(&L, path);
-    if (chain[0])
-        load_doc(&L, path, text, len, true, 0, chain);
+    file_id chain[MAX_INCLUDE_DEPTH + 1] = {top};
+    load_doc(&L, path, text, len, true, 0, chain);
     for (size_t i = 0; i < nvars; i++) {
         if (!vars[i].name || !var_name_ok(vars[i].name, strlen(vars[i].name)))
             err_at(&L, path, 0, 0, "--var '%s': expected NAME=VALUE with a name of letters, digits, '_' or '-'",
@@ -1659,6 +1902,26 @@ int px_scenario_load_string(const char *path, const char *text, size_t len, cons
     return 0;
 }
 
+int px_scenario_load_string(const char *path, const char *text, size_t len, const px_scn_checkers *checkers,
+                            const px_scn_var *vars, size_t nvars, px_scenario **out, px_buf *errors)
+{
+    if (!path || !text || !out || !errors)
+        return PX_EINVAL;
+    *out = NULL;
+    if (len > MAX_FILE_BYTES) {
+        px_buf_printf(errors, "%s: scenario larger than %u bytes\n", path, MAX_FILE_BYTES);
+        return PX_EPARSE;
+    }
+    /* When `path` names a file, an include of that file is a cycle. */
+    file_id top = {0, 0};
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        top.dev = st.st_dev;
+        top.ino = st.st_ino;
+    }
+    return load_text(path, text, len, top, checkers, vars, nvars, out, errors);
+}
+
 int px_scenario_load(const char *path, const px_scn_checkers *checkers, const px_scn_var *vars, size_t nvars,
                      px_scenario **out, px_buf *errors)
 {
@@ -1667,10 +1930,11 @@ int px_scenario_load(const char *path, const px_scn_checkers *checkers, const px
     *out = NULL;
     loader L = {.errs = errors};
     size_t len = 0;
-    char *text = read_file(&L, path, &len);
+    file_id id;
+    char *text = read_file(&L, path, &len, &id);
     if (!text)
         return L.oom ? PX_ENOMEM : PX_EIO;
-    int rc = px_scenario_load_string(path, text, len, checkers, vars, nvars, out, errors);
+    int rc = load_text(path, text, len, id, checkers, vars, nvars, out, errors);
     free(text);
     return rc;
 }

@@ -4,9 +4,17 @@
  * expands ${variables} and checks everything that can be checked without touching
  * the machine: unknown keys, wrong types, missing fields, durations, interface and
  * namespace names, ports that no topology or `ports:` entry declares, waits on
- * unknown expectations, and (through px_scn_checkers) predicate expressions and
- * frames that do not parse. Every node keeps its file:line:column, and every error
- * is one line "FILE:LINE:COL: what was expected". The schema is in docs/scenarios.md.
+ * unknown expectations, BPF filters, pcap files, and (through px_scn_checkers)
+ * predicate expressions and frames that do not parse. Every node keeps its
+ * file:line:column, and every error is one line "FILE:LINE:COL: what was
+ * expected". The schema is in docs/scenarios.md.
+ *
+ * Inputs are bounded (docs/scenarios.md, "Limits"): only regular files are
+ * opened (without blocking) and read, each up to 4 MiB and 16 MiB with all
+ * includes; includes are told apart by device and inode; nesting, expanded
+ * ${variables}, filters and frames are bounded before the costly step sees
+ * them; messages quote at most 32 printable characters of a name from a file.
+ * ${name:q} expands to the value quoted for /bin/sh.
  *
  * Ownership: a loaded px_scenario owns all its strings and arrays; free it with
  * px_scenario_free(). Thread-safety: none needed (a scenario is not shared while
