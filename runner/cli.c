@@ -290,11 +290,6 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
         rc = PX_EXIT_PASS;
         goto out;
     }
-    if (o.pcap_dir && mkdir(o.pcap_dir, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, "pktexpect run: --pcap-dir '%s': %s\n", o.pcap_dir, strerror(errno));
-        rc = PX_EXIT_ENV;
-        goto out;
-    }
     o.color = !nocolor && !o.tap && isatty(fileno(stdout)) && !getenv("NO_COLOR");
     px_report rep = {0};
     struct timespec t0, t1;

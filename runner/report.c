@@ -2,9 +2,12 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pktexpect/error.h"
 
@@ -311,18 +314,118 @@ int px_report_write_junit(const px_report *rep, FILE *out)
     return rc;
 }
 
-int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *err)
+/* Writes all of `data` to fd; 0 or an errno. */
+static int write_all(int fd, const char *data, size_t len)
 {
-    FILE *f = fopen(path, "we");
-    if (!f) {
-        px_buf_printf(err, "cannot write JUnit file '%s': %s", path, strerror(errno));
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return EIO;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* A device or FIFO named by the user (/dev/null, a named pipe): written in place.
+ * O_NOFOLLOW: lstat saw no link, and none may appear in between. */
+static int write_special(const char *path, const char *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int e = write_all(fd, data, len);
+    if (close(fd) != 0 && !e && errno != EINTR)
+        e = errno;
+    return e;
+}
+
+int px_report_write_file(const char *path, const char *data, size_t len, px_buf *err)
+{
+    struct stat st;
+    int e = 0;
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            px_buf_printf(err, "cannot write '%s': it is a symbolic link (reports never follow links: name the "
+                               "file itself)",
+                          path);
+            return PX_EIO;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            px_buf_printf(err, "cannot write '%s': %s", path, strerror(EISDIR));
+            return PX_EIO;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            e = write_special(path, data, len);
+            if (e) {
+                px_buf_printf(err, "cannot write '%s': %s", path, strerror(e));
+                return PX_EIO;
+            }
+            return 0;
+        }
+    } else if (errno != ENOENT) {
+        px_buf_printf(err, "cannot write '%s': %s", path, strerror(errno));
         return PX_EIO;
     }
-    int rc = px_report_write_junit(rep, f);
-    if (fclose(f) != 0 && rc == 0)
-        rc = PX_EIO;
+    /* A new file next to the target, renamed over it once complete: a failed
+     * write leaves the previous report (or nothing), never a partial one, and
+     * rename replaces a link planted meanwhile instead of following it. */
+    px_buf tb = PX_BUF_INIT;
+    px_buf_printf(&tb, "%s.XXXXXX", path);
+    char *tmp = px_buf_steal(&tb);
+    if (!tmp) {
+        px_buf_printf(err, "cannot write '%s': out of memory", path);
+        return PX_ENOMEM;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        px_buf_printf(err, "cannot write '%s': cannot create a temporary file next to it: %s", path,
+                      strerror(errno));
+        free(tmp);
+        return PX_EIO;
+    }
+    e = write_all(fd, data, len);
+    if (!e && fchmod(fd, 0644) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e && errno != EINTR)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        px_buf_printf(err, "cannot write '%s': %s", path, strerror(e));
+    }
+    free(tmp);
+    return e ? PX_EIO : 0;
+}
+
+int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        px_buf_printf(err, "cannot write JUnit file '%s': out of memory", path);
+        return PX_ENOMEM;
+    }
+    int rc = px_report_write_junit(rep, m);
+    if (fclose(m) != 0 && rc == 0)
+        rc = PX_ENOMEM;
+    if (rc) {
+        px_buf_printf(err, "cannot write JUnit file '%s': %s", path, px_strerror(rc));
+        free(text);
+        return rc;
+    }
+    px_buf why = PX_BUF_INIT;
+    rc = px_report_write_file(path, text, len, &why);
     if (rc)
-        px_buf_printf(err, "cannot write JUnit file '%s'", path);
+        px_buf_printf(err, "JUnit file: %s", px_buf_cstr(&why));
+    px_buf_free(&why);
+    free(text);
     return rc;
 }
 
