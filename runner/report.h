@@ -9,7 +9,7 @@
  *     diagnostic block for failures);
  *   - JUnit XML, written at the end, one <testsuite> per scenario, with
  *     <failure>/<error>/<skipped> and <system-out> (frame summaries, command output).
- * px_junit_merge() merges the JUnit files of several shards into one.
+ * The junit-merge command (cmd_junit_merge.h) merges the JUnit files of shards.
  *
  * Ownership: px_report_add copies every string; px_report_free frees them.
  * Thread-safety: none; a report belongs to one thread.
@@ -78,10 +78,5 @@ int px_report_write_file(const char *path, const char *data, size_t len, px_buf 
 
 /** Appends `text` to out with XML escaping (& < > " ' and control characters). */
 void px_xml_escape(px_buf *out, const char *text);
-
-/** Merges JUnit files written by `pktexpect run --junit` (e.g. by several shards)
- *  into `out_path`: every <testsuite> of every input, totals summed. Returns 0,
- *  PX_EIO (unreadable / unwritable, reason in err) or PX_EFORMAT (not such a file). */
-int px_junit_merge(const char *out_path, const char *const *in_paths, size_t n, px_buf *err);
 
 #endif

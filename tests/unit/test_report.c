@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "cmd_junit_merge.h"
 #include "report.h"
 #include "pktexpect/error.h"
 
@@ -132,7 +133,7 @@ static void test_junit_merge_of_shards(void **state)
     assert_int_equal(px_report_write_junit_file(&a, pa, &err), 0);
     assert_int_equal(px_report_write_junit_file(&b, pb, &err), 0);
     const char *in[] = {pa, pb};
-    assert_int_equal(px_junit_merge(pm, in, 2, &err), 0);
+    assert_int_equal(px_junit_merge(pm, in, 2, NULL, &err), 0);
     int st;
     const char *out = run(&st, "xmllint --noout '%s' 2>&1", pm);
     assert_int_equal(st, 0);
@@ -150,10 +151,10 @@ static void test_junit_merge_of_shards(void **state)
     fclose(f);
     const char *in2[] = {pa, bad};
     px_buf_clear(&err);
-    assert_int_equal(px_junit_merge(pm, in2, 2, &err), PX_EFORMAT);
+    assert_int_equal(px_junit_merge(pm, in2, 2, NULL, &err), PX_EFORMAT);
     assert_non_null(strstr(px_buf_cstr(&err), "is not a JUnit file"));
     const char *in3[] = {"/nonexistent/x.xml"};
-    assert_int_equal(px_junit_merge(pm, in3, 1, &err), PX_EIO);
+    assert_int_equal(px_junit_merge(pm, in3, 1, NULL, &err), PX_EIO);
     px_buf_free(&err);
     px_report_free(&a);
     px_report_free(&b);
