@@ -48,7 +48,7 @@ struct px_evidence {
     uint64_t frames;
     bool failed;      /* a write failed: sticky PX_EIO */
     int err;          /* errno of the first failure (0: none seen) */
-    const char *what; /* what failed first: "write", "flush", "close" */
+    const char *what; /* what failed first: "write" (a flush too) or "close" */
 };
 
 /* Marks the recorder failed, keeping the first reason. */
@@ -343,7 +343,7 @@ int px_evidence_flush(px_evidence *ev)
         return PX_EINVAL;
     pthread_mutex_lock(&ev->lock);
     if (!ev->failed && fflush(ev->fp) != 0)
-        fail(ev, "flush", errno);
+        fail(ev, "write", errno);
     int rc = ev->failed ? PX_EIO : 0;
     pthread_mutex_unlock(&ev->lock);
     return rc;
@@ -371,7 +371,7 @@ int px_evidence_close_err(px_evidence *ev, char *errbuf)
     /* fclose flushes first: with a full disk the buffered blocks fail here, so
      * its errno is the reason when no earlier write failed. */
     if (!ev->failed && fflush(ev->fp) != 0)
-        fail(ev, "flush", errno);
+        fail(ev, "write", errno);
     if (fclose(ev->fp) != 0)
         fail(ev, "close", errno);
     bool failed = ev->failed;

@@ -166,6 +166,7 @@ static void test_full_disk_says_why(void **state)
     int rc = px_evidence_write(ev, "p1", PX_DIR_IN, NULL, b, sizeof b, sizeof b);
     assert_true(rc == 0 || rc == PX_EIO); /* 0 while buffered */
     assert_int_equal(px_evidence_close_err(ev, err), PX_EIO);
+    assert_non_null(strstr(err, "write failed: "));
     assert_non_null(strstr(err, strerror(ENOSPC)));
 
     /* Once the buffer is full the writes themselves fail, sticky, with the reason. */
