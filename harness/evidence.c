@@ -47,7 +47,19 @@ struct px_evidence {
     size_t cap;
     uint64_t frames;
     bool failed;      /* a write failed: sticky PX_EIO */
+    int err;          /* errno of the first failure (0: none seen) */
+    const char *what; /* what failed first: "write" (a flush too) or "close" */
 };
+
+/* Marks the recorder failed, keeping the first reason. */
+static void fail(px_evidence *ev, const char *what, int e)
+{
+    if (!ev->failed || !ev->err) {
+        ev->err = e ? e : EIO;
+        ev->what = what;
+    }
+    ev->failed = true;
+}
 
 static size_t pad4(size_t n)
 {
@@ -58,8 +70,9 @@ static void put(px_evidence *ev, const void *p, size_t n)
 {
     if (ev->failed || n == 0)
         return;
+    errno = 0;
     if (fwrite(p, 1, n, ev->fp) != n)
-        ev->failed = true;
+        fail(ev, "write", errno);
 }
 
 static void put32(px_evidence *ev, uint32_t v)
@@ -159,6 +172,31 @@ static FILE *open_cloexec(const char *path)
     return fp;
 }
 
+/* Takes `fp` (closed on failure) and writes the Section Header Block. `what`
+ * names the file in messages. */
+static px_evidence *start(FILE *fp, const char *what, char *errbuf)
+{
+    px_evidence *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: out of memory");
+        fclose(fp);
+        return NULL;
+    }
+    ev->fp = fp;
+    pthread_mutex_init(&ev->lock, NULL);
+    write_shb(ev);
+    if (ev->failed) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: cannot write '%s': %s", what, strerror(ev->err));
+        fclose(ev->fp);
+        pthread_mutex_destroy(&ev->lock);
+        free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
 px_evidence *px_evidence_open(const char *path, char *errbuf)
 {
     if (!path || !*path) {
@@ -166,30 +204,30 @@ px_evidence *px_evidence_open(const char *path, char *errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: no file name given");
         return NULL;
     }
-    px_evidence *ev = calloc(1, sizeof *ev);
-    if (!ev) {
-        if (errbuf)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: out of memory");
-        return NULL;
-    }
-    ev->fp = open_cloexec(path);
-    if (!ev->fp) {
+    FILE *fp = open_cloexec(path);
+    if (!fp) {
         if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: cannot create '%s': %s", path, strerror(errno));
-        free(ev);
         return NULL;
     }
-    pthread_mutex_init(&ev->lock, NULL);
-    write_shb(ev);
-    if (ev->failed) {
+    return start(fp, path, errbuf);
+}
+
+px_evidence *px_evidence_open_fd(int fd, char *errbuf)
+{
+    if (fd < 0) {
         if (errbuf)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: cannot write '%s': %s", path, strerror(errno));
-        fclose(ev->fp);
-        pthread_mutex_destroy(&ev->lock);
-        free(ev);
+            snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: invalid file descriptor");
         return NULL;
     }
-    return ev;
+    FILE *fp = fdopen(fd, "wb");
+    if (!fp) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "evidence: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    return start(fp, "descriptor", errbuf);
 }
 
 /* Writes one Enhanced Packet Block: the fixed header in one piece, the data, then
@@ -305,7 +343,7 @@ int px_evidence_flush(px_evidence *ev)
         return PX_EINVAL;
     pthread_mutex_lock(&ev->lock);
     if (!ev->failed && fflush(ev->fp) != 0)
-        ev->failed = true;
+        fail(ev, "write", errno);
     int rc = ev->failed ? PX_EIO : 0;
     pthread_mutex_unlock(&ev->lock);
     return rc;
@@ -323,11 +361,22 @@ uint64_t px_evidence_frames(px_evidence *ev)
 
 int px_evidence_close(px_evidence *ev)
 {
+    return px_evidence_close_err(ev, NULL);
+}
+
+int px_evidence_close_err(px_evidence *ev, char *errbuf)
+{
     if (!ev)
         return 0;
-    bool failed = ev->failed;
+    /* fclose flushes first: with a full disk the buffered blocks fail here, so
+     * its errno is the reason when no earlier write failed. */
+    if (!ev->failed && fflush(ev->fp) != 0)
+        fail(ev, "write", errno);
     if (fclose(ev->fp) != 0)
-        failed = true;
+        fail(ev, "close", errno);
+    bool failed = ev->failed;
+    if (failed && errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "%s failed: %s", ev->what, strerror(ev->err));
     for (size_t i = 0; i < ev->nports; i++)
         free(ev->ports[i]);
     free(ev->ports);

@@ -1,5 +1,6 @@
 /* pktexpect runner: command-line interface. See cli.h and docs/cli.md. */
 #include "cli.h"
+#include "cmd_junit_merge.h"
 #include "cmd_send.h"
 
 #include <errno.h>
@@ -82,20 +83,6 @@ static const char usage_watch[] =
     "      --no-noise-filter    show OS noise frames (IPv6 ND, MLD, ...) too\n"
     "  -h, --help               this help\n"
     "Exit: 0 PASS, 1 FAIL or ERROR, 2 invalid predicate, 3 the port cannot be opened.\n";
-
-static const char usage_merge[] =
-    "usage: pktexpect junit-merge OUT IN...\n"
-    "\n"
-    "Merges the JUnit files written by `pktexpect run --junit` (e.g. one per CI\n"
-    "shard) into OUT: every test suite of every input, totals summed.\n";
-
-static bool want_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return true;
-    return false;
-}
 
 static int parse_var(const char *arg, px_scn_var *vars, size_t *nvars, char **store)
 {
@@ -290,11 +277,6 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
         rc = PX_EXIT_PASS;
         goto out;
     }
-    if (o.pcap_dir && mkdir(o.pcap_dir, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, "pktexpect run: --pcap-dir '%s': %s\n", o.pcap_dir, strerror(errno));
-        rc = PX_EXIT_ENV;
-        goto out;
-    }
     o.color = !nocolor && !o.tap && isatty(fileno(stdout)) && !getenv("NO_COLOR");
     px_report rep = {0};
     struct timespec t0, t1;
@@ -323,24 +305,6 @@ out:
     for (size_t i = 0; i < nvars; i++)
         free(store[i]);
     return rc;
-}
-
-static int cmd_merge(int argc, char **argv)
-{
-    if (want_help(argc, argv)) {
-        fputs(usage_merge, stdout);
-        return PX_EXIT_PASS;
-    }
-    if (argc < 3) {
-        fputs(usage_merge, stderr);
-        return PX_EXIT_INVALID;
-    }
-    px_buf err = PX_BUF_INIT;
-    int rc = px_junit_merge(argv[1], (const char *const *)argv + 2, (size_t)(argc - 2), &err);
-    if (rc)
-        fprintf(stderr, "pktexpect junit-merge: %s\n", px_buf_cstr(&err));
-    px_buf_free(&err);
-    return rc ? PX_EXIT_INVALID : PX_EXIT_PASS;
 }
 
 /* ---- watch: a predicate wrapper that prints every frame offered ---- */
@@ -562,7 +526,7 @@ int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
     if (!strcmp(cmd, "check"))
         return px_cli_check(sub_argc, sub_argv, stop);
     if (!strcmp(cmd, "junit-merge"))
-        return cmd_merge(sub_argc, sub_argv);
+        return px_cli_junit_merge(sub_argc, sub_argv, stop);
     if (!strcmp(cmd, "send"))
         return cmd_sender(sub_argc, sub_argv, false);
     if (!strcmp(cmd, "replay"))

@@ -2,9 +2,12 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pktexpect/error.h"
 
@@ -311,127 +314,117 @@ int px_report_write_junit(const px_report *rep, FILE *out)
     return rc;
 }
 
-int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *err)
+/* Writes all of `data` to fd; 0 or an errno. */
+static int write_all(int fd, const char *data, size_t len)
 {
-    FILE *f = fopen(path, "we");
-    if (!f) {
-        px_buf_printf(err, "cannot write JUnit file '%s': %s", path, strerror(errno));
-        return PX_EIO;
-    }
-    int rc = px_report_write_junit(rep, f);
-    if (fclose(f) != 0 && rc == 0)
-        rc = PX_EIO;
-    if (rc)
-        px_buf_printf(err, "cannot write JUnit file '%s'", path);
-    return rc;
-}
-
-/* ---------------------------------------------------------------- merge */
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rbe");
-    if (!f)
-        return NULL;
-    px_buf b = PX_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        px_buf_append_n(&b, chunk, n);
-    bool bad = ferror(f) || b.oom;
-    fclose(f);
-    if (bad) {
-        px_buf_free(&b);
-        return NULL;
-    }
-    *len = b.len;
-    char *s = px_buf_steal(&b);
-    return s ? s : strdup("");
-}
-
-/* Value of attribute `name` in the start tag [tag, end): a number, 0 if absent. */
-static double tag_num(const char *tag, const char *end, const char *name)
-{
-    size_t nl = strlen(name);
-    for (const char *p = tag + 1; p + nl + 2 < end; p++) {
-        if (p[-1] == ' ' && !strncmp(p, name, nl) && p[nl] == '=' && p[nl + 1] == '"')
-            return strtod(p + nl + 2, NULL);
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return EIO;
+        data += n;
+        len -= (size_t)n;
     }
     return 0;
 }
 
-int px_junit_merge(const char *out_path, const char *const *in_paths, size_t n, px_buf *err)
+/* A device or FIFO named by the user (/dev/null, a named pipe): written in place.
+ * O_NOFOLLOW: lstat saw no link, and none may appear in between. */
+static int write_special(const char *path, const char *data, size_t len)
 {
-    px_buf body = PX_BUF_INIT;
-    double tests = 0, failures = 0, errors = 0, skipped = 0, time = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = 0;
-        char *text = slurp(in_paths[i], &len);
-        if (!text) {
-            px_buf_printf(err, "cannot read '%s': %s", in_paths[i], strerror(errno));
-            px_buf_free(&body);
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int e = write_all(fd, data, len);
+    if (close(fd) != 0 && !e && errno != EINTR)
+        e = errno;
+    return e;
+}
+
+int px_report_write_file(const char *path, const char *data, size_t len, px_buf *err)
+{
+    struct stat st;
+    int e = 0;
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            px_buf_printf(err, "cannot write '%s': it is a symbolic link (reports never follow links: name the "
+                               "file itself)",
+                          path);
             return PX_EIO;
         }
-        if (!strstr(text, "<testsuites")) {
-            px_buf_printf(err, "'%s' is not a JUnit file: expected a <testsuites> element", in_paths[i]);
-            free(text);
-            px_buf_free(&body);
-            return PX_EFORMAT;
+        if (S_ISDIR(st.st_mode)) {
+            px_buf_printf(err, "cannot write '%s': %s", path, strerror(EISDIR));
+            return PX_EIO;
         }
-        const char *p = text;
-        for (;;) {
-            const char *start = strstr(p, "<testsuite ");
-            if (!start)
-                break;
-            const char *tag_end = strchr(start, '>');
-            if (!tag_end) {
-                px_buf_printf(err, "'%s': unterminated <testsuite> tag", in_paths[i]);
-                free(text);
-                px_buf_free(&body);
-                return PX_EFORMAT;
+        if (!S_ISREG(st.st_mode)) {
+            e = write_special(path, data, len);
+            if (e) {
+                px_buf_printf(err, "cannot write '%s': %s", path, strerror(e));
+                return PX_EIO;
             }
-            const char *block_end;
-            if (tag_end[-1] == '/') {
-                block_end = tag_end + 1;
-            } else {
-                const char *close = strstr(tag_end, "</testsuite>");
-                if (!close) {
-                    px_buf_printf(err, "'%s': <testsuite> without </testsuite>", in_paths[i]);
-                    free(text);
-                    px_buf_free(&body);
-                    return PX_EFORMAT;
-                }
-                block_end = close + strlen("</testsuite>");
-            }
-            tests += tag_num(start, tag_end, "tests");
-            failures += tag_num(start, tag_end, "failures");
-            errors += tag_num(start, tag_end, "errors");
-            skipped += tag_num(start, tag_end, "skipped");
-            time += tag_num(start, tag_end, "time");
-            px_buf_append(&body, "  ");
-            px_buf_append_n(&body, start, (size_t)(block_end - start));
-            px_buf_append(&body, "\n");
-            p = block_end;
+            return 0;
         }
-        free(text);
-    }
-    FILE *f = fopen(out_path, "we");
-    if (!f) {
-        px_buf_printf(err, "cannot write '%s': %s", out_path, strerror(errno));
-        px_buf_free(&body);
+    } else if (errno != ENOENT) {
+        px_buf_printf(err, "cannot write '%s': %s", path, strerror(errno));
         return PX_EIO;
     }
-    fprintf(f,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"pktexpect\" tests=\"%.0f\" "
-            "failures=\"%.0f\" errors=\"%.0f\" skipped=\"%.0f\" time=\"%.3f\">\n",
-            tests, failures, errors, skipped, time);
-    fputs(px_buf_cstr(&body), f);
-    fputs("</testsuites>\n", f);
-    int rc = body.oom ? PX_ENOMEM : 0;
-    if (fclose(f) != 0 && !rc)
-        rc = PX_EIO;
+    /* A new file next to the target, renamed over it once complete: a failed
+     * write leaves the previous report (or nothing), never a partial one, and
+     * rename replaces a link planted meanwhile instead of following it. */
+    px_buf tb = PX_BUF_INIT;
+    px_buf_printf(&tb, "%s.XXXXXX", path);
+    char *tmp = px_buf_steal(&tb);
+    if (!tmp) {
+        px_buf_printf(err, "cannot write '%s': out of memory", path);
+        return PX_ENOMEM;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        px_buf_printf(err, "cannot write '%s': cannot create a temporary file next to it: %s", path,
+                      strerror(errno));
+        free(tmp);
+        return PX_EIO;
+    }
+    e = write_all(fd, data, len);
+    if (!e && fchmod(fd, 0644) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e && errno != EINTR)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        px_buf_printf(err, "cannot write '%s': %s", path, strerror(e));
+    }
+    free(tmp);
+    return e ? PX_EIO : 0;
+}
+
+int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        px_buf_printf(err, "cannot write JUnit file '%s': out of memory", path);
+        return PX_ENOMEM;
+    }
+    int rc = px_report_write_junit(rep, m);
+    if (fclose(m) != 0 && rc == 0)
+        rc = PX_ENOMEM;
+    if (rc) {
+        px_buf_printf(err, "cannot write JUnit file '%s': %s", path, px_strerror(rc));
+        free(text);
+        return rc;
+    }
+    px_buf why = PX_BUF_INIT;
+    rc = px_report_write_file(path, text, len, &why);
     if (rc)
-        px_buf_printf(err, "cannot write '%s'", out_path);
-    px_buf_free(&body);
+        px_buf_printf(err, "JUnit file: %s", px_buf_cstr(&why));
+    px_buf_free(&why);
+    free(text);
     return rc;
 }

@@ -9,7 +9,7 @@
  *     diagnostic block for failures);
  *   - JUnit XML, written at the end, one <testsuite> per scenario, with
  *     <failure>/<error>/<skipped> and <system-out> (frame summaries, command output).
- * px_junit_merge() merges the JUnit files of several shards into one.
+ * The junit-merge command (cmd_junit_merge.h) merges the JUnit files of shards.
  *
  * Ownership: px_report_add copies every string; px_report_free frees them.
  * Thread-safety: none; a report belongs to one thread.
@@ -64,15 +64,19 @@ void px_report_tap_test(FILE *out, const px_test_result *t, size_t idx);
 
 /** JUnit XML of the whole report. Returns 0 or PX_EIO. */
 int px_report_write_junit(const px_report *rep, FILE *out);
-/** Same into a file (created or truncated). */
+/** Same into a file, with px_report_write_file. Returns 0, PX_ENOMEM or PX_EIO
+ *  with the reason (errno text included) in `err`. */
 int px_report_write_junit_file(const px_report *rep, const char *path, px_buf *err);
+
+/** Writes `len` bytes of `data` as the file `path`, a report the user named:
+ *  into a new temporary file next to it (mode 0644), renamed over `path` once
+ *  completely written, so a failed write (full disk) leaves no partial or empty
+ *  report. A symbolic link at `path` is refused, never followed; an existing
+ *  device or FIFO (/dev/null, a named pipe) is written in place. Returns 0 or
+ *  PX_EIO / PX_ENOMEM with "cannot write 'PATH': reason" in `err`. */
+int px_report_write_file(const char *path, const char *data, size_t len, px_buf *err);
 
 /** Appends `text` to out with XML escaping (& < > " ' and control characters). */
 void px_xml_escape(px_buf *out, const char *text);
-
-/** Merges JUnit files written by `pktexpect run --junit` (e.g. by several shards)
- *  into `out_path`: every <testsuite> of every input, totals summed. Returns 0,
- *  PX_EIO (unreadable / unwritable, reason in err) or PX_EFORMAT (not such a file). */
-int px_junit_merge(const char *out_path, const char *const *in_paths, size_t n, px_buf *err);
 
 #endif

@@ -24,6 +24,8 @@
 #include "pktexpect/text.h"
 #include "pktexpect/topology.h"
 
+#include "evidence_dir.h"
+
 #define POLL_MS 100
 #define CMD_DEFAULT_TIMEOUT_MS 60000
 #define OUTPUT_MAX (64 * 1024)
@@ -82,6 +84,9 @@ typedef struct runstate {
     double t0;
     bool deadline_hit;
     bool env_error;
+    px_evdir evdir;   /* --pcap-dir */
+    bool io_error;    /* evidence to keep or the report stream could not be written */
+    int out_errno;    /* first error writing o->out (0: none) */
 } runstate;
 
 /* True when the run must stop now (signal or global deadline). */
@@ -564,28 +569,6 @@ static size_t test_ports(const px_scn_test *t, const char **out, size_t cap)
     return n;
 }
 
-static void sanitize(char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-              *s == '_' || *s == '.'))
-            *s = '_';
-}
-
-static char *evidence_path(const px_run_opts *o, const px_scenario *s, const px_scn_test *t)
-{
-    px_buf b = PX_BUF_INIT;
-    px_buf name = PX_BUF_INIT;
-    px_buf_printf(&name, "%s-%s", s->name, t->name);
-    char *n = px_buf_steal(&name);
-    if (!n)
-        return NULL;
-    sanitize(n);
-    px_buf_printf(&b, "%s/%s.pcapng", o->pcap_dir, n);
-    free(n);
-    return px_buf_steal(&b);
-}
-
 static void push_vlan(const uint8_t *in, size_t len, int vid, uint8_t **out, size_t *outlen)
 {
     *out = NULL;
@@ -803,11 +786,13 @@ static void run_test(runstate *R, const px_scenario *s, const px_scn_test *t, px
     const char *ports[64];
     size_t np = test_ports(t, ports, 64);
     if (o->pcap_dir && np > 0) {
-        evpath = evidence_path(o, s, t);
-        if (evpath && !(T.ev = px_evidence_open(evpath, eb))) {
-            problem(&T, PX_T_ERROR, "evidence: %s", eb);
+        px_buf why = PX_BUF_INIT;
+        int rc = px_evdir_create(&R->evdir, s->name, t->name, &T.ev, &evpath, &why);
+        if (rc)
+            problem(&T, PX_T_ERROR, "evidence: %s", px_buf_cstr(&why));
+        px_buf_free(&why);
+        if (rc)
             goto done;
-        }
     }
     /* Open every port the test uses and start recording them. */
     T.recs = calloc(np ? np : 1, sizeof *T.recs);
@@ -905,8 +890,18 @@ done:
     free(T.recs);
     free(T.rec_futs);
     if (T.ev) {
-        px_evidence_close(T.ev);
         bool keep = T.status == PX_T_FAIL || T.status == PX_T_ERROR || s->record;
+        char why[PX_ERRBUF_SIZE] = "";
+        if (px_evidence_close_err(T.ev, why) != 0) {
+            /* A partial or empty file is no evidence: say so, never claim it. */
+            fprintf(o->err, "%spktexpect: %s: %s: cannot write the evidence file '%s': %s\n", o->tap ? "# " : "",
+                    s->name, t->name, evpath, why);
+            if (keep) {
+                px_buf_printf(&T.details, "evidence: not kept: cannot write '%s': %s\n", evpath, why);
+                R->io_error = true;
+            }
+            keep = false;
+        }
         if (keep)
             *pcap_kept = evpath;
         else
@@ -957,14 +952,23 @@ size_t px_run_select(px_scenario *const *scns, size_t nscn, const px_run_opts *o
     return n;
 }
 
-static void emit(const px_run_opts *o, px_report *rep, const px_test_result *r, size_t idx, size_t total)
+/* Keeps the first error writing the report stream (a full disk, a closed pipe). */
+static void check_out(runstate *R)
 {
+    errno = 0;
+    if ((fflush(R->o->out) != 0 || ferror(R->o->out)) && !R->out_errno)
+        R->out_errno = errno ? errno : EIO;
+}
+
+static void emit(runstate *R, px_report *rep, const px_test_result *r, size_t idx, size_t total)
+{
+    const px_run_opts *o = R->o;
     px_report_add(rep, r);
     if (o->tap)
         px_report_tap_test(o->out, r, idx);
     else
         px_report_console_test(o->out, r, idx, total, o->color);
-    fflush(o->out);
+    check_out(R);
 }
 
 int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_report *rep)
@@ -975,6 +979,16 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
     if (!idx)
         return PX_EXIT_ENV;
     px_run_select(scns, nscn, o, idx, total);
+    if (o->pcap_dir) {
+        px_buf why = PX_BUF_INIT;
+        if (px_evdir_open(&R.evdir, o->pcap_dir, &why)) {
+            fprintf(o->err, "pktexpect run: --pcap-dir: %s\n", px_buf_cstr(&why));
+            px_buf_free(&why);
+            free(idx);
+            return PX_EXIT_ENV;
+        }
+        px_buf_free(&why);
+    }
     if (o->tap)
         px_report_tap_plan(o->out, total);
     size_t done = 0;
@@ -1022,7 +1036,7 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
             }
             if (r.status == PX_T_FAIL || r.status == PX_T_ERROR)
                 any_fail = true;
-            emit(o, rep, &r, ++done, total);
+            emit(&R, rep, &r, ++done, total);
             free(msg);
             free(det);
             free(out);
@@ -1035,9 +1049,20 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
         px_buf_free(&why);
     }
     free(idx);
+    px_evdir_close(&R.evdir);
+    check_out(&R);
+    if (R.out_errno) {
+        fprintf(o->err, "pktexpect run: cannot write the %s report: %s\n", o->tap ? "TAP" : "console",
+                strerror(R.out_errno));
+        R.io_error = true;
+    }
     if (o->stop && *o->stop)
         return PX_RUN_INTERRUPTED;
     if (R.env_error)
         return PX_EXIT_ENV;
-    return any_fail ? PX_EXIT_FAIL : PX_EXIT_PASS;
+    if (any_fail)
+        return PX_EXIT_FAIL;
+    /* Like an unwritable JUnit file: a run whose report or kept evidence was lost
+     * is not a pass, but its failed tests still say 1. */
+    return R.io_error ? PX_EXIT_ENV : PX_EXIT_PASS;
 }

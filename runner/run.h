@@ -40,7 +40,8 @@ typedef struct px_run_opts {
     const char *filter;          /**< fnmatch(3) pattern on "suite/test" or "test"; NULL = all */
     unsigned shard_k, shard_n;   /**< run tests i with i % n == k - 1 (1-based k); n = 0: all */
     double timeout_scale;        /**< multiplies every timeout; <= 0 -> 1 */
-    const char *pcap_dir;        /**< keep per-test pcapng evidence of failed tests here */
+    const char *pcap_dir;        /**< keep per-test pcapng evidence of failed tests here (evidence_dir.h:
+                                      created when missing, removed at the end if created and left empty) */
     bool keep_topology;
     bool verbose;                /**< print every step as it runs */
     bool tap;                    /**< TAP on `out` instead of the console format */
@@ -56,7 +57,9 @@ typedef struct px_run_opts {
 size_t px_run_select(px_scenario *const *scns, size_t nscn, const px_run_opts *o, size_t (*idx)[2], size_t cap);
 
 /** Runs the selected tests of `scns`. Returns an exit code (PX_EXIT_* or
- *  PX_RUN_INTERRUPTED). Results are appended to `rep`. */
+ *  PX_RUN_INTERRUPTED). Results are appended to `rep`. PX_EXIT_ENV also when
+ *  pcap_dir cannot be created, or when every test passed but the report stream
+ *  (`out`) or evidence to keep could not be written (the reason on `err`). */
 int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_report *rep);
 
 /** The checkers of the library's parsers (expression language, frame text form). */

@@ -40,6 +40,11 @@ typedef struct px_evidence px_evidence;
  *  with the reason in errbuf (may be NULL) when the file cannot be created. */
 px_evidence *px_evidence_open(const char *path, char *errbuf);
 
+/** Same as px_evidence_open on an open, writable descriptor, which the recorder
+ *  owns from then on (closed by px_evidence_close, or here on failure). Lets a
+ *  caller create the file itself, e.g. with O_EXCL | O_NOFOLLOW. */
+px_evidence *px_evidence_open_fd(int fd, char *errbuf);
+
 /** Records one frame seen (PX_DIR_IN) or sent (PX_DIR_OUT) on `port`.
  *  `ts` is the frame's CLOCK_REALTIME time (NULL: now). `caplen` bytes of `data`
  *  are written; `wirelen` is the length on the wire (raised to caplen if smaller).
@@ -58,6 +63,11 @@ uint64_t px_evidence_frames(px_evidence *ev);
 /** Flushes, closes the file and frees the recorder. Returns 0, or PX_EIO when any
  *  write, the flush or the close failed. NULL is a no-op returning 0. */
 int px_evidence_close(px_evidence *ev);
+
+/** px_evidence_close that also says why it failed: on PX_EIO, errbuf (may be
+ *  NULL) gets the first failure and its errno text, e.g. "write failed: No space
+ *  left on device". */
+int px_evidence_close_err(px_evidence *ev, char *errbuf);
 
 /* ---- Internal (px__): called by the context's capture threads. ---- */
 

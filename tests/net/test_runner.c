@@ -17,13 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "evidence_dir.h"
 #include "pktexpect/topology.h"
 #include "px_test.h"
 
@@ -253,14 +256,122 @@ static void test_failure_has_diff_and_evidence(void **state)
     assert_non_null(strstr(sysout, want_tx));
     /* Evidence: kept for the failed test only, holding the frame sent (TX on a)
      * and the frame seen (RX on b), both with TTL 64. */
-    char pf[256], pp[256];
-    snprintf(pf, sizeof pf, "%s/failing-ttl_is_decremented.pcapng", pdir);
-    snprintf(pp, sizeof pp, "%s/failing-the_frame_does_arrive.pcapng", pdir);
+    char pf[512], pp[512];
+    char *nf = px_evdir_name("failing", "ttl is decremented"), *np = px_evdir_name("failing", "the frame does arrive");
+    snprintf(pf, sizeof pf, "%s/%s", pdir, nf);
+    snprintf(pp, sizeof pp, "%s/%s", pdir, np);
+    free(nf);
+    free(np);
     assert_int_equal(access(pp, F_OK), -1);
     int ttl64 = 0;
     int n = pcap_frames(pf, 64, &ttl64);
     assert_true(n >= 2);
     assert_int_equal(ttl64, 2);
+    assert_true(nothing_left());
+}
+
+/* Evidence on a full file system: the run says which test's file could not be
+ * written and why, and never claims it (no "evidence:" line, no empty file). */
+static void test_evidence_on_full_disk(void **state)
+{
+    (void)state;
+    char mnt[128], fill[160], pdir[160];
+    snprintf(mnt, sizeof mnt, "%s/full", tmp);
+    snprintf(fill, sizeof fill, "%s/fill", mnt);
+    snprintf(pdir, sizeof pdir, "%s/evidence", mnt);
+    assert_int_equal(mkdir(mnt, 0755), 0);
+    if (mount("pxr-full", mnt, "tmpfs", 0, "size=64k") != 0) {
+        rmdir(mnt);
+        skip();
+    }
+    int fd = open(fill, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    static char block[4096];
+    while (write(fd, block, sizeof block) > 0)
+        ;
+    close(fd);
+    char file[4200], v[3][64];
+    snprintf(file, sizeof file, "%s/tests/data/scenarios/net/failing.yaml", src);
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    const char *args[] = {"run", "--pcap-dir", pdir, "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    bool left = access(pdir, F_OK) == 0;
+    umount2(mnt, MNT_DETACH);
+    rmdir(mnt);
+    if (rc != 1)
+        print_error("stdout:\n%s\nstderr:\n%s\n", out, err);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "[1/2] FAIL  failing: ttl is decremented"));
+    assert_null(strstr(out, "evidence: /"));
+    assert_non_null(strstr(out, "evidence: not kept: cannot write '"));
+    assert_non_null(strstr(err, "failing: ttl is decremented: cannot write the evidence file '"));
+    char why[128];
+    snprintf(why, sizeof why, "write failed: %s", strerror(ENOSPC));
+    assert_non_null(strstr(err, why));
+    assert_false(left); /* created by the run, nothing kept in it: removed */
+    free(out);
+    free(err);
+    assert_true(nothing_left());
+}
+
+/* Test names that differ only in punctuation keep separate evidence (the passing
+ * one no longer deletes the failing one's), and a very long name still passes. */
+static void test_evidence_names(void **state)
+{
+    (void)state;
+    char longname[261];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    static const char steps_pass[] =
+        "    steps:\n"
+        "      - expect: { port: \"${b}\", predicate: \"saw_src_mac(02:00:00:00:00:01)\" }\n"
+        "      - send: { port: \"${a}\", frame: \"Ether(src=02:00:00:00:00:01, dst=02:00:00:00:00:02)/IPv4()/UDP()\" }\n";
+    char file[256], pdir[160];
+    snprintf(file, sizeof file, "%s/names.yaml", tmp);
+    snprintf(pdir, sizeof pdir, "%s/evidence-names", tmp);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: names\n"
+            "topology:\n"
+            "  namespaces: [ \"${ns}\" ]\n"
+            "  veths:\n"
+            "    - { name: \"${a}\", peer: \"${b}\", peer_netns: \"${ns}\" }\n"
+            "defaults: { timeout: 300ms }\n"
+            "tests:\n"
+            "  - name: x y\n"
+            "    steps:\n"
+            "      - expect: { port: \"${b}\", predicate: \"saw_src_mac(02:00:00:00:00:09)\" }\n"
+            "  - name: x_y\n%s"
+            "  - name: %s\n%s",
+            steps_pass, longname, steps_pass);
+    assert_int_equal(fclose(f), 0);
+    char v[3][64];
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    const char *args[] = {"run", "--pcap-dir", pdir, "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (rc != 1)
+        print_error("stdout:\n%s\nstderr:\n%s\n", out, err);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "[1/3] FAIL  names: x y"));
+    assert_non_null(strstr(out, "[2/3] PASS  names: x_y"));
+    assert_non_null(strstr(out, "[3/3] PASS  names: nnnn"));
+    free(out);
+    free(err);
+    char *kept = px_evdir_name("names", "x y"), *gone = px_evdir_name("names", "x_y");
+    char pk[512], pg[512];
+    snprintf(pk, sizeof pk, "%s/%s", pdir, kept);
+    snprintf(pg, sizeof pg, "%s/%s", pdir, gone);
+    free(kept);
+    free(gone);
+    assert_int_equal(access(pk, F_OK), 0);
+    assert_int_equal(access(pg, F_OK), -1);
     assert_true(nothing_left());
 }
 
@@ -440,6 +551,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_demo_passes_with_reports_and_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_has_diff_and_evidence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evidence_on_full_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_evidence_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_setup_failure_tears_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigint_tears_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_bounds_the_run, setup, teardown),

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -148,6 +150,68 @@ static void test_bad_input(void **state)
     assert_int_equal(px_evidence_close(NULL), 0);
 }
 
+/* A full disk: the blocks sit in the stdio buffer until the close, which must say
+ * that it failed and why (the runner prints it instead of claiming the file). */
+static void test_full_disk_says_why(void **state)
+{
+    (void)state;
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        skip();
+    char err[PX_ERRBUF_SIZE] = "";
+    px_evidence *ev = px_evidence_open_fd(fd, err);
+    assert_non_null(ev);
+    uint8_t b[60];
+    fill(b, sizeof b, 1);
+    int rc = px_evidence_write(ev, "p1", PX_DIR_IN, NULL, b, sizeof b, sizeof b);
+    assert_true(rc == 0 || rc == PX_EIO); /* 0 while buffered */
+    assert_int_equal(px_evidence_close_err(ev, err), PX_EIO);
+    assert_non_null(strstr(err, "write failed: "));
+    assert_non_null(strstr(err, strerror(ENOSPC)));
+
+    /* Once the buffer is full the writes themselves fail, sticky, with the reason. */
+    fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    ev = px_evidence_open_fd(fd, err);
+    assert_non_null(ev);
+    uint8_t big[9000];
+    fill(big, sizeof big, 2);
+    rc = 0;
+    for (int i = 0; i < 64 && rc == 0; i++)
+        rc = px_evidence_write(ev, "p1", PX_DIR_IN, NULL, big, sizeof big, sizeof big);
+    assert_int_equal(rc, PX_EIO);
+    assert_int_equal(px_evidence_write(ev, "p1", PX_DIR_IN, NULL, b, sizeof b, sizeof b), PX_EIO);
+    err[0] = '\0';
+    assert_int_equal(px_evidence_close_err(ev, err), PX_EIO);
+    assert_non_null(strstr(err, "write failed: "));
+    assert_non_null(strstr(err, strerror(ENOSPC)));
+    assert_null(px_evidence_open_fd(-1, err));
+}
+
+/* A descriptor the caller created (the runner's O_EXCL files) is a normal recorder. */
+static void test_open_fd(void **state)
+{
+    fixture *fx = *state;
+    int fd = open(fx->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    assert_true(fd >= 0);
+    px_evidence *ev = px_evidence_open_fd(fd, NULL);
+    assert_non_null(ev);
+    uint8_t b[60];
+    fill(b, sizeof b, 5);
+    assert_int_equal(px_evidence_write(ev, "p1", PX_DIR_OUT, NULL, b, sizeof b, sizeof b), 0);
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_evidence_close_err(ev, err), 0);
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(fx->path, eb);
+    assert_non_null(p);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    assert_int_equal(pcap_next_ex(p, &h, &d), 1);
+    assert_int_equal(h->caplen, sizeof b);
+    assert_memory_equal(d, b, sizeof b);
+    pcap_close(p);
+}
+
 /* A dissected frame recorded through the internal entry the capture threads use. */
 static void test_write_frame(void **state)
 {
@@ -248,6 +312,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tshark_names_and_directions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_frame, setup, teardown),
+        cmocka_unit_test(test_full_disk_says_why),
+        cmocka_unit_test_setup_teardown(test_open_fd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

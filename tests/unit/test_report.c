@@ -8,11 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "cmd_junit_merge.h"
 #include "report.h"
 #include "pktexpect/error.h"
 
@@ -132,7 +136,7 @@ static void test_junit_merge_of_shards(void **state)
     assert_int_equal(px_report_write_junit_file(&a, pa, &err), 0);
     assert_int_equal(px_report_write_junit_file(&b, pb, &err), 0);
     const char *in[] = {pa, pb};
-    assert_int_equal(px_junit_merge(pm, in, 2, &err), 0);
+    assert_int_equal(px_junit_merge(pm, in, 2, NULL, &err), 0);
     int st;
     const char *out = run(&st, "xmllint --noout '%s' 2>&1", pm);
     assert_int_equal(st, 0);
@@ -150,10 +154,10 @@ static void test_junit_merge_of_shards(void **state)
     fclose(f);
     const char *in2[] = {pa, bad};
     px_buf_clear(&err);
-    assert_int_equal(px_junit_merge(pm, in2, 2, &err), PX_EFORMAT);
+    assert_int_equal(px_junit_merge(pm, in2, 2, NULL, &err), PX_EFORMAT);
     assert_non_null(strstr(px_buf_cstr(&err), "is not a JUnit file"));
     const char *in3[] = {"/nonexistent/x.xml"};
-    assert_int_equal(px_junit_merge(pm, in3, 1, &err), PX_EIO);
+    assert_int_equal(px_junit_merge(pm, in3, 1, NULL, &err), PX_EIO);
     px_buf_free(&err);
     px_report_free(&a);
     px_report_free(&b);
@@ -252,6 +256,45 @@ static void test_console(void **state)
     px_report_free(&rep);
 }
 
+/* A JUnit file that cannot be written whole (here: a file size limit, as a full
+ * disk would) says why and leaves the previous report as it was: no 0-byte or
+ * partial file, no temporary file left behind. */
+static void test_junit_write_failure_keeps_previous(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/kept.xml", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("previous\n", f);
+    fclose(f);
+    px_report rep = {0};
+    fill(&rep, "suite");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {.rlim_cur = 64, .rlim_max = 64};
+        signal(SIGXFSZ, SIG_IGN); /* the write fails with EFBIG instead of killing */
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(10);
+        px_buf err = PX_BUF_INIT;
+        int rc = px_report_write_junit_file(&rep, path, &err);
+        if (rc != PX_EIO)
+            _exit(11);
+        if (!strstr(px_buf_cstr(&err), "kept.xml") || !strstr(px_buf_cstr(&err), strerror(EFBIG)))
+            _exit(12);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    int status;
+    assert_string_equal(run(&status, "cat '%s'", path), "previous\n");
+    assert_string_equal(run(&status, "ls '%s' | grep -c 'kept.xml'", tmpdir), "1\n");
+    px_report_free(&rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_junit_merge_of_shards),
         cmocka_unit_test(test_tap_read_back),
         cmocka_unit_test(test_console),
+        cmocka_unit_test(test_junit_write_failure_keeps_previous),
     };
     return cmocka_run_group_tests(tests, make_tmp, rm_tmp);
 }
