@@ -118,6 +118,7 @@ struct px__node {
     bool active;                     /* its window has started: in the dispatch structures */
     bool closed;
     bool indexed;                    /* reached through the key index (counts from port totals) */
+    bool unbounded;                  /* active with its deadline not known yet (counted in its port) */
     bool locked;                     /* multi-port: callbacks under e->lock */
     size_t heap_pos;                 /* in the deadline heap, SIZE_MAX when not there */
     /* counts of this port's part of the window */

@@ -88,6 +88,9 @@ struct px__port_impl {
     px__keymap keys[PX_KEY__COUNT];
     px__node *pend_head, *pend_tail;
     px__deadline_heap heap;
+    uint32_t unbounded;      /* active open nodes whose deadline is not known yet */
+    bool held;               /* stream: held_sf waits for a deadline (see past_unknown_deadline) */
+    px__src_frame held_sf;
     uint64_t tot_seen, tot_trunc, tot_noise; /* non-noise frames, truncated among them, noise */
     uint64_t last_drain;     /* frames the last drain read */
 
@@ -279,6 +282,10 @@ static void node_set_deadline(struct px__port_impl *P, px__node *n, int64_t dead
 {
     if (n->closed || n->deadline != PX__NS_NEVER || deadline == PX__NS_NEVER)
         return;
+    if (n->unbounded) {
+        n->unbounded = false;
+        P->unbounded--;
+    }
     n->deadline = deadline;
     if (!px__heap_push(&P->heap, n))
         n->deadline = PX__NS_NEVER; /* out of memory: the expire scan still sees it */
@@ -288,6 +295,10 @@ static void node_set_deadline(struct px__port_impl *P, px__node *n, int64_t dead
 static void node_activate(struct px__port_impl *P, px__node *n)
 {
     n->active = true;
+    if (n->deadline == PX__NS_NEVER) {
+        n->unbounded = true;
+        P->unbounded++;
+    }
     n->port_seen_at_start = P->tot_seen;
     n->port_trunc_at_start = P->tot_trunc;
     n->port_noise_at_start = P->tot_noise;
@@ -309,6 +320,10 @@ static void node_close(struct px__port_impl *P, px__node *n, const char *behind)
     if (n->closed)
         return;
     n->closed = true;
+    if (n->unbounded) {
+        n->unbounded = false;
+        P->unbounded--;
+    }
     px__heap_remove(&P->heap, n);
     if (n->indexed && n->active) {
         n->seen = P->tot_seen - n->port_seen_at_start;
@@ -454,7 +469,24 @@ static void phase_control(px_port *p)
     take_arms(p, arms);
 }
 
-/* Nodes waiting for their window to start whose start is at or before `t`. */
+/* Scan requested by another thread (px__port_kick): deadlines that became
+ * known when the last port of a multi-port expectation anchored, expectations
+ * stopped elsewhere. */
+static void take_scan_request(struct px__port_impl *P)
+{
+    if (!atomic_exchange_explicit(&P->scan_req, false, memory_order_acq_rel))
+        return;
+    for (size_t i = 0; i < P->all.n; i++) {
+        px__node *n = P->all.v[i];
+        if (n->closed)
+            continue;
+        if (atomic_load_explicit(&n->e->stop_reason, memory_order_acquire) != PX__STOP_NONE)
+            node_close(P, n, NULL);
+        else if (n->deadline == PX__NS_NEVER)
+            node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
+    }
+}
+
 /* Whether a live frame stamped `rt` (window time `t`) is at or after n's start:
  * on the kernel's clock itself unless the wall clock stepped since the ack. */
 static bool at_or_after_start(struct px__port_impl *P, const px__node *n, int64_t t, int64_t rt)
@@ -495,6 +527,27 @@ static void close_before(struct px__port_impl *P, int64_t t)
     px__node *n;
     while ((n = px__heap_min(&P->heap)) && n->deadline < t)
         node_close(P, n, NULL);
+}
+
+/* A stream's frame at `t` lies past what is known of a window whose deadline
+ * is not known yet: a port of its expectation has not read its first frame,
+ * and the deadline will be the latest start + the timeout. Such a frame waits
+ * (the drain holds it) until that port anchors: offering it now could count a
+ * frame after the deadline. Live windows all start at their acknowledgement,
+ * so their deadlines are known when px_expect returns. */
+static bool past_unknown_deadline(struct px__port_impl *P, int64_t t)
+{
+    if (!P->unbounded)
+        return false;
+    for (size_t i = 0; i < P->all.n; i++) {
+        px__node *n = P->all.v[i];
+        if (!n->unbounded || n->closed)
+            continue;
+        int64_t lower = atomic_load_explicit(&n->e->start_max, memory_order_acquire);
+        if (lower == INT64_MIN || t - lower > (int64_t)n->e->timeout_ms * 1000000LL)
+            return true;
+    }
+    return false;
 }
 
 static void dispatch(struct px__port_impl *P, const px_frame *f, bool is_noise)
@@ -542,9 +595,15 @@ static int phase_drain(px_port *p, char *msg)
         if ((frames & 15) == 15 && src->live && (first = px__heap_min(&P->heap)) && px__mono_ns() >= first->deadline + grace)
             break;
         px__src_frame sf;
-        rc = src->ops->next(src, &sf, msg);
-        if (rc <= 0)
-            break;
+        if (P->held) {
+            sf = P->held_sf;
+            P->held = false;
+            rc = 1;
+        } else {
+            rc = src->ops->next(src, &sf, msg);
+            if (rc <= 0)
+                break;
+        }
         px_frame f;
         px_frame_dissect(&f, sf.data, sf.caplen, sf.wirelen);
         f.ts = sf.ts;
@@ -561,16 +620,28 @@ static int phase_drain(px_port *p, char *msg)
             if (P->have_frame && t < P->last_t)
                 t = P->last_t; /* a stream whose clock went back: keep arrival order */
         }
+        /* A deadline made known by another port's thread before this frame
+         * arrived must bound the windows it is offered to: the request is
+         * looked at after the frame was read, so a kick that happened before
+         * the frame was sent is always seen here (one load per frame). */
+        if (atomic_load_explicit(&P->scan_req, memory_order_acquire))
+            take_scan_request(P);
+        /* Windows first (started at or before t, ended before t), then the totals
+         * the keyed windows count from, then the frame. */
+        activate_until(P, t, src->live ? px__ts_ns(&sf.ts) : INT64_MIN, true);
+        close_before(P, t);
+        if (!src->live && past_unknown_deadline(P, t)) {
+            P->held = true; /* the stream's record stays valid until the next next() */
+            P->held_sf = sf;
+            rc = 0;
+            break;
+        }
         P->last_t = t;
         P->have_frame = true;
         frames++;
         if (ev)
             px__evidence_write_frame(ev, p->name, PX_DIR_IN, &f);
         bool is_noise = P->noise_fn && P->noise_fn(&f, P->noise_user);
-        /* Windows first (started at or before t, ended before t), then the totals
-         * the keyed windows count from, then the frame. */
-        activate_until(P, t, src->live ? px__ts_ns(&sf.ts) : INT64_MIN, true);
-        close_before(P, t);
         if (is_noise) {
             noise++;
             P->tot_noise++;
@@ -636,18 +707,7 @@ static void phase_expire(px_port *p)
     }
     if (P->wm != INT64_MIN)
         activate_until(P, P->wm, INT64_MIN, false);
-    /* Scan: deadlines that became known, expectations stopped elsewhere. */
-    if (atomic_exchange_explicit(&P->scan_req, false, memory_order_acq_rel)) {
-        for (size_t i = 0; i < P->all.n; i++) {
-            px__node *n = P->all.v[i];
-            if (n->closed)
-                continue;
-            if (atomic_load_explicit(&n->e->stop_reason, memory_order_acquire) != PX__STOP_NONE)
-                node_close(P, n, NULL);
-            else if (n->deadline == PX__NS_NEVER)
-                node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
-        }
-    }
+    take_scan_request(P);
     /* Windows the watermark passed: every frame up to their deadline was examined. */
     px__node *n;
     while ((n = px__heap_min(&P->heap)) && n->deadline <= P->wm)
@@ -811,7 +871,7 @@ static void *port_thread(void *arg)
         if (more > 0 && !atomic_load_explicit(&P->ctl_pending, memory_order_acquire))
             continue; /* frames are waiting: no sleep */
         struct timespec ts, *tp = more > 0 ? &(struct timespec){0, 0} : sleep_for(P, &ts);
-        pfd[0].fd = P->paused || P->eof ? -1 : P->src->fd;
+        pfd[0].fd = P->paused || P->eof || P->held ? -1 : P->src->fd;
         if (more == 0 && P->src->live && P->last_drain >= 2 &&
             (!tp || tp->tv_sec > 0 || tp->tv_nsec > COALESCE_NS)) {
             /* Frames came faster than they were read: under load, a poll on the

@@ -89,6 +89,9 @@ typedef struct px_pcap_port_opts {
  *  reading a pcap / pcapng stream. Windows of expectations armed on an offline
  *  stream start at the last frame read (at the first frame before any was read)
  *  and last `timeout_ms` of the stream's time; the stream's end closes them.
+ *  An expectation on several streams has one deadline, fixed when each of its
+ *  ports has started its window: until then a stream does not read past what
+ *  is known of that deadline (its reading waits for the other ports).
  *  Sending on such a port is not possible (PX_ENOTSUP). Returns 0 or a negative
  *  PX_E* with the reason in errbuf (may be NULL). Thread-safety: any thread. */
 int px_port_open_pcap(px_ctx *ctx, const char *name, const px_pcap_port_opts *opts, char *errbuf);

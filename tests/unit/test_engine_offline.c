@@ -9,6 +9,7 @@
  *   DESIGN 2.4 count limit                                        test_count_limit_with_drops_is_error
  *   DESIGN 2.5 windows by frame time, late frames never decide,  test_late_frame_never_decides,
  *              one deadline, multi-port closure                   test_multi_port_waits_for_every_port,
+ *                                                                 test_multi_port_unknown_deadline_holds_frames,
  *                                                                 test_clock_step_back_neither_hides_nor_admits
  *   DESIGN 2.6 drops between arm and decision make ERROR          test_count_limit_with_drops_is_error,
  *                                                                 test_stop_condition_with_drops_positive_stays_pass,
@@ -195,6 +196,45 @@ static void test_paused_start_anchors_at_first_frame(void **state)
     px_future_free(whole);
     px_ctx_free(ctx);
     unlink(path);
+}
+
+/* Port b has read nothing when the expectation is armed: its window starts at
+ * its first frame, so the deadline is unknown until then. Port a must not
+ * count its frame at 10.5 s meanwhile: once b anchors at 10.0 s the deadline
+ * is 10.1 s. (The frames are written before b starts: deterministic.) */
+static void test_multi_port_unknown_deadline_holds_frames(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx();
+    int wa = open_stream_port(ctx, "a", false);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    px_pcap_port_opts ob = {.fd = p[0], .paused = true};
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_port_open_pcap(ctx, "b", &ob, err), 0);
+    close(p[0]);
+    int wb = p[1];
+    pcap_header(wa);
+    pcap_frame(wa, 10 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    const char *ports[] = {"a", "b"};
+    px_expect_opts o = {.timeout_ms = 100};
+    px_future *f = px_expect_any(ctx, ports, 2, px_packet_count(), &o);
+    assert_non_null(f);
+    pcap_frame(wa, 10 * SEC + 20 * MS, 0x88b5);
+    pcap_frame(wa, 10 * SEC + 500 * MS, 0x88b5); /* after the deadline b will fix */
+    pcap_header(wb);
+    pcap_frame(wb, 10 * SEC, 0x88b5);
+    pcap_frame(wb, 10 * SEC + 101 * MS, 0x88b5);
+    usleep(50 * 1000); /* let port a read what it may before b starts */
+    assert_int_equal(px_future_wait_for(f, 0), PX_PENDING);
+    assert_int_equal(px_port_start(ctx, "b"), 0);
+    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(px_future_value(f), 2); /* a at 10.02 s, b at 10.0 s */
+    px_future_free(f);
+    close(wa);
+    close(wb);
+    px_ctx_free(ctx);
 }
 
 static void test_multi_port_waits_for_every_port(void **state)
@@ -440,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_late_frame_never_decides),
         cmocka_unit_test(test_paused_start_anchors_at_first_frame),
         cmocka_unit_test(test_multi_port_waits_for_every_port),
+        cmocka_unit_test(test_multi_port_unknown_deadline_holds_frames),
         cmocka_unit_test(test_clock_step_back_neither_hides_nor_admits),
         cmocka_unit_test(test_count_limit_with_drops_is_error),
         cmocka_unit_test(test_stop_condition_with_drops_positive_stays_pass),
