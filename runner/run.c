@@ -723,8 +723,25 @@ static void wait_one(test_run *T, armed *a)
         say(T->R->o, "  %s: %s %s\n", label, px_verdict_name(v), px_future_explanation(a->f));
     if (v == PX_PASS)
         return;
-    px_future_report(a->f, &T->details);
-    px_buf_append(&T->details, "\n");
+    /* One report per failed expectation, headed by its place so that the console
+     * prints it instead of repeating the one-line message (report.c): the
+     * predicate once, the explanation once, then the counters. */
+    const char *desc = px_future_description(a->f);
+    px_buf_printf(&T->details, "%s:%d: expect ", a->step->pos.file, a->step->pos.line);
+    if (a->step->name)
+        px_buf_printf(&T->details, "%s (%s)", a->step->name, desc);
+    else
+        px_buf_append(&T->details, desc);
+    px_buf_printf(&T->details, ": %s", px_verdict_name(v));
+    if (px_future_has_value(a->f))
+        px_buf_printf(&T->details, " (value %lld)", (long long)px_future_value(a->f));
+    px_counters c;
+    px_future_counters(a->f, &c);
+    px_buf_printf(&T->details,
+                  "\n  %s\n  frames: %llu offered, %llu rejected by filter, %llu ignored as noise, "
+                  "%llu dropped by capture, %llu truncated\n\n",
+                  px_future_explanation(a->f), (unsigned long long)c.seen, (unsigned long long)c.filtered,
+                  (unsigned long long)c.noise, (unsigned long long)c.drops, (unsigned long long)c.truncated);
     /* The one-line message keeps the start of the explanation; details have it all. */
     const char *ex = px_future_explanation(a->f);
     size_t exlen = strcspn(ex, "\n");
