@@ -195,7 +195,9 @@ static void test_errors(void **state)
 {
     (void)state;
     bad("saw_vlan(102)", PX_EPARSE, 1, "unknown predicate 'saw_vlan' (did you mean 'saw_vlan_tag'?)");
-    bad("saw_vlan(102)", PX_EPARSE, 1, "valid names: all_of, any_of, at_least");
+    bad("saw_vlan(102)", PX_EPARSE, 1, "valid names:\n  all_of, any_of, at_least");
+    /* every name whole, even after a long "did you mean": nothing left out */
+    bad("saw_vlan(102)", PX_EPARSE, 1, "mpls, src_mac, tcp, udp, vlan_tag, vxlan");
     bad("all_of(saw_udp(), sav_tcp())", PX_EPARSE, 19, "did you mean 'saw_tcp'");
     bad("saw_ipv4(ttl=63, dstt=10.0.0.1)", PX_EPARSE, 18,
         "unknown argument 'dstt' of saw_ipv4; arguments are: src, dst, proto, ttl, dscp, ecn, encap");
