@@ -8,8 +8,8 @@
  *     list  = "[" [value {"," value}] "]"
  * The lexer reads "words" made of letters, digits, '_', '.', ':' (and "/len"
  * after an address) and classifies them: integer, MAC, IPv4, IPv6 or name. A
- * word starting with an upper-case letter and followed by '(' starts a frame in
- * the text form, which runs to the end of its last balanced "(...)" layer.
+ * word starting with an upper-case letter starts a frame in the text form,
+ * which runs to the end of its last layer (parentheses optional).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -290,13 +290,17 @@ static int parse_string(parser *P, px_expr_value *v)
     return 0;
 }
 
-/* Frame text form: Layer(...)/Layer(...)..., kept as text for the factory. */
+/* Frame text form: Layer(...)/Layer/..., kept as text for the factory. As in
+ * the text form itself (docs/text-form.md), a layer's parentheses may be left
+ * out and blanks may surround '/' and '('; the frame ends after its last layer. */
 static int parse_frame(parser *P, px_expr_value *v)
 {
     size_t start = P->pos;
     for (;;) {
         while (isalnum((unsigned char)P->text[P->pos]) || P->text[P->pos] == '_')
             P->pos++;
+        size_t end = P->pos;
+        skip_ws(P);
         if (P->text[P->pos] == '(') {
             int depth = 0;
             bool in_str = false;
@@ -320,11 +324,16 @@ static int parse_frame(parser *P, px_expr_value *v)
                 }
                 P->pos++;
             } while (depth > 0);
+            end = P->pos;
+            skip_ws(P);
         }
-        if (P->text[P->pos] == '/' && isalpha((unsigned char)P->text[P->pos + 1])) {
+        if (P->text[P->pos] == '/') {
             P->pos++;
-            continue;
+            skip_ws(P);
+            if (isalpha((unsigned char)P->text[P->pos]))
+                continue;
         }
+        P->pos = end; /* blanks after the frame belong to what follows */
         break;
     }
     v->type = PX_EXPR_FRAME;
@@ -806,7 +815,9 @@ static int parse_value(parser *P, px_expr_value *v)
         for (size_t i = 0; i < n; i++)
             if (!(isalnum((unsigned char)w[i]) || w[i] == '_'))
                 plain_name = false;
-        if (isupper((unsigned char)c) && plain_name && P->text[e] == '(') {
+        /* An upper-case word starts a frame, with or without parentheses
+         * (Ether/IPv4/UDP): no name of the language starts with one. */
+        if (isupper((unsigned char)c) && plain_name) {
             rc = parse_frame(P, v);
         } else if (is_name_start(c) && plain_name && P->text[after] == '(') {
             rc = parse_call(P, v, at, e);

@@ -92,7 +92,9 @@ static bool bare_name(const char *s, size_t n)
 static void matches_args(const px__ftest *self, px_buf *out)
 {
     const matches_st *st = (const matches_st *)self;
-    if (isupper((unsigned char)st->text[0]) && strchr(st->text, '('))
+    /* A frame in the text form reads back bare (Ether/IPv4/UDP, parentheses
+     * optional); hex, or a single bare word, stays a string. */
+    if (isupper((unsigned char)st->text[0]) && strpbrk(st->text, "(/"))
         px_buf_append(out, st->text);
     else
         px__quote(out, st->text, strlen(st->text));
