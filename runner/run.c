@@ -851,12 +851,15 @@ static void run_test(runstate *R, const px_scenario *s, const px_scn_test *t, px
         T.nrecs = i + 1;
     }
 
-    for (size_t i = 0; i < t->nsteps && T.status == PX_T_PASS; i++) {
+    /* A FAIL does not stop the steps (the later ones may tell more); an ERROR
+     * does: the test cannot be trusted to go on (docs/scenarios.md). */
+    size_t si = 0;
+    for (; si < t->nsteps && T.status != PX_T_ERROR; si++) {
         if (must_stop(R)) {
             problem(&T, PX_T_ERROR, "%s", R->deadline_hit ? "global deadline reached" : "interrupted");
             break;
         }
-        const px_step *st = &t->steps[i];
+        const px_step *st = &t->steps[si];
         switch (st->kind) {
         case PX_STEP_EXPECT:
             step_expect(&T, st);
@@ -878,6 +881,12 @@ static void run_test(runstate *R, const px_scenario *s, const px_scn_test *t, px
             break;
         }
     }
+    /* The steps an ERROR left out, in the report's output (JUnit system-out). */
+    static const char *const step_names[] = {"expect", "send", "wait", "sleep", "exec"};
+    for (; si < t->nsteps; si++)
+        px_buf_printf(&T.output, "skipped %s step at %s:%d (not run after the ERROR)\n",
+                      (unsigned)t->steps[si].kind < 5 ? step_names[t->steps[si].kind] : "?", t->steps[si].pos.file,
+                      t->steps[si].pos.line);
     /* Every expectation is waited at the end (cancelled if the test already broke). */
     for (size_t i = 0; i < T.narm; i++) {
         if (T.status == PX_T_ERROR && !T.arm[i].waited)
