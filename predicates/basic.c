@@ -12,12 +12,23 @@
 
 typedef struct any_state {
     uint64_t seen;
+    px_buf first; /* summary of the first frame: what timed_out() shows when it FAILs */
 } any_state;
 
 static void any_on_packet(void *state, const px_frame *f)
 {
-    (void)f;
-    ((any_state *)state)->seen++;
+    any_state *s = state;
+    if (s->seen++ == 0)
+        px__frame_summary(f, &s->first);
+}
+
+static void any_destroy(void *state)
+{
+    any_state *s = state;
+    if (!s)
+        return;
+    px_buf_free(&s->first);
+    free(s);
 }
 
 /* The verdict is known at the first frame either way; on_finish decides. */
@@ -41,7 +52,7 @@ static px_verdict received_finish(void *state, bool timed_out, px_result *r)
 static px_verdict timed_out_finish(void *state, bool timed_out, px_result *r)
 {
     if (((any_state *)state)->seen) {
-        px_result_explain(r, "a frame arrived; none was expected");
+        px_result_explain(r, "expected no frame; frame #1 was: %s", px_buf_cstr(&((any_state *)state)->first));
         return PX_FAIL;
     }
     if (!timed_out) {
@@ -66,10 +77,10 @@ static void describe_timed_out(const void *state, px_buf *out)
 
 static const px_predicate_ops received_ops = {.name = "received_packet", .on_packet = any_on_packet,
                                               .stop_condition = any_stop, .on_finish = received_finish,
-                                              .describe = describe_received, .destroy = free};
+                                              .describe = describe_received, .destroy = any_destroy};
 static const px_predicate_ops timed_out_ops = {.name = "timed_out", .on_packet = any_on_packet,
                                                .stop_condition = any_stop, .on_finish = timed_out_finish,
-                                               .describe = describe_timed_out, .destroy = free,
+                                               .describe = describe_timed_out, .destroy = any_destroy,
                                                .flags = PX_PRED_LOSS_SENSITIVE};
 
 px_predicate *px_received_packet(void)

@@ -436,6 +436,12 @@ typedef struct count_st {
     bool has_key;
     px_key key;
     uint64_t seen_key;
+    /* The closest frame that failed a per-frame child (fewest misses), kept as
+     * the child alone would keep it: a count that saw too few explains why the
+     * others did not match, as matches(...) or saw_...(...) alone do. */
+    unsigned best_miss;
+    uint64_t best_index; /* 1-based, 0 = none */
+    px_buf best_why;
 } count_st;
 
 static void count_on_packet(void *state, const px_frame *f)
@@ -447,8 +453,24 @@ static void count_on_packet(void *state, const px_frame *f)
         if (px_frame_key(f, st->key.kind, &v) && v == st->key.value)
             st->seen_key++;
     }
-    if (!st->p || px__frame_test(st->p, f) == 1)
+    if (!st->p || px__frame_test(st->p, f) == 1) {
         st->matched++;
+        return;
+    }
+    if (!px__ftest_is(st->p))
+        return;
+    /* Formats only a new closest frame, as the stream behaviour does (ftest.c). */
+    const px__ftest *t = px_predicate_state(st->p);
+    unsigned miss = t->vt->test(t, f, NULL);
+    if (st->best_index == 0 || miss < st->best_miss) {
+        st->best_miss = miss;
+        st->best_index = st->seen;
+        px_buf_clear(&st->best_why);
+        t->vt->test(t, f, &st->best_why);
+        px_buf_append(&st->best_why, " (frame: ");
+        px__frame_summary(f, &st->best_why);
+        px_buf_append(&st->best_why, ")");
+    }
 }
 
 static bool count_key(const void *state, px_key *out)
@@ -495,7 +517,11 @@ static px_verdict count_finish(void *state, bool timed_out, px_result *out)
     count_st *st = state;
     px_result_set_value(out, (int64_t)(st->matched > INT64_MAX ? INT64_MAX : st->matched));
     bool ok = st->form == F_NOT_EQUAL ? st->matched != st->lo : st->matched >= st->lo && st->matched <= st->hi;
-    const char *what = st->p ? "matching frames" : "frames";
+    /* "exactly 1 matching frame", "at least 2 frames": the noun agrees with the
+     * number it follows (the upper bound for between). */
+    uint64_t n = st->form == F_AT_MOST || st->form == F_BETWEEN ? st->hi : st->lo;
+    bool one = n == 1 && st->form != F_NOT_EQUAL && st->form != F_COUNT;
+    const char *what = st->p ? (one ? "matching frame" : "matching frames") : (one ? "frame" : "frames");
     switch (st->form) {
     case F_EXACTLY: px_result_explain(out, "expected exactly %llu %s", (unsigned long long)st->lo, what); break;
     case F_AT_LEAST: px_result_explain(out, "expected at least %llu %s", (unsigned long long)st->lo, what); break;
@@ -507,11 +533,8 @@ static px_verdict count_finish(void *state, bool timed_out, px_result *out)
     case F_COUNT: px_result_explain(out, "counted %s", what); break;
     case F_NOT_EQUAL: px_result_explain(out, "expected a number of %s other than %llu", what, (unsigned long long)st->lo); break;
     }
-    if (st->p) {
-        px_result_explain(out, " (");
-        px_predicate_describe(st->p, &out->explanation);
-        px_result_explain(out, ")");
-    }
+    /* The child is not repeated: the expectation's headline (or the combinator
+     * above) already names this count with its child. */
     px_result_explain(out, "; saw %llu of %llu frame%s", (unsigned long long)st->matched,
                       (unsigned long long)st->seen, st->seen == 1 ? "" : "s");
     if (st->has_key && st->seen_key == st->seen) {
@@ -523,6 +546,9 @@ static px_verdict count_finish(void *state, bool timed_out, px_result *out)
         px_result_explain(out, ")");
     }
     px_result_explain(out, "%s", timed_out ? " in the window" : " before the expectation ended");
+    if (!ok && st->matched < st->lo && st->best_index)
+        px_result_explain(out, "; closest was frame #%llu: %s", (unsigned long long)st->best_index,
+                          px_buf_cstr(&st->best_why));
     return ok ? PX_PASS : PX_FAIL;
 }
 
@@ -532,6 +558,7 @@ static void count_destroy(void *state)
     if (!st)
         return;
     px_predicate_free(st->p);
+    px_buf_free(&st->best_why);
     free(st);
 }
 

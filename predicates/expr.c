@@ -8,8 +8,8 @@
  *     list  = "[" [value {"," value}] "]"
  * The lexer reads "words" made of letters, digits, '_', '.', ':' (and "/len"
  * after an address) and classifies them: integer, MAC, IPv4, IPv6 or name. A
- * word starting with an upper-case letter and followed by '(' starts a frame in
- * the text form, which runs to the end of its last balanced "(...)" layer.
+ * word starting with an upper-case letter starts a frame in the text form,
+ * which runs to the end of its last layer (parentheses optional).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -290,13 +290,17 @@ static int parse_string(parser *P, px_expr_value *v)
     return 0;
 }
 
-/* Frame text form: Layer(...)/Layer(...)..., kept as text for the factory. */
+/* Frame text form: Layer(...)/Layer/..., kept as text for the factory. As in
+ * the text form itself (docs/text-form.md), a layer's parentheses may be left
+ * out and blanks may surround '/' and '('; the frame ends after its last layer. */
 static int parse_frame(parser *P, px_expr_value *v)
 {
     size_t start = P->pos;
     for (;;) {
         while (isalnum((unsigned char)P->text[P->pos]) || P->text[P->pos] == '_')
             P->pos++;
+        size_t end = P->pos;
+        skip_ws(P);
         if (P->text[P->pos] == '(') {
             int depth = 0;
             bool in_str = false;
@@ -320,11 +324,16 @@ static int parse_frame(parser *P, px_expr_value *v)
                 }
                 P->pos++;
             } while (depth > 0);
+            end = P->pos;
+            skip_ws(P);
         }
-        if (P->text[P->pos] == '/' && isalpha((unsigned char)P->text[P->pos + 1])) {
+        if (P->text[P->pos] == '/') {
             P->pos++;
-            continue;
+            skip_ws(P);
+            if (isalpha((unsigned char)P->text[P->pos]))
+                continue;
         }
+        P->pos = end; /* blanks after the frame belong to what follows */
         break;
     }
     v->type = PX_EXPR_FRAME;
@@ -415,10 +424,74 @@ static unsigned edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
+typedef struct wrapped {
+    px_buf *out;
+    size_t start, budget; /* bytes the list may take from `start` */
+    size_t col;           /* column on the current line */
+    size_t shown, left;   /* names written, names left out for lack of room */
+    bool empty, full;
+} wrapped;
+
+/* Appends `sep` (kept on the line before) and `word` to a list wrapped at 72
+ * columns with lines indented by two spaces; counts a name that does not fit. */
+static void wrap_item(wrapped *w, const char *sep, const char *word, bool is_name)
+{
+    size_t n = strlen(word);
+    /* room for the word, its separators and a final " (and NN more)" */
+    if (w->full || w->out->len - w->start + strlen(sep) + 3 + n + 16 > w->budget) {
+        w->full = true;
+        w->left += is_name;
+        return;
+    }
+    if (!w->empty)
+        px_buf_append(w->out, sep);
+    w->col += strlen(sep);
+    if (w->empty || w->col + 1 + n > 72) {
+        px_buf_append(w->out, "\n  ");
+        w->col = 2;
+    } else {
+        px_buf_append(w->out, " ");
+        w->col++;
+    }
+    px_buf_append(w->out, word);
+    w->col += n;
+    w->empty = false;
+    w->shown += is_name;
+}
+
+/* The valid names for an "unknown predicate" message, whole and wrapped; the
+ * saw_X / did_not_see_X pairs are listed once by their X. The message must fit
+ * the narrowest buffer it goes through (a checker's PX_ERRBUF_SIZE in scenario
+ * validation, which cut a flat list mid-word): past `budget` bytes the list
+ * ends with the number of names left out. */
+static void valid_names(const px_registry *reg, px_buf *out, size_t budget)
+{
+    wrapped w = {.out = out, .start = out->len, .budget = budget, .empty = true};
+    size_t n = px_registry_count(reg);
+    /* Pass 0: names not in a pair; pass 1: the X of each pair. */
+    for (int pass = 0; pass < 2; pass++) {
+        bool first = true;
+        for (size_t i = 0; i < n; i++) {
+            const char *nm = px_registry_get(reg, i)->name;
+            bool saw = !strncmp(nm, "saw_", 4), dns = !strncmp(nm, "did_not_see_", 12);
+            const char *x = saw ? nm + 4 : dns ? nm + 12 : nm;
+            char other[160];
+            snprintf(other, sizeof other, "%s%s", saw ? "did_not_see_" : "saw_", x);
+            bool paired = (saw || dns) && px_registry_find(reg, other) != NULL;
+            if (paired != (pass == 1) || (paired && dns))
+                continue; /* a pair is listed once, at its saw_ name */
+            if (pass == 1 && first)
+                wrap_item(&w, ";", "saw_X and did_not_see_X for X in:", false);
+            wrap_item(&w, pass == 1 && first ? "" : ",", paired ? x : nm, true);
+            first = false;
+        }
+    }
+    if (w.left)
+        px_buf_printf(out, " (and %zu more)", w.left);
+}
+
 static void unknown_name(parser *P, size_t at, const char *name)
 {
-    px_buf names = PX_BUF_INIT;
-    px_registry_list_names(P->reg, &names);
     const char *best = NULL;
     unsigned bestd = 4;
     size_t nlen = strlen(name);
@@ -431,12 +504,16 @@ static void unknown_name(parser *P, size_t at, const char *name)
             best = cand;
         }
     }
+    px_buf msg = PX_BUF_INIT;
+    px_buf_printf(&msg, "unknown predicate '%.40s%s'", name, nlen > 40 ? "..." : "");
     if (best)
-        fail(P, PX_EPARSE, at, "unknown predicate '%s' (did you mean '%s'?); valid names: %s", name, best,
-             px_buf_cstr(&names));
-    else
-        fail(P, PX_EPARSE, at, "unknown predicate '%s'; valid names: %s", name, px_buf_cstr(&names));
-    px_buf_free(&names);
+        px_buf_printf(&msg, " (did you mean '%s'?)", best);
+    px_buf_append(&msg, "; valid names:");
+    /* 488: what a PX_ERRBUF_SIZE checker keeps (500), less the "col N: " prefix. */
+    size_t used = msg.len;
+    valid_names(P->reg, &msg, used < 488 ? 488 - used : 0);
+    fail(P, PX_EPARSE, at, "%s", px_buf_cstr(&msg));
+    px_buf_free(&msg);
 }
 
 static void param_names(const px_expr_def *def, px_buf *out)
@@ -738,7 +815,9 @@ static int parse_value(parser *P, px_expr_value *v)
         for (size_t i = 0; i < n; i++)
             if (!(isalnum((unsigned char)w[i]) || w[i] == '_'))
                 plain_name = false;
-        if (isupper((unsigned char)c) && plain_name && P->text[e] == '(') {
+        /* An upper-case word starts a frame, with or without parentheses
+         * (Ether/IPv4/UDP): no name of the language starts with one. */
+        if (isupper((unsigned char)c) && plain_name) {
             rc = parse_frame(P, v);
         } else if (is_name_start(c) && plain_name && P->text[after] == '(') {
             rc = parse_call(P, v, at, e);

@@ -76,6 +76,47 @@ static void ftest_describe(const void *state, px_buf *out)
     px_buf_append(out, ")");
 }
 
+/* What the test looks for, in words after "a frame" / "no frame": "from src MAC
+ * 02:00:00:00:00:01", "with UDP dport=53". A message then names the predicate
+ * once (the report's headline) instead of repeating its call ("expected no frame
+ * matching did_not_see_src_mac(...)"). A test without words here (a custom one)
+ * falls back to "matching <call>". */
+static void ftest_words(const px__ftest *st, px_buf *out)
+{
+    static const struct {
+        const char *suffix, *words;
+    } phrases[] = {
+        {"ethertype", "with ethertype "}, {"src_mac", "from src MAC "}, {"dst_mac", "to dst MAC "},
+        {"vlan_tag", "with VLAN tag "},   {"ipv4", "with IPv4 "},       {"ipv6", "with IPv6 "},
+        {"tcp", "with TCP "},             {"udp", "with UDP "},         {"icmpv6", "with ICMPv6 "},
+        {"icmp", "with ICMP "},           {"mpls", "with MPLS "},       {"vxlan", "with VXLAN "},
+        {"payload", "whose payload contains "},
+        {"payload_contains", "whose payload contains "},
+        {"matches", "like "},
+        {"bpf", "accepted by the filter "},
+    };
+    const char *suffix = st->name;
+    if (!strncmp(suffix, "did_not_see_", 12))
+        suffix += 12;
+    else if (!strncmp(suffix, "saw_", 4))
+        suffix += 4;
+    for (size_t i = 0; i < sizeof phrases / sizeof phrases[0]; i++) {
+        if (strcmp(suffix, phrases[i].suffix))
+            continue;
+        px_buf args = PX_BUF_INIT;
+        st->vt->describe_args(st, &args);
+        size_t n = strlen(phrases[i].words);
+        if (!args.len) /* no arguments: "with UDP" */
+            n -= 1;
+        px_buf_append_n(out, phrases[i].words, n);
+        px_buf_append(out, px_buf_cstr(&args));
+        px_buf_free(&args);
+        return;
+    }
+    px_buf_append(out, "matching ");
+    ftest_describe(st, out);
+}
+
 /* "3 frames", "3 frames with udp dport 53" (all offered frames carried the key,
  * as when the harness dispatches by key) or "3 frames (1 with udp dport 53)". */
 static void explain_seen(const px__ftest *st, px_result *out)
@@ -102,8 +143,8 @@ static px_verdict ftest_finish_pos(void *state, bool timed_out, px_result *out)
                           px_buf_cstr(&st->hit_summary));
         return PX_PASS;
     }
-    px_result_explain(out, "expected a frame matching ");
-    ftest_describe(st, &out->explanation);
+    px_result_explain(out, "expected a frame ");
+    ftest_words(st, &out->explanation);
     px_result_explain(out, "; saw ");
     explain_seen(st, out);
     px_result_explain(out, ", none matched");
@@ -118,8 +159,8 @@ static px_verdict ftest_finish_neg(void *state, bool timed_out, px_result *out)
     px__ftest *st = state;
     (void)timed_out;
     if (st->hit_index) {
-        px_result_explain(out, "expected no frame matching ");
-        ftest_describe(st, &out->explanation);
+        px_result_explain(out, "expected no frame ");
+        ftest_words(st, &out->explanation);
         px_result_explain(out, "; frame #%llu matched: %s", (unsigned long long)st->hit_index,
                           px_buf_cstr(&st->hit_summary));
         return PX_FAIL;
@@ -260,6 +301,9 @@ void px__key_format(const px_key *k, px_buf *out)
 void px__frame_summary(const px_frame *f, px_buf *out)
 {
     px_buf_printf(out, "%u bytes", f->wirelen);
+    /* The port matters when an expectation watches several; the capture sets it. */
+    if (f->port)
+        px_buf_printf(out, " on %s:", f->port);
     for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++) {
         const px_layer *l = &f->layers[i];
         if (l->encap && (i == 0 || f->layers[i - 1].encap != l->encap))

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_proto.h"
 #include "pred_internal.h"
 #include "pktexpect/diff.h"
 #include "pktexpect/error.h"
@@ -30,6 +31,118 @@ typedef struct {
 
 /* Differences shown in an explanation at most. */
 #define MAX_SHOWN 8
+
+/* End of a balanced "(...)" starting at `p` (on the '('), strings skipped; the
+ * position after the ')' or of the NUL. */
+static const char *skip_parens(const char *p)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_str = false;
+        } else if (*p == '"') {
+            in_str = true;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')' && --depth == 0) {
+            return p + 1;
+        }
+    }
+    return p;
+}
+
+/* True when the expected frame's text gave field `label` of a diff ("ipv4.id",
+ * "vlan[1].vid": layer short name, occurrence, field) in hex ("id=0x1234"). A
+ * diff then shows that field in hex too, in the base the user wrote it. */
+static bool written_in_hex(const char *text, const char *label)
+{
+    const char *dot = strchr(label, '.');
+    size_t ln = strcspn(label, "[.");
+    if (!dot)
+        return false;
+    unsigned occ = label[ln] == '[' ? (unsigned)strtoul(label + ln + 1, NULL, 10) : 0, seen = 0;
+    const char *field = dot + 1;
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t nl = 0;
+        while (isalnum((unsigned char)p[nl]) || p[nl] == '_')
+            nl++;
+        px__pid pid = px__proto_by_name(p, nl);
+        const char *q = p + nl, *args = NULL;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '(') {
+            args = q + 1;
+            q = skip_parens(q);
+        }
+        const px__proto *pr = pid < PX__P_COUNT ? px__proto_get(pid) : NULL;
+        if (pr && strlen(pr->short_name) == ln && !strncmp(pr->short_name, label, ln) && seen++ == occ) {
+            const px__field *fd = NULL;
+            for (int i = 0; i < pr->nfields && !fd; i++)
+                if (!strcmp(pr->fields[i].name, field))
+                    fd = &pr->fields[i];
+            if (!fd || !args)
+                return false;
+            /* key=value pairs up to the layer's ')' (q - 1) */
+            for (const char *a = args; a < q - 1;) {
+                while (*a == ' ' || *a == '\t' || *a == ',')
+                    a++;
+                size_t kn = 0;
+                while (isalnum((unsigned char)a[kn]) || a[kn] == '_')
+                    kn++;
+                const char *v = a + kn;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                if (kn && *v == '=') {
+                    v++;
+                    while (*v == ' ' || *v == '\t')
+                        v++;
+                    bool key = (strlen(fd->name) == kn && !strncmp(fd->name, a, kn)) ||
+                               (fd->alias && strlen(fd->alias) == kn && !strncmp(fd->alias, a, kn));
+                    if (key)
+                        return v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+                }
+                /* to the next top-level ',' of the layer */
+                const char *e = v;
+                while (e < q - 1 && *e != ',') {
+                    if (*e == '(' || *e == '"') {
+                        e = *e == '(' ? skip_parens(e) : strchr(e + 1, '"');
+                        if (!e)
+                            return false;
+                        if (*e == '"')
+                            e++;
+                        continue;
+                    }
+                    e++;
+                }
+                if (e <= a)
+                    break;
+                a = e;
+            }
+            return false;
+        }
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q != '/')
+            return false;
+        p = q + 1;
+    }
+}
+
+/* Rewrites a decimal value in hex ("4660" -> "0x1234"); anything else as is. */
+static void decimal_to_hex(char *v, size_t size)
+{
+    if (!*v || strspn(v, "0123456789") != strlen(v))
+        return;
+    unsigned long long n = strtoull(v, NULL, 10);
+    snprintf(v, size, "0x%llx", n);
+}
 
 static unsigned matches_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
@@ -58,6 +171,13 @@ static unsigned matches_test(const px__ftest *self, const px_frame *f, px_buf *w
      * (PX_FRAME_CSUM_NOT_READY) is listed with a note but scores nothing. */
     unsigned score = d.score;
     if (why && score) {
+        for (size_t i = 0; i < d.n; i++) {
+            px_diff_item *it = &d.items[i];
+            if (written_in_hex(st->text, it->field)) {
+                decimal_to_hex(it->expected, sizeof it->expected);
+                decimal_to_hex(it->got, sizeof it->got);
+            }
+        }
         px_buf lines = PX_BUF_INIT;
         px_diff_format(&d, MAX_SHOWN, &lines);
         /* one line per difference -> "a; b; c" for a one-line explanation */
@@ -92,7 +212,9 @@ static bool bare_name(const char *s, size_t n)
 static void matches_args(const px__ftest *self, px_buf *out)
 {
     const matches_st *st = (const matches_st *)self;
-    if (isupper((unsigned char)st->text[0]) && strchr(st->text, '('))
+    /* A frame in the text form reads back bare (Ether/IPv4/UDP, parentheses
+     * optional); hex, or a single bare word, stays a string. */
+    if (isupper((unsigned char)st->text[0]) && strpbrk(st->text, "(/"))
         px_buf_append(out, st->text);
     else
         px__quote(out, st->text, strlen(st->text));

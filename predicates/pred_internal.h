@@ -74,7 +74,8 @@ int px__frame_test(const px_predicate *p, const px_frame *f);
 px_predicate *px__saw_ethertype(uint16_t type);
 
 /** One-line summary of a frame: "60 bytes 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff
- *  vlan 102 ipv4 10.0.0.1 > 10.0.0.2 udp 1000 > 53". */
+ *  vlan 102 ipv4 10.0.0.1 > 10.0.0.2 udp 1000 > 53"; with the port it arrived on
+ *  when the frame has one ("60 bytes on p2: 02:00:..."). */
 void px__frame_summary(const px_frame *f, px_buf *out);
 
 /** Appends `s` (n bytes) as a quoted expression-language string. */

@@ -100,6 +100,37 @@ static void indented(FILE *out, const char *text, const char *indent)
     }
 }
 
+/* Like indented() but leaves out blank and whitespace-only lines (the blank line
+ * that separates failure reports in the details). */
+static void indented_lines(FILE *out, const char *text, const char *indent)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (strspn(p, " \t\r") < n)
+            fprintf(out, "%s%.*s\n", indent, (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+/* True when the one-line message is the headline of a report in `details`: the
+ * details hold a line that starts with the message's place ("file:line: "), as
+ * the runner writes a failed expectation. The console then prints the details
+ * alone, so the predicate and its explanation appear once. */
+static bool message_in_details(const char *message, const char *details)
+{
+    const char *c1 = strchr(message, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2 || c2[1] != ' ' || c1 == message || strspn(c1 + 1, "0123456789") != (size_t)(c2 - c1 - 1))
+        return false;
+    size_t n = (size_t)(c2 - message) + 2; /* "file:line: " */
+    for (const char *p = details; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, message, n))
+            return true;
+    return false;
+}
+
 void px_report_console_test(FILE *out, const px_test_result *t, size_t idx, size_t total, bool color)
 {
     const char *c0 = color ? colour_of(t->status) : "", *c1 = color ? "\033[0m" : "";
@@ -107,12 +138,13 @@ void px_report_console_test(FILE *out, const px_test_result *t, size_t idx, size
             t->name, t->seconds);
     if (t->status == PX_T_PASS)
         return;
-    if (t->message && *t->message)
+    bool has_details = t->status != PX_T_SKIP && t->details && *t->details;
+    if (t->message && *t->message && !(has_details && message_in_details(t->message, t->details)))
         indented(out, t->message, "      ");
     if (t->status == PX_T_SKIP)
         return;
-    if (t->details && *t->details)
-        indented(out, t->details, "      ");
+    if (has_details)
+        indented_lines(out, t->details, "      ");
     if (t->file)
         fprintf(out, "      at %s:%d\n", t->file, t->line);
     if (t->pcap)

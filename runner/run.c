@@ -723,8 +723,25 @@ static void wait_one(test_run *T, armed *a)
         say(T->R->o, "  %s: %s %s\n", label, px_verdict_name(v), px_future_explanation(a->f));
     if (v == PX_PASS)
         return;
-    px_future_report(a->f, &T->details);
-    px_buf_append(&T->details, "\n");
+    /* One report per failed expectation, headed by its place so that the console
+     * prints it instead of repeating the one-line message (report.c): the
+     * predicate once, the explanation once, then the counters. */
+    const char *desc = px_future_description(a->f);
+    px_buf_printf(&T->details, "%s:%d: expect ", a->step->pos.file, a->step->pos.line);
+    if (a->step->name)
+        px_buf_printf(&T->details, "%s (%s)", a->step->name, desc);
+    else
+        px_buf_append(&T->details, desc);
+    px_buf_printf(&T->details, ": %s", px_verdict_name(v));
+    if (px_future_has_value(a->f))
+        px_buf_printf(&T->details, " (value %lld)", (long long)px_future_value(a->f));
+    px_counters c;
+    px_future_counters(a->f, &c);
+    px_buf_printf(&T->details,
+                  "\n  %s\n  frames: %llu offered, %llu rejected by filter, %llu ignored as noise, "
+                  "%llu dropped by capture, %llu truncated\n\n",
+                  px_future_explanation(a->f), (unsigned long long)c.seen, (unsigned long long)c.filtered,
+                  (unsigned long long)c.noise, (unsigned long long)c.drops, (unsigned long long)c.truncated);
     /* The one-line message keeps the start of the explanation; details have it all. */
     const char *ex = px_future_explanation(a->f);
     size_t exlen = strcspn(ex, "\n");
@@ -834,12 +851,15 @@ static void run_test(runstate *R, const px_scenario *s, const px_scn_test *t, px
         T.nrecs = i + 1;
     }
 
-    for (size_t i = 0; i < t->nsteps && T.status == PX_T_PASS; i++) {
+    /* A FAIL does not stop the steps (the later ones may tell more); an ERROR
+     * does: the test cannot be trusted to go on (docs/scenarios.md). */
+    size_t si = 0;
+    for (; si < t->nsteps && T.status != PX_T_ERROR; si++) {
         if (must_stop(R)) {
             problem(&T, PX_T_ERROR, "%s", R->deadline_hit ? "global deadline reached" : "interrupted");
             break;
         }
-        const px_step *st = &t->steps[i];
+        const px_step *st = &t->steps[si];
         switch (st->kind) {
         case PX_STEP_EXPECT:
             step_expect(&T, st);
@@ -861,6 +881,12 @@ static void run_test(runstate *R, const px_scenario *s, const px_scn_test *t, px
             break;
         }
     }
+    /* The steps an ERROR left out, in the report's output (JUnit system-out). */
+    static const char *const step_names[] = {"expect", "send", "wait", "sleep", "exec"};
+    for (; si < t->nsteps; si++)
+        px_buf_printf(&T.output, "skipped %s step at %s:%d (not run after the ERROR)\n",
+                      (unsigned)t->steps[si].kind < 5 ? step_names[t->steps[si].kind] : "?", t->steps[si].pos.file,
+                      t->steps[si].pos.line);
     /* Every expectation is waited at the end (cancelled if the test already broke). */
     for (size_t i = 0; i < T.narm; i++) {
         if (T.status == PX_T_ERROR && !T.arm[i].waited)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1085,7 +1086,16 @@ static void check_port_ref(loader *L, const doc *d, const yaml_node_t *n, const 
     px_buf list = PX_BUF_INIT;
     for (size_t i = 0; i < L->s->nports; i++)
         px_buf_printf(&list, "%s%s", i ? ", " : "", L->s->ports[i].name);
-    err_node(L, d, n, "unknown port '%s' (known ports: %s)", name, L->s->nports ? px_buf_cstr(&list) : "none");
+    /* An interface that exists here but that the scenario neither creates nor
+     * declares is the usual case (eth1 of a test machine): say how to use it. */
+    if (strlen(name) < IF_NAMESIZE && if_nametoindex(name) != 0)
+        err_node(L, d, n,
+                 "unknown port '%s' (known ports: %s): interface '%s' exists but the scenario does not declare it; "
+                 "add it under 'ports:', e.g. ports: { %s: %s }",
+                 name, L->s->nports ? px_buf_cstr(&list) : "none", name, name, name);
+    else
+        err_node(L, d, n, "unknown port '%s' (known ports: %s; an existing interface must be declared under 'ports:')",
+                 name, L->s->nports ? px_buf_cstr(&list) : "none");
     px_buf_free(&list);
 }
 

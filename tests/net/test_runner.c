@@ -471,7 +471,7 @@ static void test_keep_topology_and_invalid_input(void **state)
     const char *bargs[] = {"run", bad, NULL};
     assert_int_equal(pktexpect(bargs), 2);
     char *err = slurp("err.txt");
-    assert_non_null(strstr(err, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b)"));
+    assert_non_null(strstr(err, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b;"));
     free(err);
     assert_false(px_topo_link_exists(NULL, "pxr-a"));
     const char *shard[] = {"run", "--shard", "3/2", file, NULL};

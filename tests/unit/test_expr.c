@@ -177,6 +177,21 @@ static void test_evaluation(void **state)
     assert_int_equal(eval("received_packet()", fr, 1, NULL), PX_PASS);
 }
 
+/* One rule for frames, the text form's (docs/text-form.md): a layer's
+ * parentheses may be left out, and blanks may surround '/'. */
+static void test_frames_without_parentheses(void **state)
+{
+    (void)state;
+    const char *fr[] = {"Ether()/IPv4()/UDP()"};
+    assert_int_equal(eval("matches(Ether/IPv4/UDP)", fr, 1, NULL), PX_PASS);
+    assert_int_equal(eval("matches(Ether()/IPv4/UDP())", fr, 1, NULL), PX_PASS);
+    assert_int_equal(eval("matches( Ether / IPv4(ttl=64) / UDP , ignore=[ipv4.chksum])", fr, 1, NULL), PX_PASS);
+    assert_int_equal(eval("matches(Ether/IPv4/TCP)", fr, 1, NULL), PX_FAIL);
+    assert_int_equal(eval("all_of(matches(Ether/IPv4/UDP), saw_udp())", fr, 1, NULL), PX_PASS);
+    assert_int_equal(eval("matches(expected=Ether/IPv4/UDP, allow_padding=true)", fr, 1, NULL), PX_PASS);
+    round_trip("matches(Ether/IPv4/UDP)", "matches(Ether/IPv4/UDP)");
+}
+
 /* Parsing must fail with `code`, at `column`, with `needle` in the message. */
 static void bad(const char *text, int code, unsigned column, const char *needle)
 {
@@ -193,9 +208,12 @@ static void bad(const char *text, int code, unsigned column, const char *needle)
 
 static void test_errors(void **state)
 {
+    bad("matches(Ether/)", PX_EPARSE, 14, "");
     (void)state;
     bad("saw_vlan(102)", PX_EPARSE, 1, "unknown predicate 'saw_vlan' (did you mean 'saw_vlan_tag'?)");
-    bad("saw_vlan(102)", PX_EPARSE, 1, "valid names: all_of, any_of, at_least");
+    bad("saw_vlan(102)", PX_EPARSE, 1, "valid names:\n  all_of, any_of, at_least");
+    /* every name whole, even after a long "did you mean": nothing left out */
+    bad("saw_vlan(102)", PX_EPARSE, 1, "mpls, src_mac, tcp, udp, vlan_tag, vxlan");
     bad("all_of(saw_udp(), sav_tcp())", PX_EPARSE, 19, "did you mean 'saw_tcp'");
     bad("saw_ipv4(ttl=63, dstt=10.0.0.1)", PX_EPARSE, 18,
         "unknown argument 'dstt' of saw_ipv4; arguments are: src, dst, proto, ttl, dscp, ecn, encap");
@@ -307,6 +325,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_evaluation),
+        cmocka_unit_test(test_frames_without_parentheses),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_null_registry_means_builtins),
         cmocka_unit_test(test_user_registration),

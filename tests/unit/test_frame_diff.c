@@ -178,6 +178,20 @@ static void test_mask_unset_fields(void **state)
     free(wrong.bytes);
 }
 
+/* The IPv6 flow label is written and read in hex (fl=0x12345; tcpdump's
+ * "flowlabel 0x12345"): a diff shows it so, not as 74565. Decimal fields stay so. */
+static void test_conventionally_hex_fields(void **state)
+{
+    (void)state;
+    unsigned score;
+    char *t = diff_text("Ether()/IPv6(fl=0x12345, hlim=63)/UDP()", "Ether()/IPv6(hlim=64)/UDP()", NULL, &score);
+    if (!strstr(t, "ipv6.fl: expected 0x12345, got 0x00000\n"))
+        fail_msg("no hex flow label in:\n%s", t);
+    if (!strstr(t, "ipv6.hlim: expected 63, got 64\n"))
+        fail_msg("hop limit not decimal in:\n%s", t);
+    free(t);
+}
+
 static void test_print(void **state)
 {
     (void)state;
@@ -294,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_structure_and_bytes),
         cmocka_unit_test(test_mask_errors),
         cmocka_unit_test(test_mask_unset_fields),
+        cmocka_unit_test(test_conventionally_hex_fields),
         cmocka_unit_test(test_print),
         cmocka_unit_test(test_csum_not_ready),
     };

@@ -191,6 +191,33 @@ static void test_counts(void **state)
     px_predicate_free(c);
 }
 
+/* A count that saw too few explains itself as its child alone would: the closest
+ * frame and its differences, not only "saw 0 of 1 frame". The noun agrees with
+ * the number ("1 matching frame"). */
+static void test_counts_explain_the_closest_frame(void **state)
+{
+    (void)state;
+    add("Ether()/IPv6()/UDP(dport=53)");
+    add("Ether()/IPv6(fl=0x12)/UDP(dport=53)");
+    char err[PX_ERRBUF_SIZE] = "";
+    run r = drive(px_exactly(1, px_matches("Ether()/IPv6(fl=0x12345)/UDP(dport=53)", NULL, false, err)));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "expected exactly 1 matching frame;");
+    expect_has(r.why, "saw 0 of 2 frames");
+    expect_has(r.why, "closest was frame #1: ipv6.fl: expected 0x12345, got 0x00000");
+    r = drive(px_at_least(1, udp(67)));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "expected at least 1 matching frame;");
+    expect_has(r.why, "closest was frame #1: udp.dport: expected 67, got 53");
+    r = drive(px_exactly(2, udp(-1)));
+    assert_int_equal(r.v, PX_PASS);
+    expect_has(r.why, "expected exactly 2 matching frames;");
+    assert_null(strstr(r.why, "closest"));
+    r = drive(px_at_most(1, NULL));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "expected at most 1 frame;");
+}
+
 static void test_no_other_packets(void **state)
 {
     (void)state;
@@ -285,6 +312,7 @@ int main(void)
         cmocka_unit_test_teardown(test_not, teardown),
         cmocka_unit_test_teardown(test_sequence, teardown),
         cmocka_unit_test_teardown(test_counts, teardown),
+        cmocka_unit_test_teardown(test_counts_explain_the_closest_frame, teardown),
         cmocka_unit_test_teardown(test_no_other_packets, teardown),
         cmocka_unit_test_teardown(test_no_frames_at_all, teardown),
         cmocka_unit_test_teardown(test_count_limit_end, teardown),

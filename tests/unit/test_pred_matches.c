@@ -40,6 +40,27 @@ static void test_exact_and_closest(void **state)
     assert_int_equal(r.stopped_at, 2);
 }
 
+/* A field written in hex in the expected frame is shown in hex in the diff
+ * (the base it was written in); one written in decimal stays decimal. The
+ * layer occurrence counts ("vlan[1]" is the second tag). */
+static void test_diff_in_the_base_written(void **state)
+{
+    (void)state;
+    add("Ether()/Dot1Q(vlan=16)/Dot1Q(vlan=33)/IPv4(id=0x1235, ttl=64)/UDP(dport=53)");
+    char err[PX_ERRBUF_SIZE];
+    run r = drive(px_matches("Ether()/Dot1Q(vlan=16)/Dot1Q(vlan = 0x20)/IPv4(ttl=63, id=0x1234)/UDP(dport=53)",
+                             "ipv4.chksum", false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "ipv4.id: expected 0x1234, got 0x1235");
+    expect_has(r.why, "ipv4.ttl: expected 63, got 64");
+    expect_has(r.why, "vlan[1].vlan: expected 0x20, got 0x21");
+    r = drive(px_matches("Ether()/Dot1Q(vlan=16)/Dot1Q(vlan=32)/IPv4(id=4660, ttl=64)/UDP(dport=53)", "ipv4.chksum",
+                         false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "ipv4.id: expected 4660, got 4661");
+    expect_has(r.why, "vlan[1].vlan: expected 32, got 33");
+}
+
 static void test_padding(void **state)
 {
     (void)state;
@@ -150,6 +171,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_exact_and_closest, teardown),
+        cmocka_unit_test_teardown(test_diff_in_the_base_written, teardown),
         cmocka_unit_test_teardown(test_padding, teardown),
         cmocka_unit_test_teardown(test_bad_input, teardown),
         cmocka_unit_test_teardown(test_expression, teardown),

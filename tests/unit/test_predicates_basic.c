@@ -75,7 +75,9 @@ static void test_positive_mac_and_type(void **state)
     r = run_frames(px_saw_ethertype(0x86dd), fs, 2);
     assert_int_equal(r.v, PX_FAIL);
     assert_false(r.stopped);
-    assert_non_null(strstr(r.why, "saw_ethertype(0x86dd)"));
+    /* The condition in words; the call itself is the report's headline, once. */
+    assert_non_null(strstr(r.why, "expected a frame with ethertype 0x86dd;"));
+    assert_null(strstr(r.why, "saw_ethertype("));
     assert_non_null(strstr(r.why, "saw 2 frames"));
     assert_non_null(strstr(r.why, "eth.type: expected 0x86dd, got 0x800")); /* closest frame */
     r = run_frames(px_received_packet(), fs, 0);
@@ -113,6 +115,31 @@ static void test_negative_macs(void **state)
     assert_int_equal(run_frames(px_did_not_see_dst_mac(MAC_A), fs, 1).v, PX_FAIL);
     assert_int_equal(run_frames(px_timed_out(), fs, 0).v, PX_PASS);
     assert_int_equal(run_frames(px_timed_out(), fs, 1).v, PX_FAIL);
+}
+
+/* A FAIL of a negative shows the offending frame and the port it arrived on
+ * (a multi-port expectation needs it), and words the condition positively
+ * instead of repeating the call ("no frame matching did_not_see_...(...)"). */
+static void test_negative_failures_show_the_frame(void **state)
+{
+    (void)state;
+    uint8_t b1[64];
+    px_frame fs[1] = {frame_of(b1, MAC_A, MAC_B, -1, 0, 0x0800)};
+    fs[0].port = "p2";
+    run r = run_frames(px_did_not_see_src_mac(MAC_B), fs, 1);
+    assert_int_equal(r.v, PX_FAIL);
+    assert_non_null(strstr(r.why, "expected no frame from src MAC 02:00:00:00:00:0b; frame #1 matched: 60 bytes on p2: "));
+    assert_null(strstr(r.why, "did_not_see_src_mac"));
+    r = run_frames(px_timed_out(), fs, 1);
+    assert_int_equal(r.v, PX_FAIL);
+    assert_non_null(strstr(r.why, "frame #1 was: 60 bytes on p2: 02:00:00:00:00:0b > 02:00:00:00:00:0a type 0x0800"));
+    r = run_frames(px_no_other_packets(NULL), fs, 1);
+    assert_int_equal(r.v, PX_FAIL);
+    assert_non_null(strstr(r.why, "frame #1 was: 60 bytes on p2: "));
+    /* A synthetic frame has no port: nothing invented. */
+    fs[0].port = NULL;
+    r = run_frames(px_timed_out(), fs, 1);
+    assert_non_null(strstr(r.why, "frame #1 was: 60 bytes 02:00:00:00:00:0b"));
 }
 
 static void test_counts(void **state)
@@ -197,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_positive_mac_and_type), cmocka_unit_test(test_vlan),
         cmocka_unit_test(test_negative_macs),         cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_negative_failures_show_the_frame),
         cmocka_unit_test(test_describe_and_flags),    cmocka_unit_test(test_usable_in_counts),    cmocka_unit_test(test_bad_predicate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -295,6 +295,69 @@ static void test_junit_write_failure_keeps_previous(void **state)
     px_report_free(&rep);
 }
 
+static size_t occurrences(const char *text, const char *needle)
+{
+    size_t n = 0, k = strlen(needle);
+    for (size_t i = 0; text[i]; i++)
+        n += strncmp(text + i, needle, k) == 0;
+    return n;
+}
+
+static const px_test_result *one_result;
+
+static void console_one(FILE *f, const px_report *rep)
+{
+    (void)rep;
+    px_report_console_test(f, one_result, 1, 1, false);
+}
+
+/* A failed expectation as the runner reports it: the one-line message (for JUnit
+ * and TAP) and a report in the details headed by the same place. The console
+ * prints the predicate and the explanation once, and no blank or
+ * whitespace-only line before "at". A message the details do not head (here, a
+ * failed exec) is still printed. */
+static void test_console_failure_once(void **state)
+{
+    (void)state;
+    px_test_result t = {
+        .suite = "s",
+        .name = "neg",
+        .file = "s.yaml",
+        .line = 4,
+        .status = PX_T_FAIL,
+        .message = "s.yaml:6: expect did_not_see_udp(dport=53): FAIL: expected no frame with UDP dport=53; frame #1 "
+                   "matched: 60 bytes on p2: ...",
+        .details = "s.yaml:6: expect did_not_see_udp(dport=53) on p2 within 300 ms: FAIL\n"
+                   "  expected no frame with UDP dport=53; frame #1 matched: 60 bytes on p2: ...\n"
+                   "  frames: 1 offered, 0 rejected by filter, 0 ignored as noise, 0 dropped by capture, 0 "
+                   "truncated\n\n"
+                   "s.yaml:7: expect timed_out() on p2 within 300 ms: FAIL\n"
+                   "  expected no frame; frame #1 was: 60 bytes on p2: ...\n"
+                   "  frames: 1 offered, 0 rejected by filter, 0 ignored as noise, 0 dropped by capture, 0 "
+                   "truncated\n\n",
+    };
+    one_result = &t;
+    char *c = capture(console_one, NULL);
+    assert_int_equal(occurrences(c, "did_not_see_udp(dport=53)"), 1);
+    assert_int_equal(occurrences(c, "expected no frame with UDP dport=53"), 1);
+    assert_non_null(strstr(c, "        frames: 1 offered, 0 rejected by filter, 0 ignored as noise, 0 dropped by "
+                              "capture, 0 truncated\n      s.yaml:7: expect timed_out()"));
+    assert_non_null(strstr(c, "0 truncated\n      at s.yaml:4\n"));
+    for (const char *line = c; *line; line = strchr(line, '\n') + 1) {
+        size_t n = strcspn(line, "\n");
+        if (strspn(line, " ") >= n)
+            fail_msg("blank line in:\n%s", c);
+    }
+    free(c);
+
+    t.message = "s.yaml:9: exec 'false' exited with 1, expected 0";
+    t.details = "exec 'false' output:\n\n";
+    c = capture(console_one, NULL);
+    assert_non_null(strstr(c, "      s.yaml:9: exec 'false' exited with 1, expected 0\n      exec 'false' output:\n"
+                              "      at s.yaml:4\n"));
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_tap_read_back),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_junit_write_failure_keeps_previous),
+        cmocka_unit_test(test_console_failure_once),
     };
     return cmocka_run_group_tests(tests, make_tmp, rm_tmp);
 }

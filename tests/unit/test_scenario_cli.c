@@ -94,7 +94,8 @@ static void test_validate(void **state)
     assert_int_equal(cli("validate", path("examples/demo.yaml"), path("tests/data/scenarios/bad/unknown_port.yaml"),
                          NULL),
                      2);
-    assert_non_null(strstr(err_text, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b)\n"));
+    assert_non_null(strstr(err_text, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b; an "
+                                     "existing interface must be declared under 'ports:')\n"));
     assert_non_null(strstr(out_text, "demo.yaml: ok"));
     /* --var fills a variable the file lacks. */
     assert_int_equal(cli("validate", path("tests/data/scenarios/net/failing.yaml"), NULL), 2);
@@ -104,6 +105,95 @@ static void test_validate(void **state)
                      0);
     assert_int_equal(cli("validate", "--var", "novalue", path("examples/demo.yaml"), NULL), 2);
     assert_int_equal(cli("validate", NULL), 2);
+}
+
+/* Writes `text` to a new scenario file in a fresh temporary directory; returns
+ * its path (static buffer). */
+static const char *scenario_file(const char *text)
+{
+    static char dir[64], file[96];
+    snprintf(dir, sizeof dir, "/tmp/pxr-cli-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/s.yaml", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return file;
+}
+
+static void remove_scenario_file(const char *file)
+{
+    unlink(file);
+    char dir[96];
+    snprintf(dir, sizeof dir, "%s", file);
+    *strrchr(dir, '/') = '\0';
+    char other[128];
+    snprintf(other, sizeof other, "%s/j.xml", dir);
+    unlink(other);
+    rmdir(dir);
+}
+
+/* After a FAIL the remaining steps run (only an ERROR stops them, as
+ * docs/scenarios.md says); the steps an ERROR left out are listed in the JUnit
+ * system-out. Needs no port: exec steps only. */
+static void test_steps_after_fail_and_error(void **state)
+{
+    (void)state;
+    const char *file = scenario_file("tests:\n"
+                                     "  - name: fail goes on\n"
+                                     "    steps:\n"
+                                     "      - exec: \"false\"\n"
+                                     "      - exec: \"echo ran-after-fail\"\n"
+                                     "  - name: error stops\n"
+                                     "    steps:\n"
+                                     "      - exec: { run: \"sleep 5\", timeout: 100ms }\n"
+                                     "      - exec: \"echo ran-after-error\"\n"
+                                     "      - wait: all\n");
+    char junit[128];
+    snprintf(junit, sizeof junit, "%.*s/j.xml", (int)(strrchr(file, '/') - file), file);
+    int rc = cli("run", "--no-color", "--junit", junit, file, NULL);
+    char xml[8192] = "";
+    FILE *f = fopen(junit, "r");
+    assert_non_null(f);
+    size_t n = fread(xml, 1, sizeof xml - 1, f);
+    xml[n] = '\0';
+    fclose(f);
+    remove_scenario_file(file);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out_text, "[1/2] FAIL"));
+    assert_non_null(strstr(out_text, "[2/2] ERROR"));
+    if (!strstr(xml, "exec echo ran-after-fail: exit 0\nran-after-fail\n"))
+        fail_msg("the step after the FAIL did not run:\n%s", xml);
+    assert_null(strstr(xml, "ran-after-error"));
+    if (!strstr(xml, "skipped exec step at ") || !strstr(xml, "s.yaml:9 (not run after the ERROR)\n") ||
+        !strstr(xml, "skipped wait step at ") || !strstr(xml, "s.yaml:10 (not run after the ERROR)\n"))
+        fail_msg("skipped steps not listed:\n%s", xml);
+}
+
+/* An interface that exists (the loopback always does) but that the scenario does
+ * not declare: the message says how to declare it. An unknown predicate lists
+ * every valid name whole (not cut at the error buffer's end), wrapped. */
+static void test_validate_hints(void **state)
+{
+    (void)state;
+    const char *file = scenario_file("tests:\n"
+                                     "  - name: t\n"
+                                     "    steps:\n"
+                                     "      - expect: { port: lo, predicate: \"timed_out()\" }\n"
+                                     "      - expect: { port: lo, predicate: \"saw_nothing(1)\" }\n");
+    assert_int_equal(cli("validate", file, NULL), 2);
+    remove_scenario_file(file);
+    assert_non_null(strstr(err_text, ":4:25: unknown port 'lo' (known ports: none): interface 'lo' exists but the "
+                                     "scenario does not declare it; add it under 'ports:', e.g. ports: { lo: lo }\n"));
+    const char *v = strstr(err_text, "unknown predicate 'saw_nothing'; valid names:\n  all_of, any_of,");
+    assert_non_null(v);
+    /* whole names to the last one, no line over 80 columns */
+    assert_non_null(strstr(v, "\n  saw_X and did_not_see_X for X in: "));
+    assert_non_null(strstr(v, "udp, vlan_tag, vxlan\n"));
+    assert_non_null(strstr(v, "packet_count_was_less_than,"));
+    for (const char *l = v; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0))
+        assert_true(strcspn(l, "\n") <= 80);
 }
 
 static void test_list_filter_shard(void **state)
@@ -174,6 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_everywhere),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_validate_hints),
+        cmocka_unit_test(test_steps_after_fail_and_error),
         cmocka_unit_test(test_list_filter_shard),
         cmocka_unit_test(test_bad_options),
     };
