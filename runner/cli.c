@@ -636,13 +636,24 @@ int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
         return PX_EXIT_INVALID;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (!strcmp(cmd, "help")) {
         fputs(usage_main, stdout);
         return PX_EXIT_PASS;
     }
-    if (!strcmp(cmd, "--version")) {
-        puts("pktexpect 0.1.0");
-        return PX_EXIT_PASS;
+    if (cmd[0] == '-') { /* an option before any command: --help, --version */
+        px_cli_args a;
+        const char *val;
+        px_cli_args_init(&a, NULL, 2, argv, main_opts);
+        switch (px_cli_next(&a, &val)) {
+        case O_HELP:
+            fputs(usage_main, stdout);
+            return PX_EXIT_PASS;
+        case O_VERSION:
+            puts("pktexpect 0.1.0");
+            return PX_EXIT_PASS;
+        default:
+            return PX_EXIT_INVALID; /* the parser printed why */
+        }
     }
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;

@@ -19,8 +19,9 @@ void px_cli_args_init(px_cli_args *a, const char *cmd, int argc, char **argv, co
 /* "pktexpect CMD: <pre>'<the option as given>'<post> (...)" */
 static int bad(const px_cli_args *a, const char *pre, const char *post, const char *what, int len)
 {
-    fprintf(stderr, "pktexpect %s: %s'%.*s'%s (pktexpect %s --help lists the options)\n", a->cmd, pre, len, what, post,
-            a->cmd);
+    const char *sp = a->cmd ? " " : "", *cmd = a->cmd ? a->cmd : "";
+    fprintf(stderr, "pktexpect%s%s: %s'%.*s'%s (pktexpect%s%s --help lists the options)\n", sp, cmd, pre, len, what,
+            post, sp, cmd);
     return PX_CLI_ERROR;
 }
 

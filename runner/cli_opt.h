@@ -27,7 +27,7 @@ typedef struct px_cli_opt {
 } px_cli_opt;
 
 typedef struct px_cli_args {
-    const char *cmd;          /**< "run", for messages: "pktexpect run: ..." */
+    const char *cmd;          /**< "run", for messages: "pktexpect run: ..."; NULL: "pktexpect: ..." */
     int argc;
     char **argv;              /**< argv[0] is the command name */
     const px_cli_opt *opts;

@@ -279,6 +279,9 @@ static void test_help_and_names(void **state)
             fail_msg("pktexpect --help lacks '%s'", codes[i]);
     assert_int_equal(cli("--version", NULL), 0);
     assert_non_null(strstr(out_text, "pktexpect "));
+    assert_int_equal(cli("--vers", NULL), 0); /* a prefix, as for every long option */
+    assert_int_equal(cli("--bogus", NULL), 2);
+    assert_non_null(strstr(err_text, "pktexpect: unknown option '--bogus'"));
     /* watch's default window is worded, not a number of milliseconds. */
     assert_int_equal(cli("watch", "--help", NULL), 0);
     assert_non_null(strstr(out_text, "until interrupted"));
