@@ -8,7 +8,8 @@
  * --timeout of the capture's own time (default: the whole capture). Returns 0
  * when every one passes, 1 when one fails or is inconclusive (a capture that
  * turns out malformed part-way makes the predicates it cut short ERROR), 2 for
- * an invalid command line or predicate, 3 when the capture cannot be opened.
+ * an invalid command line, predicate or BPF filter, 3 when the capture cannot
+ * be opened.
  *
  * Thread-safety: one call at a time per process (stdout is shared).
  */
