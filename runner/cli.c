@@ -71,7 +71,7 @@ static const char usage_run[] =
     "  -v, --verbose            show every step\n"
     "      --keep-topology      leave the topology in place after the run\n"
     "      --deadline DURATION  stop the whole run after this long, e.g. 30m (a bare\n"
-    "                           number is seconds)\n"
+    "                           integer is seconds)\n"
     "      --var NAME=VALUE     set a scenario variable (overrides the file)\n"
     "      --no-color           no colours even on a terminal\n"
     "  -h, --help               this help\n"
@@ -303,7 +303,7 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
             o.keep_topology = true;
             break;
         case R_DEADLINE: {
-            /* A bare number stays seconds, as this option always took. */
+            /* A bare integer stays seconds, as this option always took. */
             uint64_t ms;
             if (px_duration_option_ms("run", "--deadline", val, PX_DURATION_NS_PER_S, 7 * PX_DURATION_24H_NS, &ms))
                 goto out;
