@@ -469,6 +469,34 @@ static void test_send_in_a_namespace(void **state)
     free(out);
 }
 
+/* SIGTERM ends a command with 143 (128 + 15), SIGINT with 130, as a shell
+ * reports a process the signal killed (docs/cli.md, exit codes). */
+static void test_signal_exit_codes(void **state)
+{
+    (void)state;
+    char eb[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_topo_veth_add(NULL, a, b, eb), 0);
+    assert_int_equal(px_topo_link_set_up(NULL, a, true, eb), 0);
+    const int sigs[] = {SIGTERM, SIGINT}, want[] = {143, 130};
+    for (int k = 0; k < 2; k++) {
+        const char *args[] = {"watch", "-i", a, "did_not_see_ethertype(0x1234)", NULL};
+        pid_t pid = start(args);
+        bool armed = false;
+        for (int i = 0; i < 200 && !armed; i++) {
+            char *err = slurp("err.txt");
+            armed = strstr(err, "watching") != NULL;
+            free(err);
+            if (!armed) {
+                struct timespec ts = {0, 50 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        assert_true(armed);
+        kill(pid, sigs[k]);
+        assert_int_equal(finish(pid), want[k]);
+    }
+}
+
 int main(void)
 {
     px_test_require_root("test_runner");
@@ -502,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keep_topology_and_invalid_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_prints_frames_in_a_namespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_in_a_namespace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal_exit_codes, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
