@@ -13,7 +13,8 @@ build: deps
 	@cmake --build $(BUILD) -j2
 
 # The main job on its built-in demo topology (needs root for veth and namespaces).
-demo: build
+# Builds only the pktexpect program, quietly (scripts/demo.sh).
+demo:
 	@scripts/demo.sh $(BUILD)
 
 # Every test: normal build, sanitizer builds, bounded fuzz runs.

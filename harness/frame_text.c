@@ -224,6 +224,10 @@ static int header_layer(parser *ps, px_pkt *p, const char *name, size_t name_pos
         ps->pos++;
         return 0;
     }
+    /* A field given twice in one layer (by its name or its alias) is an error:
+     * the last value silently winning hides typos like IPv4(ttl=1,ttl=2). */
+    const px__proto *pr = px__proto_get(px__proto_by_name(name, strlen(name)));
+    bool given[256] = {false};
     for (;;) {
         skip_ws(ps);
         size_t kpos = ps->pos;
@@ -232,11 +236,13 @@ static int header_layer(parser *ps, px_pkt *p, const char *name, size_t name_pos
             return perr(ps, kpos, PX_EPARSE, "expected a field name in %s", name);
         char field[64];
         snprintf(field, sizeof field, "%.*s", (int)(klen < 63 ? klen : 63), ps->text + kpos);
+        int fi = pr ? px__field_index(pr, field, strlen(field)) : -1;
+        if (fi >= 0 && given[fi])
+            return perr(ps, kpos, PX_EPARSE, "field '%s' given twice in %s", field, name);
         skip_ws(ps);
         if (ps->text[ps->pos] != '=') {
             /* Report an unknown name before the missing '='. */
-            const px__proto *pr = px__proto_get(px__proto_by_name(name, strlen(name)));
-            if (px__field_index(pr, field, strlen(field)) < 0) {
+            if (fi < 0) {
                 rc = px_pkt_set(p, field, "0", err);
                 return perr(ps, kpos, rc, "%s", err);
             }
@@ -254,6 +260,8 @@ static int header_layer(parser *ps, px_pkt *p, const char *name, size_t name_pos
         rc = px_pkt_set(p, field, ps->val, err);
         if (rc != 0)
             return perr(ps, strstr(err, "unknown field") ? kpos : vpos, rc, "%s", err);
+        if (fi >= 0)
+            given[fi] = true;
         skip_ws(ps);
         if (ps->text[ps->pos] == ',') {
             ps->pos++;

@@ -4,7 +4,6 @@
 #include "cmd_send.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,9 @@
 #include "pktexpect/future.h"
 #include "pktexpect/text.h"
 #include "pktexpect/topology.h"
+#include "cli_opt.h"
 #include "cmd_check.h"
+#include "duration.h"
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
@@ -27,6 +28,7 @@
 
 static const char usage_main[] =
     "usage: pktexpect COMMAND [OPTIONS] [ARGS]\n"
+    "       pktexpect --version | --help\n"
     "\n"
     "Asynchronous packet-expectation tests.\n"
     "\n"
@@ -39,8 +41,19 @@ static const char usage_main[] =
     "  replay ...             replay a pcap file (pktexpect replay --help)\n"
     "  junit-merge OUT IN...  merge the JUnit files of several shards\n"
     "\n"
-    "`pktexpect COMMAND --help` describes each command. Exit codes: 0 passed,\n"
-    "1 a test failed, 2 invalid scenario or command line, 3 environment unusable.\n";
+    "options:\n"
+    "  -h, --help             this help; `pktexpect COMMAND --help` describes each command\n"
+    "      --version          print the version and exit\n"
+    "\n"
+    "Options and operands may come in any order; `--` ends the options.\n"
+    "\n"
+    "exit codes:\n"
+    "  0    every test passed\n"
+    "  1    a test failed or was inconclusive (ERROR)\n"
+    "  2    invalid scenario or command line\n"
+    "  3    environment unusable (no privileges, missing interface, topology failed)\n"
+    "  130  interrupted by SIGINT (Ctrl-C); the topology is torn down first\n"
+    "  143  interrupted by SIGTERM; the topology is torn down first\n";
 
 static const char usage_run[] =
     "usage: pktexpect run [OPTIONS] FILE...\n"
@@ -48,7 +61,8 @@ static const char usage_run[] =
     "Builds each scenario's topology, runs its tests, tears the topology down.\n"
     "\n"
     "  -f, --filter PATTERN     run tests whose 'scenario/test' or 'test' matches the\n"
-    "                           shell pattern (fnmatch)\n"
+    "                           shell pattern (fnmatch); repeatable: a test runs if it\n"
+    "                           matches any; a pattern matching no test is an error (2)\n"
     "  -l, --list               list the selected tests and exit (no privileges needed)\n"
     "      --shard K/N          run the K-th of N shares of the tests (1 <= K <= N)\n"
     "      --timeout-scale F    multiply every timeout by F (slow CI machines)\n"
@@ -57,17 +71,22 @@ static const char usage_run[] =
     "      --pcap-dir DIR       keep pcapng evidence of failed tests in DIR\n"
     "  -v, --verbose            show every step\n"
     "      --keep-topology      leave the topology in place after the run\n"
-    "      --deadline SECONDS   stop the whole run after this long\n"
+    "      --deadline DURATION  stop the whole run after this long, e.g. 30m (a bare\n"
+    "                           integer is seconds)\n"
     "      --var NAME=VALUE     set a scenario variable (overrides the file)\n"
     "      --no-color           no colours even on a terminal\n"
-    "  -h, --help               this help\n";
+    "  -h, --help               this help\n"
+    "Options and files may come in any order; `--` ends the options.\n";
 
 static const char usage_validate[] =
     "usage: pktexpect validate [--var NAME=VALUE]... FILE...\n"
     "\n"
     "Checks scenario files: YAML syntax, keys, types, durations, names, ports,\n"
     "predicate expressions and frames. Prints FILE:LINE:COL: message for every\n"
-    "problem. Needs no privileges and touches nothing. Exit 0 valid, 2 invalid.\n";
+    "problem. Needs no privileges and touches nothing. Exit 0 valid, 2 invalid.\n"
+    "\n"
+    "      --var NAME=VALUE     set a scenario variable (overrides the file)\n"
+    "  -h, --help               this help\n";
 
 static const char usage_watch[] =
     "usage: pktexpect watch -i PORT [OPTIONS] 'PREDICATE'\n"
@@ -75,14 +94,53 @@ static const char usage_watch[] =
     "Opens PORT, prints every frame offered to the predicate in the text form, and\n"
     "stops when the predicate finishes (or at the timeout, or on Ctrl-C).\n"
     "\n"
-    "  -i, --interface PORT     interface to watch (required)\n"
+    "  -i, --port PORT          interface to watch (required; --interface is an alias)\n"
     "  -n, --netns NAME         the interface lives in this network namespace\n"
-    "  -t, --timeout DURATION   window, e.g. 10s (default: 24h)\n"
+    "  -t, --timeout DURATION   window, e.g. 10s (default: until interrupted)\n"
     "  -c, --count N            stop after N frames\n"
     "  -F, --bpf FILTER         only frames matching this BPF filter\n"
     "      --no-noise-filter    show OS noise frames (IPv6 ND, MLD, ...) too\n"
     "  -h, --help               this help\n"
-    "Exit: 0 PASS, 1 FAIL or ERROR, 2 invalid predicate, 3 the port cannot be opened.\n";
+    "Exit: 0 PASS, 1 FAIL or ERROR, 2 invalid command line, predicate or filter,\n"
+    "3 the port cannot be opened, 130 interrupted.\n";
+
+/* The option tables: what each command accepts (docs/cli.md documents every
+ * entry; test_cli_docs checks both ways). */
+enum { O_HELP = 'h', O_VERSION = 256 };
+
+static const px_cli_opt main_opts[] = {
+    {"help", 'h', false, O_HELP}, {"version", 0, false, O_VERSION}, {NULL, 0, false, 0}};
+
+enum { R_FILTER = 'f', R_LIST = 'l', R_VERBOSE = 'v', R_SHARD = 256, R_SCALE, R_JUNIT, R_TAP, R_PCAP, R_KEEP,
+       R_DEADLINE, R_VAR, R_NOCOLOR };
+static const px_cli_opt run_opts[] = {
+    {"filter", 'f', true, R_FILTER},         {"list", 'l', false, R_LIST},
+    {"shard", 0, true, R_SHARD},             {"timeout-scale", 0, true, R_SCALE},
+    {"junit", 0, true, R_JUNIT},             {"tap", 0, false, R_TAP},
+    {"pcap-dir", 0, true, R_PCAP},           {"verbose", 'v', false, R_VERBOSE},
+    {"keep-topology", 0, false, R_KEEP},     {"deadline", 0, true, R_DEADLINE},
+    {"var", 0, true, R_VAR},                 {"no-color", 0, false, R_NOCOLOR},
+    {"help", 'h', false, O_HELP},            {NULL, 0, false, 0}};
+
+static const px_cli_opt validate_opts[] = {
+    {"var", 0, true, R_VAR}, {"help", 'h', false, O_HELP}, {NULL, 0, false, 0}};
+
+enum { W_PORT = 'i', W_NETNS = 'n', W_TIMEOUT = 't', W_COUNT = 'c', W_BPF = 'F', W_NONOISE = 256 };
+static const px_cli_opt watch_opts[] = {
+    {"port", 'i', true, W_PORT},       {"interface", 0, true, W_PORT}, /* the older name, kept as an alias */
+    {"netns", 'n', true, W_NETNS},     {"timeout", 't', true, W_TIMEOUT},
+    {"count", 'c', true, W_COUNT},     {"bpf", 'F', true, W_BPF},
+    {"no-noise-filter", 0, false, W_NONOISE}, {"help", 'h', false, O_HELP},
+    {NULL, 0, false, 0}};
+
+const px_cli_command *px_cli_commands(void)
+{
+    static const px_cli_command cmds[] = {
+        {"pktexpect", main_opts}, {"run", run_opts},       {"validate", validate_opts},
+        {"watch", watch_opts},    {"check", px_cli_check_opts}, {"send", px_cli_send_opts},
+        {"replay", px_cli_replay_opts}, {"junit-merge", px_cli_merge_opts}, {NULL, NULL}};
+    return cmds;
+}
 
 static int parse_var(const char *arg, px_scn_var *vars, size_t *nvars, char **store)
 {
@@ -122,36 +180,36 @@ static int load_all(int n, char **files, const px_scn_var *vars, size_t nvars, p
 
 static int cmd_validate(int argc, char **argv)
 {
-    static const struct option lo[] = {{"var", required_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
     px_scn_var vars[MAX_VARS];
     char *store[MAX_VARS];
     size_t nvars = 0;
     int c, rc = PX_EXIT_PASS;
-    optind = 0; /* 0: glibc re-initialises getopt fully (px_cli_main may run more than once) */
-    while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
-        if (c == 'h') {
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "validate", argc, argv, validate_opts);
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
+        if (c == O_HELP) {
             fputs(usage_validate, stdout);
             goto out;
         }
-        if (c == 'V' && parse_var(optarg, vars, &nvars, store) == 0)
+        if (c == R_VAR && parse_var(val, vars, &nvars, store) == 0)
             continue;
+        rc = PX_EXIT_INVALID; /* the message is printed */
+        goto out;
+    }
+    if (a.nops == 0) {
         fputs(usage_validate, stderr);
         rc = PX_EXIT_INVALID;
         goto out;
     }
-    if (optind >= argc) {
-        fputs(usage_validate, stderr);
-        rc = PX_EXIT_INVALID;
-        goto out;
-    }
-    for (int i = optind; i < argc; i++) {
+    for (int i = 0; i < a.nops; i++) {
+        char **argv_i = &a.ops[i];
         px_scenario *s = NULL;
-        if (load_all(1, &argv[i], vars, nvars, &s)) {
+        if (load_all(1, argv_i, vars, nvars, &s)) {
             rc = PX_EXIT_INVALID;
             continue;
         }
-        printf("%s: ok (%zu test%s)\n", argv[i], s->ntests, s->ntests == 1 ? "" : "s");
+        printf("%s: ok (%zu test%s)\n", *argv_i, s->ntests, s->ntests == 1 ? "" : "s");
         px_scenario_free(s);
     }
 out:
@@ -160,103 +218,110 @@ out:
     return rc;
 }
 
+/* Every test of `scns`, for a --filter that matched none. */
+static void list_tests(FILE *f, px_scenario *const *scns, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < scns[i]->ntests; j++)
+            fprintf(f, "  %s/%s\n", scns[i]->name, scns[i]->tests[j].name);
+}
+
 static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
 {
-    enum { O_SHARD = 256, O_SCALE, O_JUNIT, O_TAP, O_PCAP, O_KEEP, O_DEADLINE, O_VAR, O_NOCOLOR };
-    static const struct option lo[] = {
-        {"filter", required_argument, NULL, 'f'},     {"list", no_argument, NULL, 'l'},
-        {"shard", required_argument, NULL, O_SHARD},  {"timeout-scale", required_argument, NULL, O_SCALE},
-        {"junit", required_argument, NULL, O_JUNIT},  {"tap", no_argument, NULL, O_TAP},
-        {"pcap-dir", required_argument, NULL, O_PCAP}, {"verbose", no_argument, NULL, 'v'},
-        {"keep-topology", no_argument, NULL, O_KEEP}, {"deadline", required_argument, NULL, O_DEADLINE},
-        {"var", required_argument, NULL, O_VAR},      {"no-color", no_argument, NULL, O_NOCOLOR},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     px_run_opts o = {.timeout_scale = 1.0, .out = stdout, .err = stderr, .stop = stop};
     bool list = false, nocolor = false;
     const char *junit = NULL;
     px_scn_var vars[MAX_VARS];
     char *store[MAX_VARS];
     size_t nvars = 0;
+    const char *filters[MAX_VARS];
     int c, rc = PX_EXIT_INVALID;
     px_scenario **scns = NULL;
     int nfiles = 0;
-    optind = 0; /* 0: glibc re-initialises getopt fully (px_cli_main may run more than once) */
-    while ((c = getopt_long(argc, argv, "+f:lvh", lo, NULL)) != -1) {
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "run", argc, argv, run_opts);
+    o.filters = filters;
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
         char *end = NULL;
         switch (c) {
-        case 'f':
-            o.filter = optarg;
+        case R_FILTER:
+            if (o.nfilters == MAX_VARS) {
+                fprintf(stderr, "pktexpect run: at most %d --filter patterns\n", MAX_VARS);
+                goto out;
+            }
+            filters[o.nfilters++] = val;
             break;
-        case 'l':
+        case R_LIST:
             list = true;
             break;
-        case 'v':
+        case R_VERBOSE:
             o.verbose = true;
             break;
-        case 'h':
+        case O_HELP:
             fputs(usage_run, stdout);
             rc = PX_EXIT_PASS;
             goto out;
-        case O_SHARD: {
+        case R_SHARD: {
             unsigned k, n;
             char extra;
-            if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k == 0 || k > n) {
-                fprintf(stderr, "pktexpect run: --shard '%s': expected K/N with 1 <= K <= N\n", optarg);
+            if (sscanf(val, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k == 0 || k > n) {
+                fprintf(stderr, "pktexpect run: --shard '%s': expected K/N with 1 <= K <= N\n", val);
                 goto out;
             }
             o.shard_k = k;
             o.shard_n = n;
             break;
         }
-        case O_SCALE:
-            o.timeout_scale = strtod(optarg, &end);
+        case R_SCALE:
+            o.timeout_scale = strtod(val, &end);
             if (!end || *end || !(o.timeout_scale > 0) || o.timeout_scale > 1000) {
                 fprintf(stderr, "pktexpect run: --timeout-scale '%s': expected a number above 0 (e.g. 2.5)\n",
-                        optarg);
+                        val);
                 goto out;
             }
             break;
-        case O_JUNIT:
-            junit = optarg;
+        case R_JUNIT:
+            junit = val;
             break;
-        case O_TAP:
+        case R_TAP:
             o.tap = true;
             break;
-        case O_PCAP:
-            o.pcap_dir = optarg;
+        case R_PCAP:
+            o.pcap_dir = val;
             break;
-        case O_KEEP:
+        case R_KEEP:
             o.keep_topology = true;
             break;
-        case O_DEADLINE:
-            o.deadline_s = strtod(optarg, &end);
-            if (!end || *end || !(o.deadline_s > 0)) {
-                fprintf(stderr, "pktexpect run: --deadline '%s': expected seconds above 0\n", optarg);
+        case R_DEADLINE: {
+            /* A bare integer stays seconds, as this option always took. */
+            uint64_t ms;
+            if (px_duration_option_ms("run", "--deadline", val, PX_DURATION_NS_PER_S, 7 * PX_DURATION_24H_NS, &ms))
                 goto out;
-            }
+            o.deadline_s = (double)ms / 1000.0;
             break;
-        case O_VAR:
-            if (parse_var(optarg, vars, &nvars, store))
+        }
+        case R_VAR:
+            if (parse_var(val, vars, &nvars, store))
                 goto out;
             break;
-        case O_NOCOLOR:
+        case R_NOCOLOR:
             nocolor = true;
             break;
         default:
-            fputs(usage_run, stderr);
-            goto out;
+            goto out; /* the parser printed why */
         }
     }
-    if (optind >= argc) {
+    if (a.nops == 0) {
         fputs("pktexpect run: no scenario file given\n", stderr);
         fputs(usage_run, stderr);
         goto out;
     }
-    nfiles = argc - optind;
+    nfiles = a.nops;
     scns = calloc((size_t)nfiles, sizeof *scns);
     if (!scns)
         goto out;
-    if (load_all(nfiles, argv + optind, vars, nvars, scns))
+    if (load_all(nfiles, a.ops, vars, nvars, scns))
         goto out;
     for (int i = 0; i < nfiles; i++)
         for (int j = 0; j < i; j++)
@@ -265,6 +330,19 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
                         scns[i]->name, scns[j]->path, scns[i]->path);
                 goto out;
             }
+    /* A pattern that matches nothing is a mistake (a typo in CI would pass with
+     * "0 tests"); a shard left empty by a matching filter is not. */
+    for (size_t f = 0; f < o.nfilters; f++) {
+        px_run_opts one = o;
+        one.filters = &filters[f];
+        one.nfilters = 1;
+        one.shard_n = 0;
+        if (px_run_select(scns, (size_t)nfiles, &one, NULL, 0) == 0) {
+            fprintf(stderr, "pktexpect run: --filter '%s' matches no test; the tests are:\n", filters[f]);
+            list_tests(stderr, scns, nfiles);
+            goto out;
+        }
+    }
     if (list) {
         size_t n = px_run_select(scns, (size_t)nfiles, &o, NULL, 0);
         size_t(*idx)[2] = calloc(n ? n : 1, sizeof *idx);
@@ -381,65 +459,80 @@ static int watch_arm(void *arg, char *errbuf)
     return c->fut ? 0 : PX_ENOMEM;
 }
 
+/* The window `watch` uses without -t: the longest one (~49 days), shown as
+ * "until interrupted" rather than as a number of milliseconds. */
+#define WATCH_FOREVER_MS UINT32_MAX
+
+/* Prints the expectation's report; without -t the window is "until
+ * interrupted" (the library words the longest window "within the whole stream",
+ * which fits a recorded capture, not a live port). */
+static void print_watch_report(const char *rep, bool forever)
+{
+    const char *cut = forever ? strstr(rep, " within the whole stream") : NULL;
+    if (cut)
+        printf("%.*s until interrupted%s\n", (int)(cut - rep), rep, cut + strlen(" within the whole stream"));
+    else
+        printf("%s\n", rep);
+}
+
 static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
 {
-    enum { O_NONOISE = 256 };
-    static const struct option lo[] = {
-        {"interface", required_argument, NULL, 'i'}, {"netns", required_argument, NULL, 'n'},
-        {"timeout", required_argument, NULL, 't'},   {"count", required_argument, NULL, 'c'},
-        {"bpf", required_argument, NULL, 'F'},       {"no-noise-filter", no_argument, NULL, O_NONOISE},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
     const char *port = NULL, *netns = NULL, *bpf = NULL;
-    uint32_t timeout = 86400000u;
+    uint32_t timeout = WATCH_FOREVER_MS;
     unsigned long count = 0;
     bool nonoise = false;
     int c;
-    optind = 0; /* 0: glibc re-initialises getopt fully (px_cli_main may run more than once) */
-    while ((c = getopt_long(argc, argv, "+i:n:t:c:F:h", lo, NULL)) != -1) {
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "watch", argc, argv, watch_opts);
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
         char *end = NULL;
         switch (c) {
-        case 'i':
-            port = optarg;
+        case W_PORT:
+            port = val;
             break;
-        case 'n':
-            netns = optarg;
+        case W_NETNS:
+            netns = val;
             break;
-        case 't':
-            if (px_parse_duration_ms(optarg, &timeout) || timeout == 0) {
-                fprintf(stderr, "pktexpect watch: --timeout '%s': expected a duration like 10s\n", optarg);
+        case W_TIMEOUT: {
+            uint64_t ms;
+            if (px_duration_option_ms("watch", "--timeout", val, PX_DURATION_NS_PER_MS, PX_DURATION_24H_NS, &ms))
+                return PX_EXIT_INVALID;
+            timeout = (uint32_t)ms;
+            break;
+        }
+        case W_COUNT:
+            count = strtoul(val, &end, 10);
+            if (!end || *end || count == 0 || count > 100000000 || val[0] == '-') {
+                fprintf(stderr, "pktexpect watch: --count '%s': expected a positive integer\n", val);
                 return PX_EXIT_INVALID;
             }
             break;
-        case 'c':
-            count = strtoul(optarg, &end, 10);
-            if (!end || *end || count == 0 || count > 100000000) {
-                fprintf(stderr, "pktexpect watch: --count '%s': expected a positive integer\n", optarg);
-                return PX_EXIT_INVALID;
-            }
+        case W_BPF:
+            bpf = val;
             break;
-        case 'F':
-            bpf = optarg;
-            break;
-        case O_NONOISE:
+        case W_NONOISE:
             nonoise = true;
             break;
-        case 'h':
+        case O_HELP:
             fputs(usage_watch, stdout);
             return PX_EXIT_PASS;
         default:
-            fputs(usage_watch, stderr);
-            return PX_EXIT_INVALID;
+            return PX_EXIT_INVALID; /* the parser printed why */
         }
     }
-    if (!port || optind != argc - 1) {
+    if (!port || a.nops != 1) {
         fputs(!port ? "pktexpect watch: -i PORT is required\n" : "pktexpect watch: expected one predicate\n", stderr);
         fputs(usage_watch, stderr);
         return PX_EXIT_INVALID;
     }
+    const char *expr = a.ops[0];
+    if (bpf && !px_cli_bpf_ok("watch", bpf))
+        return PX_EXIT_INVALID;
     px_predicate *inner = NULL;
     px_expr_error e;
     memset(&e, 0, sizeof e);
-    if (px_expr_parse(NULL, argv[optind], &inner, &e)) {
+    if (px_expr_parse(NULL, expr, &inner, &e)) {
         fprintf(stderr, "pktexpect watch: invalid predicate: %s\n", e.message);
         return PX_EXIT_INVALID;
     }
@@ -472,7 +565,7 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
         return PX_EXIT_ENV;
     }
     fprintf(stderr, "watching %s%s%s for %s (Ctrl-C to stop)\n", port, netns ? " in namespace " : "",
-            netns ? netns : "", argv[optind]);
+            netns ? netns : "", expr);
     while (px_future_wait_for(wc.fut, 100) == PX_PENDING) {
         if (stop && *stop) {
             px_future_cancel(wc.fut);
@@ -482,7 +575,7 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     px_verdict v = px_future_verdict(wc.fut);
     px_buf rep = PX_BUF_INIT;
     px_future_report(wc.fut, &rep);
-    printf("%s\n", px_buf_cstr(&rep));
+    print_watch_report(px_buf_cstr(&rep), timeout == WATCH_FOREVER_MS);
     px_buf_free(&rep);
     bool interrupted = stop && *stop;
     px_future_free(wc.fut);
@@ -492,11 +585,9 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     return v == PX_PASS ? PX_EXIT_PASS : PX_EXIT_FAIL;
 }
 
-/* `send` and `replay` are the sender's (runner/cmd_send.c); they parse their own
- * arguments with getopt, so start it afresh. */
+/* `send` and `replay` are the sender's (runner/cmd_send.c). */
 static int cmd_sender(int argc, char **argv, bool replay)
 {
-    optind = 0;
     return replay ? px_cli_replay(argc, argv) : px_cli_send(argc, argv);
 }
 
@@ -507,13 +598,24 @@ int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
         return PX_EXIT_INVALID;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (!strcmp(cmd, "help")) {
         fputs(usage_main, stdout);
         return PX_EXIT_PASS;
     }
-    if (!strcmp(cmd, "--version")) {
-        puts("pktexpect 0.1.0");
-        return PX_EXIT_PASS;
+    if (cmd[0] == '-') { /* an option before any command: --help, --version */
+        px_cli_args a;
+        const char *val;
+        px_cli_args_init(&a, NULL, 2, argv, main_opts);
+        switch (px_cli_next(&a, &val)) {
+        case O_HELP:
+            fputs(usage_main, stdout);
+            return PX_EXIT_PASS;
+        case O_VERSION:
+            puts("pktexpect 0.1.0");
+            return PX_EXIT_PASS;
+        default:
+            return PX_EXIT_INVALID; /* the parser printed why */
+        }
     }
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;

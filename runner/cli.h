@@ -4,7 +4,10 @@
  * can drive it in-process. Subcommands: run, validate, watch, junit-merge, send and
  * replay (the last two are the sender's, runner/cmd_send.c), plus --help.
  *
- * Thread-safety: one call at a time per process (getopt keeps global state).
+ * Options are parsed by the shared parser of cli_opt.h (anywhere on the line,
+ * `--` ends them).
+ *
+ * Thread-safety: one call at a time per process (stdout and stderr are shared).
  */
 #ifndef PX_RUNNER_CLI_H
 #define PX_RUNNER_CLI_H

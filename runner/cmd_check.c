@@ -5,12 +5,13 @@
  * windows measured in the capture's own time, so the result does not depend on
  * how fast this machine reads it. Drops the capture recorded (pcapng interface
  * statistics) make loss-sensitive verdicts inconclusive, as on a live port. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_opt.h"
 #include "cmd_check.h"
+#include "duration.h"
 #include "pktexpect/pktexpect.h"
 #include "run.h"
 #include "scenario.h"
@@ -32,62 +33,70 @@ static const char usage_check[] =
     "  -F, --bpf FILTER       BPF filter applied before each predicate\n"
     "      --no-noise-filter  offer OS noise frames too\n"
     "  -h, --help             this text\n"
+    "Options and operands may come in any order; `--` ends the options.\n"
     "\n"
     "Exit codes: 0 all passed, 1 a predicate failed or was inconclusive (also when\n"
-    "the capture is malformed part-way), 2 invalid command line or predicate,\n"
-    "3 the capture cannot be opened.\n";
+    "the capture is malformed part-way), 2 invalid command line, predicate or BPF\n"
+    "filter, 3 the capture cannot be opened, 130 interrupted.\n";
+
+enum { C_PCAP = 'r', C_IFACE = 'I', C_TIMEOUT = 't', C_COUNT = 'c', C_BPF = 'F', C_HELP = 'h', C_NONOISE = 256 };
+
+const px_cli_opt px_cli_check_opts[] = {
+    {"pcap", 'r', true, C_PCAP},    {"interface", 'I', true, C_IFACE}, {"timeout", 't', true, C_TIMEOUT},
+    {"count", 'c', true, C_COUNT},  {"bpf", 'F', true, C_BPF},         {"no-noise-filter", 0, false, C_NONOISE},
+    {"help", 'h', false, C_HELP},   {NULL, 0, false, 0}};
 
 int px_cli_check(int argc, char **argv, const volatile sig_atomic_t *stop)
 {
-    enum { O_NONOISE = 256 };
-    static const struct option lo[] = {
-        {"pcap", required_argument, NULL, 'r'},  {"interface", required_argument, NULL, 'I'},
-        {"timeout", required_argument, NULL, 't'}, {"count", required_argument, NULL, 'c'},
-        {"bpf", required_argument, NULL, 'F'},   {"no-noise-filter", no_argument, NULL, O_NONOISE},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     const char *path = NULL, *iface = NULL, *bpf = NULL;
     uint32_t timeout = WHOLE_CAPTURE_MS;
     unsigned long count = 0;
     bool nonoise = false;
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "r:I:t:c:F:h", lo, NULL)) != -1) {
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "check", argc, argv, px_cli_check_opts);
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
         char *end = NULL;
         switch (c) {
-        case 'r': path = optarg; break;
-        case 'I': iface = optarg; break;
-        case 't':
-            if (px_parse_duration_ms(optarg, &timeout) || timeout == 0) {
-                fprintf(stderr, "pktexpect check: --timeout '%s': expected a duration like 500ms\n", optarg);
+        case C_PCAP: path = val; break;
+        case C_IFACE: iface = val; break;
+        case C_TIMEOUT: {
+            uint64_t ms;
+            if (px_duration_option_ms("check", "--timeout", val, PX_DURATION_NS_PER_MS, PX_DURATION_24H_NS, &ms))
+                return PX_EXIT_INVALID;
+            timeout = (uint32_t)ms;
+            break;
+        }
+        case C_COUNT:
+            count = strtoul(val, &end, 10);
+            if (!end || *end || count == 0 || count > 100000000 || val[0] == '-') {
+                fprintf(stderr, "pktexpect check: --count '%s': expected a positive integer\n", val);
                 return PX_EXIT_INVALID;
             }
             break;
-        case 'c':
-            count = strtoul(optarg, &end, 10);
-            if (!end || *end || count == 0 || count > 100000000) {
-                fprintf(stderr, "pktexpect check: --count '%s': expected a positive integer\n", optarg);
-                return PX_EXIT_INVALID;
-            }
-            break;
-        case 'F': bpf = optarg; break;
-        case O_NONOISE: nonoise = true; break;
-        case 'h': fputs(usage_check, stdout); return PX_EXIT_PASS;
-        default: fputs(usage_check, stderr); return PX_EXIT_INVALID;
+        case C_BPF: bpf = val; break;
+        case C_NONOISE: nonoise = true; break;
+        case C_HELP: fputs(usage_check, stdout); return PX_EXIT_PASS;
+        default: return PX_EXIT_INVALID; /* the parser printed why */
         }
     }
-    int n = argc - optind;
+    int n = a.nops;
+    char **exprs = a.ops;
     if (!path || n < 1 || n > CHECK_MAX) {
         fprintf(stderr, "pktexpect check: %s\n",
                 !path ? "--pcap FILE is required" : n < 1 ? "expected at least one predicate" : "at most 64 predicates");
         fputs(usage_check, stderr);
         return PX_EXIT_INVALID;
     }
+    if (bpf && !px_cli_bpf_ok("check", bpf))
+        return PX_EXIT_INVALID;
     px_predicate *preds[CHECK_MAX] = {0};
     for (int i = 0; i < n; i++) {
         px_expr_error e;
         memset(&e, 0, sizeof e);
-        if (px_expr_parse(NULL, argv[optind + i], &preds[i], &e)) {
-            fprintf(stderr, "pktexpect check: invalid predicate '%s': %s\n", argv[optind + i], e.message);
+        if (px_expr_parse(NULL, exprs[i], &preds[i], &e)) {
+            fprintf(stderr, "pktexpect check: invalid predicate '%s': %s\n", exprs[i], e.message);
             for (int j = 0; j < i; j++)
                 px_predicate_free(preds[j]);
             return PX_EXIT_INVALID;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_opt.h"
 #include "pktexpect/error.h"
 #include "report.h"
 #include "run.h"
@@ -22,7 +23,10 @@ static const char usage_merge[] =
     "Merges the JUnit files written by `pktexpect run --junit` (e.g. one per CI\n"
     "shard) into OUT: test suites of the same name become one (counts summed, test\n"
     "cases in input order). Inputs must be regular files of at most 64 MiB.\n"
-    "Exit: 0 merged, 2 an input is refused, 3 OUT cannot be written, 130 interrupted.\n";
+    "\n"
+    "  -h, --help               this help\n"
+    "Exit: 0 merged, 2 an input is refused, 3 OUT cannot be written, 130 interrupted\n"
+    "(143 by SIGTERM).\n";
 
 static bool stopped(const volatile sig_atomic_t *stop)
 {
@@ -312,20 +316,27 @@ int px_junit_merge(const char *out_path, const char *const *in_paths, size_t n, 
     return rc;
 }
 
+const px_cli_opt px_cli_merge_opts[] = {{"help", 'h', false, 'h'}, {NULL, 0, false, 0}};
+
 int px_cli_junit_merge(int argc, char **argv, const volatile sig_atomic_t *stop)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage_merge, stdout);
-            return PX_EXIT_PASS;
-        }
-    if (argc < 3) {
+    int c;
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "junit-merge", argc, argv, px_cli_merge_opts);
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
+        if (c != 'h')
+            return PX_EXIT_INVALID;
+        fputs(usage_merge, stdout);
+        return PX_EXIT_PASS;
+    }
+    if (a.nops < 2) {
         fputs(usage_merge, stderr);
         return PX_EXIT_INVALID;
     }
     px_buf text = PX_BUF_INIT, err = PX_BUF_INIT;
     int code = PX_EXIT_PASS;
-    int rc = px_junit_merge_text((const char *const *)argv + 2, (size_t)(argc - 2), stop, &text, &err);
+    int rc = px_junit_merge_text((const char *const *)a.ops + 1, (size_t)(a.nops - 1), stop, &text, &err);
     if (rc == PX_ECANCELED)
         code = PX_RUN_INTERRUPTED;
     else if (rc == PX_ENOMEM)
@@ -334,7 +345,7 @@ int px_cli_junit_merge(int argc, char **argv, const volatile sig_atomic_t *stop)
         code = PX_EXIT_INVALID;
     else if (stopped(stop))
         code = PX_RUN_INTERRUPTED; /* nothing written after an interruption */
-    else if (px_report_write_file(argv[1], px_buf_cstr(&text), text.len, &err))
+    else if (px_report_write_file(a.ops[0], px_buf_cstr(&text), text.len, &err))
         code = PX_EXIT_ENV;
     if (code != PX_EXIT_PASS)
         fprintf(stderr, "pktexpect junit-merge: %s\n", code == PX_RUN_INTERRUPTED ? "interrupted" : px_buf_cstr(&err));

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "cli_opt.h"
 #include "pktexpect/buf.h"
 
 /** Largest input accepted (64 MiB). */
@@ -43,5 +44,8 @@ int px_junit_merge(const char *out_path, const char *const *in_paths, size_t n, 
  *  command line or an input refused (unreadable, not a regular file, too large,
  *  not a JUnit file), 3 OUT cannot be written, 130 interrupted. */
 int px_cli_junit_merge(int argc, char **argv, const volatile sig_atomic_t *stop);
+
+/** junit-merge's option table (for the documentation test). */
+extern const px_cli_opt px_cli_merge_opts[];
 
 #endif

@@ -4,7 +4,6 @@
 #include "cmd_send.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +13,9 @@
 #include "pktexpect/context.h"
 #include "pktexpect/send.h"
 #include "pktexpect/text.h"
+#include "pktexpect/topology.h"
+#include "cli_opt.h"
+#include "duration.h"
 
 #define MAX_CLI_PORTS 64
 
@@ -21,21 +23,43 @@ enum { EXIT_SENT = 0, EXIT_SEND_FAILED = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 
 static const char usage_send[] =
     "usage: pktexpect send -i PORT [-i PORT ...] [options] 'FRAME'\n"
-    "  FRAME            text form, e.g. 'Ether(dst=ff:ff:ff:ff:ff:ff)/IPv4(dst=10.0.0.2)/UDP(dport=53)'\n"
-    "  -i, --port PORT  interface to send on (several: the same frame on each)\n"
-    "  --vlan VID[:PCP] push an 802.1Q tag on the way out\n"
-    "  --count N        frames to send (default 1, or unlimited with --duration)\n"
-    "  --rate R         pace: frames/s ('10000', '10k', '10kpps') or bit/s ('100Mbps', '1Gbit')\n"
-    "  --duration MS    send for this many milliseconds\n"
-    "  --tag            write a tag trailer for saw_tag() (the first tag is printed)\n";
+    "  FRAME                 text form, e.g. 'Ether(dst=ff:ff:ff:ff:ff:ff)/IPv4(dst=10.0.0.2)/UDP(dport=53)'\n"
+    "  -i, --port PORT       interface to send on (several: the same frame on each)\n"
+    "  -n, --netns NAME      the ports live in this network namespace\n"
+    "      --vlan VID[:PCP]  push an 802.1Q tag on the way out\n"
+    "      --count N         frames to send (default 1, or unlimited with --duration)\n"
+    "      --rate R          pace: frames/s ('10000', '10k', '10kpps') or bit/s ('100Mbps', '1Gbit')\n"
+    "      --duration D      send for this long, e.g. 2s, 500ms, 1m (a bare integer is ms; at most 24 h)\n"
+    "      --tag             write a tag trailer for saw_tag() (the first tag is printed)\n"
+    "  -h, --help            this help\n"
+    "Options and operands may come in any order; `--` ends the options.\n"
+    "Exit: 0 sent, 1 the send failed, 2 invalid command line or frame, 3 no such\n"
+    "interface or namespace, no privileges, interface down.\n";
 
 static const char usage_replay[] =
     "usage: pktexpect replay -i PORT [-i PORT ...] [options] FILE\n"
-    "  FILE             pcap or pcapng, Ethernet link type\n"
-    "  -i, --port PORT  port; with several, the pcapng file's interface n goes to the\n"
-    "                   n-th port ('-' skips that interface)\n"
-    "  --speed X        1 = with the file's gaps, 2 = twice as fast; default: as fast as possible\n"
-    "  --limit N        send at most N frames\n";
+    "  FILE                  pcap or pcapng, Ethernet link type\n"
+    "  -i, --port PORT       port; with several, the pcapng file's interface n goes to the\n"
+    "                        n-th port ('-' skips that interface)\n"
+    "  -n, --netns NAME      the ports live in this network namespace\n"
+    "      --speed X         1 = with the file's gaps, 2 = twice as fast; default: as fast as possible\n"
+    "      --limit N         send at most N frames\n"
+    "  -h, --help            this help\n"
+    "Options and operands may come in any order; `--` ends the options.\n"
+    "Exit: 0 sent, 1 the send failed, 2 invalid command line or file, 3 no such\n"
+    "interface or namespace, no privileges, interface down.\n";
+
+enum { S_PORT = 'i', S_NETNS = 'n', S_HELP = 'h', S_VLAN = 256, S_COUNT, S_RATE, S_DURATION, S_TAG, S_SPEED,
+       S_LIMIT };
+
+const px_cli_opt px_cli_send_opts[] = {
+    {"port", 'i', true, S_PORT},        {"netns", 'n', true, S_NETNS},  {"vlan", 0, true, S_VLAN},
+    {"count", 0, true, S_COUNT},        {"rate", 0, true, S_RATE},      {"duration", 0, true, S_DURATION},
+    {"tag", 0, false, S_TAG},           {"help", 'h', false, S_HELP},   {NULL, 0, false, 0}};
+
+const px_cli_opt px_cli_replay_opts[] = {
+    {"port", 'i', true, S_PORT},   {"netns", 'n', true, S_NETNS}, {"speed", 0, true, S_SPEED},
+    {"limit", 0, true, S_LIMIT},   {"help", 'h', false, S_HELP},  {NULL, 0, false, 0}};
 
 /* Exit code for a library error. */
 static int exit_for(int rc)
@@ -118,70 +142,112 @@ static bool parse_vlan(const char *s, px_send_opts *o)
     return true;
 }
 
+/* One send, run inside the namespace of --netns (px_topo_netns_run) so the
+ * ports' sockets are opened there. */
+typedef struct send_job {
+    px_ctx *ctx;
+    const char *const *ports;
+    size_t nports;
+    const uint8_t *bytes;
+    size_t len;
+    px_send_opts *so;
+    const px_pace_opts *po;
+    bool paced;
+    uint64_t *tag;
+} send_job;
+
+static int send_run(void *arg, char *err)
+{
+    send_job *j = arg;
+    int rc;
+    if (!j->paced) {
+        rc = j->nports == 1 ? px_send_ex(j->ctx, j->ports[0], j->bytes, j->len, j->so, err)
+                            : px_send_ports(j->ctx, j->ports, j->nports, j->bytes, j->len, j->so, err);
+        if (rc == 0) {
+            printf("sent 1 frame of %zu bytes on %zu port%s", j->len + (j->so->push_vlan ? 4 : 0), j->nports,
+                   j->nports > 1 ? "s" : "");
+            if (j->so->tagged)
+                printf(", tag 0x%016llx", (unsigned long long)*j->tag);
+            putchar('\n');
+        }
+        return rc;
+    }
+    px_tx_frame fr = {j->bytes, j->len};
+    px_pace_report rep;
+    memset(&rep, 0, sizeof rep);
+    rc = px_send_paced(j->ctx, j->ports[0], &fr, 1, j->so, j->po, &rep, err);
+    printf("sent %llu frames (%llu bytes) on %s in %.3f s: %.0f frames/s, %.3f Mbit/s", (unsigned long long)rep.sent,
+           (unsigned long long)rep.bytes, j->ports[0], (double)rep.elapsed_ns / 1e9, rep.achieved_fps,
+           rep.achieved_bps / 1e6);
+    if (j->po->rate_fps > 0 || j->po->rate_bps > 0)
+        printf("; lateness mean %.1f us, max %.1f us", (double)rep.late_mean_ns / 1e3, (double)rep.late_max_ns / 1e3);
+    if (j->so->tagged)
+        printf("; tags from 0x%016llx", (unsigned long long)*j->tag);
+    putchar('\n');
+    return rc;
+}
+
 int px_cli_send(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"port", required_argument, NULL, 'i'},   {"vlan", required_argument, NULL, 'V'},
-        {"count", required_argument, NULL, 'c'},  {"rate", required_argument, NULL, 'r'},
-        {"duration", required_argument, NULL, 'd'}, {"tag", no_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
     const char *ports[MAX_CLI_PORTS];
     size_t nports = 0;
+    const char *netns = NULL;
     px_send_opts so;
     memset(&so, 0, sizeof so);
     px_pace_opts po;
     memset(&po, 0, sizeof po);
     bool count_given = false;
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "send", argc, argv, px_cli_send_opts);
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
         switch (c) {
-        case 'i':
+        case S_PORT:
             if (nports == MAX_CLI_PORTS) {
                 fprintf(stderr, "pktexpect send: at most %d ports\n", MAX_CLI_PORTS);
                 return EXIT_USAGE;
             }
-            ports[nports++] = optarg;
+            ports[nports++] = val;
             break;
-        case 'V':
-            if (!parse_vlan(optarg, &so)) {
-                fprintf(stderr, "pktexpect send: --vlan '%s': give VID (0..4095) or VID:PCP (PCP 0..7)\n", optarg);
+        case S_NETNS:
+            netns = val;
+            break;
+        case S_VLAN:
+            if (!parse_vlan(val, &so)) {
+                fprintf(stderr, "pktexpect send: --vlan '%s': give VID (0..4095) or VID:PCP (PCP 0..7)\n", val);
                 return EXIT_USAGE;
             }
             break;
-        case 'c':
-            if (!parse_u64(optarg, &po.count) || po.count == 0) {
-                fprintf(stderr, "pktexpect send: --count '%s' is not a positive number\n", optarg);
+        case S_COUNT:
+            if (!parse_u64(val, &po.count) || po.count == 0) {
+                fprintf(stderr, "pktexpect send: --count '%s' is not a positive number\n", val);
                 return EXIT_USAGE;
             }
             count_given = true;
             break;
-        case 'r':
-            if (!parse_rate(optarg, &po.rate_fps, &po.rate_bps)) {
-                fprintf(stderr, "pktexpect send: --rate '%s': give frames/s ('10k') or bit/s ('100Mbps')\n",
-                        optarg);
+        case S_RATE:
+            if (!parse_rate(val, &po.rate_fps, &po.rate_bps)) {
+                fprintf(stderr, "pktexpect send: --rate '%s': give frames/s ('10k') or bit/s ('100Mbps')\n", val);
                 return EXIT_USAGE;
             }
             break;
-        case 'd':
-            if (!parse_u64(optarg, &po.duration_ms) || po.duration_ms == 0) {
-                fprintf(stderr, "pktexpect send: --duration '%s' is not a positive number of ms\n", optarg);
+        case S_DURATION:
+            if (px_duration_option_ms("send", "--duration", val, PX_DURATION_NS_PER_MS, PX_DURATION_24H_NS,
+                                      &po.duration_ms))
                 return EXIT_USAGE;
-            }
             break;
-        case 't':
+        case S_TAG:
             so.tagged = true;
             break;
-        case 'h':
+        case S_HELP:
             fputs(usage_send, stdout);
             return EXIT_SENT;
         default:
-            fputs(usage_send, stderr);
-            return EXIT_USAGE;
+            return EXIT_USAGE; /* the parser printed why */
         }
     }
-    if (nports == 0 || optind != argc - 1) {
+    if (nports == 0 || a.nops != 1) {
         fprintf(stderr, "pktexpect send: give at least one -i PORT and exactly one frame\n%s", usage_send);
         return EXIT_USAGE;
     }
@@ -197,10 +263,10 @@ int px_cli_send(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    char err[PX_ERRBUF_SIZE];
+    char err[PX_ERRBUF_SIZE] = "";
     uint8_t *bytes = NULL;
     size_t len = 0;
-    int rc = px_frame_parse_text(argv[optind], &bytes, &len, err);
+    int rc = px_frame_parse_text(a.ops[0], &bytes, &len, err);
     if (rc < 0) {
         fprintf(stderr, "pktexpect send: frame: %s\n", err);
         return EXIT_USAGE;
@@ -213,84 +279,85 @@ int px_cli_send(int argc, char **argv)
     }
     uint64_t tag = 0;
     so.tag_out = &tag;
-    if (!paced) {
-        rc = nports == 1 ? px_send_ex(ctx, ports[0], bytes, len, &so, err)
-                         : px_send_ports(ctx, ports, nports, bytes, len, &so, err);
-        if (rc == 0) {
-            printf("sent 1 frame of %zu bytes on %zu port%s", len + (so.push_vlan ? 4 : 0), nports,
-                   nports > 1 ? "s" : "");
-            if (so.tagged)
-                printf(", tag 0x%016llx", (unsigned long long)tag);
-            putchar('\n');
-        }
-    } else {
-        px_tx_frame fr = {bytes, len};
-        px_pace_report rep;
-        rc = px_send_paced(ctx, ports[0], &fr, 1, &so, &po, &rep, err);
-        printf("sent %llu frames (%llu bytes) on %s in %.3f s: %.0f frames/s, %.3f Mbit/s", (unsigned long long)rep.sent,
-               (unsigned long long)rep.bytes, ports[0], (double)rep.elapsed_ns / 1e9, rep.achieved_fps,
-               rep.achieved_bps / 1e6);
-        if (po.rate_fps > 0 || po.rate_bps > 0)
-            printf("; lateness mean %.1f us, max %.1f us", (double)rep.late_mean_ns / 1e3,
-                   (double)rep.late_max_ns / 1e3);
-        if (so.tagged)
-            printf("; tags from 0x%016llx", (unsigned long long)tag);
-        putchar('\n');
-    }
+    send_job job = {ctx, ports, nports, bytes, len, &so, &po, paced, &tag};
+    rc = px_topo_netns_run(netns, send_run, &job, err);
     if (rc < 0)
-        fprintf(stderr, "pktexpect: %s\n", err); /* err names the operation and the port */
+        fprintf(stderr, "pktexpect: %s\n", err); /* err names the operation and the port, or the namespace */
     px_ctx_free(ctx);
     free(bytes);
     return rc < 0 ? exit_for(rc) : EXIT_SENT;
 }
 
+typedef struct replay_job {
+    px_ctx *ctx;
+    const char *port;
+    const char *file;
+    const px_replay_opts *o;
+} replay_job;
+
+static int replay_run(void *arg, char *err)
+{
+    replay_job *j = arg;
+    px_replay_report rep;
+    memset(&rep, 0, sizeof rep);
+    int rc = px_replay(j->ctx, j->port, j->file, j->o, &rep, err);
+    printf("replayed %llu frames (%llu bytes) in %.3f s", (unsigned long long)rep.sent, (unsigned long long)rep.bytes,
+           (double)rep.elapsed_ns / 1e9);
+    if (rep.skipped)
+        printf(", %llu skipped (unmapped interface)", (unsigned long long)rep.skipped);
+    if (rep.snapped)
+        printf(", %llu sent shorter than on the wire (the file cut them)", (unsigned long long)rep.snapped);
+    putchar('\n');
+    return rc;
+}
+
 int px_cli_replay(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"port", required_argument, NULL, 'i'}, {"speed", required_argument, NULL, 's'},
-        {"limit", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *ports[MAX_CLI_PORTS];
     size_t nports = 0;
+    const char *netns = NULL;
     px_replay_opts o;
     memset(&o, 0, sizeof o);
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "replay", argc, argv, px_cli_replay_opts);
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
         switch (c) {
-        case 'i':
+        case S_PORT:
             if (nports == MAX_CLI_PORTS) {
                 fprintf(stderr, "pktexpect replay: at most %d ports\n", MAX_CLI_PORTS);
                 return EXIT_USAGE;
             }
-            ports[nports++] = strcmp(optarg, "-") == 0 ? NULL : optarg;
+            ports[nports++] = strcmp(val, "-") == 0 ? NULL : val;
             break;
-        case 's': {
+        case S_NETNS:
+            netns = val;
+            break;
+        case S_SPEED: {
             char *end;
             errno = 0;
-            o.speed = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(o.speed > 0) || !isfinite(o.speed)) {
-                fprintf(stderr, "pktexpect replay: --speed '%s' is not a positive number\n", optarg);
+            o.speed = strtod(val, &end);
+            if (errno || end == val || *end || !(o.speed > 0) || !isfinite(o.speed)) {
+                fprintf(stderr, "pktexpect replay: --speed '%s' is not a positive number\n", val);
                 return EXIT_USAGE;
             }
             break;
         }
-        case 'l':
-            if (!parse_u64(optarg, &o.limit) || o.limit == 0) {
-                fprintf(stderr, "pktexpect replay: --limit '%s' is not a positive number\n", optarg);
+        case S_LIMIT:
+            if (!parse_u64(val, &o.limit) || o.limit == 0) {
+                fprintf(stderr, "pktexpect replay: --limit '%s' is not a positive number\n", val);
                 return EXIT_USAGE;
             }
             break;
-        case 'h':
+        case S_HELP:
             fputs(usage_replay, stdout);
             return EXIT_SENT;
         default:
-            fputs(usage_replay, stderr);
-            return EXIT_USAGE;
+            return EXIT_USAGE; /* the parser printed why */
         }
     }
-    if (nports == 0 || optind != argc - 1 || (nports == 1 && !ports[0])) {
+    if (nports == 0 || a.nops != 1 || (nports == 1 && !ports[0])) {
         fprintf(stderr, "pktexpect replay: give -i PORT and exactly one file\n%s", usage_replay);
         return EXIT_USAGE;
     }
@@ -298,23 +365,16 @@ int px_cli_replay(int argc, char **argv)
         o.port_map = ports;
         o.nport_map = nports;
     }
-    char err[PX_ERRBUF_SIZE];
+    char err[PX_ERRBUF_SIZE] = "";
     px_ctx *ctx = px_ctx_new(NULL, err);
     if (!ctx) {
         fprintf(stderr, "pktexpect replay: %s\n", err);
         return EXIT_ENV;
     }
-    px_replay_report rep;
-    int rc = px_replay(ctx, nports == 1 ? ports[0] : NULL, argv[optind], &o, &rep, err);
-    printf("replayed %llu frames (%llu bytes) in %.3f s", (unsigned long long)rep.sent,
-           (unsigned long long)rep.bytes, (double)rep.elapsed_ns / 1e9);
-    if (rep.skipped)
-        printf(", %llu skipped (unmapped interface)", (unsigned long long)rep.skipped);
-    if (rep.snapped)
-        printf(", %llu sent shorter than on the wire (the file cut them)", (unsigned long long)rep.snapped);
-    putchar('\n');
+    replay_job job = {ctx, nports == 1 ? ports[0] : NULL, a.ops[0], &o};
+    int rc = px_topo_netns_run(netns, replay_run, &job, err);
     if (rc < 0)
-        fprintf(stderr, "pktexpect: %s\n", err); /* err names the file */
+        fprintf(stderr, "pktexpect: %s\n", err); /* err names the file, or the namespace */
     px_ctx_free(ctx);
     return rc < 0 ? exit_for(rc) : EXIT_SENT;
 }

@@ -6,14 +6,13 @@
 #include "cli.h"
 
 /* The one piece of process-wide mutable state: a signal handler can only reach a
- * static. SIGINT and SIGTERM set it; the runner polls it, cancels what is pending
- * and tears the topology down on the main thread. */
+ * static. SIGINT and SIGTERM set it (to the signal's number); the runner polls it,
+ * cancels what is pending and tears the topology down on the main thread. */
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    stop_requested = sig;
 }
 
 int main(int argc, char **argv)
@@ -26,5 +25,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     /* A closed stdout (e.g. `| head`) must not kill the run before teardown. */
     signal(SIGPIPE, SIG_IGN);
-    return px_cli_main(argc, argv, &stop_requested);
+    int rc = px_cli_main(argc, argv, &stop_requested);
+    /* 128 + the signal, as a shell reports a process the signal killed: 130 for
+     * SIGINT, 143 for SIGTERM (docs/cli.md). */
+    if (rc == 130 && stop_requested == SIGTERM)
+        rc = 128 + SIGTERM;
+    return rc;
 }

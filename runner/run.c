@@ -949,11 +949,13 @@ done:
 
 static bool selected_by_filter(const px_run_opts *o, const px_scenario *s, const px_scn_test *t)
 {
-    if (!o->filter)
+    if (!o->nfilters)
         return true;
     px_buf full = PX_BUF_INIT;
     px_buf_printf(&full, "%s/%s", s->name, t->name);
-    bool m = fnmatch(o->filter, px_buf_cstr(&full), 0) == 0 || fnmatch(o->filter, t->name, 0) == 0;
+    bool m = false;
+    for (size_t i = 0; i < o->nfilters && !m; i++)
+        m = fnmatch(o->filters[i], px_buf_cstr(&full), 0) == 0 || fnmatch(o->filters[i], t->name, 0) == 0;
     px_buf_free(&full);
     return m;
 }

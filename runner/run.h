@@ -37,7 +37,8 @@ enum {
 };
 
 typedef struct px_run_opts {
-    const char *filter;          /**< fnmatch(3) pattern on "suite/test" or "test"; NULL = all */
+    const char *const *filters;  /**< fnmatch(3) patterns on "suite/test" or "test": a test is */
+    size_t nfilters;             /**< selected when it matches any of them; nfilters = 0: all */
     unsigned shard_k, shard_n;   /**< run tests i with i % n == k - 1 (1-based k); n = 0: all */
     double timeout_scale;        /**< multiplies every timeout; <= 0 -> 1 */
     const char *pcap_dir;        /**< keep per-test pcapng evidence of failed tests here (evidence_dir.h:

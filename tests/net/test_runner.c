@@ -524,6 +524,90 @@ static void test_watch_prints_frames_in_a_namespace(void **state)
     assert_int_equal(pktexpect(bad), 3);
 }
 
+/* `send --netns` injects from inside a namespace: a frame sent on b (in ns)
+ * arrives on a, where `watch` (without -t: "until interrupted") sees it. */
+static void test_send_in_a_namespace(void **state)
+{
+    (void)state;
+    char eb[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_topo_netns_add(ns, eb), 0);
+    assert_int_equal(px_topo_veth_add(NULL, a, b, eb), 0);
+    assert_int_equal(px_topo_link_set_netns(NULL, b, ns, eb), 0);
+    assert_int_equal(px_topo_link_set_up(ns, b, true, eb), 0);
+    assert_int_equal(px_topo_link_set_up(NULL, a, true, eb), 0);
+    const char *args[] = {"watch", "--port", a, "-c", "1", "saw_src_mac(02:00:00:00:00:08)", NULL};
+    pid_t pid = start(args);
+    bool armed = false;
+    for (int i = 0; i < 200 && !armed; i++) {
+        char *err = slurp("err.txt");
+        armed = strstr(err, "watching") != NULL;
+        free(err);
+        if (!armed) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(armed);
+    /* start() writes into the same files: the watcher's are read after it ends. */
+    char sendout[128];
+    snprintf(sendout, sizeof sendout, "%s/send.txt", tmp);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "'%s' send --netns %s -i %s 'Ether(src=02:00:00:00:00:08)/Raw(\"netns\")' >'%s' 2>&1",
+             bin, ns, b, sendout);
+    int src_rc = system(cmd);
+    /* The watcher ends with its first frame; a safety net, not a timing bound. */
+    int st = 0, rc = -1;
+    for (int i = 0; i < 600 && rc < 0; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        else {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (rc < 0) {
+        kill(pid, SIGINT);
+        rc = finish(pid);
+    }
+    char *out = slurp("out.txt");
+    if (rc != 0 || src_rc != 0)
+        print_error("send: %d, watch: %d; watch's stdout:\n%s\n", src_rc, rc, out);
+    assert_int_equal(src_rc, 0);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "src=02:00:00:00:00:08"));
+    assert_non_null(strstr(out, "until interrupted, count 1"));
+    assert_non_null(strstr(out, "verdict:  PASS"));
+    free(out);
+}
+
+/* SIGTERM ends a command with 143 (128 + 15), SIGINT with 130, as a shell
+ * reports a process the signal killed (docs/cli.md, exit codes). */
+static void test_signal_exit_codes(void **state)
+{
+    (void)state;
+    char eb[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_topo_veth_add(NULL, a, b, eb), 0);
+    assert_int_equal(px_topo_link_set_up(NULL, a, true, eb), 0);
+    const int sigs[] = {SIGTERM, SIGINT}, want[] = {143, 130};
+    for (int k = 0; k < 2; k++) {
+        const char *args[] = {"watch", "-i", a, "did_not_see_ethertype(0x1234)", NULL};
+        pid_t pid = start(args);
+        bool armed = false;
+        for (int i = 0; i < 200 && !armed; i++) {
+            char *err = slurp("err.txt");
+            armed = strstr(err, "watching") != NULL;
+            free(err);
+            if (!armed) {
+                struct timespec ts = {0, 50 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        assert_true(armed);
+        kill(pid, sigs[k]);
+        assert_int_equal(finish(pid), want[k]);
+    }
+}
+
 int main(void)
 {
     px_test_require_root("test_runner");
@@ -558,6 +642,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadline_bounds_the_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_topology_and_invalid_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_prints_frames_in_a_namespace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_in_a_namespace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal_exit_codes, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];

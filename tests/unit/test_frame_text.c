@@ -272,6 +272,20 @@ static void test_text_errors(void **state)
     expect_error("TCP(flags=SX)", PX_EPARSE, "flags=SX: expected a number or flag letters");
     expect_error("", PX_EPARSE, "col 1: expected a layer name");
     expect_error("fff", PX_EPARSE, "hex frame");
+    /* A field given twice in one layer, by its name or by its alias. */
+    expect_error("Ether()/IPv4(ttl=1,ttl=2)", PX_EPARSE, "col 20: field 'ttl' given twice in IPv4");
+    expect_error("Ether()/Dot1Q(vlan=1, vid=2)", PX_EPARSE, "col 23: field 'vid' given twice in Dot1Q");
+}
+
+/* The same field in two different layers is not a duplicate. */
+static void test_text_same_field_in_two_layers(void **state)
+{
+    (void)state;
+    uint8_t *b = NULL;
+    size_t n;
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_frame_parse_text("Ether()/Dot1Q(vlan=1)/Dot1Q(vlan=2)/IPv4(ttl=1)/UDP()", &b, &n, err), 0);
+    free(b);
 }
 
 /* text -> bytes -> dissect -> text -> bytes gives the same bytes; and canonical
@@ -325,7 +339,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_mac),          cmocka_unit_test(test_parse_ipv4),
-        cmocka_unit_test(test_parse_ipv6),         cmocka_unit_test(test_text_known_answer),
+        cmocka_unit_test(test_parse_ipv6),         cmocka_unit_test(test_text_known_answer), cmocka_unit_test(test_text_same_field_in_two_layers),
         cmocka_unit_test(test_builder_c_api),      cmocka_unit_test(test_explicit_fields_kept),
         cmocka_unit_test(test_text_errors),        cmocka_unit_test(test_round_trip),
     };

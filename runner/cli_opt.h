@@ -1,0 +1,66 @@
+/* pktexpect runner: the one command-line option parser of every command
+ * (run, validate, watch, check, send, replay, junit-merge).
+ *
+ * GNU conventions: options and operands may come in any order; `--` ends the
+ * options (everything after it is an operand); `-` alone is an operand (standard
+ * input); `--name=value` or `--name value`; `-x value`, `-xvalue`, and grouped
+ * flags `-lv`. A long name may be abbreviated to any unambiguous prefix, as with
+ * getopt_long. POSIXLY_CORRECT is ignored: a file name never ends the options.
+ *
+ * Each command describes its options in a table (px_cli_opt), which is also what
+ * the documentation test compares docs/cli.md with (px_cli_commands()).
+ *
+ * Ownership: the parser keeps pointers into argv and reorders argv's slots (not
+ * the strings) so that the operands end up, in their order, in px_cli_args.ops.
+ * Thread-safety: a parser is used by one thread; no global state.
+ */
+#ifndef PX_RUNNER_CLI_OPT_H
+#define PX_RUNNER_CLI_OPT_H
+
+#include <stdbool.h>
+
+typedef struct px_cli_opt {
+    const char *lname; /**< long name without "--"; NULL ends a table */
+    char sname;        /**< short letter, 0 when none */
+    bool has_arg;      /**< takes a value */
+    int id;            /**< what px_cli_next returns for it (aliases share an id) */
+} px_cli_opt;
+
+typedef struct px_cli_args {
+    const char *cmd;          /**< "run", for messages: "pktexpect run: ..."; NULL: "pktexpect: ..." */
+    int argc;
+    char **argv;              /**< argv[0] is the command name */
+    const px_cli_opt *opts;
+    int i;                    /**< next argv slot to read */
+    const char *group;        /**< rest of a group of short flags ("-lv"), or NULL */
+    bool ended;               /**< seen "--" */
+    char **ops;               /**< operands, valid after PX_CLI_END */
+    int nops;
+} px_cli_args;
+
+enum { PX_CLI_END = -1, PX_CLI_ERROR = -2 };
+
+/** Starts parsing argv[1..argc-1] of command `cmd` with option table `opts`. */
+void px_cli_args_init(px_cli_args *a, const char *cmd, int argc, char **argv, const px_cli_opt *opts);
+
+/** The next option: returns its id with *value its argument (NULL for a flag);
+ *  PX_CLI_END when every argument was read (the operands are then in a->ops);
+ *  PX_CLI_ERROR for an unknown or ambiguous option or a missing value, after
+ *  printing "pktexpect CMD: ..." on stderr. */
+int px_cli_next(px_cli_args *a, const char **value);
+
+/** True when `filter` compiles as a BPF filter (libpcap syntax) for Ethernet;
+ *  otherwise prints "pktexpect CMD: --bpf 'FILTER': why" on stderr. Commands
+ *  check it before opening anything, so a bad filter is a usage error (exit 2). */
+bool px_cli_bpf_ok(const char *cmd, const char *filter);
+
+/** A command and its option table, for the documentation test. */
+typedef struct px_cli_command {
+    const char *name; /**< "run"; "pktexpect" for the options before a command */
+    const px_cli_opt *opts;
+} px_cli_command;
+
+/** Every command of `pktexpect`, ended by {NULL, NULL}. */
+const px_cli_command *px_cli_commands(void);
+
+#endif
