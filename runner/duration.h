@@ -5,8 +5,8 @@
  * (milliseconds for timeouts and `send --duration`, as in YAML scenarios;
  * seconds for `run --deadline`). Integers are read exactly and checked for
  * overflow; no exponent, sign, blank or other unit is accepted. The YAML
- * loader's px_parse_duration_ms (scenario.h) accepts the same texts with the
- * unit ms (test_cli_duration checks that both agree).
+ * loader's px_parse_duration_ms (scenario.h) is this parser with a bare
+ * integer in milliseconds.
  *
  * Thread-safety: pure functions.
  */

@@ -2,6 +2,7 @@
  * docs/scenarios.md. Reads with the libyaml document API, then walks the node
  * graph into plain structs; nothing here touches the network. */
 #include "scenario.h"
+#include "duration.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -499,30 +500,12 @@ static bool get_bool(loader *L, const doc *d, const yaml_node_t *n, const char *
 
 int px_parse_duration_ms(const char *text, uint32_t *ms)
 {
-    if (!text || !isdigit((unsigned char)text[0]))
-        return PX_EPARSE;
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || !isfinite(v))
-        return PX_EPARSE;
-    double mult;
-    if (!*end)
-        mult = 1;
-    else if (!strcmp(end, "ms"))
-        mult = 1;
-    else if (!strcmp(end, "s"))
-        mult = 1000;
-    else if (!strcmp(end, "m"))
-        mult = 60000;
-    else
-        return PX_EPARSE;
-    if (!*end && strchr(text, '.'))
-        return PX_EPARSE; /* a bare number is milliseconds: integers only */
-    double r = v * mult;
-    if (r > 86400000.0)
-        return PX_ERANGE;
-    *ms = (uint32_t)(r + 0.5);
+    /* The command line's parser (runner/duration.h): one grammar for both. */
+    uint64_t ns;
+    int rc = px_duration_parse(text ? text : "", PX_DURATION_NS_PER_MS, PX_DURATION_24H_NS, &ns);
+    if (rc)
+        return rc;
+    *ms = (uint32_t)((ns + PX_DURATION_NS_PER_MS / 2) / PX_DURATION_NS_PER_MS);
     return 0;
 }
 
