@@ -27,6 +27,7 @@ px_ctx *px_ctx_new(const px_ctx_opts *opts, char *errbuf)
         ctx->opts.default_timeout_ms = PX_DEFAULT_TIMEOUT_MS;
     pthread_mutex_init(&ctx->lock, NULL);
     atomic_init(&ctx->evidence, NULL);
+    atomic_init(&ctx->cancel_fd, -1);
     return ctx;
 }
 
@@ -304,4 +305,15 @@ int px_ctx_record_flush(px_ctx *ctx)
         return PX_EINVAL;
     px_evidence *ev = atomic_load(&ctx->evidence);
     return ev ? px_evidence_flush(ev) : 0;
+}
+
+void px_ctx_set_cancel_fd(px_ctx *ctx, int fd)
+{
+    if (ctx)
+        atomic_store(&ctx->cancel_fd, fd < 0 ? -1 : fd);
+}
+
+int px__ctx_cancel_fd(px_ctx *ctx)
+{
+    return ctx ? atomic_load(&ctx->cancel_fd) : -1;
 }

@@ -7,25 +7,90 @@
  * jitter is that latency. No busy loop: the thread's timer slack is lowered to
  * 1 ns for the run (and restored) so the kernel does not round the sleeps up by
  * its default 50 us, which is half a frame interval at 10k frames/s.
+ *
+ * Every sleep can be cut short by the context's cancel descriptor (see pace.h):
+ * the run then stops with PX_ECANCELED and the report of what was sent.
  */
+#include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "pace.h"
 #include "pktexpect/error.h"
 #include "send_internal.h"
 
 /* Most frames sent in one wake-up when behind schedule. */
 #define PACE_BATCH 256
 
-static void sleep_until(uint64_t t_ns)
+bool px__cancelled(px_ctx *ctx)
 {
-    struct timespec ts = {.tv_sec = (time_t)(t_ns / 1000000000u), .tv_nsec = (long)(t_ns % 1000000000u)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
-        /* EINTR: sleep again to the same absolute deadline */
+    int fd = px__ctx_cancel_fd(ctx);
+    if (fd < 0)
+        return false;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+int px__sleep_until(px_ctx *ctx, uint64_t t_ns)
+{
+    int fd = px__ctx_cancel_fd(ctx);
+    if (fd < 0) {
+        struct timespec ts = {.tv_sec = (time_t)(t_ns / 1000000000u), .tv_nsec = (long)(t_ns % 1000000000u)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+            /* EINTR: sleep again to the same absolute deadline */
+        }
+        return 0;
+    }
+    for (;;) {
+        uint64_t now = px__now_ns(CLOCK_MONOTONIC);
+        if (now >= t_ns)
+            return px__cancelled(ctx) ? PX_ECANCELED : 0;
+        uint64_t left = t_ns - now;
+        struct timespec rel = {.tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u)};
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = ppoll(&p, 1, &rel, NULL);
+        if (n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)))
+            return PX_ECANCELED;
+        /* n == 0: timeout, loop checks the time; n < 0: EINTR, same */
+    }
+}
+
+uint64_t px__time_add(uint64_t t0, double ns)
+{
+    /* 1.8e19 < 2^64: a double below it converts exactly enough and cannot overflow. */
+    if (!(ns >= 0) || ns >= 1.8e19 - (double)t0)
+        return ns >= 0 ? UINT64_MAX : t0;
+    uint64_t add = (uint64_t)ns;
+    return add > UINT64_MAX - t0 ? UINT64_MAX : t0 + add;
+}
+
+ssize_t px__read_fd(px_ctx *ctx, int fd, void *buf, size_t len)
+{
+    for (;;) {
+        int cfd = px__ctx_cancel_fd(ctx);
+        struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = cfd, .events = POLLIN}};
+        int n = poll(p, cfd >= 0 ? 2 : 1, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (cfd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            errno = ECANCELED;
+            return -1;
+        }
+        if (!p[0].revents)
+            continue;
+        ssize_t r = read(fd, buf, len);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        return r;
     }
 }
 
@@ -38,9 +103,9 @@ typedef struct schedule {
 static uint64_t due(const schedule *s, uint64_t sent, uint64_t bits)
 {
     if (s->fps > 0)
-        return s->t0 + (uint64_t)((double)sent * 1e9 / s->fps);
+        return px__time_add(s->t0, (double)sent * 1e9 / s->fps);
     if (s->bps > 0)
-        return s->t0 + (uint64_t)((double)bits * 1e9 / s->bps);
+        return px__time_add(s->t0, (double)bits * 1e9 / s->bps);
     return s->t0;
 }
 
@@ -66,6 +131,14 @@ int px_send_paced(px_ctx *ctx, const char *port, const px_tx_frame *frames, size
         return bad(errbuf, "rates must be finite and >= 0");
     if (pace->rate_fps > 0 && pace->rate_bps > 0)
         return bad(errbuf, "give a rate in frames/s or in bit/s, not both");
+    if ((pace->rate_fps > 0 && (pace->rate_fps < PX_PACE_FPS_MIN || pace->rate_fps > PX_PACE_FPS_MAX)) ||
+        (pace->rate_bps > 0 && (pace->rate_bps < PX_PACE_BPS_MIN || pace->rate_bps > PX_PACE_BPS_MAX))) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "paced send: rate out of range: give %g to %g frames/s or %g to %g bit/s", PX_PACE_FPS_MIN,
+                     PX_PACE_FPS_MAX, PX_PACE_BPS_MIN, PX_PACE_BPS_MAX);
+        return PX_ERANGE;
+    }
 
     px__txport *tp;
     uint32_t mtu;
@@ -88,7 +161,7 @@ int px_send_paced(px_ctx *ctx, const char *port, const px_tx_frame *frames, size
         prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
 
     schedule sch = {.t0 = px__now_ns(CLOCK_MONOTONIC), .fps = pace->rate_fps, .bps = pace->rate_bps};
-    const uint64_t end = pace->duration_ms ? sch.t0 + pace->duration_ms * 1000000u : UINT64_MAX;
+    const uint64_t end = pace->duration_ms ? px__time_add(sch.t0, (double)pace->duration_ms * 1e6) : UINT64_MAX;
     uint64_t bits = 0, late_sum = 0;
 
     for (;;) {
@@ -100,11 +173,16 @@ int px_send_paced(px_ctx *ctx, const char *port, const px_tx_frame *frames, size
         uint64_t next = due(&sch, rep.sent, bits);
         if (next > now) {
             if (next >= end) {
-                sleep_until(end);
+                rc = px__sleep_until(ctx, end);
                 break;
             }
-            sleep_until(next);
+            if ((rc = px__sleep_until(ctx, next)) < 0)
+                break;
             continue;
+        }
+        if (px__cancelled(ctx)) { /* unpaced runs, or a paced one that is behind */
+            rc = PX_ECANCELED;
+            break;
         }
         /* Gather every frame due by now (at least the one that is). */
         size_t k = 0;
@@ -142,8 +220,8 @@ int px_send_paced(px_ctx *ctx, const char *port, const px_tx_frame *frames, size
     if (paced && rc == 0 && pace->count && rep.sent == pace->count) {
         uint64_t period_end = due(&sch, rep.sent, bits);
         if (period_end > t_end && period_end < end) {
-            sleep_until(period_end);
-            t_end = period_end;
+            rc = px__sleep_until(ctx, period_end);
+            t_end = px__now_ns(CLOCK_MONOTONIC);
         }
     }
     if (paced)
@@ -159,5 +237,8 @@ int px_send_paced(px_ctx *ctx, const char *port, const px_tx_frame *frames, size
         rep.late_mean_ns = late_sum / rep.sent;
     if (report)
         *report = rep;
+    if (rc == PX_ECANCELED && errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "paced send on '%s': cancelled after %llu frames", port,
+                 (unsigned long long)rep.sent);
     return rc;
 }

@@ -8,9 +8,12 @@
  *
  * Sending: frames go out in sendmmsg batches of consecutive frames for the same
  * port. With a speed, frame i is due at start + (ts_i - ts_0) / speed and the
- * thread sleeps to that absolute time (clock_nanosleep), like px_send_paced.
+ * thread sleeps to that absolute time, like px_send_paced; the sleeps, and the
+ * reads of a pipe or FIFO, are cut short by the context's cancel descriptor
+ * (pace.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <pcap/pcap.h>
@@ -19,8 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "pace.h"
 #include "pktexpect/error.h"
 #include "send_internal.h"
 
@@ -210,37 +216,104 @@ static int ng_next(reader *r, rec *out, char *errbuf)
     }
 }
 
-static int reader_open(reader *r, const char *path, bool need_ifid, char *errbuf)
+/* A pipe or FIFO is read through a stdio cookie whose reads wait in poll(2) with
+ * the context's cancel descriptor (px__read_fd), so a writer that never writes
+ * (or never opens the FIFO) cannot hold the replay past a cancel. */
+typedef struct fifo_cookie {
+    px_ctx *ctx;
+    int fd;
+} fifo_cookie;
+
+static ssize_t fifo_read(void *c, char *buf, size_t len)
+{
+    fifo_cookie *fc = c;
+    return px__read_fd(fc->ctx, fc->fd, buf, len);
+}
+
+static int fifo_close(void *c)
+{
+    fifo_cookie *fc = c;
+    int rc = close(fc->fd);
+    free(fc);
+    return rc;
+}
+
+/* Opens `path` for reading: a regular file as usual; a FIFO (opened non-blocking,
+ * so that opening does not wait for a writer) or another non-seekable file through
+ * the cancellable cookie. NULL with errno on failure. */
+static FILE *open_input(px_ctx *ctx, const char *path)
+{
+    /* "e" / O_CLOEXEC: close-on-exec, as every descriptor of the library */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0)
+            fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        FILE *fp = fdopen(fd, "rb");
+        if (!fp)
+            close(fd);
+        return fp;
+    }
+    fifo_cookie *fc = malloc(sizeof *fc);
+    if (!fc) {
+        close(fd);
+        errno = ENOMEM;
+        return NULL;
+    }
+    *fc = (fifo_cookie){ctx, fd};
+    cookie_io_functions_t io = {.read = fifo_read, .close = fifo_close};
+    FILE *fp = fopencookie(fc, "rb", io);
+    if (!fp) {
+        close(fd);
+        free(fc);
+    }
+    return fp;
+}
+
+static int reader_open(px_ctx *ctx, reader *r, const char *path, bool need_ifid, char *errbuf)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
-    FILE *fp = fopen(path, "rbe"); /* "e": close-on-exec, as every descriptor of the library */
+    FILE *fp = open_input(ctx, path);
     if (!fp) {
         if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "replay: cannot open '%s': %s", path, strerror(errno));
         return PX_EIO;
     }
-    uint32_t magic = 0;
-    size_t got = fread(&magic, 1, 4, fp);
-    if (need_ifid && got == 4 && magic == 0x0A0D0D0Au) {
-        rewind(fp);
-        r->fp = fp;
-        r->blk = malloc(MAX_BLOCK);
-        r->ifaces = calloc(MAX_IFACES, sizeof *r->ifaces);
-        if (!r->blk || !r->ifaces) {
-            if (errbuf)
-                snprintf(errbuf, PX_ERRBUF_SIZE, "replay: out of memory");
-            return PX_ENOMEM;
+    /* Only a port map needs to know the format first (a pipe cannot be rewound:
+     * it is read by libpcap, which tells pcap from pcapng itself). */
+    if (need_ifid) {
+        uint32_t magic = 0;
+        size_t got = fread(&magic, 1, 4, fp);
+        if (fseek(fp, 0, SEEK_SET) != 0) {
+            fclose(fp);
+            if (px__cancelled(ctx))
+                return PX_ECANCELED;
+            return fmt_err(errbuf, path, "%s", "a replay with a port map needs a regular file, not a pipe");
         }
-        return 0;
+        if (got == 4 && magic == 0x0A0D0D0Au) {
+            r->fp = fp;
+            r->blk = malloc(MAX_BLOCK);
+            r->ifaces = calloc(MAX_IFACES, sizeof *r->ifaces);
+            if (!r->blk || !r->ifaces) {
+                if (errbuf)
+                    snprintf(errbuf, PX_ERRBUF_SIZE, "replay: out of memory");
+                return PX_ENOMEM;
+            }
+            return 0;
+        }
     }
     /* libpcap reads the file through our stream (pcap_open_offline would fopen it
      * without close-on-exec); pcap_close closes it, a failed open leaves it to us. */
-    rewind(fp);
     char perr[PCAP_ERRBUF_SIZE];
     r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!r->pcap) {
         fclose(fp);
+        if (px__cancelled(ctx))
+            return PX_ECANCELED;
         return fmt_err(errbuf, path, "not a pcap or pcapng file that libpcap reads: %s", perr);
     }
     int dlt = pcap_datalink(r->pcap);
@@ -350,13 +423,6 @@ static int append(pending *p, const char *port, const rec *r, uint64_t index)
     return 0;
 }
 
-static void sleep_until_ns(uint64_t t_ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(t_ns / 1000000000u), .tv_nsec = (long)(t_ns % 1000000000u)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
-    }
-}
-
 int px_replay(px_ctx *ctx, const char *port, const char *path, const px_replay_opts *opts,
               px_replay_report *report, char *errbuf)
 {
@@ -378,8 +444,14 @@ int px_replay(px_ctx *ctx, const char *port, const char *path, const px_replay_o
             snprintf(errbuf, PX_ERRBUF_SIZE, "replay: speed must be finite and >= 0 (0 = as fast as possible)");
         return PX_EINVAL;
     }
+    if (o.speed > 0 && (o.speed < PX_REPLAY_SPEED_MIN || o.speed > PX_REPLAY_SPEED_MAX)) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "replay: speed out of range: give %g to %g (0 = as fast as possible)",
+                     PX_REPLAY_SPEED_MIN, PX_REPLAY_SPEED_MAX);
+        return PX_ERANGE;
+    }
     reader r;
-    int rc = reader_open(&r, path, o.port_map != NULL, errbuf);
+    int rc = reader_open(ctx, &r, path, o.port_map != NULL, errbuf);
     if (rc < 0) {
         reader_close(&r);
         return rc;
@@ -396,7 +468,13 @@ int px_replay(px_ctx *ctx, const char *port, const char *path, const px_replay_o
         if (o.limit && rep.sent + p->n >= o.limit)
             break;
         rec fr = {.data = NULL};
+        if ((index & 255) == 0 && px__cancelled(ctx)) { /* one poll(2) per batch, not per frame */
+            rc = PX_ECANCELED;
+            break;
+        }
         rc = reader_next(&r, &fr, errbuf);
+        if (rc < 0 && px__cancelled(ctx))
+            rc = PX_ECANCELED; /* a read of a pipe was cut short */
         if (rc <= 0)
             break;
         const char *dst = port;
@@ -428,12 +506,13 @@ int px_replay(px_ctx *ctx, const char *port, const char *path, const px_replay_o
             if (rep.sent + p->n == 0)
                 ts_first = fr.ts_ns;
             uint64_t gap = fr.ts_ns > ts_first ? fr.ts_ns - ts_first : 0;
-            uint64_t due = t0 + (uint64_t)((double)gap / o.speed);
+            uint64_t due = px__time_add(t0, (double)gap / o.speed);
             if (due > px__now_ns(CLOCK_MONOTONIC)) {
                 rc = flush(ctx, path, p, &rep, errbuf);
                 if (rc < 0)
                     break;
-                sleep_until_ns(due);
+                if ((rc = px__sleep_until(ctx, due)) < 0)
+                    break;
             }
         }
         if (p->n == REPLAY_BATCH || (p->n && strcmp(p->port, dst) != 0)) {
@@ -450,7 +529,10 @@ int px_replay(px_ctx *ctx, const char *port, const char *path, const px_replay_o
     }
     /* Frames read before an error in the file still go out, then the error is told. */
     char ferr[PX_ERRBUF_SIZE] = "";
-    int frc = flush(ctx, path, p, &rep, ferr);
+    int frc = rc == PX_ECANCELED ? 0 : flush(ctx, path, p, &rep, ferr);
+    if (rc == PX_ECANCELED && errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "replay '%s': cancelled after %llu frames", path,
+                 (unsigned long long)rep.sent);
     if (frc < 0 && rc >= 0) {
         rc = frc;
         if (errbuf)

@@ -132,6 +132,19 @@ int px_ctx_record(px_ctx *ctx, const char *pcapng_path, char *errbuf);
 /** Flushes the recording to disk (e.g. before reading it while the context lives). */
 int px_ctx_record_flush(px_ctx *ctx);
 
+/** Makes the context's long operations stop early when `fd` becomes readable:
+ *  px_send_paced (paced or not: it checks between batches) and px_replay (its
+ *  sleeps, and its reads when the file is a pipe or FIFO)
+ *  return PX_ECANCELED within milliseconds, with what was sent so far reported.
+ *  `fd` is typically an eventfd or a pipe that a SIGINT/SIGTERM handler writes to
+ *  (write(2) is async-signal-safe, and a descriptor wakes whichever thread sleeps,
+ *  unlike EINTR, which only the thread that took the signal sees). The library
+ *  polls `fd` and never reads it, so once readable it stays so and every later
+ *  operation stops too. -1 (the default) removes it. The caller owns `fd` and keeps
+ *  it open while the context may use it. Any thread; takes effect at the next
+ *  operation. See harness/pace.h. */
+void px_ctx_set_cancel_fd(px_ctx *ctx, int fd);
+
 #ifdef __cplusplus
 }
 #endif

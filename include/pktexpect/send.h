@@ -112,6 +112,13 @@ uint64_t px_send_tag_new(px_ctx *ctx);
 
 /* ---- Pacing ---- */
 
+/** Accepted rates (PX_ERANGE outside): at least one frame per 1000 s, at most a
+ *  billion frames/s; 1 bit/s to 10 Tbit/s. */
+#define PX_PACE_FPS_MIN 1e-3
+#define PX_PACE_FPS_MAX 1e9
+#define PX_PACE_BPS_MIN 1.0
+#define PX_PACE_BPS_MAX 1e13
+
 /** What to send and how fast. Set count, duration_ms or both (the first limit
  *  reached ends the run); set rate_fps or rate_bps (both 0: as fast as possible). */
 typedef struct px_pace_opts {
@@ -140,15 +147,21 @@ typedef struct px_pace_report {
  *  clock_nanosleep to absolute deadlines and sends every frame that is due in one
  *  batch when it wakes, so the long-run rate is exact and the jitter is the wake-up
  *  latency of the thread (measured in bench/). `report` may be NULL. Returns 0 or
- *  the first error (report->sent says how far it got). */
+ *  the first error (report->sent says how far it got): PX_ERANGE for a rate
+ *  outside PX_PACE_*_MIN..MAX, PX_ECANCELED when the context's cancel descriptor
+ *  became readable (px_ctx_set_cancel_fd: the sleeps wake at once). */
 int px_send_paced(px_ctx *ctx, const char *port, const px_tx_frame *frames, size_t nframes,
                   const px_send_opts *opts, const px_pace_opts *pace, px_pace_report *report, char *errbuf);
 
 /* ---- Replay ---- */
 
+#define PX_REPLAY_SPEED_MIN 1e-3
+#define PX_REPLAY_SPEED_MAX 1e6
+
 typedef struct px_replay_opts {
     /** 0: as fast as possible; 1.0: with the file's inter-frame gaps; 2.0: twice as
-     *  fast (gaps halved); 0.5: half as fast. */
+     *  fast (gaps halved); 0.5: half as fast. Else PX_REPLAY_SPEED_MIN..MAX
+     *  (PX_ERANGE outside). */
     double speed;
     /** Multi-interface pcapng: port_map[i] is the port for the file's interface i
      *  (NULL entry: skip that interface's frames). NULL: every frame goes to `port`. */
@@ -173,7 +186,9 @@ typedef struct px_replay_report {
  *  long for its port stops the replay with PX_EMTU naming the frame's index in the
  *  file. With a port map, pcapng files are read by pktexpect's own bounds-checked
  *  reader (libpcap does not tell a frame's interface); a classic pcap has one
- *  interface, 0. */
+ *  interface, 0. The file may be a pipe or FIFO (read as it arrives). With a
+ *  cancel descriptor on the context (px_ctx_set_cancel_fd), the replay's sleeps and
+ *  its waits for a pipe's data stop when it becomes readable: PX_ECANCELED. */
 int px_replay(px_ctx *ctx, const char *port, const char *path, const px_replay_opts *opts,
               px_replay_report *report, char *errbuf);
 
