@@ -16,6 +16,7 @@
 #include "pktexpect/topology.h"
 #include "cli_opt.h"
 #include "duration.h"
+#include "sig.h"
 
 #define MAX_CLI_PORTS 64
 
@@ -77,6 +78,8 @@ static int exit_for(int rc)
     case PX_EFORMAT:
     case PX_EIO: /* only replay returns it: the file cannot be opened */
         return EXIT_USAGE;
+    case PX_ECANCELED: /* SIGINT / SIGTERM: 130 / 143 */
+        return px_sig_exit_code(130);
     default:
         return EXIT_SEND_FAILED;
     }
@@ -109,13 +112,15 @@ static bool parse_rate(const char *s, double *fps, double *bps)
         v *= 1e6, end++;
     else if (*end == 'G')
         v *= 1e9, end++;
+    /* Out of range (e.g. 1e-300: a frame every 10^292 years) is refused here, with
+     * the bounds, rather than deep in the pacer. */
     if (!*end || !strcmp(end, "pps") || !strcmp(end, "fps") || !strcmp(end, "/s")) {
         *fps = v;
-        return true;
+        return v >= PX_PACE_FPS_MIN && v <= PX_PACE_FPS_MAX;
     }
     if (!strcmp(end, "bps") || !strcmp(end, "bit") || !strcmp(end, "bit/s")) {
         *bps = v;
-        return true;
+        return v >= PX_PACE_BPS_MIN && v <= PX_PACE_BPS_MAX;
     }
     return false;
 }
@@ -228,7 +233,10 @@ int px_cli_send(int argc, char **argv)
             break;
         case S_RATE:
             if (!parse_rate(val, &po.rate_fps, &po.rate_bps)) {
-                fprintf(stderr, "pktexpect send: --rate '%s': give frames/s ('10k') or bit/s ('100Mbps')\n", val);
+                fprintf(stderr,
+                        "pktexpect send: --rate '%s': give frames/s ('10k', %g to %g) or bit/s ('100Mbps', %g to "
+                        "%g)\n",
+                        val, PX_PACE_FPS_MIN, PX_PACE_FPS_MAX, PX_PACE_BPS_MIN, PX_PACE_BPS_MAX);
                 return EXIT_USAGE;
             }
             break;
@@ -277,6 +285,7 @@ int px_cli_send(int argc, char **argv)
         free(bytes);
         return EXIT_ENV;
     }
+    px_ctx_set_cancel_fd(ctx, px_sig_fd()); /* SIGINT / SIGTERM end a paced run at once */
     uint64_t tag = 0;
     so.tag_out = &tag;
     send_job job = {ctx, ports, nports, bytes, len, &so, &po, paced, &tag};
@@ -342,6 +351,11 @@ int px_cli_replay(int argc, char **argv)
                 fprintf(stderr, "pktexpect replay: --speed '%s' is not a positive number\n", val);
                 return EXIT_USAGE;
             }
+            if (o.speed < PX_REPLAY_SPEED_MIN || o.speed > PX_REPLAY_SPEED_MAX) {
+                fprintf(stderr, "pktexpect replay: --speed '%s' is out of range: give %g to %g\n", val,
+                        PX_REPLAY_SPEED_MIN, PX_REPLAY_SPEED_MAX);
+                return EXIT_USAGE;
+            }
             break;
         }
         case S_LIMIT:
@@ -371,6 +385,7 @@ int px_cli_replay(int argc, char **argv)
         fprintf(stderr, "pktexpect replay: %s\n", err);
         return EXIT_ENV;
     }
+    px_ctx_set_cancel_fd(ctx, px_sig_fd()); /* SIGINT / SIGTERM end the replay at once */
     replay_job job = {ctx, nports == 1 ? ports[0] : NULL, a.ops[0], &o};
     int rc = px_topo_netns_run(netns, replay_run, &job, err);
     if (rc < 0)

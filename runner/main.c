@@ -1,34 +1,29 @@
 /* pktexpect: the command-line program. Everything but the signal set-up is in
  * runner/cli.c, so tests can drive it in-process. */
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "cli.h"
+#include "sig.h"
 
-/* The one piece of process-wide mutable state: a signal handler can only reach a
- * static. SIGINT and SIGTERM set it (to the signal's number); the runner polls it,
- * cancels what is pending and tears the topology down on the main thread. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
+/* Commands that poll the stop flag, end what is pending and clean up on SIGINT /
+ * SIGTERM; every other command exits at once on them (runner/sig.h). */
+static bool stops_gracefully(const char *cmd)
 {
-    stop_requested = sig;
+    static const char *const graceful[] = {"run", "watch", "check", "send", "replay"};
+    for (size_t i = 0; cmd && i < sizeof graceful / sizeof graceful[0]; i++)
+        if (!strcmp(cmd, graceful[i]))
+            return true;
+    return false;
 }
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    px_sig_install(stops_gracefully(argc > 1 ? argv[1] : NULL));
     /* A closed stdout (e.g. `| head`) must not kill the run before teardown. */
     signal(SIGPIPE, SIG_IGN);
-    int rc = px_cli_main(argc, argv, &stop_requested);
-    /* 128 + the signal, as a shell reports a process the signal killed: 130 for
-     * SIGINT, 143 for SIGTERM (docs/cli.md). */
-    if (rc == 130 && stop_requested == SIGTERM)
-        rc = 128 + SIGTERM;
-    return rc;
+    int rc = px_cli_main(argc, argv, px_sig_flag());
+    /* Interrupted: 130 for SIGINT, 143 for SIGTERM, whatever the command said. */
+    return px_sig_exit_code(rc);
 }

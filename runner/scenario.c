@@ -1302,8 +1302,9 @@ static void get_send(loader *L, doc *d, yaml_node_t *e, px_step *st)
             char *end;
             errno = 0;
             double v = strtod(r, &end);
-            if (errno || end == r || *end || !(v > 0) || v > 1e8)
-                err_node(L, d, f[6], "rate: expected frames per second, a number from 0 to 100000000, got '%s'", r);
+            if (errno || end == r || *end || !(v >= 0.001) || v > 1e8) /* px_send_paced's bounds (send.h) */
+                err_node(L, d, f[6], "rate: expected frames per second, a number from 0.001 to 100000000, got '%s'",
+                         r);
             else
                 st->rate_pps = v;
             free(r);
