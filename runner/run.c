@@ -10,7 +10,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,11 +27,13 @@
 #include "pktexpect/send.h"
 #include "pktexpect/text.h"
 #include "pktexpect/topology.h"
+#include "sig.h"
 
 #include "evidence_dir.h"
 
 #define POLL_MS 100
 #define CMD_DEFAULT_TIMEOUT_MS 60000
+#define CMD_KILL_GRACE_S 2.0 /* SIGTERM, then SIGKILL after this */
 #define OUTPUT_MAX (64 * 1024)
 #define SUMMARY_FRAMES_PER_PORT 20
 #define RING_MIB 16
@@ -87,7 +93,44 @@ typedef struct runstate {
     px_evdir evdir;   /* --pcap-dir */
     bool io_error;    /* evidence to keep or the report stream could not be written */
     int out_errno;    /* first error writing o->out (0: none) */
+    /* Readable once the run must stop: an epoll set of the signal's wake-up
+     * descriptor (sig.h) and a timerfd of the deadline; -1 when neither exists. */
+    int cancel_fd;
+    int timer_fd; /* the deadline's timerfd, -1: none (epoll drops what is closed) */
 } runstate;
+
+/* Makes R->cancel_fd (see runstate). Without it every wait still polls the flag
+ * and the clock every POLL_MS. */
+static void cancel_open(runstate *R)
+{
+    R->cancel_fd = R->timer_fd = -1;
+    int sfd = px_sig_fd();
+    if (sfd < 0 && !(R->o->deadline_s > 0))
+        return;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN};
+    if (sfd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) < 0) {
+        close(ep);
+        return;
+    }
+    if (R->o->deadline_s > 0) {
+        int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        double d = R->o->deadline_s < 1e9 ? R->o->deadline_s : 1e9;
+        struct itimerspec its = {.it_value = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)}};
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+        if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) < 0) {
+            if (tfd >= 0)
+                close(tfd);
+            close(ep);
+            return;
+        }
+        R->timer_fd = tfd;
+    }
+    R->cancel_fd = ep;
+}
 
 /* True when the run must stop now (signal or global deadline). */
 static bool must_stop(runstate *R)
@@ -99,6 +142,12 @@ static bool must_stop(runstate *R)
         return true;
     }
     return false;
+}
+
+/* Why the run stops, for messages (call after must_stop returned true). */
+static const char *stop_reason(const runstate *R)
+{
+    return R->deadline_hit ? "global deadline reached" : "interrupted";
 }
 
 static uint32_t scaled(const px_run_opts *o, uint32_t ms)
@@ -123,8 +172,8 @@ static bool nap(runstate *R, uint32_t ms)
         if (left <= 0)
             return true;
         double chunk = left < POLL_MS / 1000.0 ? left : POLL_MS / 1000.0;
-        struct timespec ts = {(time_t)chunk, (long)((chunk - (double)(time_t)chunk) * 1e9)};
-        nanosleep(&ts, NULL);
+        struct pollfd p = {R->cancel_fd, POLLIN, 0};
+        poll(&p, 1, (int)(chunk * 1000.0) + 1);
     }
 }
 
@@ -141,12 +190,31 @@ static void dup_to(int fd, int target)
         dup2(fd, target);
 }
 
+/* Seconds on CLOCK_MONOTONIC. */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* True while process group `pgid` has a member (a zombie counts until reaped). */
+static bool group_alive(pid_t pgid)
+{
+    return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
 int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, const volatile sig_atomic_t *stop,
-                   px_buf *output)
+                   int cancel_fd, px_buf *output)
 {
     char nspath[300] = "";
     if (netns)
         snprintf(nspath, sizeof nspath, "/run/netns/%s", netns);
+    /* Background processes of a command whose shell has exited are orphans: become
+     * their parent (instead of init), so they are reaped here as soon as the group
+     * is ended and group_alive() does not see their zombies. Process-wide and
+     * harmless for a runner whose only children are its commands. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         px_buf_printf(output, "pipe: %s\n", strerror(errno));
@@ -160,8 +228,13 @@ int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, cons
         return PX_ESYS;
     }
     if (pid == 0) {
-        /* Child: only async-signal-safe calls until exec. */
+        /* Child: only async-signal-safe calls until exec. Its own process group, so
+         * that everything it starts (even in the background) can be ended at once;
+         * the default dispositions of SIGINT / SIGTERM, not the runner's handlers. */
         setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
         if (netns) {
             int fd = open(nspath, O_RDONLY | O_CLOEXEC);
             if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
@@ -179,53 +252,76 @@ int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, cons
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
+    /* Also here: kill(-pid) must find the group even if the child has not run yet. */
+    setpgid(pid, pid);
     close(pfd[1]);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double start = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    uint32_t limit = timeout_ms ? timeout_ms : CMD_DEFAULT_TIMEOUT_MS;
+    const double start = mono_s();
+    const double limit = (timeout_ms ? timeout_ms : CMD_DEFAULT_TIMEOUT_MS) / 1000.0;
     int result = 0;
-    bool eof = false, reaped = false, killed = false;
-    int status = 0;
-    while (!reaped || !eof) {
-        if (!eof) {
-            struct pollfd p = {pfd[0], POLLIN, 0};
-            int n = poll(&p, 1, POLL_MS);
-            if (n > 0) {
-                char buf[4096];
-                ssize_t r = read(pfd[0], buf, sizeof buf);
-                if (r > 0) {
-                    if (output->len < OUTPUT_MAX)
-                        px_buf_append_n(output, buf, (size_t)r);
-                } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-                    eof = true;
-                }
-            }
-        } else {
-            struct timespec nap_ts = {0, 20 * 1000 * 1000};
-            nanosleep(&nap_ts, NULL);
-        }
-        if (!reaped) {
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            if (w == pid)
+    bool eof = false, reaped = false, ended = false, background = false;
+    double kill_at = 0; /* when `ended`: the time to send SIGKILL */
+    int status = 0, wst = 0;
+    /* Until the shell has exited, the output is read to EOF, and no process of the
+     * group is left. Waits sleep in poll on the output and the cancel descriptor;
+     * without a descriptor (or once the output is closed) they wake every POLL_MS
+     * to look at the flag, the child and the clock. */
+    for (;;) {
+        /* Reap the shell and whatever of its group was orphaned to us. */
+        for (pid_t w; (w = waitpid(-pid, &wst, WNOHANG)) > 0;) {
+            if (w == pid) {
+                status = wst;
                 reaped = true;
+            }
         }
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        double el = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - start;
-        bool stop_now = stop && *stop;
-        if (!reaped && !killed && (el * 1000 >= limit || stop_now)) {
-            kill(-pid, SIGTERM);
-            killed = true;
-            result = stop_now ? PX_ECANCELED : PX_ETIMEDOUT;
+        bool alive = group_alive(pid);
+        if (reaped && eof && !alive)
+            break;
+        double el = mono_s() - start;
+        bool cancelled = false;
+        if (cancel_fd >= 0) {
+            struct pollfd c = {cancel_fd, POLLIN, 0};
+            cancelled = poll(&c, 1, 0) > 0;
         }
-        if (killed && !reaped && el * 1000 >= limit + 2000.0)
-            kill(-pid, SIGKILL);
-        /* A background child that keeps the pipe open must not hold us. */
-        if (reaped && !eof && el * 1000 >= limit) {
-            eof = true;
+        bool stop_now = (stop && *stop) || cancelled;
+        if (!ended && (stop_now || el >= limit || reaped)) {
+            /* The step is over (done, timed out or interrupted): end the group,
+             * background children included; SIGKILL after a short grace. */
+            if (!reaped)
+                result = stop_now ? PX_ECANCELED : PX_ETIMEDOUT;
+            else if (alive)
+                background = true;
+            if (alive)
+                kill(-pid, SIGTERM);
+            ended = true;
+            kill_at = el + CMD_KILL_GRACE_S;
+            continue;
+        }
+        if (ended && el >= kill_at) {
+            if (alive)
+                kill(-pid, SIGKILL);
+            if (!reaped) {
+                waitpid(pid, &status, 0); /* SIGKILL cannot be ignored */
+                reaped = true;
+            }
+            if (el >= kill_at + CMD_KILL_GRACE_S)
+                eof = true; /* something outside the group holds the pipe: stop reading */
+        }
+        struct pollfd p[2] = {{eof ? -1 : pfd[0], POLLIN, 0}, {ended ? -1 : cancel_fd, POLLIN, 0}};
+        int n = poll(p, 2, ended ? 20 : POLL_MS);
+        if (n > 0 && !eof && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            char buf[4096];
+            ssize_t r = read(pfd[0], buf, sizeof buf);
+            if (r > 0) {
+                if (output->len < OUTPUT_MAX)
+                    px_buf_append_n(output, buf, (size_t)r);
+            } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+                eof = true;
+            }
         }
     }
     close(pfd[0]);
+    if (background)
+        px_buf_append(output, "pktexpect: ended the processes the command left running in the background\n");
     if (result)
         return result;
     if (WIFEXITED(status))
@@ -276,7 +372,8 @@ static void run_teardown(const px_scenario *s, topo *t, runstate *R)
     const px_run_opts *o = R->o;
     for (size_t i = 0; i < s->nteardown; i++) {
         px_buf out = PX_BUF_INIT;
-        int rc = px_run_command(s->teardown[i].run, s->teardown[i].netns, s->teardown[i].timeout_ms, NULL, &out);
+        /* Teardown runs after an interrupt or the deadline too: no stop flag here. */
+        int rc = px_run_command(s->teardown[i].run, s->teardown[i].netns, s->teardown[i].timeout_ms, NULL, -1, &out);
         if (rc != 0)
             fprintf(o->err, "%s:%d:%d: teardown command '%s' %s %d\n%s", s->teardown[i].pos.file,
                     s->teardown[i].pos.line, s->teardown[i].pos.col, s->teardown[i].run,
@@ -394,13 +491,14 @@ static int build_topology(const px_scenario *s, topo *t, runstate *R, px_buf *wh
         if (R->o->verbose)
             say(R->o, "setup: %s\n", c->run);
         rc = px_run_command(c->run, c->netns, scaled(R->o, c->timeout_ms ? c->timeout_ms : CMD_DEFAULT_TIMEOUT_MS),
-                            R->o->stop, &out);
+                            R->o->stop, R->cancel_fd, &out);
         if (rc != 0) {
             px_buf_printf(why, "%s:%d:%d: setup command '%s' ", c->pos.file, c->pos.line, c->pos.col, c->run);
             if (rc == PX_ETIMEDOUT)
                 px_buf_append(why, "timed out");
             else if (rc == PX_ECANCELED)
-                px_buf_append(why, "was interrupted");
+                px_buf_append(why, must_stop(R) && R->deadline_hit ? "was stopped: global deadline reached"
+                                                                   : "was interrupted");
             else if (rc < 0)
                 px_buf_printf(why, "could not run: %s", px_strerror(rc));
             else
@@ -599,7 +697,9 @@ static void step_send(test_run *T, const px_step *st)
                           rc ? eb : "");
             if (rc)
                 problem(T, PX_T_ERROR, "%s:%d: replaying %s on %s: %s", st->pos.file, st->pos.line, st->pcap,
-                        st->ports[j], eb);
+                        st->ports[j], rc == PX_ECANCELED && must_stop(T->R) ? stop_reason(T->R) : eb);
+            if (rc == PX_ECANCELED)
+                break;
         }
         return;
     }
@@ -644,7 +744,10 @@ static void step_send(test_run *T, const px_step *st)
         if (rc) {
             if (rc == PX_EPERM || rc == PX_ENODEV)
                 T->R->env_error = true;
-            problem(T, PX_T_ERROR, "%s:%d: sending on %s: %s", st->pos.file, st->pos.line, st->ports[j], eb);
+            problem(T, PX_T_ERROR, "%s:%d: sending on %s: %s", st->pos.file, st->pos.line, st->ports[j],
+                    rc == PX_ECANCELED && must_stop(T->R) ? stop_reason(T->R) : eb);
+            if (rc == PX_ECANCELED)
+                break;
         }
     }
     px_buf_free(&text);
@@ -709,8 +812,7 @@ static void wait_one(test_run *T, armed *a)
         return;
     while (px_future_wait_for(a->f, POLL_MS) == PX_PENDING) {
         if (must_stop(T->R)) {
-            problem(T, PX_T_ERROR, "%s while waiting for an expectation",
-                    T->R->deadline_hit ? "global deadline reached" : "interrupted");
+            problem(T, PX_T_ERROR, "%s while waiting for an expectation", stop_reason(T->R));
             px_future_cancel(a->f);
             break;
         }
@@ -766,7 +868,7 @@ static void step_exec(test_run *T, const px_step *st)
 {
     px_buf out = PX_BUF_INIT;
     uint32_t tmo = scaled(T->R->o, st->cmd.timeout_ms ? st->cmd.timeout_ms : CMD_DEFAULT_TIMEOUT_MS);
-    int rc = px_run_command(st->cmd.run, st->cmd.netns, tmo, T->R->o->stop, &out);
+    int rc = px_run_command(st->cmd.run, st->cmd.netns, tmo, T->R->o->stop, T->R->cancel_fd, &out);
     px_buf_printf(&T->output, "exec %s: exit %d\n%s", st->cmd.run, rc, px_buf_cstr(&out));
     if (T->R->o->verbose)
         say(T->R->o, "  exec %s: exit %d\n", st->cmd.run, rc);
@@ -774,6 +876,9 @@ static void step_exec(test_run *T, const px_step *st)
         if (rc == PX_ETIMEDOUT)
             problem(T, PX_T_ERROR, "%s:%d: exec '%s' timed out after %u ms", st->pos.file, st->pos.line, st->cmd.run,
                     (unsigned)tmo);
+        else if (rc == PX_ECANCELED)
+            problem(T, PX_T_ERROR, "%s:%d: exec '%s': %s", st->pos.file, st->pos.line, st->cmd.run,
+                    must_stop(T->R) ? stop_reason(T->R) : "interrupted");
         else if (rc < 0)
             problem(T, PX_T_ERROR, "%s:%d: exec '%s': %s", st->pos.file, st->pos.line, st->cmd.run, px_strerror(rc));
         else
@@ -800,6 +905,7 @@ static void run_test(runstate *R, const px_scenario *s, const px_scn_test *t, px
         problem(&T, PX_T_ERROR, "cannot create a context: %s", eb);
         goto done;
     }
+    px_ctx_set_cancel_fd(T.ctx, R->cancel_fd); /* paced sends and replays stop at once too */
     const char *ports[64];
     size_t np = test_ports(t, ports, 64);
     if (o->pcap_dir && np > 0) {
@@ -881,6 +987,10 @@ static void run_test(runstate *R, const px_scenario *s, const px_scn_test *t, px
             break;
         }
     }
+    /* A test that a signal or the deadline cut short is never PASS, even when its
+     * last step happened to complete. */
+    if (T.status == PX_T_PASS && must_stop(R))
+        problem(&T, PX_T_ERROR, "%s", stop_reason(R));
     /* The steps an ERROR left out, in the report's output (JUnit system-out). */
     static const char *const step_names[] = {"expect", "send", "wait", "sleep", "exec"};
     for (; si < t->nsteps; si++)
@@ -1001,7 +1111,7 @@ static void emit(runstate *R, px_report *rep, const px_test_result *r, size_t id
 
 int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_report *rep)
 {
-    runstate R = {.o = o, .t0 = now_s()};
+    runstate R = {.o = o, .t0 = now_s(), .cancel_fd = -1, .timer_fd = -1};
     size_t total = px_run_select(scns, nscn, o, NULL, 0);
     size_t(*idx)[2] = calloc(total ? total : 1, sizeof *idx);
     if (!idx)
@@ -1017,6 +1127,7 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
         }
         px_buf_free(&why);
     }
+    cancel_open(&R); /* after the early returns: it holds descriptors */
     if (o->tap)
         px_report_tap_plan(o->out, total);
     size_t done = 0;
@@ -1084,6 +1195,10 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
                 strerror(R.out_errno));
         R.io_error = true;
     }
+    if (R.cancel_fd >= 0)
+        close(R.cancel_fd);
+    if (R.timer_fd >= 0)
+        close(R.timer_fd);
     if (o->stop && *o->stop)
         return PX_RUN_INTERRUPTED;
     if (R.env_error)

@@ -7,8 +7,18 @@
  * finishes and into `rep` for JUnit.
  *
  * Interruption: `stop` points to a flag a signal handler sets; every wait polls it
- * (at least every 100 ms), then the run cancels what is pending, tears down and
- * returns PX_RUN_INTERRUPTED.
+ * (at least every 100 ms) and, when the program installed runner/sig.h, sleeps in
+ * poll(2) on its wake-up descriptor, so a signal ends any step at once (a paced
+ * send or a replay included: the test's context gets that descriptor through
+ * px_ctx_set_cancel_fd). The run then marks the test ERROR "interrupted", cancels
+ * what is pending, tears down and returns PX_RUN_INTERRUPTED.
+ *
+ * Deadline: deadline_s bounds the whole run the same way (a timerfd polled with
+ * the signal's descriptor): every step that can block (expect, wait, sleep, exec,
+ * send, replay, setup commands) stops when it expires, and the test is ERROR
+ * "global deadline reached"; tests not started are ERROR "not run".
+ *
+ * Topology lock: see px_run_state_dir() and `pktexpect clean` (docs/cli.md).
  *
  * Ports inside a namespace: every call that may open a socket on such a port
  * (open, expect, send) runs on a helper thread that entered the namespace
@@ -67,10 +77,14 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
 const px_scn_checkers *px_run_checkers(void);
 
 /** Runs one shell command (optionally in a namespace) with a timeout, capturing
- *  stdout and stderr together into `output` (at most 64 KiB kept). Returns the
- *  exit status (0..255), 128 + signal when killed, or a negative PX_E*
- *  (PX_ETIMEDOUT after the timeout, PX_ECANCELED when *stop was set). */
+ *  stdout and stderr together into `output` (at most 64 KiB kept). The command
+ *  runs in its own process group; when it ends, times out or is interrupted, the
+ *  whole group (background children included) gets SIGTERM, then SIGKILL 2 s
+ *  later if still there. Returns the exit status (0..255), 128 + signal when
+ *  killed, or a negative PX_E* (PX_ETIMEDOUT after the timeout, PX_ECANCELED when
+ *  *stop was set or `cancel_fd` became readable; -1: none; it is polled, never
+ *  read). */
 int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, const volatile sig_atomic_t *stop,
-                   px_buf *output);
+                   int cancel_fd, px_buf *output);
 
 #endif
