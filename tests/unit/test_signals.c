@@ -1,0 +1,184 @@
+/* Signals, --deadline and child processes of the `pktexpect` program, with no
+ * privileges: the built program runs as a child process (tests/px_proc.h) on
+ * scenarios whose steps are `exec` commands (no ports, no topology), on a FIFO
+ * that nobody writes, and with command lines refused before any port opens.
+ * Timing is never asserted beyond generous safety nets that only catch a hang. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "pktexpect/context.h"
+#include "pktexpect/send.h"
+#include "px_proc.h"
+
+static char dir[256], scn[512], out[512], mark[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!px_proc_tmpdir(dir))
+        return -1;
+    snprintf(scn, sizeof scn, "%s/s.yaml", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(mark, sizeof mark, "%s/started", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A scenario whose first test runs `exec` (after touching the start marker) and
+ * whose teardown touches DIR/torn_down. */
+static void write_exec_scenario(const char *exec)
+{
+    char y[2048];
+    snprintf(y, sizeof y,
+             "name: sig\n"
+             "topology:\n"
+             "  teardown:\n"
+             "    - \"touch %s/torn_down\"\n"
+             "tests:\n"
+             "  - name: long\n"
+             "    steps:\n"
+             "      - exec: \"touch %s; %s\"\n"
+             "  - name: next\n"
+             "    steps:\n"
+             "      - exec: \"true\"\n",
+             dir, mark, exec);
+    assert_true(px_proc_write(scn, y));
+}
+
+static void interrupt_run(int sig, int want_exit)
+{
+    write_exec_scenario("sleep 60");
+    unlink(mark);
+    pid_t pid = px_proc_start(out, "run", scn, (const char *)NULL);
+    assert_true(pid > 0);
+    assert_true(px_proc_wait_file(mark, 20)); /* the exec step is running */
+    kill(pid, sig);
+    int rc = px_proc_wait(pid, 20); /* safety net; the command sleeps 60 s */
+    const char *text = px_proc_slurp(out);
+    if (rc != want_exit)
+        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
+    assert_int_equal(rc, want_exit);
+    assert_null(strstr(text, "PASS"));
+    assert_non_null(strstr(text, "ERROR sig: long"));
+    assert_non_null(strstr(text, "interrupted"));
+    char td[600];
+    snprintf(td, sizeof td, "%s/torn_down", dir);
+    assert_int_equal(access(td, F_OK), 0); /* teardown ran */
+}
+
+static void test_run_exec_sigint(void **state)
+{
+    (void)state;
+    interrupt_run(SIGINT, 130);
+}
+
+static void test_run_exec_sigterm(void **state)
+{
+    (void)state;
+    interrupt_run(SIGTERM, 143);
+}
+
+/* validate blocks opening a FIFO nobody writes: SIGINT must end it (130). */
+static void test_validate_fifo_sigint(void **state)
+{
+    (void)state;
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/fifo.yaml", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t pid = px_proc_start(out, "validate", fifo, (const char *)NULL);
+    assert_true(pid > 0);
+    struct timespec nap = {0, 300 * 1000 * 1000};
+    nanosleep(&nap, NULL); /* let it reach the open (a signal before is fine too) */
+    kill(pid, SIGINT);
+    assert_int_equal(px_proc_wait(pid, 20), 130);
+}
+
+/* --deadline ends an exec step (it used to wait for the command). */
+static void test_deadline_exec(void **state)
+{
+    (void)state;
+    write_exec_scenario("sleep 60");
+    int rc = px_proc_run(30, out, "run", "--deadline", "1", scn);
+    const char *text = px_proc_slurp(out);
+    if (rc != 1)
+        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
+    assert_int_equal(rc, 1);
+    assert_null(strstr(text, "PASS"));
+    assert_non_null(strstr(text, "global deadline reached"));
+    assert_non_null(strstr(text, "not run: global deadline reached")); /* the second test */
+}
+
+/* A command's background child is ended with the step, not left running. */
+static void test_exec_background_child_ended(void **state)
+{
+    (void)state;
+    char pidfile[600], y[2048];
+    snprintf(pidfile, sizeof pidfile, "%s/bg.pid", dir);
+    snprintf(y, sizeof y,
+             "tests:\n"
+             "  - name: bg\n"
+             "    steps:\n"
+             "      - exec: { run: \"sleep 60 & echo $! > %s\", timeout: 5s }\n",
+             pidfile);
+    assert_true(px_proc_write(scn, y));
+    int rc = px_proc_run(40, out, "run", scn);
+    assert_true(rc >= 0); /* not hung */
+    long bg = strtol(px_proc_slurp(pidfile), NULL, 10);
+    assert_true(bg > 1);
+    bool alive = kill((pid_t)bg, 0) == 0;
+    if (alive)
+        kill((pid_t)bg, SIGKILL);
+    assert_false(alive);
+}
+
+/* Absurd rates and speeds are refused with exit 2 before any port is opened, and
+ * the library refuses them too (no out-of-range double is ever cast). */
+static void test_absurd_rate_speed(void **state)
+{
+    (void)state;
+    int rc = px_proc_run(20, out, "send", "-i", "lo", "--rate", "1e-300", "--count", "3", "Ether()/IPv4()");
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(px_proc_slurp(out), "--rate '1e-300'"));
+    rc = px_proc_run(20, out, "send", "-i", "lo", "--rate", "1e300", "--count", "3", "Ether()/IPv4()");
+    assert_int_equal(rc, 2);
+    rc = px_proc_run(20, out, "replay", "-i", "lo", "--speed", "1e-300", scn);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(px_proc_slurp(out), "out of range"));
+
+    char eb[PX_ERRBUF_SIZE] = "";
+    px_ctx *ctx = px_ctx_new(NULL, eb);
+    assert_non_null(ctx);
+    uint8_t f[60] = {0};
+    px_tx_frame fr = {f, sizeof f};
+    px_pace_opts po = {.count = 3, .rate_fps = 1e-300};
+    assert_int_equal(px_send_paced(ctx, "lo", &fr, 1, NULL, &po, NULL, eb), PX_ERANGE);
+    po = (px_pace_opts){.count = 3, .rate_bps = 1e300};
+    assert_int_equal(px_send_paced(ctx, "lo", &fr, 1, NULL, &po, NULL, eb), PX_ERANGE);
+    px_replay_opts ro = {.speed = 1e-300};
+    assert_int_equal(px_replay(ctx, "lo", scn, &ro, NULL, eb), PX_ERANGE);
+    px_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_run_exec_sigint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_exec_sigterm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_fifo_sigint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_exec, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_background_child_ended, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_absurd_rate_speed, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
