@@ -1147,9 +1147,11 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
             if (rc) {
                 topo_ok = false;
                 R.env_error = true;
-                fprintf(o->err, "pktexpect: cannot set up the topology of '%s':\n%s\n", s->name, px_buf_cstr(&why));
             }
         }
+        /* The reason (often a setup command's whole output) is shown once: as the
+         * details of the first test it stops, else on stderr. */
+        bool why_shown = false;
         for (size_t k = 0; k < count; k++) {
             const px_scn_test *t = &s->tests[idx[first + k][1]];
             px_test_result r = {.suite = s->name, .name = t->name, .file = t->pos.file, .line = t->pos.line};
@@ -1159,8 +1161,10 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
                 r.message = t->skip;
             } else if (!topo_ok) {
                 r.status = PX_T_ERROR;
-                r.message = "topology set-up failed";
-                r.details = px_buf_cstr(&why);
+                r.message = why_shown ? "topology set-up failed (the reason is under the scenario's first test)"
+                                      : "topology set-up failed";
+                r.details = why_shown ? NULL : px_buf_cstr(&why);
+                why_shown = true;
             } else if (must_stop(&R)) {
                 r.status = PX_T_ERROR;
                 r.message = R.deadline_hit ? "not run: global deadline reached" : "not run: interrupted";
@@ -1181,6 +1185,8 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
             free(out);
             free(pcap);
         }
+        if (!topo_ok && !why_shown)
+            fprintf(o->err, "pktexpect: cannot set up the topology of '%s':\n%s\n", s->name, px_buf_cstr(&why));
         if (o->keep_topology && topo_ok)
             keep_message(s, &tp, o);
         else

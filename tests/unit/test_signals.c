@@ -170,6 +170,29 @@ static void test_absurd_rate_speed(void **state)
     px_ctx_free(ctx);
 }
 
+/* A failed topology (here: its setup command, whose output says SETUP-42) is
+ * reported once, not once per test. */
+static void test_topology_failure_once(void **state)
+{
+    (void)state;
+    assert_true(px_proc_write(scn, "name: broken\n"
+                                   "topology:\n"
+                                   "  setup:\n"
+                                   "    - \"echo SETUP-$((40+2)); exit 3\"\n"
+                                   "tests:\n"
+                                   "  - name: one\n"
+                                   "    steps: [ { exec: \"true\" } ]\n"
+                                   "  - name: two\n"
+                                   "    steps: [ { exec: \"true\" } ]\n"
+                                   "  - name: three\n"
+                                   "    steps: [ { exec: \"true\" } ]\n"));
+    int rc = px_proc_run(30, out, "run", scn);
+    const char *text = px_proc_slurp(out);
+    assert_int_equal(rc, 3);
+    assert_int_equal(px_proc_count(text, "SETUP-42"), 1);
+    assert_int_equal(px_proc_count(text, "ERROR broken:"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +202,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadline_exec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_background_child_ended, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absurd_rate_speed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_topology_failure_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
