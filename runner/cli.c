@@ -19,6 +19,7 @@
 #include "pktexpect/topology.h"
 #include "cli_opt.h"
 #include "cmd_check.h"
+#include "cmd_clean.h"
 #include "duration.h"
 #include "report.h"
 #include "run.h"
@@ -40,6 +41,7 @@ static const char usage_main[] =
     "  send ...               inject frames (pktexpect send --help)\n"
     "  replay ...             replay a pcap file (pktexpect replay --help)\n"
     "  junit-merge OUT IN...  merge the JUnit files of several shards\n"
+    "  clean [--dry-run]      remove the namespaces and interfaces dead runs left\n"
     "\n"
     "options:\n"
     "  -h, --help             this help; `pktexpect COMMAND --help` describes each command\n"
@@ -627,6 +629,8 @@ int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
         return cmd_watch(sub_argc, sub_argv, stop);
     if (!strcmp(cmd, "check"))
         return px_cli_check(sub_argc, sub_argv, stop);
+    if (!strcmp(cmd, "clean"))
+        return px_cli_clean(sub_argc, sub_argv);
     if (!strcmp(cmd, "junit-merge"))
         return px_cli_junit_merge(sub_argc, sub_argv, stop);
     if (!strcmp(cmd, "send"))

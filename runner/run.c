@@ -28,6 +28,7 @@
 #include "pktexpect/text.h"
 #include "pktexpect/topology.h"
 #include "sig.h"
+#include "topo_state.h"
 
 #include "evidence_dir.h"
 
@@ -342,10 +343,13 @@ typedef struct undo {
 typedef struct topo {
     undo *items;
     size_t n;
+    px_tstate *state; /* the run's state file and name locks (topo_state.h) */
 } topo;
 
 static int topo_push(topo *t, undo_kind k, const char *netns, const char *name)
 {
+    /* On record first: a run killed right after this can be cleaned. */
+    px_tstate_add(t->state, k == UNDO_LINK, netns, name);
     undo *u = realloc(t->items, (t->n + 1) * sizeof *u);
     if (!u)
         return PX_ENOMEM;
@@ -367,8 +371,10 @@ static void say(const px_run_opts *o, const char *fmt, ...)
     fflush(f);
 }
 
-static void run_teardown(const px_scenario *s, topo *t, runstate *R)
+/* Returns true when every item was removed. */
+static bool run_teardown(const px_scenario *s, topo *t, runstate *R)
 {
+    bool all = true;
     const px_run_opts *o = R->o;
     for (size_t i = 0; i < s->nteardown; i++) {
         px_buf out = PX_BUF_INIT;
@@ -390,13 +396,16 @@ static void run_teardown(const px_scenario *s, topo *t, runstate *R)
                 rc = px_topo_link_del(u->netns, u->name, eb);
             else if (pass == 1 && u->kind == UNDO_NETNS)
                 rc = px_topo_netns_del(u->name, eb);
-            if (rc)
+            if (rc) {
                 fprintf(o->err, "pktexpect: teardown: %s\n", eb);
+                all = false;
+            }
         }
     }
     free(t->items);
     t->items = NULL;
     t->n = 0;
+    return all;
 }
 
 static void keep_message(const px_scenario *s, topo *t, const px_run_opts *o)
@@ -410,11 +419,17 @@ static void keep_message(const px_scenario *s, topo *t, const px_run_opts *o)
         else
             fprintf(f, " %s%s%s;", u->name, u->netns ? " in " : "", u->netns ? u->netns : "");
     }
-    fputc('\n', f);
+    fputs(" 'pktexpect clean' removes it\n", f);
     free(t->items);
     t->items = NULL;
     t->n = 0;
 }
+
+/* What to do about a name that exists already (no live run holds it: the name
+ * locks were taken first). */
+#define LEFT_HINT                                                                                              \
+    " (left by a run that was killed, or kept with --keep-topology? 'pktexpect clean' removes what such runs "  \
+    "left; anything else: remove it by hand, e.g. 'ip netns del NAME' or 'ip link del NAME')"
 
 /* Builds the topology; on error returns the PX code with the reason in `why`. */
 static int build_topology(const px_scenario *s, topo *t, runstate *R, px_buf *why)
@@ -425,7 +440,8 @@ static int build_topology(const px_scenario *s, topo *t, runstate *R, px_buf *wh
     do {                                                                                    \
         eb[0] = '\0';                                                                       \
         if ((rc = (call)) != 0) {                                                           \
-            px_buf_printf(why, "%s:%d:%d: %s", (pos).file, (pos).line, (pos).col, eb);      \
+            px_buf_printf(why, "%s:%d:%d: %s%s", (pos).file, (pos).line, (pos).col, eb,     \
+                          rc == PX_EEXIST ? LEFT_HINT : "");                                \
             return rc;                                                                      \
         }                                                                                   \
     } while (0)
@@ -433,10 +449,7 @@ static int build_topology(const px_scenario *s, topo *t, runstate *R, px_buf *wh
         eb[0] = '\0';
         rc = px_topo_netns_add(s->namespaces[i], eb);
         if (rc) {
-            px_buf_printf(why, "%s: %s%s", s->path, eb,
-                          rc == PX_EEXIST ? " (left by an earlier run with --keep-topology? remove it with "
-                                            "'ip netns del NAME')"
-                                          : "");
+            px_buf_printf(why, "%s: %s%s", s->path, eb, rc == PX_EEXIST ? LEFT_HINT : "");
             return rc;
         }
         if ((rc = topo_push(t, UNDO_NETNS, NULL, s->namespaces[i])))
@@ -1142,8 +1155,12 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
         topo tp = {0};
         px_buf why = PX_BUF_INIT;
         bool topo_ok = true;
+        bool locked_out = false; /* another run holds the names: touch nothing */
         if (!must_stop(&R)) {
-            int rc = build_topology(s, &tp, &R, &why);
+            int rc = px_tstate_begin(s, &tp.state, &why);
+            locked_out = rc != 0;
+            if (rc == 0)
+                rc = build_topology(s, &tp, &R, &why);
             if (rc) {
                 topo_ok = false;
                 R.env_error = true;
@@ -1187,10 +1204,13 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
         }
         if (!topo_ok && !why_shown)
             fprintf(o->err, "pktexpect: cannot set up the topology of '%s':\n%s\n", s->name, px_buf_cstr(&why));
-        if (o->keep_topology && topo_ok)
+        if (o->keep_topology && topo_ok) {
             keep_message(s, &tp, o);
-        else
-            run_teardown(s, &tp, &R);
+            px_tstate_end(tp.state, false); /* the state file stays for 'pktexpect clean' */
+        } else if (!locked_out) {
+            /* Left items keep the state file, so 'pktexpect clean' can retry. */
+            px_tstate_end(tp.state, run_teardown(s, &tp, &R));
+        }
         px_buf_free(&why);
     }
     free(idx);

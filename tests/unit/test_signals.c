@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sys/file.h>
 
 #include "pktexpect/context.h"
 #include "pktexpect/send.h"
@@ -193,6 +194,95 @@ static void test_topology_failure_once(void **state)
     assert_int_equal(px_proc_count(text, "ERROR broken:"), 3);
 }
 
+/* The state directory of these tests (PKTEXPECT_STATE_DIR, inherited by the
+ * program) and a name no interface or namespace of this machine has. */
+static void use_state_dir(char state[600], char name[16], const char *prefix)
+{
+    snprintf(state, 600, "%s/state", dir);
+    assert_int_equal(mkdir(state, 0755), 0);
+    char lock[700];
+    snprintf(lock, sizeof lock, "%s/lock", state);
+    assert_int_equal(mkdir(lock, 0755), 0);
+    assert_int_equal(setenv("PKTEXPECT_STATE_DIR", state, 1), 0);
+    snprintf(name, 16, "%.4s%05d", prefix, (int)(getpid() % 100000));
+}
+
+/* A name another live run holds: refused at once, with its pid and the way out;
+ * nothing is created and the scenario's teardown does not run. */
+static void test_topology_lock_held(void **state)
+{
+    (void)state;
+    char st[600], ns[16], lock[800], y[2048];
+    use_state_dir(st, ns, "pxlk");
+    snprintf(lock, sizeof lock, "%s/lock/netns-%s", st, ns);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    dprintf(fd, "%d\n", (int)getpid());
+    snprintf(y, sizeof y,
+             "name: locked\n"
+             "topology:\n"
+             "  namespaces: [ %s ]\n"
+             "  teardown: [ \"touch %s/torn_down\" ]\n"
+             "tests:\n"
+             "  - name: a\n"
+             "    steps: [ { exec: \"true\" } ]\n",
+             ns, dir);
+    assert_true(px_proc_write(scn, y));
+    int rc = px_proc_run(30, out, "run", scn);
+    close(fd);
+    unsetenv("PKTEXPECT_STATE_DIR");
+    const char *text = px_proc_slurp(out);
+    char want[64];
+    snprintf(want, sizeof want, "(pid %d)", (int)getpid());
+    if (rc != 3 || !strstr(text, want))
+        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
+    assert_int_equal(rc, 3);
+    assert_non_null(strstr(text, "another run holds the namespace"));
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "pktexpect clean"));
+    char td[700];
+    snprintf(td, sizeof td, "%s/torn_down", dir);
+    assert_int_not_equal(access(td, F_OK), 0);
+}
+
+/* clean handles the state file of a dead run (its items are gone already here,
+ * so no privileges are needed) and leaves a live run's. */
+static void test_clean_dead_and_live(void **state)
+{
+    (void)state;
+    char st[600], name[16], dead[800], live[800], y[512];
+    use_state_dir(st, name, "pxcl");
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child); /* a pid that is dead */
+    snprintf(dead, sizeof dead, "%s/run-%d.state", st, (int)child);
+    snprintf(y, sizeof y, "pid %d\nscenario x.yaml\nnetns %s\nlink - %s\n", (int)child, name, name);
+    assert_true(px_proc_write(dead, y));
+    snprintf(live, sizeof live, "%s/run-%d.state", st, (int)getpid());
+    snprintf(y, sizeof y, "pid %d\nscenario y.yaml\nnetns %s\n", (int)getpid(), name);
+    assert_true(px_proc_write(live, y));
+    int fd = open(live, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+
+    int rc = px_proc_run(30, out, "clean", "--dry-run");
+    assert_int_equal(rc, 0);
+    assert_int_equal(access(dead, F_OK), 0); /* a dry run removes nothing */
+    rc = px_proc_run(30, out, "clean");
+    const char *text = px_proc_slurp(out);
+    if (rc != 0)
+        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(text, "gone already"));
+    assert_non_null(strstr(text, "still running"));
+    assert_int_not_equal(access(dead, F_OK), 0);
+    assert_int_equal(access(live, F_OK), 0);
+    close(fd);
+    unsetenv("PKTEXPECT_STATE_DIR");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +293,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exec_background_child_ended, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absurd_rate_speed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_topology_failure_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_topology_lock_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_dead_and_live, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

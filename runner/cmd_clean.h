@@ -1,0 +1,11 @@
+/* pktexpect runner: `pktexpect clean [--dry-run]` removes the namespaces and
+ * interfaces that dead runs (killed, or run with --keep-topology) left, as their
+ * state files list them (topo_state.h, docs/cli.md). argv[0] is "clean".
+ * Returns the exit code: 0 done (or nothing to do), 1 something could not be
+ * removed, 2 invalid command line. */
+#ifndef PX_RUNNER_CMD_CLEAN_H
+#define PX_RUNNER_CMD_CLEAN_H
+
+int px_cli_clean(int argc, char **argv);
+
+#endif
