@@ -211,19 +211,22 @@ int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, cons
     char nspath[300] = "";
     if (netns)
         snprintf(nspath, sizeof nspath, "/run/netns/%s", netns);
-    /* Background processes of a command whose shell has exited are orphans: become
-     * their parent (instead of init), so they are reaped here as soon as the group
-     * is ended and group_alive() does not see their zombies. Process-wide and
-     * harmless for a runner whose only children are its commands. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         px_buf_printf(output, "pipe: %s\n", strerror(errno));
         return PX_ESYS;
     }
+    /* Background processes of a command whose shell has exited are orphans: while
+     * the command runs, become their parent (instead of init), so they are reaped
+     * here as soon as the group is ended and group_alive() does not see their
+     * zombies. Daemons that left the group (setsid, e.g. `ovs-vswitchd --detach`
+     * in a setup command) are not signalled; they stay our children until they
+     * exit (then zombies until the runner exits, which tools treat as gone). */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     pid_t pid = fork();
     if (pid < 0) {
         px_buf_printf(output, "fork: %s\n", strerror(errno));
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
         close(pfd[0]);
         close(pfd[1]);
         return PX_ESYS;
@@ -321,6 +324,7 @@ int px_run_command(const char *cmd, const char *netns, uint32_t timeout_ms, cons
         }
     }
     close(pfd[0]);
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     if (background)
         px_buf_append(output, "pktexpect: ended the processes the command left running in the background\n");
     if (result)
@@ -1158,6 +1162,16 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
         bool locked_out = false; /* another run holds the names: touch nothing */
         if (!must_stop(&R)) {
             int rc = px_tstate_begin(s, &tp.state, &why);
+            if (rc == PX_EIO) {
+                /* An unwritable state directory (e.g. a setcap'd binary run by a
+                 * user) must not stop the run: it only loses the lock. */
+                fprintf(o->err,
+                        "pktexpect: warning: %s; this run's topology is not locked against other runs and "
+                        "'pktexpect clean' will not know it (set PKTEXPECT_STATE_DIR to a writable directory)\n",
+                        px_buf_cstr(&why));
+                px_buf_clear(&why);
+                rc = 0;
+            }
             locked_out = rc != 0;
             if (rc == 0)
                 rc = build_topology(s, &tp, &R, &why);
