@@ -1115,10 +1115,16 @@ static void check_out(runstate *R)
         R->out_errno = errno ? errno : EIO;
 }
 
-static void emit(runstate *R, px_report *rep, const px_test_result *r, size_t idx, size_t total)
+/* `report_details`, when not NULL, go into `rep` (JUnit) but not to the console
+ * or TAP stream (text already printed once on stderr). */
+static void emit(runstate *R, px_report *rep, const px_test_result *r, size_t idx, size_t total,
+                 const char *report_details)
 {
     const px_run_opts *o = R->o;
-    px_report_add(rep, r);
+    px_test_result kept = *r;
+    if (report_details)
+        kept.details = report_details;
+    px_report_add(rep, &kept);
     if (o->tap)
         px_report_tap_test(o->out, r, idx);
     else
@@ -1178,11 +1184,11 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
             if (rc) {
                 topo_ok = false;
                 R.env_error = true;
+                /* Shown once here (often a setup command's whole output); each
+                 * test it stops says so in one line, and JUnit has it per test. */
+                fprintf(o->err, "pktexpect: cannot set up the topology of '%s':\n%s\n", s->name, px_buf_cstr(&why));
             }
         }
-        /* The reason (often a setup command's whole output) is shown once: as the
-         * details of the first test it stops, else on stderr. */
-        bool why_shown = false;
         for (size_t k = 0; k < count; k++) {
             const px_scn_test *t = &s->tests[idx[first + k][1]];
             px_test_result r = {.suite = s->name, .name = t->name, .file = t->pos.file, .line = t->pos.line};
@@ -1192,10 +1198,7 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
                 r.message = t->skip;
             } else if (!topo_ok) {
                 r.status = PX_T_ERROR;
-                r.message = why_shown ? "topology set-up failed (the reason is under the scenario's first test)"
-                                      : "topology set-up failed";
-                r.details = why_shown ? NULL : px_buf_cstr(&why);
-                why_shown = true;
+                r.message = "topology set-up failed (the reason is printed above)";
             } else if (must_stop(&R)) {
                 r.status = PX_T_ERROR;
                 r.message = R.deadline_hit ? "not run: global deadline reached" : "not run: interrupted";
@@ -1210,14 +1213,12 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
             }
             if (r.status == PX_T_FAIL || r.status == PX_T_ERROR)
                 any_fail = true;
-            emit(&R, rep, &r, ++done, total);
+            emit(&R, rep, &r, ++done, total, !topo_ok && r.status == PX_T_ERROR ? px_buf_cstr(&why) : NULL);
             free(msg);
             free(det);
             free(out);
             free(pcap);
         }
-        if (!topo_ok && !why_shown)
-            fprintf(o->err, "pktexpect: cannot set up the topology of '%s':\n%s\n", s->name, px_buf_cstr(&why));
         if (o->keep_topology && topo_ok) {
             keep_message(s, &tp, o);
             px_tstate_end(tp.state, false); /* the state file stays for 'pktexpect clean' */

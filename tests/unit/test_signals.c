@@ -172,7 +172,7 @@ static void test_absurd_rate_speed(void **state)
 }
 
 /* A failed topology (here: its setup command, whose output says SETUP-42) is
- * reported once, not once per test. */
+ * printed once, not once per test (stdout and stderr together). */
 static void test_topology_failure_once(void **state)
 {
     (void)state;
