@@ -273,6 +273,13 @@ static FILE *open_input(px_ctx *ctx, const char *path)
     return fp;
 }
 
+static int cancelled(char *errbuf, const char *path)
+{
+    if (errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "replay '%s': cancelled while waiting for the file's data", path);
+    return PX_ECANCELED;
+}
+
 static int reader_open(px_ctx *ctx, reader *r, const char *path, bool need_ifid, char *errbuf)
 {
     memset(r, 0, sizeof *r);
@@ -291,7 +298,7 @@ static int reader_open(px_ctx *ctx, reader *r, const char *path, bool need_ifid,
         if (fseek(fp, 0, SEEK_SET) != 0) {
             fclose(fp);
             if (px__cancelled(ctx))
-                return PX_ECANCELED;
+                return cancelled(errbuf, path);
             return fmt_err(errbuf, path, "%s", "a replay with a port map needs a regular file, not a pipe");
         }
         if (got == 4 && magic == 0x0A0D0D0Au) {
@@ -313,7 +320,7 @@ static int reader_open(px_ctx *ctx, reader *r, const char *path, bool need_ifid,
     if (!r->pcap) {
         fclose(fp);
         if (px__cancelled(ctx))
-            return PX_ECANCELED;
+            return cancelled(errbuf, path);
         return fmt_err(errbuf, path, "not a pcap or pcapng file that libpcap reads: %s", perr);
     }
     int dlt = pcap_datalink(r->pcap);
