@@ -11,7 +11,7 @@
  * SIGTERM; every other command exits at once on them (runner/sig.h). */
 static bool stops_gracefully(const char *cmd)
 {
-    static const char *const graceful[] = {"run", "watch", "check", "send", "replay"};
+    static const char *const graceful[] = {"run", "watch", "check", "junit-merge", "send", "replay"};
     for (size_t i = 0; cmd && i < sizeof graceful / sizeof graceful[0]; i++)
         if (!strcmp(cmd, graceful[i]))
             return true;

@@ -7,10 +7,10 @@
  * it through px_ctx_set_cancel_fd), so whichever thread sleeps wakes at once:
  * no timer thread, no busy waiting.
  *
- * Commands that stop gracefully (run, watch, check, send, replay) stop their
- * current operation, clean up (teardown of a topology, a report of what was
- * sent) and exit 128 + signal: 130 for SIGINT, 143 for SIGTERM. The others
- * (validate, junit-merge, ...) exit 128 + signal from the handler at once. A
+ * Commands that stop gracefully (run, watch, check, junit-merge, send, replay)
+ * stop their current operation, clean up (teardown of a topology, a report of
+ * what was sent) and exit 128 + signal: 130 for SIGINT, 143 for SIGTERM. The
+ * others (validate, clean, ...) exit 128 + signal from the handler at once. A
  * second signal always exits at once (for a clean-up that itself hangs).
  *
  * Thread-safety: px_sig_install once, from main, before any thread starts;

@@ -1,7 +1,7 @@
 /* Signals, --deadline and child processes of the `pktexpect` program, with no
  * privileges: the built program runs as a child process (tests/px_proc.h) on
- * scenarios whose steps are `exec` commands (no ports, no topology), on a FIFO
- * that nobody writes, and with command lines refused before any port opens.
+ * scenarios whose steps are `exec` commands (no ports, no topology) and with
+ * command lines refused before any port opens.
  * Timing is never asserted beyond generous safety nets that only catch a hang. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,21 +88,6 @@ static void test_run_exec_sigterm(void **state)
 {
     (void)state;
     interrupt_run(SIGTERM, 143);
-}
-
-/* validate blocks opening a FIFO nobody writes: SIGINT must end it (130). */
-static void test_validate_fifo_sigint(void **state)
-{
-    (void)state;
-    char fifo[600];
-    snprintf(fifo, sizeof fifo, "%s/fifo.yaml", dir);
-    assert_int_equal(mkfifo(fifo, 0600), 0);
-    pid_t pid = px_proc_start(out, "validate", fifo, (const char *)NULL);
-    assert_true(pid > 0);
-    struct timespec nap = {0, 300 * 1000 * 1000};
-    nanosleep(&nap, NULL); /* let it reach the open (a signal before is fine too) */
-    kill(pid, SIGINT);
-    assert_int_equal(px_proc_wait(pid, 20), 130);
 }
 
 /* --deadline ends an exec step (it used to wait for the command). */
@@ -288,7 +273,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_exec_sigint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_exec_sigterm, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_validate_fifo_sigint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_exec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_background_child_ended, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absurd_rate_speed, setup, teardown),
