@@ -140,7 +140,8 @@ const px_cli_command *px_cli_commands(void)
     static const px_cli_command cmds[] = {
         {"pktexpect", main_opts}, {"run", run_opts},       {"validate", validate_opts},
         {"watch", watch_opts},    {"check", px_cli_check_opts}, {"send", px_cli_send_opts},
-        {"replay", px_cli_replay_opts}, {"junit-merge", px_cli_merge_opts}, {NULL, NULL}};
+        {"replay", px_cli_replay_opts}, {"junit-merge", px_cli_merge_opts},
+        {"clean", px_cli_clean_opts},   {NULL, NULL}};
     return cmds;
 }
 

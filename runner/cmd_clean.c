@@ -3,31 +3,50 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "topo_state.h"
 
 static const char usage_clean[] =
     "usage: pktexpect clean [--dry-run]\n"
-    "  removes the namespaces and interfaces that runs which no longer exist left\n"
-    "  (killed, or run with --keep-topology), as listed in their state files under\n"
-    "  /run/pktexpect ($PKTEXPECT_STATE_DIR); never anything no run recorded, never\n"
-    "  what a live run holds\n"
-    "  --dry-run    only say what would be removed\n";
+    "\n"
+    "Removes the namespaces and interfaces that runs which no longer exist left\n"
+    "(killed, or run with --keep-topology), as listed in their state files under\n"
+    "/run/pktexpect ($PKTEXPECT_STATE_DIR); never anything no run recorded, never\n"
+    "what a live run holds.\n"
+    "\n"
+    "  -n, --dry-run   only say what would be removed\n"
+    "  -h, --help      this help\n";
+
+enum { C_DRY = 'n', C_HELP = 'h' };
+
+const px_cli_opt px_cli_clean_opts[] = {
+    {"dry-run", 'n', false, C_DRY},
+    {"help", 'h', false, C_HELP},
+    {NULL, 0, false, 0},
+};
 
 int px_cli_clean(int argc, char **argv)
 {
     bool dry = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
+    int c;
+    const char *val;
+    px_cli_args a;
+    px_cli_args_init(&a, "clean", argc, argv, px_cli_clean_opts);
+    while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
+        switch (c) {
+        case C_DRY:
             dry = true;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            break;
+        case C_HELP:
             fputs(usage_clean, stdout);
             return 0;
-        } else {
-            fprintf(stderr, "pktexpect clean: unknown argument '%s'\n%s", argv[i], usage_clean);
-            return 2;
+        default:
+            return 2; /* the parser said why */
         }
+    }
+    if (a.nops > 0) {
+        fprintf(stderr, "pktexpect clean: takes no operands ('%s')\n%s", a.ops[0], usage_clean);
+        return 2;
     }
     return px_tstate_clean(stdout, stderr, dry);
 }
