@@ -10,12 +10,12 @@
  * time (the thread's timer slack is lowered to 1 ns for paced runs, so ppoll is as
  * precise as clock_nanosleep) or as soon as the descriptor is readable, on
  * whichever thread sleeps; EINTR would only wake the one thread the kernel chose to
- * run the handler. Bursts check the descriptor between batches, and reads of a
+ * run the handler. Runs that do not sleep check it every 64 batches, and reads of a
  * pipe or FIFO poll it too (px__read_fd). The descriptor is polled, never read: it
  * stays readable, so everything after the signal stops as well.
  *
  * Without a cancel descriptor the sleeps are plain clock_nanosleep to absolute
- * deadlines (EINTR: sleep again), as before.
+ * deadlines (EINTR: sleep again).
  *
  * Times are CLOCK_MONOTONIC nanoseconds. Thread-safety: any thread.
  */

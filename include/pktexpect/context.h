@@ -133,7 +133,7 @@ int px_ctx_record(px_ctx *ctx, const char *pcapng_path, char *errbuf);
 int px_ctx_record_flush(px_ctx *ctx);
 
 /** Makes the context's long operations stop early when `fd` becomes readable:
- *  px_send_paced (paced or not: it checks between batches) and px_replay (its
+ *  px_send_paced (paced or not: it checks every 64 batches) and px_replay (its
  *  sleeps, and its reads when the file is a pipe or FIFO)
  *  return PX_ECANCELED within milliseconds, with what was sent so far reported.
  *  `fd` is typically an eventfd or a pipe that a SIGINT/SIGTERM handler writes to
