@@ -73,6 +73,34 @@ else
 fi
 rm -rf "$prefix"
 
+# The README's first command, exactly as written, twice: the second run must
+# only run the demo (no configure, no build output), and both must pass.
+step "the README's first command: make demo, twice"
+if [ "$(id -u)" -ne 0 ]; then
+  if [ -n "${CI:-}" ] && [ "${CI}" != 0 ] && [ "${CI}" != false ]; then
+    echo "make demo needs root (veth, namespaces): CI runs as root"
+    record "make demo" 1
+  else
+    echo "SKIP: make demo needs root (veth, namespaces); run the tests as root to include it"
+  fi
+else
+  demo_ok=0
+  for round in 1 2; do
+    out=$(make --no-print-directory demo 2>&1)
+    rc=$?
+    printf '%s\n' "$out" | sed "s/^/  [round $round] /"
+    if [ $rc -ne 0 ] || ! printf '%s\n' "$out" | grep -q '^3 tests: 3 passed, 0 failed'; then
+      echo "make demo (round $round) failed: exit $rc"
+      demo_ok=1
+    fi
+    if [ $round = 2 ] && printf '%s\n' "$out" | grep -Eqv '^\[[0-9]+/3\] PASS |^3 tests: '; then
+      echo "make demo printed more than the demo's report on a rerun with nothing to build"
+      demo_ok=1
+    fi
+  done
+  record "make demo" $demo_ok
+fi
+
 if [ "${PX_TEST_QUICK:-0}" != 1 ]; then
   step "build ASan+UBSan (clang)"
   configure_build build-test/asan -DCMAKE_C_COMPILER=clang -DPX_SANITIZE=address,undefined -DPX_BENCH=OFF
