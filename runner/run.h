@@ -24,6 +24,9 @@
  * (open, expect, send) runs on a helper thread that entered the namespace
  * (px_topo_netns_run), so the sockets and capture thread live there.
  *
+ * Sources: run.c orchestrates; run_exec.c, run_topology.c, run_steps.c and
+ * run_select.c do one job each, sharing runner/run_internal.h (which lists them).
+ *
  * Thread-safety: px_run uses the calling thread plus the library's threads; run one
  * at a time per process (signals are process-wide).
  */

@@ -1,0 +1,421 @@
+/* pktexpect runner: one test's ports and steps (send, expect, wait, sleep,
+ * exec), on the test's context (run_internal.h). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pktexpect/expect.h"
+#include "pktexpect/expr.h"
+#include "pktexpect/send.h"
+#include "pktexpect/text.h"
+#include "pktexpect/topology.h"
+#include "run_internal.h"
+
+#define SUMMARY_FRAMES_PER_PORT 20
+
+static void rec_on_packet(void *state, const px_frame *f)
+{
+    recorder *r = state;
+    r->frames++;
+    if (r->ev)
+        px__evidence_write_frame(r->ev, r->port, PX_DIR_IN, f);
+    if (r->nsummary < SUMMARY_FRAMES_PER_PORT) {
+        r->nsummary++;
+        px_buf_printf(&r->summary, "%s RX ", r->port);
+        if (px_frame_to_text(f, &r->summary) != 0)
+            px_buf_append(&r->summary, "(frame)");
+        px_buf_append(&r->summary, "\n");
+    }
+}
+
+static px_verdict rec_on_finish(void *state, bool timed_out, px_result *out)
+{
+    (void)state;
+    (void)timed_out;
+    (void)out;
+    return PX_PASS;
+}
+
+static void rec_destroy(void *state)
+{
+    (void)state; /* owned by the test, freed after the future */
+}
+
+static const px_predicate_ops recorder_ops = {
+    .name = "record",
+    .on_packet = rec_on_packet,
+    .on_finish = rec_on_finish,
+    .destroy = rec_destroy,
+};
+
+void px__test_problem(px__test_run *T, px_tstatus st, const char *fmt, ...)
+{
+    /* ERROR outranks FAIL: a test that could not run properly is inconclusive. */
+    if (T->status == PX_T_PASS || (st == PX_T_ERROR && T->status == PX_T_FAIL)) {
+        T->status = st;
+        px_buf_clear(&T->message);
+        va_list ap;
+        va_start(ap, fmt);
+        px_buf_vprintf(&T->message, fmt, ap);
+        va_end(ap);
+    }
+}
+
+/* Calls into the library for a port, inside the port's namespace if it has one. */
+typedef struct port_call {
+    px__test_run *T;
+    const char *ifname;
+    const char *const *ifnames;
+    size_t nifnames;
+    int op; /* 0 open, 1 expect, 2 send, 3 replay */
+    px_predicate *pred;
+    const px_expect_opts *eopts;
+    px_future *fut;
+    const uint8_t *bytes;
+    size_t len;
+    uint32_t count;
+    double rate;
+    const char *pcap;
+} port_call;
+
+static int port_call_fn(void *arg, char *errbuf)
+{
+    port_call *c = arg;
+    px_ctx *ctx = c->T->ctx;
+    switch (c->op) {
+    case 0:
+        return px_port_open(ctx, c->ifname, errbuf);
+    case 1:
+        c->fut = c->nifnames == 1 ? px_expect(ctx, c->ifnames[0], c->pred, c->eopts)
+                                  : px_expect_any(ctx, c->ifnames, c->nifnames, c->pred, c->eopts);
+        return c->fut ? 0 : PX_ENOMEM;
+    case 2: {
+        if (c->count <= 1 && c->rate <= 0)
+            return px_send(ctx, c->ifname, c->bytes, c->len, errbuf);
+        px_tx_frame fr = {c->bytes, c->len};
+        px_pace_opts pace = {.count = c->count, .rate_fps = c->rate};
+        return px_send_paced(ctx, c->ifname, &fr, 1, NULL, &pace, NULL, errbuf);
+    }
+    case 3:
+        return px_replay(ctx, c->ifname, c->pcap, NULL, NULL, errbuf);
+    default:
+        return PX_EINVAL;
+    }
+}
+
+static const px_scn_port *port_of(px__test_run *T, const char *name)
+{
+    return px_scenario_port(T->s, name);
+}
+
+static int in_port_ns(px__test_run *T, const px_scn_port *p, port_call *c, char *errbuf)
+{
+    c->T = T;
+    return px_topo_netns_run(p->netns, port_call_fn, c, errbuf);
+}
+
+/* Ports used by the test, each once. */
+size_t px__test_ports(const px_scn_test *t, const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->nsteps; i++) {
+        const px_step *st = &t->steps[i];
+        for (size_t j = 0; j < st->nports; j++) {
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = !strcmp(out[k], st->ports[j]);
+            if (!seen && n < cap)
+                out[n++] = st->ports[j];
+        }
+    }
+    return n;
+}
+
+static void push_vlan(const uint8_t *in, size_t len, int vid, uint8_t **out, size_t *outlen)
+{
+    *out = NULL;
+    if (len < 12)
+        return;
+    uint8_t *b = malloc(len + 4);
+    if (!b)
+        return;
+    memcpy(b, in, 12);
+    b[12] = 0x81;
+    b[13] = 0x00;
+    b[14] = (uint8_t)((vid >> 8) & 0x0f);
+    b[15] = (uint8_t)(vid & 0xff);
+    memcpy(b + 16, in + 12, len - 12);
+    *out = b;
+    *outlen = len + 4;
+}
+
+static void step_send(px__test_run *T, const px_step *st)
+{
+    char eb[PX_ERRBUF_SIZE] = "";
+    if (st->pcap) {
+        for (size_t j = 0; j < st->nports; j++) {
+            const px_scn_port *p = port_of(T, st->ports[j]);
+            port_call c = {.op = 3, .ifname = p->ifname, .pcap = st->pcap};
+            int rc = in_port_ns(T, p, &c, eb);
+            px_buf_printf(&T->output, "send: replay %s on %s%s%s\n", st->pcap, st->ports[j], rc ? ": " : "",
+                          rc ? eb : "");
+            if (rc)
+                px__test_problem(T, PX_T_ERROR, "%s:%d: replaying %s on %s: %s", st->pos.file, st->pos.line, st->pcap,
+                                 st->ports[j],
+                                 rc == PX_ECANCELED && px__run_must_stop(T->R) ? px__run_stop_reason(T->R) : eb);
+            if (rc == PX_ECANCELED)
+                break;
+        }
+        return;
+    }
+    if (!st->bytes) {
+        px__test_problem(T, PX_T_ERROR, "%s:%d: no frame bytes (the frame text form is not available in this build)",
+                         st->pos.file, st->pos.line);
+        return;
+    }
+    const uint8_t *bytes = st->bytes;
+    size_t len = st->nbytes;
+    uint8_t *tagged = NULL;
+    if (st->vlan >= 0) {
+        push_vlan(st->bytes, st->nbytes, st->vlan, &tagged, &len);
+        if (!tagged) {
+            px__test_problem(T, PX_T_ERROR, "out of memory");
+            return;
+        }
+        bytes = tagged;
+    }
+    /* The text form of what is sent, for the report. */
+    px_frame fv;
+    px_frame_dissect(&fv, bytes, (uint32_t)len, (uint32_t)len);
+    px_buf text = PX_BUF_INIT;
+    if (px_frame_to_text(&fv, &text) != 0)
+        px_buf_append(&text, "(frame)");
+    for (size_t j = 0; j < st->nports; j++) {
+        const px_scn_port *p = port_of(T, st->ports[j]);
+        if (T->ev) {
+            uint32_t n = st->send_count < 10000 ? st->send_count : 10000;
+            for (uint32_t k = 0; k < n; k++)
+                px_evidence_write(T->ev, st->ports[j], PX_DIR_OUT, NULL, bytes, (uint32_t)len, (uint32_t)len);
+        }
+        port_call c = {.op = 2, .ifname = p->ifname, .bytes = bytes, .len = len, .count = st->send_count,
+                       .rate = st->rate_pps};
+        int rc = in_port_ns(T, p, &c, eb);
+        px_buf_printf(&T->output, "%s TX %s", st->ports[j], px_buf_cstr(&text));
+        if (st->send_count > 1)
+            px_buf_printf(&T->output, " x%u", (unsigned)st->send_count);
+        px_buf_printf(&T->output, "%s%s\n", rc ? ": " : "", rc ? eb : "");
+        if (T->R->o->verbose)
+            px__run_say(T->R->o, "  send on %s: %s%s%s\n", st->ports[j], px_buf_cstr(&text), rc ? ": " : "",
+                        rc ? eb : "");
+        if (rc) {
+            if (rc == PX_EPERM || rc == PX_ENODEV)
+                T->R->env_error = true;
+            px__test_problem(T, PX_T_ERROR, "%s:%d: sending on %s: %s", st->pos.file, st->pos.line, st->ports[j],
+                             rc == PX_ECANCELED && px__run_must_stop(T->R) ? px__run_stop_reason(T->R) : eb);
+            if (rc == PX_ECANCELED)
+                break;
+        }
+    }
+    px_buf_free(&text);
+    free(tagged);
+}
+
+static void step_expect(px__test_run *T, const px_step *st)
+{
+    px_predicate *pred = NULL;
+    px_expr_error e;
+    memset(&e, 0, sizeof e);
+    int rc = px_expr_parse(NULL, st->predicate, &pred, &e);
+    if (rc) {
+        px__test_problem(T, PX_T_ERROR, "%s:%d: predicate: %s", st->predicate_pos.file, st->predicate_pos.line,
+                         e.message);
+        return;
+    }
+    const char *ifnames[64];
+    const px_scn_port *first = port_of(T, st->ports[0]);
+    size_t n = 0;
+    for (size_t j = 0; j < st->nports && n < 64; j++) {
+        const px_scn_port *p = port_of(T, st->ports[j]);
+        if ((p->netns == NULL) != (first->netns == NULL) || (p->netns && strcmp(p->netns, first->netns))) {
+            px_predicate_free(pred);
+            px__test_problem(T, PX_T_ERROR, "%s:%d: the ports of one expectation must be in the same namespace",
+                             st->pos.file, st->pos.line);
+            return;
+        }
+        ifnames[n++] = p->ifname;
+    }
+    px_expect_opts eo = {
+        .timeout_ms = px__run_scaled(T->R->o, st->timeout_ms ? st->timeout_ms : T->s->timeout_ms),
+        .count = st->count,
+        .filter = st->filter,
+        .name = st->name,
+        .noise = st->noise_filter == 0 ? PX_NOISE_OFF : PX_NOISE_PORT,
+    };
+    port_call c = {.op = 1, .ifnames = ifnames, .nifnames = n, .pred = pred, .eopts = &eo};
+    char eb[PX_ERRBUF_SIZE] = "";
+    rc = in_port_ns(T, first, &c, eb);
+    if (rc || !c.fut) {
+        px__test_problem(T, PX_T_ERROR, "%s:%d: arming the expectation: %s", st->pos.file, st->pos.line,
+                         eb[0] ? eb : px_strerror(rc));
+        return;
+    }
+    px__armed *a = realloc(T->arm, (T->narm + 1) * sizeof *a);
+    if (!a) {
+        px_future_free(c.fut);
+        px__test_problem(T, PX_T_ERROR, "out of memory");
+        return;
+    }
+    T->arm = a;
+    T->arm[T->narm++] = (px__armed){c.fut, st, false};
+    if (T->R->o->verbose)
+        px__run_say(T->R->o, "  expect %s on %s%s%s\n", st->predicate, st->ports[0], st->nports > 1 ? ", ..." : "",
+                    st->name ? "" : "");
+}
+
+/* Waits for one px__armed expectation, polling the stop conditions. */
+void px__test_wait_one(px__test_run *T, px__armed *a)
+{
+    if (a->waited)
+        return;
+    while (px_future_wait_for(a->f, PX_RUN_POLL_MS) == PX_PENDING) {
+        if (px__run_must_stop(T->R)) {
+            px__test_problem(T, PX_T_ERROR, "%s while waiting for an expectation", px__run_stop_reason(T->R));
+            px_future_cancel(a->f);
+            break;
+        }
+    }
+    a->waited = true;
+    px_verdict v = px_future_verdict(a->f);
+    const char *label = a->step->name ? a->step->name : a->step->predicate;
+    px_buf_printf(&T->output, "expect %s: %s %s\n", label, px_verdict_name(v), px_future_explanation(a->f));
+    if (T->R->o->verbose)
+        px__run_say(T->R->o, "  %s: %s %s\n", label, px_verdict_name(v), px_future_explanation(a->f));
+    if (v == PX_PASS)
+        return;
+    /* One report per failed expectation, headed by its place so that the console
+     * prints it instead of repeating the one-line message (report.c): the
+     * predicate once, the explanation once, then the counters. */
+    const char *desc = px_future_description(a->f);
+    px_buf_printf(&T->details, "%s:%d: expect ", a->step->pos.file, a->step->pos.line);
+    if (a->step->name)
+        px_buf_printf(&T->details, "%s (%s)", a->step->name, desc);
+    else
+        px_buf_append(&T->details, desc);
+    px_buf_printf(&T->details, ": %s", px_verdict_name(v));
+    if (px_future_has_value(a->f))
+        px_buf_printf(&T->details, " (value %lld)", (long long)px_future_value(a->f));
+    px_counters c;
+    px_future_counters(a->f, &c);
+    px_buf_printf(&T->details,
+                  "\n  %s\n  frames: %llu offered, %llu rejected by filter, %llu ignored as noise, "
+                  "%llu dropped by capture, %llu truncated\n\n",
+                  px_future_explanation(a->f), (unsigned long long)c.seen, (unsigned long long)c.filtered,
+                  (unsigned long long)c.noise, (unsigned long long)c.drops, (unsigned long long)c.truncated);
+    /* The one-line message keeps the start of the explanation; details have it all. */
+    const char *ex = px_future_explanation(a->f);
+    size_t exlen = strcspn(ex, "\n");
+    if (exlen > 160)
+        exlen = 160;
+    px__test_problem(T, v == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: expect %s: %s: %.*s%s", a->step->pos.file,
+                     a->step->pos.line, label, px_verdict_name(v), (int)exlen, ex, ex[exlen] ? "..." : "");
+}
+
+static void step_wait(px__test_run *T, const px_step *st)
+{
+    for (size_t i = 0; i < T->narm; i++) {
+        bool want = st->wait_all;
+        for (size_t j = 0; j < st->nnames && !want; j++)
+            want = T->arm[i].step->name && !strcmp(T->arm[i].step->name, st->names[j]);
+        if (want)
+            px__test_wait_one(T, &T->arm[i]);
+    }
+}
+
+static void step_exec(px__test_run *T, const px_step *st)
+{
+    px_buf out = PX_BUF_INIT;
+    uint32_t tmo = px__run_scaled(T->R->o, st->cmd.timeout_ms ? st->cmd.timeout_ms : PX_RUN_CMD_TIMEOUT_MS);
+    int rc = px_run_command(st->cmd.run, st->cmd.netns, tmo, T->R->o->stop, T->R->cancel_fd, &out);
+    px_buf_printf(&T->output, "exec %s: exit %d\n%s", st->cmd.run, rc, px_buf_cstr(&out));
+    if (T->R->o->verbose)
+        px__run_say(T->R->o, "  exec %s: exit %d\n", st->cmd.run, rc);
+    if (rc != st->cmd.exit_code) {
+        if (rc == PX_ETIMEDOUT)
+            px__test_problem(T, PX_T_ERROR, "%s:%d: exec '%s' timed out after %u ms", st->pos.file, st->pos.line,
+                             st->cmd.run, (unsigned)tmo);
+        else if (rc == PX_ECANCELED)
+            px__test_problem(T, PX_T_ERROR, "%s:%d: exec '%s': %s", st->pos.file, st->pos.line, st->cmd.run,
+                             px__run_must_stop(T->R) ? px__run_stop_reason(T->R) : "interrupted");
+        else if (rc < 0)
+            px__test_problem(T, PX_T_ERROR, "%s:%d: exec '%s': %s", st->pos.file, st->pos.line, st->cmd.run,
+                             px_strerror(rc));
+        else
+            px__test_problem(T, PX_T_FAIL, "%s:%d: exec '%s' exited with %d, expected %d", st->pos.file, st->pos.line,
+                             st->cmd.run, rc, st->cmd.exit_code);
+        px_buf_printf(&T->details, "exec '%s' output:\n%s\n", st->cmd.run, px_buf_cstr(&out));
+    }
+    px_buf_free(&out);
+}
+
+int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np)
+{
+    char eb[PX_ERRBUF_SIZE] = "";
+    for (size_t i = 0; i < np; i++) {
+        const px_scn_port *p = port_of(T, ports[i]);
+        for (size_t j = 0; j < i; j++) {
+            const px_scn_port *q = port_of(T, ports[j]);
+            if (!strcmp(p->ifname, q->ifname)) {
+                px__test_problem(
+                    T, PX_T_ERROR,
+                    "ports '%s' and '%s' are both interface '%s' (in different namespaces): one test cannot use "
+                    "both",
+                    p->name, q->name, p->ifname);
+                return PX_EINVAL;
+            }
+        }
+        port_call c = {.op = 0, .ifname = p->ifname};
+        eb[0] = '\0';
+        int rc = in_port_ns(T, p, &c, eb);
+        if (rc) {
+            if (rc == PX_EPERM || rc == PX_ENODEV)
+                T->R->env_error = true;
+            px__test_problem(T, PX_T_ERROR, "opening port '%s': %s", p->name, eb);
+            return rc;
+        }
+        recorder *r = &T->recs[i];
+        r->ev = T->ev;
+        r->port = p->name;
+        px_predicate *rp = px_predicate_new(&recorder_ops, r);
+        px_expect_opts ro = {.timeout_ms = 86400000u, .noise = PX_NOISE_OFF, .name = "recorder"};
+        const char *ifn = p->ifname;
+        port_call ec = {.op = 1, .ifnames = &ifn, .nifnames = 1, .pred = rp, .eopts = &ro};
+        if (rp && in_port_ns(T, p, &ec, eb) == 0)
+            T->rec_futs[i] = ec.fut;
+        T->nrecs = i + 1;
+    }
+    return 0;
+}
+
+void px__test_step(px__test_run *T, const px_step *st)
+{
+    switch (st->kind) {
+    case PX_STEP_EXPECT:
+        step_expect(T, st);
+        break;
+    case PX_STEP_SEND:
+        step_send(T, st);
+        break;
+    case PX_STEP_WAIT:
+        step_wait(T, st);
+        break;
+    case PX_STEP_SLEEP:
+        if (T->R->o->verbose)
+            px__run_say(T->R->o, "  sleep %u ms\n", (unsigned)st->sleep_ms);
+        if (!px__run_nap(T->R, px__run_scaled(T->R->o, st->sleep_ms)))
+            px__test_problem(T, PX_T_ERROR, "%s", T->R->deadline_hit ? "global deadline reached" : "interrupted");
+        break;
+    case PX_STEP_EXEC:
+        step_exec(T, st);
+        break;
+    }
+}
