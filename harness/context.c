@@ -60,7 +60,7 @@ void px_ctx_free(px_ctx *ctx)
     if (ctx->sender)
         px__sender_ctx_free(ctx->sender);
     px_evidence *ev = atomic_load(&ctx->evidence);
-    if (ev)
+    if (ev && !ctx->evidence_borrowed)
         px_evidence_close(ev);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
@@ -274,6 +274,26 @@ struct px_evidence *px__ctx_evidence(px_ctx *ctx)
     return atomic_load_explicit(&ctx->evidence, memory_order_acquire);
 }
 
+/* Makes `ev` the context's recorder unless it has one (PX_EEXIST). */
+static int record_install(px_ctx *ctx, px_evidence *ev, bool borrowed, char *errbuf)
+{
+    px_evidence *expected = NULL;
+    /* Under the lock: px_ctx_free reads `evidence_borrowed` after the capture
+     * threads and the sender are gone; the flag is set before anyone can see ev. */
+    pthread_mutex_lock(&ctx->lock);
+    bool ok = atomic_load(&ctx->evidence) == NULL;
+    if (ok) {
+        ctx->evidence_borrowed = borrowed;
+        ok = atomic_compare_exchange_strong(&ctx->evidence, &expected, ev);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!ok) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "this context already records evidence (one file per context)");
+        return PX_EEXIST;
+    }
+    return 0;
+}
+
 int px_ctx_record(px_ctx *ctx, const char *pcapng_path, char *errbuf)
 {
     char local[PX_ERRBUF_SIZE];
@@ -290,13 +310,22 @@ int px_ctx_record(px_ctx *ctx, const char *pcapng_path, char *errbuf)
     px_evidence *ev = px_evidence_open(pcapng_path, errbuf);
     if (!ev)
         return PX_EIO;
-    px_evidence *expected = NULL;
-    if (!atomic_compare_exchange_strong(&ctx->evidence, &expected, ev)) {
+    int rc = record_install(ctx, ev, false, errbuf);
+    if (rc)
         px_evidence_close(ev);
-        snprintf(errbuf, PX_ERRBUF_SIZE, "this context already records evidence (one file per context)");
-        return PX_EEXIST;
+    return rc;
+}
+
+int px_ctx_record_into(px_ctx *ctx, px_evidence *ev, char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    if (!ctx || !ev) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "px_ctx_record_into needs a context and a recorder");
+        return PX_EINVAL;
     }
-    return 0;
+    return record_install(ctx, ev, true, errbuf);
 }
 
 int px_ctx_record_flush(px_ctx *ctx)

@@ -146,6 +146,7 @@ struct px_ctx {
     bool closed;
     void *sender;                    /* the sender's per-context state (send.c) */
     _Atomic(struct px_evidence *) evidence;
+    bool evidence_borrowed;          /* px_ctx_record_into: the caller closes it */
     atomic_int cancel_fd;            /* px_ctx_set_cancel_fd; -1: none */
 };
 

@@ -129,6 +129,13 @@ uint32_t px_ctx_default_timeout_ms(const px_ctx *ctx);
  *  call are not in it. Returns 0, PX_EEXIST when already recording, or PX_EIO with
  *  the reason in errbuf (may be NULL). */
 int px_ctx_record(px_ctx *ctx, const char *pcapng_path, char *errbuf);
+struct px_evidence;
+/** px_ctx_record into a recorder the caller made and keeps (evidence.h, e.g. on a
+ *  file it created itself with px_evidence_open_fd): the context writes into `ev`
+ *  until px_ctx_free, which leaves it open; the caller then closes it with
+ *  px_evidence_close_err and so learns whether the file was written whole.
+ *  Returns 0, PX_EINVAL, or PX_EEXIST when already recording. */
+int px_ctx_record_into(px_ctx *ctx, struct px_evidence *ev, char *errbuf);
 /** Flushes the recording to disk (e.g. before reading it while the context lives). */
 int px_ctx_record_flush(px_ctx *ctx);
 

@@ -16,7 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pktexpect/context.h"
 #include "pktexpect/evidence.h"
+#include "pktexpect/expect.h"
+#include "pktexpect/future.h"
+#include "pktexpect/predicates.h"
 
 typedef struct fixture {
     char path[256];
@@ -212,6 +216,59 @@ static void test_open_fd(void **state)
     pcap_close(p);
 }
 
+/* px_ctx_record_into: the context records the frames its ports see into the
+ * caller's recorder and leaves it open at px_ctx_free, so the caller learns from
+ * px_evidence_close_err whether the file was written whole. */
+static void test_ctx_record_into(void **state)
+{
+    fixture *fx = *state;
+    /* A stream of two frames for a pcap port. */
+    char src[] = "/tmp/px_evidence_srcXXXXXX";
+    int sfd = mkstemp(src);
+    assert_true(sfd >= 0);
+    px_evidence *sev = px_evidence_open_fd(sfd, NULL);
+    assert_non_null(sev);
+    uint8_t b[60];
+    fill(b, sizeof b, 9);
+    assert_int_equal(px_evidence_write(sev, "in", PX_DIR_IN, NULL, b, sizeof b, sizeof b), 0);
+    assert_int_equal(px_evidence_write(sev, "in", PX_DIR_IN, NULL, b, sizeof b, sizeof b), 0);
+    assert_int_equal(px_evidence_close(sev), 0);
+
+    char err[PX_ERRBUF_SIZE] = "";
+    px_ctx *ctx = px_ctx_new(NULL, err);
+    assert_non_null(ctx);
+    px_evidence *ev = px_evidence_open(fx->path, err);
+    assert_non_null(ev);
+    assert_int_equal(px_ctx_record_into(ctx, NULL, err), PX_EINVAL);
+    assert_int_equal(px_ctx_record_into(ctx, ev, err), 0);
+    assert_int_equal(px_ctx_record_into(ctx, ev, err), PX_EEXIST);
+    assert_int_equal(px_ctx_record(ctx, fx->path, err), PX_EEXIST);
+    px_pcap_port_opts o = {.path = src, .paused = true};
+    assert_int_equal(px_port_open_pcap(ctx, "rec", &o, err), 0);
+    px_expect_opts eo = {.timeout_ms = 10000, .count = 2};
+    px_future *f = px_expect(ctx, "rec", px_packet_count(), &eo);
+    assert_non_null(f);
+    assert_int_equal(px_port_start(ctx, "rec"), 0);
+    assert_int_equal(px_future_wait(f), PX_PASS);
+    px_future_free(f);
+    px_ctx_free(ctx);
+    /* Still open and ours: both frames in it, and more can be written. */
+    assert_int_equal(px_evidence_frames(ev), 2);
+    assert_int_equal(px_evidence_write(ev, "rec", PX_DIR_OUT, NULL, b, sizeof b, sizeof b), 0);
+    assert_int_equal(px_evidence_close_err(ev, err), 0);
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(fx->path, eb);
+    assert_non_null(p);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int n = 0;
+    while (pcap_next_ex(p, &h, &d) == 1)
+        n++;
+    pcap_close(p);
+    assert_int_equal(n, 3);
+    unlink(src);
+}
+
 /* A dissected frame recorded through the internal entry the capture threads use. */
 static void test_write_frame(void **state)
 {
@@ -314,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_frame, setup, teardown),
         cmocka_unit_test(test_full_disk_says_why),
         cmocka_unit_test_setup_teardown(test_open_fd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ctx_record_into, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
