@@ -190,6 +190,13 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
         px_buf_free(&why);
         if (rc)
             goto done;
+        /* Before the ports open: the context records every frame they see and
+         * every frame sent, as sent (VLAN pushed), and only what was sent. */
+        eb[0] = '\0';
+        if ((rc = px_ctx_record_into(T.ctx, T.ev, eb)) != 0) {
+            px__test_problem(&T, PX_T_ERROR, "evidence: %s", eb);
+            goto done;
+        }
     }
     /* Open every port the test uses and start recording them. */
     T.recs = calloc(np ? np : 1, sizeof *T.recs);

@@ -84,10 +84,10 @@ void px__topo_keep(const px_scenario *s, px__topo *t, const px_run_opts *o);
 
 /* ---- one test (run_steps.c) ---- */
 
-/* The recorder: a predicate px__armed on every port of a test that writes every frame
- * to the evidence file and keeps the text form of the first few for the report. */
+/* The summary of what a port saw, for the report: a predicate armed on every
+ * port of a test that keeps the text form of the first few frames and counts
+ * them. (The evidence file is the context's: px_ctx_record_into.) */
 typedef struct recorder {
-    px_evidence *ev;   /* may be NULL */
     const char *port;  /* scenario port name (owned by the scenario) */
     px_buf summary;
     unsigned nsummary;
@@ -105,7 +105,7 @@ typedef struct px__test_run {
     const px_scenario *s;
     const px_scn_test *t;
     px_ctx *ctx;
-    px_evidence *ev;
+    px_evidence *ev; /* --pcap-dir: the context records into it (NULL: none) */
     recorder *recs;
     px_future **rec_futs;
     size_t nrecs;
@@ -122,7 +122,7 @@ typedef struct px__test_run {
 void px__test_problem(px__test_run *T, px_tstatus st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /** The ports the steps of `t` use, each once, at most `cap`. Returns how many. */
 size_t px__test_ports(const px_scn_test *t, const char **out, size_t cap);
-/** Opens the test's ports and arms a recorder on each (T->recs, T->rec_futs: np
+/** Opens the test's ports and arms a summary recorder on each (T->recs, T->rec_futs: np
  *  entries allocated by the caller). 0, or a PX_E* after px__test_problem. */
 int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np);
 /** Runs one step. */

@@ -17,8 +17,6 @@ static void rec_on_packet(void *state, const px_frame *f)
 {
     recorder *r = state;
     r->frames++;
-    if (r->ev)
-        px__evidence_write_frame(r->ev, r->port, PX_DIR_IN, f);
     if (r->nsummary < SUMMARY_FRAMES_PER_PORT) {
         r->nsummary++;
         px_buf_printf(&r->summary, "%s RX ", r->port);
@@ -42,7 +40,7 @@ static void rec_destroy(void *state)
 }
 
 static const px_predicate_ops recorder_ops = {
-    .name = "record",
+    .name = "summary",
     .on_packet = rec_on_packet,
     .on_finish = rec_on_finish,
     .destroy = rec_destroy,
@@ -192,11 +190,6 @@ static void step_send(px__test_run *T, const px_step *st)
         px_buf_append(&text, "(frame)");
     for (size_t j = 0; j < st->nports; j++) {
         const px_scn_port *p = port_of(T, st->ports[j]);
-        if (T->ev) {
-            uint32_t n = st->send_count < 10000 ? st->send_count : 10000;
-            for (uint32_t k = 0; k < n; k++)
-                px_evidence_write(T->ev, st->ports[j], PX_DIR_OUT, NULL, bytes, (uint32_t)len, (uint32_t)len);
-        }
         port_call c = {.op = 2, .ifname = p->ifname, .bytes = bytes, .len = len, .count = st->send_count,
                        .rate = st->rate_pps};
         int rc = in_port_ns(T, p, &c, eb);
@@ -383,7 +376,6 @@ int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np)
             return rc;
         }
         recorder *r = &T->recs[i];
-        r->ev = T->ev;
         r->port = p->name;
         px_predicate *rp = px_predicate_new(&recorder_ops, r);
         px_expect_opts ro = {.timeout_ms = 86400000u, .noise = PX_NOISE_OFF, .name = "recorder"};
