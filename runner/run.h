@@ -20,9 +20,11 @@
  *
  * Topology lock: see px_run_state_dir() and `pktexpect clean` (docs/cli.md).
  *
- * Ports inside a namespace: every call that may open a socket on such a port
- * (open, expect, send) runs on a helper thread that entered the namespace
- * (px_topo_netns_run), so the sockets and capture thread live there.
+ * Ports inside a namespace are the library's "NETNS/IFNAME" ports (context.h):
+ * the context opens their sockets in the namespace, so a test can use ports of
+ * several namespaces (of the same interface name too) and an expectation can span
+ * them. Sends push VLAN tags with px_send_opts; evidence is the context's
+ * recording (px_ctx_record_into).
  *
  * Sources: run.c orchestrates; run_exec.c, run_topology.c, run_steps.c and
  * run_select.c do one job each, sharing runner/run_internal.h (which lists them).

@@ -27,6 +27,10 @@
 
 /* Every wait wakes at least this often to look at the stop flag and the clock. */
 #define PX_RUN_POLL_MS 100
+/* Longest library port name, "NETNS/IFNAME" (run_steps.c). */
+#define PX_RUN_PORT_NAME_MAX 320
+/* Ports of one expect step the runner arms (the loader allows no more). */
+#define PX_RUN_EXPECT_PORTS_MAX 64
 /* Timeout of a setup, teardown or exec command that gives none. */
 #define PX_RUN_CMD_TIMEOUT_MS 60000
 

@@ -8,7 +8,6 @@
 #include "pktexpect/expr.h"
 #include "pktexpect/send.h"
 #include "pktexpect/text.h"
-#include "pktexpect/topology.h"
 #include "run_internal.h"
 
 #define SUMMARY_FRAMES_PER_PORT 20
@@ -59,57 +58,22 @@ void px__test_problem(px__test_run *T, px_tstatus st, const char *fmt, ...)
     }
 }
 
-/* Calls into the library for a port, inside the port's namespace if it has one. */
-typedef struct port_call {
-    px__test_run *T;
-    const char *ifname;
-    const char *const *ifnames;
-    size_t nifnames;
-    int op; /* 0 open, 1 expect, 2 send, 3 replay */
-    px_predicate *pred;
-    const px_expect_opts *eopts;
-    px_future *fut;
-    const uint8_t *bytes;
-    size_t len;
-    uint32_t count;
-    double rate;
-    const char *pcap;
-} port_call;
+/* The library's name of a scenario port: "IFNAME", or "NETNS/IFNAME" for an
+ * interface inside a namespace (context.h). The context opens the sockets in
+ * the namespace itself, so one test can use ports of several namespaces, of the
+ * same interface name too, and one expectation can span them. */
+typedef struct port_name {
+    char s[PX_RUN_PORT_NAME_MAX];
+} port_name;
 
-static int port_call_fn(void *arg, char *errbuf)
+static const char *lib_port(px__test_run *T, const char *scn_port, port_name *out)
 {
-    port_call *c = arg;
-    px_ctx *ctx = c->T->ctx;
-    switch (c->op) {
-    case 0:
-        return px_port_open(ctx, c->ifname, errbuf);
-    case 1:
-        c->fut = c->nifnames == 1 ? px_expect(ctx, c->ifnames[0], c->pred, c->eopts)
-                                  : px_expect_any(ctx, c->ifnames, c->nifnames, c->pred, c->eopts);
-        return c->fut ? 0 : PX_ENOMEM;
-    case 2: {
-        if (c->count <= 1 && c->rate <= 0)
-            return px_send(ctx, c->ifname, c->bytes, c->len, errbuf);
-        px_tx_frame fr = {c->bytes, c->len};
-        px_pace_opts pace = {.count = c->count, .rate_fps = c->rate};
-        return px_send_paced(ctx, c->ifname, &fr, 1, NULL, &pace, NULL, errbuf);
-    }
-    case 3:
-        return px_replay(ctx, c->ifname, c->pcap, NULL, NULL, errbuf);
-    default:
-        return PX_EINVAL;
-    }
-}
-
-static const px_scn_port *port_of(px__test_run *T, const char *name)
-{
-    return px_scenario_port(T->s, name);
-}
-
-static int in_port_ns(px__test_run *T, const px_scn_port *p, port_call *c, char *errbuf)
-{
-    c->T = T;
-    return px_topo_netns_run(p->netns, port_call_fn, c, errbuf);
+    const px_scn_port *p = px_scenario_port(T->s, scn_port);
+    if (p->netns)
+        snprintf(out->s, sizeof out->s, "%s/%s", p->netns, p->ifname);
+    else
+        snprintf(out->s, sizeof out->s, "%s", p->ifname);
+    return out->s;
 }
 
 /* Ports used by the test, each once. */
@@ -129,32 +93,13 @@ size_t px__test_ports(const px_scn_test *t, const char **out, size_t cap)
     return n;
 }
 
-static void push_vlan(const uint8_t *in, size_t len, int vid, uint8_t **out, size_t *outlen)
-{
-    *out = NULL;
-    if (len < 12)
-        return;
-    uint8_t *b = malloc(len + 4);
-    if (!b)
-        return;
-    memcpy(b, in, 12);
-    b[12] = 0x81;
-    b[13] = 0x00;
-    b[14] = (uint8_t)((vid >> 8) & 0x0f);
-    b[15] = (uint8_t)(vid & 0xff);
-    memcpy(b + 16, in + 12, len - 12);
-    *out = b;
-    *outlen = len + 4;
-}
-
 static void step_send(px__test_run *T, const px_step *st)
 {
     char eb[PX_ERRBUF_SIZE] = "";
     if (st->pcap) {
         for (size_t j = 0; j < st->nports; j++) {
-            const px_scn_port *p = port_of(T, st->ports[j]);
-            port_call c = {.op = 3, .ifname = p->ifname, .pcap = st->pcap};
-            int rc = in_port_ns(T, p, &c, eb);
+            port_name pn;
+            int rc = px_replay(T->ctx, lib_port(T, st->ports[j], &pn), st->pcap, NULL, NULL, eb);
             px_buf_printf(&T->output, "send: replay %s on %s%s%s\n", st->pcap, st->ports[j], rc ? ": " : "",
                           rc ? eb : "");
             if (rc)
@@ -173,26 +118,31 @@ static void step_send(px__test_run *T, const px_step *st)
     }
     const uint8_t *bytes = st->bytes;
     size_t len = st->nbytes;
-    uint8_t *tagged = NULL;
-    if (st->vlan >= 0) {
-        push_vlan(st->bytes, st->nbytes, st->vlan, &tagged, &len);
-        if (!tagged) {
-            px__test_problem(T, PX_T_ERROR, "out of memory");
-            return;
-        }
-        bytes = tagged;
-    }
+    /* The sender pushes the tag (and the evidence shows the frame with it). */
+    px_send_opts so = {.push_vlan = st->vlan >= 0,
+                       .vlan_id = (uint16_t)(st->vlan >= 0 ? st->vlan : 0),
+                       .vlan_pcp = st->vlan_pcp,
+                       .vlan_tpid = st->vlan_tpid};
     /* The text form of what is sent, for the report. */
     px_frame fv;
     px_frame_dissect(&fv, bytes, (uint32_t)len, (uint32_t)len);
     px_buf text = PX_BUF_INIT;
     if (px_frame_to_text(&fv, &text) != 0)
         px_buf_append(&text, "(frame)");
+    if (so.push_vlan)
+        px_buf_printf(&text, " + vlan push(vid=%u, pcp=%u, tpid=0x%04x)", (unsigned)so.vlan_id, (unsigned)so.vlan_pcp,
+                      so.vlan_tpid ? (unsigned)so.vlan_tpid : 0x8100u);
     for (size_t j = 0; j < st->nports; j++) {
-        const px_scn_port *p = port_of(T, st->ports[j]);
-        port_call c = {.op = 2, .ifname = p->ifname, .bytes = bytes, .len = len, .count = st->send_count,
-                       .rate = st->rate_pps};
-        int rc = in_port_ns(T, p, &c, eb);
+        port_name pn;
+        const char *port = lib_port(T, st->ports[j], &pn);
+        int rc;
+        if (st->send_count <= 1 && st->rate_pps <= 0) {
+            rc = px_send_ex(T->ctx, port, bytes, len, &so, eb);
+        } else {
+            px_tx_frame fr = {bytes, len};
+            px_pace_opts pace = {.count = st->send_count, .rate_fps = st->rate_pps};
+            rc = px_send_paced(T->ctx, port, &fr, 1, &so, &pace, NULL, eb);
+        }
         px_buf_printf(&T->output, "%s TX %s", st->ports[j], px_buf_cstr(&text));
         if (st->send_count > 1)
             px_buf_printf(&T->output, " x%u", (unsigned)st->send_count);
@@ -210,7 +160,6 @@ static void step_send(px__test_run *T, const px_step *st)
         }
     }
     px_buf_free(&text);
-    free(tagged);
 }
 
 static void step_expect(px__test_run *T, const px_step *st)
@@ -224,19 +173,11 @@ static void step_expect(px__test_run *T, const px_step *st)
                          e.message);
         return;
     }
-    const char *ifnames[64];
-    const px_scn_port *first = port_of(T, st->ports[0]);
+    port_name pn[PX_RUN_EXPECT_PORTS_MAX];
+    const char *ports[PX_RUN_EXPECT_PORTS_MAX];
     size_t n = 0;
-    for (size_t j = 0; j < st->nports && n < 64; j++) {
-        const px_scn_port *p = port_of(T, st->ports[j]);
-        if ((p->netns == NULL) != (first->netns == NULL) || (p->netns && strcmp(p->netns, first->netns))) {
-            px_predicate_free(pred);
-            px__test_problem(T, PX_T_ERROR, "%s:%d: the ports of one expectation must be in the same namespace",
-                             st->pos.file, st->pos.line);
-            return;
-        }
-        ifnames[n++] = p->ifname;
-    }
+    for (size_t j = 0; j < st->nports && n < PX_RUN_EXPECT_PORTS_MAX; j++, n++)
+        ports[n] = lib_port(T, st->ports[j], &pn[n]);
     px_expect_opts eo = {
         .timeout_ms = px__run_scaled(T->R->o, st->timeout_ms ? st->timeout_ms : T->s->timeout_ms),
         .count = st->count,
@@ -244,22 +185,20 @@ static void step_expect(px__test_run *T, const px_step *st)
         .name = st->name,
         .noise = st->noise_filter == 0 ? PX_NOISE_OFF : PX_NOISE_PORT,
     };
-    port_call c = {.op = 1, .ifnames = ifnames, .nifnames = n, .pred = pred, .eopts = &eo};
-    char eb[PX_ERRBUF_SIZE] = "";
-    rc = in_port_ns(T, first, &c, eb);
-    if (rc || !c.fut) {
+    px_future *fut = n == 1 ? px_expect(T->ctx, ports[0], pred, &eo) : px_expect_any(T->ctx, ports, n, pred, &eo);
+    if (!fut) {
         px__test_problem(T, PX_T_ERROR, "%s:%d: arming the expectation: %s", st->pos.file, st->pos.line,
-                         eb[0] ? eb : px_strerror(rc));
+                         px_strerror(PX_ENOMEM));
         return;
     }
     px__armed *a = realloc(T->arm, (T->narm + 1) * sizeof *a);
     if (!a) {
-        px_future_free(c.fut);
+        px_future_free(fut);
         px__test_problem(T, PX_T_ERROR, "out of memory");
         return;
     }
     T->arm = a;
-    T->arm[T->narm++] = (px__armed){c.fut, st, false};
+    T->arm[T->narm++] = (px__armed){fut, st, false};
     if (T->R->o->verbose)
         px__run_say(T->R->o, "  expect %s on %s%s%s\n", st->predicate, st->ports[0], st->nports > 1 ? ", ..." : "",
                     st->name ? "" : "");
@@ -354,21 +293,11 @@ int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np)
 {
     char eb[PX_ERRBUF_SIZE] = "";
     for (size_t i = 0; i < np; i++) {
-        const px_scn_port *p = port_of(T, ports[i]);
-        for (size_t j = 0; j < i; j++) {
-            const px_scn_port *q = port_of(T, ports[j]);
-            if (!strcmp(p->ifname, q->ifname)) {
-                px__test_problem(
-                    T, PX_T_ERROR,
-                    "ports '%s' and '%s' are both interface '%s' (in different namespaces): one test cannot use "
-                    "both",
-                    p->name, q->name, p->ifname);
-                return PX_EINVAL;
-            }
-        }
-        port_call c = {.op = 0, .ifname = p->ifname};
+        const px_scn_port *p = px_scenario_port(T->s, ports[i]);
+        port_name pn;
+        const char *port = lib_port(T, ports[i], &pn);
         eb[0] = '\0';
-        int rc = in_port_ns(T, p, &c, eb);
+        int rc = px_port_open(T->ctx, port, eb);
         if (rc) {
             if (rc == PX_EPERM || rc == PX_ENODEV)
                 T->R->env_error = true;
@@ -379,10 +308,8 @@ int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np)
         r->port = p->name;
         px_predicate *rp = px_predicate_new(&recorder_ops, r);
         px_expect_opts ro = {.timeout_ms = 86400000u, .noise = PX_NOISE_OFF, .name = "recorder"};
-        const char *ifn = p->ifname;
-        port_call ec = {.op = 1, .ifnames = &ifn, .nifnames = 1, .pred = rp, .eopts = &ro};
-        if (rp && in_port_ns(T, p, &ec, eb) == 0)
-            T->rec_futs[i] = ec.fut;
+        if (rp)
+            T->rec_futs[i] = px_expect(T->ctx, port, rp, &ro);
         T->nrecs = i + 1;
     }
     return 0;

@@ -1169,16 +1169,6 @@ static void get_expect(loader *L, doc *d, yaml_node_t *e, px_step *st)
     if (!get_fields(L, d, e, "an expect step", keys, f))
         return;
     get_step_ports(L, d, e, f[0], f[1], "an expect step", st);
-    /* One expectation is armed from one namespace: its ports must share it. */
-    const px_scn_port *p0 = st->nports ? px_scenario_port(L->s, st->ports[0]) : NULL;
-    for (size_t i = 1; p0 && i < st->nports; i++) {
-        const px_scn_port *pi = px_scenario_port(L->s, st->ports[i]);
-        if (pi && !streq_null(pi->netns, p0->netns)) {
-            err_node(L, d, f[1] ? f[1] : e, "ports '%s' and '%s' of one expect step are in different namespaces",
-                     p0->name, pi->name);
-            break;
-        }
-    }
     if (!f[2]) {
         missing(L, d, e, "an expect step", "predicate");
     } else if (want_type(L, d, f[2], YAML_SCALAR_NODE, "predicate")) {
@@ -1233,6 +1223,31 @@ static void check_pcap(loader *L, const doc *d, const yaml_node_t *n, const char
         if (!memcmp(m, magics[i], 4))
             return;
     err_node(L, d, n, "pcap: '%s' is not a pcap or pcapng capture", path);
+}
+
+/* `vlan: VID` or `vlan: { vid: VID, pcp: 0..7, tpid: 0x88a8 }`. */
+static void get_push_vlan(loader *L, doc *d, yaml_node_t *n, px_step *st)
+{
+    uint32_t vid, pcp = 0, tpid = 0;
+    if (n->type == YAML_SCALAR_NODE) {
+        if (get_u32(L, d, n, "vlan", 0, 4095, &vid))
+            st->vlan = (int)vid;
+        return;
+    }
+    static const char *const keys[] = {"vid", "pcp", "tpid", NULL};
+    yaml_node_t *v[3];
+    if (!get_fields(L, d, n, "a vlan push", keys, v))
+        return;
+    if (!v[0]) {
+        missing(L, d, n, "a vlan push", "vid");
+        return;
+    }
+    if (get_u32(L, d, v[0], "vid", 0, 4095, &vid) && (!v[1] || get_u32(L, d, v[1], "pcp", 0, 7, &pcp)) &&
+        (!v[2] || get_u32(L, d, v[2], "tpid", 0x600, 0xffff, &tpid))) {
+        st->vlan = (int)vid;
+        st->vlan_pcp = (uint8_t)pcp;
+        st->vlan_tpid = (uint16_t)tpid;
+    }
 }
 
 static void get_send(loader *L, doc *d, yaml_node_t *e, px_step *st)
@@ -1310,11 +1325,8 @@ static void get_send(loader *L, doc *d, yaml_node_t *e, px_step *st)
             free(r);
         }
     }
-    if (f[7]) {
-        uint32_t vid;
-        if (get_u32(L, d, f[7], "vlan", 0, 4095, &vid))
-            st->vlan = (int)vid;
-    }
+    if (f[7])
+        get_push_vlan(L, d, f[7], st);
 }
 
 static bool expect_named(const px_scn_test *t, const char *name)
@@ -1433,9 +1445,7 @@ static void get_test(loader *L, doc *d, yaml_node_t *n)
             break;
         }
     }
-    /* A context names its ports by interface: one test cannot use two interfaces
-     * of the same name from different namespaces. The runner opens at most
-     * MAX_TEST_PORTS ports per test, which also bounds this check. */
+    /* The runner opens at most MAX_TEST_PORTS ports per test. */
     const px_scn_port *used[MAX_TEST_PORTS];
     size_t nused = 0;
     for (size_t i = 0; i < t->nsteps; i++) {
@@ -1451,14 +1461,6 @@ static void get_test(loader *L, doc *d, yaml_node_t *n)
                          MAX_TEST_PORTS);
                 goto names_checked;
             }
-            for (k = 0; k < nused; k++)
-                if (!strcmp(used[k]->ifname, p->ifname)) {
-                    err_node(L, d, f[0] ? f[0] : n,
-                             "test '%s' uses ports '%s' and '%s', both interface '%s': one test can use only one "
-                             "interface of a name",
-                             t->name ? t->name : "?", used[k]->name, p->name, p->ifname);
-                    goto names_checked;
-                }
             used[nused++] = p;
         }
     }

@@ -77,6 +77,8 @@ typedef struct px_step {
     uint32_t send_count;  /**< >= 1 */
     double rate_pps;      /**< 0 = as fast as possible */
     int vlan;             /**< -1 = none; else a tag with this VID is pushed */
+    uint8_t vlan_pcp;     /**< its priority, 0..7 */
+    uint16_t vlan_tpid;   /**< its TPID; 0 = 0x8100 */
     /* wait */
     char **names;         /**< expectations to wait for; NULL with wait_all */
     size_t nnames;

@@ -20,6 +20,8 @@ struct px_tstate {
     int state_fd;
     char state_path[512];
     int lock_fds[MAX_NAMES];
+    const char *lock_names[MAX_NAMES]; /* the scenario's strings, for lock_name */
+    bool lock_is_link[MAX_NAMES];
     size_t nlocks;
 };
 
@@ -66,6 +68,12 @@ static long pid_in(int fd)
 /* Takes the lock of one name; PX_EEXIST with the holder's pid in `why`. */
 static int lock_name(px_tstate *t, bool is_link, const char *name, const px_scenario *s, px_buf *why)
 {
+    /* A name the topology creates twice (an interface made in the runner's
+     * namespace, moved away, then made again for another namespace) is locked
+     * once: a second flock of this run would be refused like another run's. */
+    for (size_t i = 0; i < t->nlocks; i++)
+        if (t->lock_is_link[i] == is_link && !strcmp(t->lock_names[i], name))
+            return 0;
     if (t->nlocks == MAX_NAMES) {
         px_buf_printf(why, "%s: more than %d topology names", s->path, MAX_NAMES);
         return PX_ERANGE;
@@ -91,6 +99,8 @@ static int lock_name(px_tstate *t, bool is_link, const char *name, const px_scen
     if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
         /* the pid is only for messages: the lock itself holds */
     }
+    t->lock_names[t->nlocks] = name;
+    t->lock_is_link[t->nlocks] = is_link;
     t->lock_fds[t->nlocks++] = fd;
     return 0;
 }

@@ -580,6 +580,152 @@ static void test_send_in_a_namespace(void **state)
     free(out);
 }
 
+/* Writes `text` to tmp/NAME and returns the path in `out`. */
+static void write_scenario(char *out, size_t n, const char *name, const char *text)
+{
+    snprintf(out, n, "%s/%s", tmp, name);
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Two namespaces each with an interface of the same name, used in one test and
+ * in one expectation: the runner opens the library's NETNS/IFNAME ports, so the
+ * two are distinct ports of one context. */
+static void test_same_ifname_in_two_namespaces(void **state)
+{
+    (void)state;
+    char file[256];
+    write_scenario(file, sizeof file, "twons.yaml",
+                   "name: twons\n"
+                   "topology:\n"
+                   "  namespaces: [ \"${ns}\", \"${ns2}\" ]\n"
+                   "  veths:\n"
+                   "    - { name: \"${a}\", peer: \"${h1}\", peer_netns: \"${ns}\" }\n"
+                   "    - { name: \"${b}\", peer: \"${h1}\", peer_netns: \"${ns2}\" }\n"
+                   "ports:\n"
+                   "  left: { interface: \"${h1}\", netns: \"${ns}\" }\n"
+                   "  right: { interface: \"${h1}\", netns: \"${ns2}\" }\n"
+                   "tests:\n"
+                   "  - name: each namespace sees its own frame\n"
+                   "    steps:\n"
+                   "      - expect: { port: left, predicate: \"saw_src_mac(02:00:00:00:00:0a)\" }\n"
+                   "      - expect: { port: right, predicate: \"saw_src_mac(02:00:00:00:00:0b)\" }\n"
+                   "      - expect: { port: left, timeout: 500ms, predicate: \"did_not_see_src_mac(02:00:00:00:00:0b)\" }\n"
+                   "      - expect:\n"
+                   "          ports: [ left, right ]\n"
+                   "          timeout: 500ms\n"
+                   "          filter: \"ether src 02:00:00:00:00:0a or ether src 02:00:00:00:00:0b\"\n"
+                   "          predicate: \"packet_count_was(2)\"\n"
+                   "      - send: { port: \"${a}\", frame: \"Ether(src=02:00:00:00:00:0a)/IPv4()/UDP()\" }\n"
+                   "      - send: { port: \"${b}\", frame: \"Ether(src=02:00:00:00:00:0b)/IPv4()/UDP()\" }\n");
+    char v[5][64];
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "ns2", ns2);
+    var(v[2], 64, "a", a);
+    var(v[3], 64, "b", b);
+    var(v[4], 64, "h1", h1);
+    const char *args[] = {"run", "--var", v[0], "--var", v[1], "--var", v[2], "--var", v[3], "--var", v[4], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (rc != 0)
+        print_error("stdout:\n%s\nstderr:\n%s\n", out, err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "PASS  twons: each namespace sees its own frame"));
+    free(out);
+    free(err);
+    assert_true(nothing_left());
+}
+
+/* Counts the frames of a pcapng file that are at least `minlen` bytes, and those
+ * carrying an outer tag with `tpid` and `tci`. */
+static int pcap_count(const char *path, uint32_t minlen, uint16_t tpid, uint16_t tci, int *tagged)
+{
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, eb);
+    if (!p) {
+        print_error("%s: %s\n", path, eb);
+        return -1;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int n = 0;
+    *tagged = 0;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        if (h->caplen >= minlen)
+            n++;
+        if (h->caplen >= 16 && (d[12] << 8 | d[13]) == tpid && (d[14] << 8 | d[15]) == tci)
+            (*tagged)++;
+    }
+    pcap_close(p);
+    return n;
+}
+
+/* A send step's VLAN push keeps its priority and TPID (the sender's push), and
+ * the evidence holds what was sent, as sent, and nothing the sender refused. */
+static void test_send_vlan_push_and_evidence(void **state)
+{
+    (void)state;
+    /* 1100 bytes: more than the veths' MTU of 1000 allows. */
+    static char big[2 * 1100 + 1];
+    for (size_t i = 0; i < 1100; i++)
+        memcpy(big + 2 * i, i < 6 ? "ff" : i < 12 ? "02" : i == 12 ? "08" : "00", 2);
+    char text[4096], file[256];
+    snprintf(text, sizeof text,
+             "name: vlanpush\n"
+             "topology:\n"
+             "  namespaces: [ \"${ns}\" ]\n"
+             "  veths:\n"
+             "    - { name: \"${a}\", peer: \"${b}\", peer_netns: \"${ns}\", mtu: 1000 }\n"
+             "defaults: { record: true }\n"
+             "tests:\n"
+             "  - name: tagged\n"
+             "    steps:\n"
+             "      - expect: { port: \"${b}\", predicate: \"saw_vlan_tag(7, pcp=5, tpid=0x88a8)\" }\n"
+             "      - send:\n"
+             "          port: \"${a}\"\n"
+             "          frame: \"Ether(src=02:00:00:00:00:0c)/IPv4()/UDP()\"\n"
+             "          vlan: { vid: 7, pcp: 5, tpid: 0x88a8 }\n"
+             "  - name: refused\n"
+             "    steps:\n"
+             "      - send: { port: \"${a}\", frame: \"Ether(src=02:00:00:00:00:0d)/IPv4()/UDP()\" }\n"
+             "      - send: { port: \"${a}\", hex: \"%s\" }\n",
+             big);
+    write_scenario(file, sizeof file, "vlanpush.yaml", text);
+    char v[3][64], pdir[160];
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+    snprintf(pdir, sizeof pdir, "%s/evidence-vlan", tmp);
+    const char *args[] = {"run", "--pcap-dir", pdir, "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (rc != 1)
+        print_error("stdout:\n%s\nstderr:\n%s\n", out, err);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "[1/2] PASS  vlanpush: tagged"));
+    assert_non_null(strstr(out, "[2/2] ERROR vlanpush: refused"));
+    free(out);
+    free(err);
+    char path[512];
+    int tagged = 0;
+    /* Sent (OUT on a) and seen (IN on b), both with TPID 0x88a8, PCP 5, VID 7. */
+    char *name = px_evdir_name("vlanpush", "tagged");
+    snprintf(path, sizeof path, "%s/%s", pdir, name);
+    free(name);
+    assert_true(pcap_count(path, 0, 0x88a8, 5 << 13 | 7, &tagged) >= 2);
+    assert_int_equal(tagged, 2);
+    /* The frame the sender refused was never sent: it is not in the evidence,
+     * the one sent before it is. */
+    name = px_evdir_name("vlanpush", "refused");
+    snprintf(path, sizeof path, "%s/%s", pdir, name);
+    free(name);
+    assert_true(pcap_count(path, 0, 0, 0, &tagged) >= 1);
+    assert_int_equal(pcap_count(path, 1100, 0, 0, &tagged), 0);
+    assert_true(nothing_left());
+}
+
 /* SIGTERM ends a command with 143 (128 + 15), SIGINT with 130, as a shell
  * reports a process the signal killed (docs/cli.md, exit codes). */
 static void test_signal_exit_codes(void **state)
@@ -643,6 +789,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keep_topology_and_invalid_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_prints_frames_in_a_namespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_in_a_namespace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_ifname_in_two_namespaces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_vlan_push_and_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_exit_codes, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -241,6 +241,66 @@ static void test_inline_cases(void **state)
     px_buf_free(&errs);
 }
 
+/* A send step's VLAN push: a VID, or a mapping that also gives the priority and
+ * the TPID (the runner hands all three to px_send_opts). */
+static void test_send_vlan_push(void **state)
+{
+    (void)state;
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s = NULL;
+    const char *head = "ports: { p1: lo }\ntests:\n  - name: t\n    steps:\n";
+    char text[512];
+    snprintf(text, sizeof text,
+             "%s      - send: { port: p1, hex: \"ffffffffffff0200000000010800\", vlan: 9 }\n"
+             "      - send: { port: p1, hex: \"ffffffffffff0200000000010800\", vlan: { vid: 7, pcp: 5, tpid: 0x88a8 } }\n"
+             "      - send: { port: p1, hex: \"ffffffffffff0200000000010800\" }\n",
+             head);
+    if (load_str(text, &s, &errs) != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    const px_step *st = s->tests[0].steps;
+    assert_int_equal(st[0].vlan, 9);
+    assert_int_equal(st[0].vlan_pcp, 0);
+    assert_int_equal(st[0].vlan_tpid, 0);
+    assert_int_equal(st[1].vlan, 7);
+    assert_int_equal(st[1].vlan_pcp, 5);
+    assert_int_equal(st[1].vlan_tpid, 0x88a8);
+    assert_int_equal(st[2].vlan, -1);
+    px_scenario_free(s);
+
+    snprintf(text, sizeof text,
+             "%s      - send: { port: p1, hex: \"ffffffffffff0200000000010800\", vlan: { vid: 7, pcp: 8 } }\n"
+             "      - send: { port: p1, hex: \"ffffffffffff0200000000010800\", vlan: { pcp: 1 } }\n",
+             head);
+    assert_int_equal(load_str(text, &s, &errs), PX_EPARSE);
+    assert_null(s);
+    assert_non_null(strstr(px_buf_cstr(&errs), "pcp: expected an integer from 0 to 7, got '8'"));
+    assert_non_null(strstr(px_buf_cstr(&errs), "a vlan push is missing 'vid'"));
+    px_buf_free(&errs);
+}
+
+/* Ports of several namespaces, the same interface name in two of them included,
+ * in one test and in one expect step (the library's NETNS/IFNAME ports). */
+static void test_ports_across_namespaces(void **state)
+{
+    (void)state;
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s = NULL;
+    int rc = load_str("topology:\n  namespaces: [n1, n2]\n  veths:\n"
+                      "    - {name: a1, peer: e0, peer_netns: n1}\n"
+                      "    - {name: a2, peer: e0, peer_netns: n2}\n"
+                      "ports:\n  left: {interface: e0, netns: n1}\n  right: {interface: e0, netns: n2}\n"
+                      "tests:\n  - name: t\n    steps:\n"
+                      "      - expect: {ports: [left, right], predicate: 'received_packet()'}\n"
+                      "      - send: {port: left, hex: 'ffffffffffff0200000000010800'}\n"
+                      "      - send: {port: right, hex: 'ffffffffffff0200000000010800'}\n",
+                      &s, &errs);
+    if (rc != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_int_equal(s->tests[0].steps[0].nports, 2);
+    px_scenario_free(s);
+    px_buf_free(&errs);
+}
+
 static void test_alias_bomb_is_bounded(void **state)
 {
     (void)state;
@@ -304,6 +364,8 @@ int main(void)
         cmocka_unit_test(test_good_files_load),
         cmocka_unit_test(test_includes_variables_and_structure),
         cmocka_unit_test(test_inline_cases),
+        cmocka_unit_test(test_send_vlan_push),
+        cmocka_unit_test(test_ports_across_namespaces),
         cmocka_unit_test(test_alias_bomb_is_bounded),
         cmocka_unit_test(test_durations_and_hex),
     };
