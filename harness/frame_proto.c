@@ -136,6 +136,30 @@ int px__field_index(const px__proto *p, const char *name, size_t len)
     return -1;
 }
 
+px__pid px__proto_by_short(const char *name, size_t len)
+{
+    for (int i = 0; i < PX__P_COUNT; i++)
+        if (name_is(protos[i].short_name, name, len))
+            return (px__pid)i;
+    return PX__P_COUNT;
+}
+
+int px__field_by_path(const char *path, px__pid *pid, int *fi)
+{
+    const char *dot = strchr(path, '.');
+    if (!dot)
+        return -1;
+    px__pid p = px__proto_by_short(path, (size_t)(dot - path));
+    if (p == PX__P_COUNT)
+        return -1;
+    int i = px__field_index(&protos[p], dot + 1, strlen(dot + 1));
+    if (i < 0)
+        return -1;
+    *pid = p;
+    *fi = i;
+    return 0;
+}
+
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 px__pid px__proto_of_layer(const px_frame *f, const px_layer *l)
@@ -172,6 +196,14 @@ px__pid px__proto_of_layer(const px_frame *f, const px_layer *l)
     case PX_LAYER_VXLAN: return PX__P_VXLAN;
     default: return PX__P_RAW;
     }
+}
+
+bool px__layer_is(const px_frame *f, const px_layer *l, px__pid pid)
+{
+    if ((unsigned)pid >= PX__P_COUNT || (px_layer_kind)l->kind != protos[pid].kind)
+        return false;
+    px__pid lp = px__proto_of_layer(f, l);
+    return lp == pid || (lp != PX__P_RAW && strcmp(protos[lp].short_name, protos[pid].short_name) == 0);
 }
 
 int px__field_wire_off(const px__proto *p, int fi, const uint8_t *h, uint32_t hlen)

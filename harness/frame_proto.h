@@ -80,6 +80,16 @@ const px__proto *px__proto_get(px__pid id);
 px__pid px__proto_by_name(const char *name, size_t len);
 /** Index of a field by name or alias, -1 if none. */
 int px__field_index(const px__proto *p, const char *name, size_t len);
+/** Finds a protocol by its short name ("ipv4"; "vlan" gives Dot1Q, whose fields
+ *  Dot1AD shares); PX__P_COUNT if none. */
+px__pid px__proto_by_short(const char *name, size_t len);
+/** Resolves a field path "short.field" ("ipv4.ttl", "vlan.vid"), the name a
+ *  diff prints and a mask or a field predicate takes: 0, or -1 when the layer
+ *  or the field is unknown. Sets *pid and *fi on success. */
+int px__field_by_path(const char *path, px__pid *pid, int *fi);
+/** True when dissected layer l of f is a `pid` layer in the table's terms, short
+ *  names compared (a Dot1AD tag is a "vlan" layer like a Dot1Q one). */
+bool px__layer_is(const px_frame *f, const px_layer *l, px__pid pid);
 
 /** Which protocol a dissected layer is in the table's terms (PX__P_RAW when the
  *  table cannot express it exactly). */
