@@ -3,13 +3,18 @@
  * Each is a per-frame test (see pred_internal.h) over the dissector's typed
  * accessors; the accessors do the bounds checks, so nothing here reads frame
  * bytes directly except payload_contains, which searches inside the range that
- * px_frame_payload() reported.
+ * px_frame_payload() reported, and saw_field, which reads a field of the table
+ * in harness/frame_proto.c at the offset the table gives inside a dissected
+ * layer (px__field_wire_off checks it lies inside the layer).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_proto.h"
 #include "pred_internal.h"
+#include "pktexpect/build.h"
+#include "pktexpect/error.h"
 #include "pktexpect/predicates.h"
 
 /* ---- helpers ---- */
@@ -701,6 +706,137 @@ static px_predicate *vxlan_new(int64_t vni, bool neg)
 
 px_predicate *px_saw_vxlan(int64_t vni) { return vxlan_new(vni, false); }
 px_predicate *px_did_not_see_vxlan(int64_t vni) { return vxlan_new(vni, true); }
+
+/* ---- any field of the table: saw_field("ipv4.ttl", "63") ---- */
+
+/* The field table (frame_proto.c) drives this test: the path is the name a diff
+ * prints ("ipv4.ttl"), the value is read by the builder exactly as the text
+ * form reads IPv4(ttl=63), and the frame's field is read where the table says
+ * it is. A field added to the table is therefore testable here with no code. */
+typedef struct {
+    px__ftest head;
+    px__pid pid;
+    int fi;
+    char path[40];                  /* "ipv4.ttl", as the table spells it */
+    uint8_t want[PX__HDR_MAX];      /* the header the builder made with the value */
+    uint32_t want_len;
+    int want_off;                   /* where the field lies in `want` */
+    char want_text[160];            /* the value, formatted by the table */
+} field_st;
+
+/* The first layer of frame f that is a `pid` layer, or NULL. */
+static const px_layer *find_proto(const px_frame *f, px__pid pid)
+{
+    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++)
+        if (px__layer_is(f, &f->layers[i], pid))
+            return &f->layers[i];
+    return NULL;
+}
+
+/* True when field fd at offset `off` of header h (hlen bytes) holds the wanted value. */
+static bool field_equal(const field_st *st, const px__field *fd, const uint8_t *h, uint32_t hlen, int off)
+{
+    switch ((px__ftype)fd->type) {
+    case PX__F_UINT:
+    case PX__F_HEX:
+    case PX__F_TCPFLAGS: return px__field_get_uint(fd, h, off) == px__field_get_uint(fd, st->want, st->want_off);
+    case PX__F_MAC:
+    case PX__F_IPV4:
+    case PX__F_IPV6: return memcmp(h + off, st->want + st->want_off, fd->nbytes) == 0;
+    case PX__F_BYTES: /* options: the rest of the header, padding included */
+        return hlen - (uint32_t)off == st->want_len - (uint32_t)st->want_off &&
+               memcmp(h + off, st->want + st->want_off, hlen - (uint32_t)off) == 0;
+    }
+    return false;
+}
+
+static unsigned field_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const field_st *st = (const field_st *)self;
+    const px__proto *pr = px__proto_get(st->pid);
+    const px_layer *l = find_proto(f, st->pid);
+    if (!l) {
+        if (why) {
+            sep(why);
+            px_buf_printf(why, "no %s header", pr->name);
+        }
+        return 2;
+    }
+    const uint8_t *h = f->data + l->off;
+    int off = px__field_wire_off(pr, st->fi, h, l->len);
+    if (off >= 0 && field_equal(st, &pr->fields[st->fi], h, l->len, off))
+        return 0;
+    if (why) {
+        char got[160];
+        if (off < 0 || !px__field_format(pr, st->fi, h, l->len, got, sizeof got))
+            snprintf(got, sizeof got, "(absent)");
+        sep(why);
+        px_buf_printf(why, "%s: expected %s, got %s", st->path, st->want_text, got);
+    }
+    return 1;
+}
+
+static void field_args(const px__ftest *self, px_buf *out)
+{
+    const field_st *st = (const field_st *)self;
+    px_buf_printf(out, "%s, ", st->path);
+    px__quote(out, st->want_text, strlen(st->want_text));
+}
+
+/* No key: the field may be in any layer, inner ones included. */
+static const px__ftest_vt field_vt = {field_test, field_args, NULL, NULL};
+
+static px_predicate *field_new(const char *path, const char *value, bool neg, char *errbuf)
+{
+    char err[PX_ERRBUF_SIZE];
+    px__pid pid;
+    int fi;
+    if (!path || !value || px__field_by_path(path, &pid, &fi) != 0) {
+        snprintf(err, sizeof err, "unknown field '%s': expected layer.field as a diff names it (ipv4.ttl)",
+                 path ? path : "(null)");
+        goto fail;
+    }
+    const px__proto *pr = px__proto_get(pid);
+    /* The builder parses and writes the value: the text form's very rules. */
+    px_pkt *pkt = px_pkt_new();
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = !pkt ? PX_ENOMEM : px_pkt_push(pkt, pr->name, err);
+    if (rc == 0)
+        rc = px_pkt_set(pkt, pr->fields[fi].name, value, err);
+    if (rc == 0)
+        rc = px_pkt_build(pkt, &bytes, &len, err);
+    px_pkt_free(pkt);
+    if (rc != 0) {
+        if (rc == PX_ENOMEM)
+            snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    field_st *st = alloc_ftest(sizeof *st, &field_vt, neg ? "did_not_see_field" : "saw_field");
+    int off = len <= PX__HDR_MAX ? px__field_wire_off(pr, fi, bytes, (uint32_t)len) : -1;
+    if (!st || off < 0) {
+        free(bytes);
+        free(st);
+        snprintf(err, sizeof err, st ? "%s: the builder left the field out" : "out of memory", path);
+        goto fail;
+    }
+    st->pid = pid;
+    st->fi = fi;
+    snprintf(st->path, sizeof st->path, "%s.%s", pr->short_name, pr->fields[fi].name);
+    memcpy(st->want, bytes, len);
+    st->want_len = (uint32_t)len;
+    st->want_off = off;
+    px__field_format(pr, fi, st->want, st->want_len, st->want_text, sizeof st->want_text);
+    free(bytes);
+    return px__ftest_wrap(&st->head, neg);
+fail:
+    if (errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", err);
+    return NULL;
+}
+
+px_predicate *px__saw_field(const char *path, const char *value, char errbuf[]) { return field_new(path, value, false, errbuf); }
+px_predicate *px__did_not_see_field(const char *path, const char *value, char errbuf[]) { return field_new(path, value, true, errbuf); }
 
 /* ---- payload_contains ---- */
 

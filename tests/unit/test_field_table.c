@@ -1,0 +1,307 @@
+/* The field table (harness/frame_proto.c) drives the builder, the text form,
+ * the diff and the field predicates. For every field of every protocol of the
+ * table, this test checks that the four agree:
+ *  - the text form sets it: "Proto(field=value)" parses and builds;
+ *  - the builder writes it where the dissector reads it back: the dissected
+ *    layer holds the value at the place the table gives;
+ *  - the diff names it: a frame without the value differs by "short.field",
+ *    and a mask "short.field" hides that difference;
+ *  - a field predicate tests it: saw_field("short.field", value) passes on the
+ *    frame and fails on the frame without the value.
+ * A field added to the table is covered without touching this file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frame_proto.h"
+#include "pred_internal.h"
+#include "pktexpect/build.h"
+#include "pktexpect/diff.h"
+#include "pktexpect/error.h"
+#include "pktexpect/text.h"
+
+/* Layers that lead the dissector to a layer of each protocol. */
+static const char *prefix_of(px__pid pid)
+{
+    switch (pid) {
+    case PX__P_ETHER: return "";
+    case PX__P_HBH:
+    case PX__P_ROUTING:
+    case PX__P_FRAG:
+    case PX__P_DSTOPTS:
+    case PX__P_ICMPV6: return "Ether()/IPv6()/";
+    case PX__P_TCP:
+    case PX__P_UDP:
+    case PX__P_ICMP:
+    case PX__P_GRE: return "Ether()/IPv4()/";
+    case PX__P_VXLAN: return "Ether()/IPv4()/UDP()/";
+    default: return "Ether()/";
+    }
+}
+
+/* Fields whose value decides what the layer is (another IP version, header
+ * length or ARP address size makes it another layer, or none): they are set to
+ * their usual value, and the diff and the predicate are checked against a
+ * frame where they hold another one (the frame's bytes changed in place). */
+static const char *const defining[] = {
+    "llc.ctrl", "arp.hwlen", "arp.plen", "ipv4.version", "ipv4.ihl", "ipv6.version", "tcp.dataofs", "gre.ver",
+    "ipv6hbh.len", "ipv6rt.len", "ipv6dst.len",
+};
+
+static bool is_defining(const char *path)
+{
+    for (size_t i = 0; i < sizeof defining / sizeof defining[0]; i++)
+        if (strcmp(defining[i], path) == 0)
+            return true;
+    return false;
+}
+
+/* A value for field fi of pr other than its default (its usual value when
+ * `usual`), written as the table prints it, so that the read-back compares
+ * as text. */
+static void value_for(const px__proto *pr, int fi, bool usual, const uint8_t *built_hdr, int built_off, char *out,
+                      size_t outsz)
+{
+    const px__field *fd = &pr->fields[fi];
+    uint32_t v;
+    switch ((px__ftype)fd->type) {
+    case PX__F_UINT:
+    case PX__F_HEX:
+    case PX__F_TCPFLAGS:
+        v = px__field_get_uint(fd, built_hdr, built_off);
+        if (!usual)
+            v = (v ^ 1u) & px__field_max(fd);
+        if (fd->type == PX__F_TCPFLAGS && !usual)
+            v = 0x12; /* SA */
+        if (fd->type == PX__F_UINT)
+            snprintf(out, outsz, "%u", v);
+        else if (fd->type == PX__F_HEX)
+            snprintf(out, outsz, "0x%0*x", (int)((fd->width + 3) / 4), v);
+        else
+            snprintf(out, outsz, "%s", v == 0x12 ? "SA" : "S");
+        return;
+    case PX__F_MAC: snprintf(out, outsz, "02:00:00:00:00:09"); return;
+    case PX__F_IPV4: snprintf(out, outsz, "10.9.9.9"); return;
+    case PX__F_IPV6: snprintf(out, outsz, "2001:db8::9"); return;
+    case PX__F_BYTES:
+        /* IPv4 / TCP: NOPs; IPv6 options: a PadN of 2 bytes, two Pad1; routing data: any. */
+        snprintf(out, outsz, "%s", fd->off == 2 ? "010200000000" : "01010101");
+        return;
+    }
+}
+
+typedef struct built {
+    uint8_t *bytes;
+    size_t len;
+    px_frame f;
+} built;
+
+static void build(built *b, const char *text)
+{
+    char err[PX_ERRBUF_SIZE];
+    if (px_frame_parse_text(text, &b->bytes, &b->len, err) != 0)
+        fail_msg("the text form cannot set it: %s: %s", text, err);
+    px_frame_dissect(&b->f, b->bytes, (uint32_t)b->len, (uint32_t)b->len);
+}
+
+/* The layer of `pid` at position `at` of b's frame, or a test failure. */
+static const px_layer *layer_at(const built *b, unsigned at, px__pid pid, const char *text)
+{
+    if (at >= b->f.nlayers || !px__layer_is(&b->f, &b->f.layers[at], pid))
+        fail_msg("%s: layer %u is not %s", text, at, px__proto_get(pid)->name);
+    return &b->f.layers[at];
+}
+
+static bool diff_names(const built *e, const built *g, const char *path, const char *mask_spec)
+{
+    px_diff_mask *m = NULL;
+    char err[PX_ERRBUF_SIZE];
+    if (mask_spec) {
+        m = px_diff_mask_new();
+        assert_non_null(m);
+        if (px_diff_mask_add(m, mask_spec, err) != 0)
+            fail_msg("the diff does not take the mask %s: %s", mask_spec, err);
+    }
+    px_diff d = PX_DIFF_INIT;
+    assert_int_equal(px_frame_diff(&e->f, &g->f, m, &d), 0);
+    bool named = false;
+    for (size_t i = 0; i < d.n; i++)
+        named |= strcmp(d.items[i].field, path) == 0;
+    px_diff_free(&d);
+    px_diff_mask_free(m);
+    return named;
+}
+
+static int pred_on(const char *path, const char *value, const px_frame *f)
+{
+    char err[PX_ERRBUF_SIZE];
+    px_predicate *p = px__saw_field(path, value, err);
+    if (!p)
+        fail_msg("no field predicate for %s=%s: %s", path, value, err);
+    int r = px__frame_test(p, f);
+    px_predicate_free(p);
+    return r;
+}
+
+static void check_field(px__pid pid, int fi, unsigned *checked)
+{
+    const px__proto *pr = px__proto_get(pid);
+    const px__field *fd = &pr->fields[fi];
+    const char *prefix = prefix_of(pid);
+    char path[64], text[256], ref_text[256], value[96], other[96], got[160];
+    snprintf(path, sizeof path, "%s.%s", pr->short_name, fd->name);
+    unsigned at = 0;
+    for (const char *s = prefix; *s; s++)
+        at += *s == '/';
+
+    /* The reference frame: the layer as the builder makes it by default. */
+    built ref;
+    snprintf(ref_text, sizeof ref_text, "%s%s()", prefix, pr->name);
+    build(&ref, ref_text);
+    const px_layer *rl = layer_at(&ref, at, pid, ref_text);
+    int roff = px__field_wire_off(pr, fi, ref.bytes + rl->off, rl->len);
+    /* A GRE optional word is absent by default: its value then starts from 0. */
+    uint8_t zero[PX__HDR_MAX] = {0};
+    const uint8_t *rh = roff >= 0 ? ref.bytes + rl->off : zero;
+    bool usual = is_defining(path);
+    value_for(pr, fi, usual, rh, roff >= 0 ? roff : 0, value, sizeof value);
+    /* Another value: the reference's (0 for an absent GRE word). */
+    if (roff < 0 || !px__field_format(pr, fi, rh, rl->len, other, sizeof other))
+        value_for(pr, fi, true, zero, 0, other, sizeof other);
+    if (strcmp(other, "''") == 0) /* no options: the table prints '', the text form takes "" */
+        other[0] = '\0';
+
+    /* 1. The text form sets it. */
+    built b;
+    snprintf(text, sizeof text, "%s%s(%s=%s)", prefix, pr->name, fd->name, value);
+    build(&b, text);
+
+    /* 2. The builder writes it where the dissector reads it back. */
+    const px_layer *l = layer_at(&b, at, pid, text);
+    if (!px__field_format(pr, fi, b.bytes + l->off, l->len, got, sizeof got))
+        fail_msg("%s: %s is absent from the dissected layer", text, path);
+    if (strcmp(got, value) != 0)
+        fail_msg("%s: %s reads back as %s", text, path, got);
+
+    /* The frame the diff and the predicate compare with: the reference, or for
+     * a defining field this frame with another value written in place. */
+    built *cmp = &ref;
+    built alt = {0};
+    if (usual) {
+        alt.len = b.len;
+        alt.bytes = malloc(b.len);
+        assert_non_null(alt.bytes);
+        memcpy(alt.bytes, b.bytes, b.len);
+        int off = px__field_wire_off(pr, fi, alt.bytes + l->off, l->len);
+        assert_true(off >= 0);
+        px__field_put_uint(fd, alt.bytes + l->off, off, px__field_get_uint(fd, alt.bytes + l->off, off) ^ 1u);
+        px_frame_dissect(&alt.f, alt.bytes, (uint32_t)alt.len, (uint32_t)alt.len);
+        cmp = &alt;
+    }
+
+    /* 3. The diff names it, and its mask hides it. */
+    if (!usual) {
+        if (!diff_names(cmp, &b, path, NULL))
+            fail_msg("%s: the diff from %s does not name %s", text, ref_text, path);
+        if (diff_names(cmp, &b, path, path))
+            fail_msg("%s: the mask %s does not hide it", text, path);
+    } else {
+        /* Another value makes it another layer: the mask is what names it. */
+        px_diff_mask *m = px_diff_mask_new();
+        char err[PX_ERRBUF_SIZE];
+        assert_non_null(m);
+        if (px_diff_mask_add(m, path, err) != 0)
+            fail_msg("the diff does not take the mask %s: %s", path, err);
+        px_diff_mask_free(m);
+        assert_false(diff_names(&ref, &b, path, NULL)); /* the usual value set explicitly: no difference */
+    }
+
+    /* 4. A field predicate tests it. */
+    if (pred_on(path, value, &b.f) != 1)
+        fail_msg("saw_field(%s, %s) does not pass on %s", path, value, text);
+    if (pred_on(path, value, &cmp->f) != 0)
+        fail_msg("saw_field(%s, %s) passes on the frame without it", path, value);
+    if (!usual && pred_on(path, other, &b.f) != 0)
+        fail_msg("saw_field(%s, %s) passes on %s", path, other, text);
+
+    free(b.bytes);
+    free(ref.bytes);
+    free(alt.bytes);
+    (*checked)++;
+}
+
+static void test_every_field_agrees(void **state)
+{
+    (void)state;
+    unsigned checked = 0, total = 0;
+    for (int i = 0; i < PX__P_COUNT; i++) {
+        const px__proto *pr = px__proto_get((px__pid)i);
+        for (int fi = 0; fi < pr->nfields; fi++) {
+            check_field((px__pid)i, fi, &checked);
+            total++;
+        }
+    }
+    assert_int_equal(checked, total);
+    assert_true(total > 80); /* the table is there: every protocol has its fields */
+}
+
+/* The names the predicate prints are the diff's ("ipv4.ttl: expected 63, got
+ * 64"), and its errors are the text form's. */
+static void test_field_predicate_words(void **state)
+{
+    (void)state;
+    char err[PX_ERRBUF_SIZE];
+    uint8_t *bytes;
+    size_t len;
+    assert_int_equal(px_frame_parse_text("Ether()/IPv4(ttl=64)/UDP()", &bytes, &len, err), 0);
+    px_frame f;
+    px_frame_dissect(&f, bytes, (uint32_t)len, (uint32_t)len);
+
+    px_predicate *p = px__saw_field("ipv4.ttl", "63", err);
+    assert_non_null(p);
+    const px_predicate_ops *ops = px_predicate_get_ops(p);
+    void *st = (void *)px_predicate_state(p);
+    ops->on_packet(st, &f);
+    px_result r = {0};
+    assert_int_equal(ops->on_finish(st, true, &r), PX_FAIL);
+    if (!strstr(px_buf_cstr(&r.explanation), "ipv4.ttl: expected 63, got 64"))
+        fail_msg("%s", px_buf_cstr(&r.explanation));
+    px_buf_free(&r.explanation);
+    px_buf d = PX_BUF_INIT;
+    ops->describe(st, &d);
+    assert_string_equal(px_buf_cstr(&d), "saw_field(ipv4.ttl, \"63\")");
+    px_buf_free(&d);
+    px_predicate_free(p);
+
+    /* The alias the text form takes (Dot1Q(vid=...)) and a Dot1AD tag. */
+    free(bytes);
+    assert_int_equal(px_frame_parse_text("Ether()/Dot1AD(vlan=7)/Dot1Q(vlan=9)", &bytes, &len, err), 0);
+    px_frame_dissect(&f, bytes, (uint32_t)len, (uint32_t)len);
+    p = px__saw_field("vlan.vid", "7", err);
+    assert_non_null(p);
+    assert_int_equal(px__frame_test(p, &f), 1);
+    px_predicate_free(p);
+    free(bytes);
+
+    assert_null(px__saw_field("ipv4.tll", "63", err));
+    assert_non_null(strstr(err, "unknown field 'ipv4.tll'"));
+    assert_null(px__saw_field("ipv4.ttl", "300", err));
+    assert_non_null(strstr(err, "out of range 0..255"));
+    assert_null(px__saw_field("ipv4.src", "10.0.0", err));
+    assert_non_null(strstr(err, "expected an IPv4 address"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_field_agrees),
+        cmocka_unit_test(test_field_predicate_words),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
