@@ -103,6 +103,20 @@ static const px_layer *find_outer_nth(const px_frame *f, px_layer_kind kind, int
     return NULL;
 }
 
+/* True when v (< 0: any) is a value of field `path` of the field table
+ * (harness/frame_proto.c). The spec predicates name their conditions by these
+ * paths in messages ("ipv4.ttl: expected 63, got 64") and take their ranges from
+ * the table, so they cannot drift from the builder, the text form and the diff:
+ * a path the table does not know rejects every value. */
+static bool fits(const char *path, int64_t v)
+{
+    px__pid pid;
+    int fi;
+    if (px__field_by_path(path, &pid, &fi) != 0)
+        return false;
+    return v < 0 || (uint64_t)v <= px__field_max(&px__proto_get(pid)->fields[fi]);
+}
+
 static void *alloc_ftest(size_t size, const px__ftest_vt *vt, const char *name)
 {
     px__ftest *st = calloc(1, size);
@@ -118,13 +132,15 @@ typedef struct {
     uint16_t type;
 } ethertype_st;
 
+#define ETH_TYPE "eth.type"
+
 static unsigned ethertype_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const ethertype_st *st = (const ethertype_st *)self;
     uint16_t t;
     if (!px_frame_ethertype(f, &t))
         return miss_layer(why, "Ethernet header", 1);
-    return miss_int(why, "eth.type", st->type, t, true);
+    return miss_int(why, ETH_TYPE, st->type, t, true);
 }
 
 static void ethertype_args(const px__ftest *self, px_buf *out)
@@ -142,6 +158,8 @@ static const px__ftest_vt ethertype_vt = {ethertype_test, ethertype_args, NULL, 
 
 static px_predicate *ethertype_new(uint16_t type, bool neg)
 {
+    if (!fits(ETH_TYPE, type))
+        return NULL;
     ethertype_st *st = alloc_ftest(sizeof *st, &ethertype_vt, neg ? "did_not_see_ethertype" : "saw_ethertype");
     if (!st)
         return NULL;
@@ -160,6 +178,8 @@ typedef struct {
     uint8_t mac[6], mask[6];
 } mac_st;
 
+static const char *const mac_paths[2] = {"eth.src", "eth.dst"};
+
 static unsigned mac_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const mac_st *st = (const mac_st *)self;
@@ -170,7 +190,7 @@ static unsigned mac_test(const px__ftest *self, const px_frame *f, px_buf *why)
         if ((m[i] & st->mask[i]) != (st->mac[i] & st->mask[i])) {
             if (why) {
                 sep(why);
-                px_buf_printf(why, "eth.%s: expected ", st->dst ? "dst" : "src");
+                px_buf_printf(why, "%s: expected ", mac_paths[st->dst]);
                 mac_format(st->mac, why);
                 static const uint8_t ones[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
                 if (memcmp(st->mask, ones, 6) != 0) {
@@ -217,7 +237,7 @@ static px_predicate *mac_new(bool dst, const uint8_t mac[6], const uint8_t mask[
 {
     static const char *const names[2][2] = {{"saw_src_mac", "did_not_see_src_mac"},
                                             {"saw_dst_mac", "did_not_see_dst_mac"}};
-    if (!mac)
+    if (!mac || !fits(mac_paths[dst], -1))
         return NULL;
     mac_st *st = alloc_ftest(sizeof *st, &mac_vt, names[dst][neg]);
     if (!st)
@@ -243,6 +263,10 @@ typedef struct {
     px_vlan_spec s;
 } vlan_st;
 
+/* vid, pcp, dei. The TPID is no field of a tag in the table: it is the type field
+ * of the header before (eth.type, or vlan.type of the outer tag). */
+static const char *const vlan_paths[] = {"vlan.vid", "vlan.pcp", "vlan.dei"};
+
 static unsigned vlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const px_vlan_spec *s = &((const vlan_st *)self)->s;
@@ -261,9 +285,9 @@ static unsigned vlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
     if (!l || !px_layer_vlan(f, l, &t, NULL))
         return miss_layer(why, s->depth == 0 ? "VLAN tag" : "VLAN tag at this depth", 4);
     unsigned m = 0;
-    m += miss_int(why, "vlan.vid", s->vid, t.vid, false);
-    m += miss_int(why, "vlan.pcp", s->pcp, t.pcp, false);
-    m += miss_int(why, "vlan.dei", s->dei, t.dei, false);
+    m += miss_int(why, vlan_paths[0], s->vid, t.vid, false);
+    m += miss_int(why, vlan_paths[1], s->pcp, t.pcp, false);
+    m += miss_int(why, vlan_paths[2], s->dei, t.dei, false);
     m += miss_int(why, "vlan.tpid", s->tpid, t.tpid, true);
     return m;
 }
@@ -301,7 +325,8 @@ static const px__ftest_vt vlan_vt = {vlan_test, vlan_args, NULL, vlan_key};
 
 static px_predicate *vlan_new(const px_vlan_spec *s, bool neg)
 {
-    if (!s || s->vid > 4095 || s->pcp > 7 || s->dei > 1 || s->tpid > 0xffff || s->depth < 0 ||
+    if (!s || !fits(vlan_paths[0], s->vid) || !fits(vlan_paths[1], s->pcp) || !fits(vlan_paths[2], s->dei) ||
+        s->tpid > 0xffff || s->depth < 0 ||
         s->depth >= PX_FRAME_MAX_LAYERS)
         return NULL;
     vlan_st *st = alloc_ftest(sizeof *st, &vlan_vt, neg ? "did_not_see_vlan_tag" : "saw_vlan_tag");
@@ -363,6 +388,12 @@ static uint8_t ipv6_final_proto(const px_frame *f, const px_layer *l, uint8_t nh
     return nh;
 }
 
+/* src, dst, proto, ttl, dscp, ecn of px_ip_spec, as the field table names them. */
+static const char *const ip_paths[2][6] = {
+    {"ipv4.src", "ipv4.dst", "ipv4.proto", "ipv4.ttl", "ipv4.dscp", "ipv4.ecn"},
+    {"ipv6.src", "ipv6.dst", "ipv6.nh", "ipv6.hlim", "ipv6.dscp", "ipv6.ecn"},
+};
+
 static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const ip_st *st = (const ip_st *)self;
@@ -387,11 +418,7 @@ static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
         proto = ipv6_final_proto(f, l, h.next_header), ttl = h.hop_limit, dscp = h.dscp, ecn = h.ecn;
     }
     /* Constant names: this runs for every frame, the text is built only on a miss. */
-    static const char *const names[2][6] = {
-        {"ipv4.src", "ipv4.dst", "ipv4.proto", "ipv4.ttl", "ipv4.dscp", "ipv4.ecn"},
-        {"ipv6.src", "ipv6.dst", "ipv6.nh", "ipv6.hlim", "ipv6.dscp", "ipv6.ecn"},
-    };
-    const char *const *n = names[st->version == 6];
+    const char *const *n = ip_paths[st->version == 6];
     unsigned m = 0;
     m += miss_prefix(why, n[0], &s->src, src);
     m += miss_prefix(why, n[1], &s->dst, dst);
@@ -451,8 +478,10 @@ static bool prefix_ok(const px_ip_prefix *p, int version)
 static px_predicate *ip_new(int version, const px_ip_spec *s, bool neg)
 {
     static const char *const names[2][2] = {{"saw_ipv4", "did_not_see_ipv4"}, {"saw_ipv6", "did_not_see_ipv6"}};
-    if (!s || !prefix_ok(&s->src, version) || !prefix_ok(&s->dst, version) || s->proto > 255 || s->ttl > 255 ||
-        s->dscp > 63 || s->ecn > 3 || s->encap < 0 || s->encap > 7)
+    const char *const *n = ip_paths[version == 6];
+    if (!s || !prefix_ok(&s->src, version) || !prefix_ok(&s->dst, version) || !fits(n[0], -1) || !fits(n[1], -1) ||
+        !fits(n[2], s->proto) || !fits(n[3], s->ttl) || !fits(n[4], s->dscp) || !fits(n[5], s->ecn) ||
+        s->encap < 0 || s->encap > 7)
         return NULL;
     ip_st *st = alloc_ftest(sizeof *st, &ip_vt, names[version == 6][neg]);
     if (!st)
@@ -475,6 +504,9 @@ typedef struct {
     px_l4_spec s;
 } l4_st;
 
+/* sport, dport, flags of px_l4_spec: UDP, TCP. */
+static const char *const l4_paths[2][3] = {{"udp.sport", "udp.dport", NULL}, {"tcp.sport", "tcp.dport", "tcp.flags"}};
+
 static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const l4_st *st = (const l4_st *)self;
@@ -485,18 +517,18 @@ static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
         px_tcp_hdr h;
         if (!l || !px_layer_tcp(f, l, &h))
             return miss_layer(why, "TCP header", 3);
-        m += miss_int(why, "tcp.sport", s->sport, h.sport, false);
-        m += miss_int(why, "tcp.dport", s->dport, h.dport, false);
+        m += miss_int(why, l4_paths[1][0], s->sport, h.sport, false);
+        m += miss_int(why, l4_paths[1][1], s->dport, h.dport, false);
         if (s->flags >= 0) {
             int mask = s->flags_mask < 0 ? 0xff : s->flags_mask;
-            m += miss_int(why, "tcp.flags", s->flags & mask, h.flags & mask, true);
+            m += miss_int(why, l4_paths[1][2], s->flags & mask, h.flags & mask, true);
         }
     } else {
         px_udp_hdr h;
         if (!l || !px_layer_udp(f, l, &h))
             return miss_layer(why, "UDP header", 2);
-        m += miss_int(why, "udp.sport", s->sport, h.sport, false);
-        m += miss_int(why, "udp.dport", s->dport, h.dport, false);
+        m += miss_int(why, l4_paths[0][0], s->sport, h.sport, false);
+        m += miss_int(why, l4_paths[0][1], s->dport, h.dport, false);
     }
     return m;
 }
@@ -550,8 +582,9 @@ static const px__ftest_vt l4_vt = {l4_test, l4_args, NULL, l4_key};
 static px_predicate *l4_new(bool tcp, const px_l4_spec *s, bool neg)
 {
     static const char *const names[2][2] = {{"saw_udp", "did_not_see_udp"}, {"saw_tcp", "did_not_see_tcp"}};
-    if (!s || s->sport > 65535 || s->dport > 65535 || s->flags > 255 || s->flags_mask > 255 || s->encap < 0 ||
-        s->encap > 7 || (!tcp && (s->flags >= 0 || s->flags_mask >= 0)))
+    const char *const *n = l4_paths[tcp];
+    if (!s || !fits(n[0], s->sport) || !fits(n[1], s->dport) || s->encap < 0 || s->encap > 7 ||
+        (tcp ? !fits(n[2], s->flags) || !fits(n[2], s->flags_mask) : s->flags >= 0 || s->flags_mask >= 0))
         return NULL;
     l4_st *st = alloc_ftest(sizeof *st, &l4_vt, names[tcp][neg]);
     if (!st)
@@ -574,6 +607,9 @@ typedef struct {
     int type, code;
 } icmp_st;
 
+/* type, code: ICMP, ICMPv6. */
+static const char *const icmp_paths[2][2] = {{"icmp.type", "icmp.code"}, {"icmpv6.type", "icmpv6.code"}};
+
 static unsigned icmp_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const icmp_st *st = (const icmp_st *)self;
@@ -581,8 +617,8 @@ static unsigned icmp_test(const px__ftest *self, const px_frame *f, px_buf *why)
     px_icmp_hdr h;
     if (!l || !px_layer_icmp(f, l, &h))
         return miss_layer(why, st->v6 ? "ICMPv6 header" : "ICMP header", 2);
-    unsigned m = miss_int(why, st->v6 ? "icmpv6.type" : "icmp.type", st->type, h.type, false);
-    return m + miss_int(why, st->v6 ? "icmpv6.code" : "icmp.code", st->code, h.code, false);
+    unsigned m = miss_int(why, icmp_paths[st->v6][0], st->type, h.type, false);
+    return m + miss_int(why, icmp_paths[st->v6][1], st->code, h.code, false);
 }
 
 static void icmp_args(const px__ftest *self, px_buf *out)
@@ -599,7 +635,7 @@ static const px__ftest_vt icmp_vt = {icmp_test, icmp_args, NULL, NULL};
 static px_predicate *icmp_new(bool v6, int type, int code, bool neg)
 {
     static const char *const names[2][2] = {{"saw_icmp", "did_not_see_icmp"}, {"saw_icmpv6", "did_not_see_icmpv6"}};
-    if (type > 255 || code > 255)
+    if (!fits(icmp_paths[v6][0], type) || !fits(icmp_paths[v6][1], code))
         return NULL;
     icmp_st *st = alloc_ftest(sizeof *st, &icmp_vt, names[v6][neg]);
     if (!st)
@@ -622,6 +658,8 @@ typedef struct {
     px_mpls_spec s;
 } mpls_st;
 
+static const char *const mpls_paths[] = {"mpls.label", "mpls.tc", "mpls.s", "mpls.ttl"};
+
 static unsigned mpls_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const px_mpls_spec *s = &((const mpls_st *)self)->s;
@@ -630,10 +668,10 @@ static unsigned mpls_test(const px__ftest *self, const px_frame *f, px_buf *why)
     if (!l || !px_layer_mpls(f, l, &h))
         return miss_layer(why, s->depth == 0 ? "MPLS label" : "MPLS label at this depth", 4);
     unsigned m = 0;
-    m += miss_int(why, "mpls.label", s->label, h.label, false);
-    m += miss_int(why, "mpls.tc", s->tc, h.tc, false);
-    m += miss_int(why, "mpls.s", s->s, h.s, false);
-    m += miss_int(why, "mpls.ttl", s->ttl, h.ttl, false);
+    m += miss_int(why, mpls_paths[0], s->label, h.label, false);
+    m += miss_int(why, mpls_paths[1], s->tc, h.tc, false);
+    m += miss_int(why, mpls_paths[2], s->s, h.s, false);
+    m += miss_int(why, mpls_paths[3], s->ttl, h.ttl, false);
     return m;
 }
 
@@ -654,7 +692,8 @@ static const px__ftest_vt mpls_vt = {mpls_test, mpls_args, NULL, NULL};
 
 static px_predicate *mpls_new(const px_mpls_spec *s, bool neg)
 {
-    if (!s || s->label > 0xfffff || s->tc > 7 || s->s > 1 || s->ttl > 255 || s->depth < 0 ||
+    if (!s || !fits(mpls_paths[0], s->label) || !fits(mpls_paths[1], s->tc) || !fits(mpls_paths[2], s->s) ||
+        !fits(mpls_paths[3], s->ttl) || s->depth < 0 ||
         s->depth >= PX_FRAME_MAX_LAYERS)
         return NULL;
     mpls_st *st = alloc_ftest(sizeof *st, &mpls_vt, neg ? "did_not_see_mpls" : "saw_mpls");
@@ -674,6 +713,8 @@ typedef struct {
     int64_t vni;
 } vxlan_st;
 
+#define VXLAN_VNI "vxlan.vni"
+
 static unsigned vxlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const vxlan_st *st = (const vxlan_st *)self;
@@ -681,7 +722,7 @@ static unsigned vxlan_test(const px__ftest *self, const px_frame *f, px_buf *why
     px_vxlan_hdr h;
     if (!l || !px_layer_vxlan(f, l, &h))
         return miss_layer(why, "VXLAN header", 1);
-    return miss_int(why, "vxlan.vni", st->vni, h.vni, false);
+    return miss_int(why, VXLAN_VNI, st->vni, h.vni, false);
 }
 
 static void vxlan_args(const px__ftest *self, px_buf *out)
@@ -695,7 +736,7 @@ static const px__ftest_vt vxlan_vt = {vxlan_test, vxlan_args, NULL, NULL};
 
 static px_predicate *vxlan_new(int64_t vni, bool neg)
 {
-    if (vni > 0xffffff)
+    if (!fits(VXLAN_VNI, vni))
         return NULL;
     vxlan_st *st = alloc_ftest(sizeof *st, &vxlan_vt, neg ? "did_not_see_vxlan" : "saw_vxlan");
     if (!st)

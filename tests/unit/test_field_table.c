@@ -24,6 +24,7 @@
 #include "pktexpect/build.h"
 #include "pktexpect/diff.h"
 #include "pktexpect/error.h"
+#include "pktexpect/expr.h"
 #include "pktexpect/text.h"
 
 /* Layers that lead the dissector to a layer of each protocol. */
@@ -297,11 +298,78 @@ static void test_field_predicate_words(void **state)
     assert_non_null(strstr(err, "expected an IPv4 address"));
 }
 
+/* The built-in field predicates (saw_ipv4(ttl=...), saw_vlan_tag(...), ...) name
+ * each condition a frame misses by its path in the table, as the diff does:
+ * every "path: expected" of their explanations resolves in the table. The
+ * frame misses every condition, so every name is printed. */
+static void test_spec_predicates_name_table_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *frame, *expr;
+        unsigned names;
+    } cases[] = {
+        {"Ether()/IPv4()/UDP()", "saw_ethertype(0x86dd)", 1},
+        {"Ether()/IPv4()/UDP()", "saw_src_mac(02:00:00:00:00:09)", 1},
+        {"Ether()/IPv4()/UDP()", "saw_dst_mac(02:00:00:00:00:09)", 1},
+        {"Ether()/Dot1Q(vlan=1,pcp=0,dei=0)/IPv4()", "saw_vlan_tag(2, pcp=1, dei=1)", 3},
+        {"Ether()/IPv4()/UDP()", "saw_ipv4(src=10.9.9.9, dst=10.9.9.9, proto=6, ttl=1, dscp=1, ecn=1)", 6},
+        {"Ether()/IPv6()/UDP()", "saw_ipv6(src=2001:db8::9, dst=2001:db8::9, proto=6, ttl=1, dscp=1, ecn=1)", 6},
+        {"Ether()/IPv4()/TCP(flags=S)", "saw_tcp(sport=1, dport=2, flags=\"A\")", 3},
+        {"Ether()/IPv4()/UDP()", "saw_udp(sport=1, dport=2)", 2},
+        {"Ether()/IPv4()/ICMP()", "saw_icmp(1, 1)", 2},
+        {"Ether()/IPv6()/ICMPv6()", "saw_icmpv6(1, 1)", 2},
+        {"Ether()/MPLS()/IPv4()", "saw_mpls(5, tc=1, s=0, ttl=1)", 4},
+        {"Ether()/IPv4()/UDP()/VXLAN(vni=1)/Ether()", "saw_vxlan(2)", 1},
+    };
+    px_registry *reg = px_registry_new();
+    assert_non_null(reg);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char err[PX_ERRBUF_SIZE];
+        uint8_t *bytes;
+        size_t len;
+        if (px_frame_parse_text(cases[c].frame, &bytes, &len, err) != 0)
+            fail_msg("%s: %s", cases[c].frame, err);
+        px_frame f;
+        px_frame_dissect(&f, bytes, (uint32_t)len, (uint32_t)len);
+        px_predicate *p = NULL;
+        px_expr_error xe;
+        if (px_expr_parse(reg, cases[c].expr, &p, &xe) != 0)
+            fail_msg("%s does not parse: %s", cases[c].expr, xe.message);
+        const px_predicate_ops *ops = px_predicate_get_ops(p);
+        void *st = px_predicate_state(p);
+        ops->on_packet(st, &f);
+        px_result r = {0};
+        assert_int_equal(ops->on_finish(st, true, &r), PX_FAIL);
+        const char *why = px_buf_cstr(&r.explanation);
+        unsigned names = 0;
+        for (const char *e = strstr(why, ": expected "); e; e = strstr(e + 1, ": expected ")) {
+            const char *b = e;
+            while (b > why && b[-1] != ' ')
+                b--;
+            char path[64];
+            snprintf(path, sizeof path, "%.*s", (int)(e - b), b);
+            px__pid pid;
+            int fi;
+            if (px__field_by_path(path, &pid, &fi) != 0)
+                fail_msg("%s names '%s', a field the table does not know: %s", cases[c].expr, path, why);
+            names++;
+        }
+        if (names != cases[c].names)
+            fail_msg("%s: %u field names in '%s', expected %u", cases[c].expr, names, why, cases[c].names);
+        px_buf_free(&r.explanation);
+        px_predicate_free(p);
+        free(bytes);
+    }
+    px_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_field_agrees),
         cmocka_unit_test(test_field_predicate_words),
+        cmocka_unit_test(test_spec_predicates_name_table_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
