@@ -876,8 +876,8 @@ fail:
     return NULL;
 }
 
-px_predicate *px__saw_field(const char *path, const char *value, char errbuf[]) { return field_new(path, value, false, errbuf); }
-px_predicate *px__did_not_see_field(const char *path, const char *value, char errbuf[]) { return field_new(path, value, true, errbuf); }
+px_predicate *px_saw_field(const char *field, const char *value, char *errbuf) { return field_new(field, value, false, errbuf); }
+px_predicate *px_did_not_see_field(const char *field, const char *value, char *errbuf) { return field_new(field, value, true, errbuf); }
 
 /* ---- payload_contains ---- */
 

@@ -73,16 +73,6 @@ int px__frame_test(const px_predicate *p, const px_frame *f);
 /** saw_ethertype as a per-frame predicate (px_saw_ethertype is the core's own). */
 px_predicate *px__saw_ethertype(uint16_t type);
 
-/** A frame whose field `path` ("ipv4.ttl", "vlan.vid", "gre.key": a layer's
- *  short name and a field name of the table in harness/frame_proto.c, as a diff
- *  names them) equals `value`, written as in the text form ("63", "0x0800",
- *  "SA", "10.0.0.1", "02:00:00:00:00:01"). The first layer of that protocol is
- *  tested. NULL with a message in errbuf (PX_ERRBUF_SIZE bytes, may be NULL) for
- *  an unknown field or a value the text form rejects. Caller frees with
- *  px_predicate_free. */
-px_predicate *px__saw_field(const char *path, const char *value, char errbuf[]);
-px_predicate *px__did_not_see_field(const char *path, const char *value, char errbuf[]);
-
 /** One-line summary of a frame: "60 bytes 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff
  *  vlan 102 ipv4 10.0.0.1 > 10.0.0.2 udp 1000 > 53"; with the port it arrived on
  *  when the frame has one ("60 bytes on p2: 02:00:..."). */

@@ -142,7 +142,7 @@ static bool diff_names(const built *e, const built *g, const char *path, const c
 static int pred_on(const char *path, const char *value, const px_frame *f)
 {
     char err[PX_ERRBUF_SIZE];
-    px_predicate *p = px__saw_field(path, value, err);
+    px_predicate *p = px_saw_field(path, value, err);
     if (!p)
         fail_msg("no field predicate for %s=%s: %s", path, value, err);
     int r = px__frame_test(p, f);
@@ -264,7 +264,7 @@ static void test_field_predicate_words(void **state)
     px_frame f;
     px_frame_dissect(&f, bytes, (uint32_t)len, (uint32_t)len);
 
-    px_predicate *p = px__saw_field("ipv4.ttl", "63", err);
+    px_predicate *p = px_saw_field("ipv4.ttl", "63", err);
     assert_non_null(p);
     const px_predicate_ops *ops = px_predicate_get_ops(p);
     void *st = (void *)px_predicate_state(p);
@@ -284,17 +284,17 @@ static void test_field_predicate_words(void **state)
     free(bytes);
     assert_int_equal(px_frame_parse_text("Ether()/Dot1AD(vlan=7)/Dot1Q(vlan=9)", &bytes, &len, err), 0);
     px_frame_dissect(&f, bytes, (uint32_t)len, (uint32_t)len);
-    p = px__saw_field("vlan.vid", "7", err);
+    p = px_saw_field("vlan.vid", "7", err);
     assert_non_null(p);
     assert_int_equal(px__frame_test(p, &f), 1);
     px_predicate_free(p);
     free(bytes);
 
-    assert_null(px__saw_field("ipv4.tll", "63", err));
+    assert_null(px_saw_field("ipv4.tll", "63", err));
     assert_non_null(strstr(err, "unknown field 'ipv4.tll'"));
-    assert_null(px__saw_field("ipv4.ttl", "300", err));
+    assert_null(px_saw_field("ipv4.ttl", "300", err));
     assert_non_null(strstr(err, "out of range 0..255"));
-    assert_null(px__saw_field("ipv4.src", "10.0.0", err));
+    assert_null(px_saw_field("ipv4.src", "10.0.0", err));
     assert_non_null(strstr(err, "expected an IPv4 address"));
 }
 
@@ -364,12 +364,79 @@ static void test_spec_predicates_name_table_fields(void **state)
     px_registry_free(reg);
 }
 
+/* saw_field in the expression language: each value type of the language reaches
+ * the builder as the text form writes it, and describe() parses back. */
+static void test_field_predicate_in_the_language(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *expr;
+        int pass; /* on the frame below; -1: does not parse */
+        const char *err;
+    } cases[] = {
+        {"saw_field(ipv4.id, 0x1234)", 1, NULL},
+        {"saw_field(ipv4.id, 4661)", 0, NULL},
+        {"saw_field(\"ipv4.ttl\", 63)", 1, NULL},
+        {"saw_field(tcp.flags, \"SA\")", 1, NULL},
+        {"saw_field(tcp.flags, \"S\")", 0, NULL},
+        {"saw_field(eth.src, 02:00:00:00:00:01)", 1, NULL},
+        {"saw_field(ipv4.dst, 10.0.0.2)", 1, NULL},
+        {"saw_field(ipv4.dst, 10.0.0.3)", 0, NULL},
+        {"did_not_see_field(vlan.vid, 7)", 1, NULL},
+        {"saw_field(ipv4.options, \"0101\")", 1, NULL},
+        {"saw_field(ipv4.tll, 63)", -1, "unknown field 'ipv4.tll'"},
+        {"saw_field(ipv4.ttl, 256)", -1, "out of range 0..255"},
+        {"saw_field(ipv4.dst, 10.0.0.0/8)", -1, "not a prefix"},
+        {"saw_field(ipv4.ttl)", -1, "value"},
+    };
+    char err[PX_ERRBUF_SIZE];
+    uint8_t *bytes;
+    size_t len;
+    const char *text = "Ether(src=02:00:00:00:00:01)/IPv4(id=0x1234,ttl=63,dst=10.0.0.2,options=0101)/TCP(flags=SA)";
+    if (px_frame_parse_text(text, &bytes, &len, err) != 0)
+        fail_msg("%s", err);
+    px_frame f;
+    px_frame_dissect(&f, bytes, (uint32_t)len, (uint32_t)len);
+    px_registry *reg = px_registry_new();
+    assert_non_null(reg);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        px_predicate *p = NULL;
+        px_expr_error xe;
+        int rc = px_expr_parse(reg, cases[c].expr, &p, &xe);
+        if (cases[c].pass < 0) {
+            assert_int_not_equal(rc, 0);
+            if (!strstr(xe.message, cases[c].err))
+                fail_msg("%s: '%s' lacks '%s'", cases[c].expr, xe.message, cases[c].err);
+            continue;
+        }
+        if (rc != 0)
+            fail_msg("%s does not parse: %s", cases[c].expr, xe.message);
+        /* A negative predicate's per-frame test is its positive one. */
+        int want = strncmp(cases[c].expr, "did_not", 7) == 0 ? !cases[c].pass : cases[c].pass;
+        if (px__frame_test(p, &f) != want)
+            fail_msg("%s: expected %d on %s", cases[c].expr, want, text);
+        /* describe() gives a call the language parses into the same test. */
+        px_buf d = PX_BUF_INIT;
+        px_predicate_get_ops(p)->describe(px_predicate_state(p), &d);
+        px_predicate *q = NULL;
+        if (px_expr_parse(reg, px_buf_cstr(&d), &q, &xe) != 0)
+            fail_msg("%s: describe gives '%s', which does not parse: %s", cases[c].expr, px_buf_cstr(&d), xe.message);
+        assert_int_equal(px__frame_test(q, &f), want);
+        px_predicate_free(q);
+        px_buf_free(&d);
+        px_predicate_free(p);
+    }
+    px_registry_free(reg);
+    free(bytes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_field_agrees),
         cmocka_unit_test(test_field_predicate_words),
         cmocka_unit_test(test_spec_predicates_name_table_fields),
+        cmocka_unit_test(test_field_predicate_in_the_language),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
