@@ -8,7 +8,8 @@
  *    and a mask "short.field" hides that difference;
  *  - a field predicate tests it: saw_field("short.field", value) passes on the
  *    frame and fails on the frame without the value.
- * A field added to the table is covered without touching this file. */
+ * A field added to the table is covered without touching this file; the test
+ * also asks for its row in docs/text-form.md. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -430,6 +431,98 @@ static void test_field_predicate_in_the_language(void **state)
     free(bytes);
 }
 
+/* The source tree: PX_SOURCE_DIR (set by ctest), else derived from this file's path. */
+static char *slurp_source(const char *rel)
+{
+    const char *dir = getenv("PX_SOURCE_DIR");
+    char from_file[1024];
+    if (!dir || !*dir) {
+        snprintf(from_file, sizeof from_file, "%s", __FILE__);
+        char *cut = strstr(from_file, "/tests/unit/");
+        if (!cut)
+            fail_msg("set PX_SOURCE_DIR to the source tree");
+        *cut = '\0';
+        dir = from_file;
+    }
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    px_buf b = PX_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        px_buf_append_n(&b, chunk, n);
+    fclose(f);
+    assert_false(b.oom);
+    return px_buf_steal(&b);
+}
+
+/* The row docs/text-form.md must have for field fi of pr:
+ * "| `name` (`alias`) | bits | [auto; ]default |". */
+static void doc_row(const px__proto *pr, int fi, px_buf *out)
+{
+    const px__field *fd = &pr->fields[fi];
+    px_buf_printf(out, "| `%s`", fd->name);
+    if (fd->alias)
+        px_buf_printf(out, " (`%s`)", fd->alias);
+    switch ((px__ftype)fd->type) {
+    case PX__F_MAC: px_buf_append(out, " | MAC"); break;
+    case PX__F_IPV4: px_buf_append(out, " | IPv4"); break;
+    case PX__F_IPV6: px_buf_append(out, " | IPv6"); break;
+    case PX__F_BYTES: px_buf_append(out, " | hex bytes"); break;
+    default: px_buf_printf(out, " | %u", fd->width); break;
+    }
+    char def[160];
+    /* Defaults are in the builder's layout: a GRE word is absent until given. */
+    if (fd->flags & PX__FF_GRE)
+        snprintf(def, sizeof def, "(absent)");
+    else if (!px__field_format(pr, fi, pr->defaults, pr->hlen, def, sizeof def) || strcmp(def, "''") == 0)
+        snprintf(def, sizeof def, "(none)");
+    px_buf_printf(out, " | %s%s |", (fd->flags & PX__FF_AUTO) ? "auto; " : "", def);
+}
+
+/* docs/text-form.md lists every layer and field of the table, in its order,
+ * with its alias, size, whether the builder computes it, and its default. */
+static void test_text_form_doc_lists_the_table(void **state)
+{
+    (void)state;
+    char *doc = slurp_source("docs/text-form.md");
+    char *from = strstr(doc, "## Layers and fields");
+    assert_non_null(from);
+    for (int i = 0; i < PX__P_COUNT; i++) {
+        if (i == PX__P_RAW || i == PX__P_PAD)
+            continue;
+        const px__proto *pr = px__proto_get((px__pid)i);
+        char heading[96];
+        snprintf(heading, sizeof heading, "\n### %s  (`%s.*` in diffs, ", pr->name, pr->short_name);
+        char *sect = strstr(from, heading);
+        if (!sect)
+            fail_msg("docs/text-form.md has no heading '%s'", heading + 1);
+        sect += strlen(heading);
+        char *end = strstr(sect, "\n### ");
+        size_t len = end ? (size_t)(end - sect) : strlen(sect);
+        char *cur = sect;
+        for (int fi = 0; fi < pr->nfields; fi++) {
+            px_buf row = PX_BUF_INIT;
+            doc_row(pr, fi, &row);
+            char *at = strstr(cur, px_buf_cstr(&row));
+            if (!at || at >= sect + len)
+                fail_msg("docs/text-form.md, %s: no row '%s' (in the table's order)", pr->name, px_buf_cstr(&row));
+            cur = at + row.len;
+            px_buf_free(&row);
+        }
+        /* and no other row */
+        unsigned rows = 0;
+        for (char *r = strstr(sect, "\n| `"); r && r < sect + len; r = strstr(r + 1, "\n| `"))
+            rows++;
+        if (rows != pr->nfields)
+            fail_msg("docs/text-form.md, %s: %u rows for %u fields", pr->name, rows, pr->nfields);
+    }
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_field_predicate_words),
         cmocka_unit_test(test_spec_predicates_name_table_fields),
         cmocka_unit_test(test_field_predicate_in_the_language),
+        cmocka_unit_test(test_text_form_doc_lists_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
