@@ -3,7 +3,8 @@
  * table, this test checks that the four agree:
  *  - the text form sets it: "Proto(field=value)" parses and builds;
  *  - the builder writes it where the dissector reads it back: the dissected
- *    layer holds the value at the place the table gives;
+ *    layer holds the value at the place the table gives, and the dissector's
+ *    typed accessor reads the same value;
  *  - the diff names it: a frame without the value differs by "short.field",
  *    and a mask "short.field" hides that difference;
  *  - a field predicate tests it: saw_field("short.field", value) passes on the
@@ -151,7 +152,87 @@ static int pred_on(const char *path, const char *value, const px_frame *f)
     return r;
 }
 
-static void check_field(px__pid pid, int fi, unsigned *checked)
+/* What the dissector's typed accessors (include/pktexpect/frame.h) read for
+ * `path` in layer l: 1 and *v for a number, 2 and addr for an address, 0 when
+ * no accessor exposes that field (ipv4.options, ipv6.version, ...). An oracle
+ * apart from the table: the table's offsets must agree with the dissector's. */
+static int dissector_value(const px_frame *f, const px_layer *l, const char *path, uint64_t *v, uint8_t *addr)
+{
+    const char *dot = strchr(path, '.');
+    const char *fn = dot + 1;
+#define IS(s) (strcmp(fn, s) == 0)
+#define NUM(s, x) if (IS(s)) { *v = (x); return 1; }
+#define ADDR(s, a, n) if (IS(s)) { memcpy(addr, a, n); return 2; }
+    if (!strncmp(path, "eth.", 4)) {
+        px_eth_hdr h;
+        assert_true(px_layer_eth(f, l, &h));
+        ADDR("dst", h.dst, 6) ADDR("src", h.src, 6) NUM("type", h.type)
+    } else if (!strncmp(path, "llc.", 4)) {
+        px_llc_hdr h;
+        assert_true(px_layer_llc(f, l, &h));
+        NUM("dsap", h.dsap) NUM("ssap", h.ssap) NUM("ctrl", h.ctrl)
+    } else if (!strncmp(path, "vlan.", 5)) {
+        px_vlan_tag t;
+        uint16_t inner;
+        assert_true(px_layer_vlan(f, l, &t, &inner));
+        NUM("vlan", t.vid) NUM("pcp", t.pcp) NUM("dei", t.dei) NUM("type", inner)
+    } else if (!strncmp(path, "arp.", 4)) {
+        px_arp_hdr h;
+        assert_true(px_layer_arp(f, l, &h));
+        NUM("hwtype", h.htype) NUM("ptype", h.ptype) NUM("hwlen", h.hlen) NUM("plen", h.plen) NUM("op", h.op)
+        ADDR("hwsrc", h.sha, 6) ADDR("psrc", h.spa, 4) ADDR("hwdst", h.tha, 6) ADDR("pdst", h.tpa, 4)
+    } else if (!strncmp(path, "ipv4.", 5)) {
+        px_ipv4_hdr h;
+        assert_true(px_layer_ipv4(f, l, &h));
+        NUM("version", h.version) NUM("ihl", h.ihl) NUM("dscp", h.dscp) NUM("ecn", h.ecn) NUM("len", h.tot_len)
+        NUM("id", h.id) NUM("flags", h.flags) NUM("frag", h.frag_off) NUM("ttl", h.ttl) NUM("proto", h.proto)
+        NUM("chksum", h.chksum) ADDR("src", h.src, 4) ADDR("dst", h.dst, 4)
+    } else if (!strncmp(path, "ipv6.", 5)) {
+        px_ipv6_hdr h;
+        assert_true(px_layer_ipv6(f, l, &h));
+        NUM("dscp", h.dscp) NUM("ecn", h.ecn) NUM("fl", h.flow) NUM("plen", h.payload_len) NUM("nh", h.next_header)
+        NUM("hlim", h.hop_limit) ADDR("src", h.src, 16) ADDR("dst", h.dst, 16)
+    } else if (!strncmp(path, "ipv6", 4)) { /* extension headers */
+        px_ipv6_ext_hdr h;
+        assert_true(px_layer_ipv6_ext(f, l, &h));
+        NUM("nh", h.next_header) NUM("len", h.len / 8 - 1) NUM("segleft", h.segments_left)
+        NUM("offset", h.frag_off) NUM("m", h.mf) NUM("id", h.frag_id)
+        if (h.type == 43) NUM("type", h.routing_type)
+    } else if (!strncmp(path, "tcp.", 4)) {
+        px_tcp_hdr h;
+        assert_true(px_layer_tcp(f, l, &h));
+        NUM("sport", h.sport) NUM("dport", h.dport) NUM("seq", h.seq) NUM("ack", h.ack) NUM("dataofs", h.doff)
+        NUM("flags", h.flags) NUM("window", h.window) NUM("chksum", h.chksum) NUM("urgptr", h.urg)
+    } else if (!strncmp(path, "udp.", 4)) {
+        px_udp_hdr h;
+        assert_true(px_layer_udp(f, l, &h));
+        NUM("sport", h.sport) NUM("dport", h.dport) NUM("len", h.len) NUM("chksum", h.chksum)
+    } else if (!strncmp(path, "icmp", 4)) {
+        px_icmp_hdr h;
+        assert_true(px_layer_icmp(f, l, &h));
+        NUM("type", h.type) NUM("code", h.code) NUM("chksum", h.chksum) NUM("id", h.rest >> 16)
+        NUM("seq", h.rest & 0xffff)
+    } else if (!strncmp(path, "mpls.", 5)) {
+        px_mpls_hdr h;
+        assert_true(px_layer_mpls(f, l, &h));
+        NUM("label", h.label) NUM("tc", h.tc) NUM("s", h.s) NUM("ttl", h.ttl)
+    } else if (!strncmp(path, "gre.", 4)) {
+        px_gre_hdr h;
+        assert_true(px_layer_gre(f, l, &h));
+        NUM("c", h.has_chksum) NUM("k", h.has_key) NUM("s", h.has_seq) NUM("ver", h.version) NUM("proto", h.proto)
+        NUM("chksum", h.chksum) NUM("key", h.key) NUM("seq", h.seq)
+    } else if (!strncmp(path, "vxlan.", 6)) {
+        px_vxlan_hdr h;
+        assert_true(px_layer_vxlan(f, l, &h));
+        NUM("flags", h.flags) NUM("vni", h.vni)
+    }
+#undef IS
+#undef NUM
+#undef ADDR
+    return 0;
+}
+
+static void check_field(px__pid pid, int fi, unsigned *checked, unsigned *exposed)
 {
     const px__proto *pr = px__proto_get(pid);
     const px__field *fd = &pr->fields[fi];
@@ -190,6 +271,16 @@ static void check_field(px__pid pid, int fi, unsigned *checked)
         fail_msg("%s: %s is absent from the dissected layer", text, path);
     if (strcmp(got, value) != 0)
         fail_msg("%s: %s reads back as %s", text, path, got);
+    /* ... and the dissector's own accessor reads the same there. */
+    uint64_t dv;
+    uint8_t da[16];
+    int kind = dissector_value(&b.f, l, path, &dv, da);
+    int woff = px__field_wire_off(pr, fi, b.bytes + l->off, l->len);
+    if (kind == 1 && dv != px__field_get_uint(fd, b.bytes + l->off, woff))
+        fail_msg("%s: the dissector reads %s as %llu", text, path, (unsigned long long)dv);
+    if (kind == 2 && memcmp(da, b.bytes + l->off + woff, fd->nbytes) != 0)
+        fail_msg("%s: the dissector reads another %s", text, path);
+    *exposed += kind != 0;
 
     /* The frame the diff and the predicate compare with: the reference, or for
      * a defining field this frame with another value written in place. */
@@ -241,16 +332,17 @@ static void check_field(px__pid pid, int fi, unsigned *checked)
 static void test_every_field_agrees(void **state)
 {
     (void)state;
-    unsigned checked = 0, total = 0;
+    unsigned checked = 0, total = 0, exposed = 0;
     for (int i = 0; i < PX__P_COUNT; i++) {
         const px__proto *pr = px__proto_get((px__pid)i);
         for (int fi = 0; fi < pr->nfields; fi++) {
-            check_field((px__pid)i, fi, &checked);
+            check_field((px__pid)i, fi, &checked, &exposed);
             total++;
         }
     }
     assert_int_equal(checked, total);
     assert_true(total > 80); /* the table is there: every protocol has its fields */
+    assert_true(exposed > 80); /* nearly all are cross-checked with the dissector */
 }
 
 /* The names the predicate prints are the diff's ("ipv4.ttl: expected 63, got
