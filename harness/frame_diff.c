@@ -304,23 +304,6 @@ static void add_note(char *v, size_t size)
         snprintf(v + n, size - n, " %s", CSUM_OFFLOADED_NOTE);
 }
 
-/* Integer fields the dissector keeps decimal but people write and read in hex
- * (tcpdump prints "flowlabel 0x12345"): a diff shows them in hex, as fields of
- * hex type (ethertypes, TPIDs, checksums) already are. Returns false when `fd`
- * is not one of them. */
-static bool conventionally_hex(px__pid pid, const px__field *fd)
-{
-    return pid == PX__P_IPV6 && strcmp(fd->name, "fl") == 0;
-}
-
-static void to_hex(const px__field *fd, char *v, size_t size)
-{
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (end != v && *end == '\0')
-        snprintf(v, size, "0x%0*llx", (int)((fd->width + 3) / 4), n);
-}
-
 /* Short name used for counting occurrences; Dot1Q and Dot1AD are both "vlan". */
 static const char *short_of(const px_layer *l, px__pid pid)
 {
@@ -366,12 +349,8 @@ static int compare_layers(const px_frame *e, const px_frame *g, const px_diff_ma
             if (field_masked(m, se, fi, k, i))
                 continue;
             char x[100], y[100];
-            bool hx = px__field_format(pr, fi, e->data + le->off, le->len, x, sizeof x);
-            bool hy = px__field_format(pr, fi, g->data + lg->off, lg->len, y, sizeof y);
-            if (hx && conventionally_hex(pe, &pr->fields[fi]))
-                to_hex(&pr->fields[fi], x, sizeof x);
-            if (hy && conventionally_hex(pg, &pr->fields[fi]))
-                to_hex(&pr->fields[fi], y, sizeof y);
+            bool hx = px__field_show(pr, fi, e->data + le->off, le->len, x, sizeof x);
+            bool hy = px__field_show(pr, fi, g->data + lg->off, lg->len, y, sizeof y);
             if (!hx)
                 snprintf(x, sizeof x, "(absent)");
             if (!hy)

@@ -25,6 +25,10 @@ typedef enum px__ftype {
 enum {
     PX__FF_AUTO = 1, /* computed by the builder unless set */
     PX__FF_GRE = 2,  /* GRE optional word: present when its flag bit is set */
+    /* An integer the text form prints in decimal but people write and read in
+     * hex (tcpdump prints "flowlabel 0x12345"): diffs and field predicates show
+     * it in hex (px__field_show), as fields of hex type already are. */
+    PX__FF_SHOW_HEX = 4,
 };
 
 typedef struct px__field {
@@ -109,6 +113,10 @@ uint32_t px__field_max(const px__field *fd);
 /** Formats field `fi` of header `h` (hlen bytes, wire layout) into out. Returns
  *  false when the field is absent. */
 bool px__field_format(const px__proto *p, int fi, const uint8_t *h, uint32_t hlen, char *out, size_t outsz);
+
+/** px__field_format for people reading a difference (diffs, predicate
+ *  messages): PX__FF_SHOW_HEX integers in hex. */
+bool px__field_show(const px__proto *p, int fi, const uint8_t *h, uint32_t hlen, char *out, size_t outsz);
 
 uint16_t px__ethertype_of(px__pid next);
 

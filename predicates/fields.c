@@ -809,7 +809,7 @@ static unsigned field_test(const px__ftest *self, const px_frame *f, px_buf *why
         return 0;
     if (why) {
         char got[160];
-        if (off < 0 || !px__field_format(pr, st->fi, h, l->len, got, sizeof got))
+        if (off < 0 || !px__field_show(pr, st->fi, h, l->len, got, sizeof got))
             snprintf(got, sizeof got, "(absent)");
         sep(why);
         px_buf_printf(why, "%s: expected %s, got %s", st->path, st->want_text, got);
@@ -867,7 +867,7 @@ static px_predicate *field_new(const char *path, const char *value, bool neg, ch
     memcpy(st->want, bytes, len);
     st->want_len = (uint32_t)len;
     st->want_off = off;
-    px__field_format(pr, fi, st->want, st->want_len, st->want_text, sizeof st->want_text);
+    px__field_show(pr, fi, st->want, st->want_len, st->want_text, sizeof st->want_text);
     free(bytes);
     return px__ftest_wrap(&st->head, neg);
 fail:

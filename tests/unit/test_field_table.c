@@ -322,6 +322,26 @@ static void check_field(px__pid pid, int fi, unsigned *checked, unsigned *expose
         fail_msg("saw_field(%s, %s) passes on the frame without it", path, value);
     if (!usual && pred_on(path, other, &b.f) != 0)
         fail_msg("saw_field(%s, %s) passes on %s", path, other, text);
+    /* The predicate says what the diff says: "ipv6.fl: expected 0x00001, got 0x00000". */
+    if (!usual) {
+        char err[PX_ERRBUF_SIZE];
+        px_predicate *p = px_saw_field(path, value, err);
+        assert_non_null(p);
+        const px__ftest *st = px_predicate_state(p);
+        px_buf why = PX_BUF_INIT, lines = PX_BUF_INIT;
+        assert_int_equal(st->vt->test(st, &cmp->f, &why), 1);
+        px_diff d = PX_DIFF_INIT;
+        assert_int_equal(px_frame_diff(&b.f, &cmp->f, NULL, &d), 0);
+        assert_int_equal(px_diff_format(&d, 0, &lines), 0);
+        px_buf_append(&why, "\n");
+        const char *all = px_buf_cstr(&lines), *line = strstr(all, px_buf_cstr(&why));
+        if (!line || (line != all && line[-1] != '\n'))
+            fail_msg("saw_field says '%s', the diff says:\n%s", px_buf_cstr(&why), all);
+        px_diff_free(&d);
+        px_buf_free(&why);
+        px_buf_free(&lines);
+        px_predicate_free(p);
+    }
 
     free(b.bytes);
     free(ref.bytes);
@@ -371,6 +391,22 @@ static void test_field_predicate_words(void **state)
     ops->describe(st, &d);
     assert_string_equal(px_buf_cstr(&d), "saw_field(ipv4.ttl, \"63\")");
     px_buf_free(&d);
+    px_predicate_free(p);
+
+    /* Flow labels are shown in hex, as the diff shows them. */
+    free(bytes);
+    assert_int_equal(px_frame_parse_text("Ether()/IPv6(fl=0x12345)", &bytes, &len, err), 0);
+    px_frame_dissect(&f, bytes, (uint32_t)len, (uint32_t)len);
+    p = px_saw_field("ipv6.fl", "0xabcde", err);
+    assert_non_null(p);
+    ops = px_predicate_get_ops(p);
+    st = px_predicate_state(p);
+    ops->on_packet(st, &f);
+    px_result r2 = {0};
+    assert_int_equal(ops->on_finish(st, true, &r2), PX_FAIL);
+    if (!strstr(px_buf_cstr(&r2.explanation), "ipv6.fl: expected 0xabcde, got 0x12345"))
+        fail_msg("%s", px_buf_cstr(&r2.explanation));
+    px_buf_free(&r2.explanation);
     px_predicate_free(p);
 
     /* The alias the text form takes (Dot1Q(vid=...)) and a Dot1AD tag. */
