@@ -824,8 +824,29 @@ static void field_args(const px__ftest *self, px_buf *out)
     px__quote(out, st->want_text, strlen(st->want_text));
 }
 
-/* No key: the field may be in any layer, inner ones included. */
-static const px__ftest_vt field_vt = {field_test, field_args, NULL, NULL};
+/* The test reads the first layer of its protocol in the frame. That is the very
+ * layer a key reads for three fields: the first UDP / TCP layer (UDP_DPORT,
+ * TCP_DPORT) and the first Ethernet header, the outer one (DST_MAC); the key of
+ * the field's wanted value is then exact. Other fields declare none: the first
+ * VLAN tag of a frame may be an inner one while VLAN_VID reads the outer frame,
+ * and eth.type or ipv4.proto are not what ETHERTYPE and IP_PROTO read. */
+static bool field_key(const px__ftest *self, px_key *out)
+{
+    const field_st *st = (const field_st *)self;
+    const px__field *fd = &px__proto_get(st->pid)->fields[st->fi];
+    if ((st->pid == PX__P_UDP || st->pid == PX__P_TCP) && strcmp(fd->name, "dport") == 0)
+        return set_key(out, st->pid == PX__P_UDP ? PX_KEY_UDP_DPORT : PX_KEY_TCP_DPORT,
+                       px__field_get_uint(fd, st->want, st->want_off));
+    if (st->pid == PX__P_ETHER && strcmp(fd->name, "dst") == 0) {
+        uint64_t v = 0;
+        for (int i = 0; i < 6; i++)
+            v = v << 8 | st->want[st->want_off + i];
+        return set_key(out, PX_KEY_DST_MAC, v);
+    }
+    return false;
+}
+
+static const px__ftest_vt field_vt = {field_test, field_args, NULL, field_key};
 
 static px_predicate *field_new(const char *path, const char *value, bool neg, char *errbuf)
 {
