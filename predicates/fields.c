@@ -877,9 +877,12 @@ static px_predicate *field_new(const char *path, const char *value, bool neg, ch
     field_st *st = alloc_ftest(sizeof *st, &field_vt, neg ? "did_not_see_field" : "saw_field");
     int off = len <= PX__HDR_MAX ? px__field_wire_off(pr, fi, bytes, (uint32_t)len) : -1;
     if (!st || off < 0) {
+        if (st)
+            snprintf(err, sizeof err, "%s: the builder left the field out", path);
+        else
+            snprintf(err, sizeof err, "out of memory");
         free(bytes);
         free(st);
-        snprintf(err, sizeof err, st ? "%s: the builder left the field out" : "out of memory", path);
         goto fail;
     }
     st->pid = pid;
