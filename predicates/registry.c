@@ -287,26 +287,6 @@ static px_predicate *f_icmp(px_expr_args *a, void *u, char *e)
     return p ? p : oom(e);
 }
 
-static px_predicate *f_mpls(px_expr_args *a, void *u, char *e)
-{
-    (void)u;
-    px_mpls_spec s = PX_MPLS_SPEC_ANY;
-    s.label = arg(a, "label");
-    s.tc = (int)arg(a, "tc");
-    s.s = (int)arg(a, "s");
-    s.ttl = (int)arg(a, "ttl");
-    s.depth = (int)px_expr_arg_int(a, "depth", 0);
-    px_predicate *p = is_neg(a) ? px_did_not_see_mpls(&s) : px_saw_mpls(&s);
-    return p ? p : oom(e);
-}
-
-static px_predicate *f_vxlan(px_expr_args *a, void *u, char *e)
-{
-    (void)u;
-    px_predicate *p = is_neg(a) ? px_did_not_see_vxlan(arg(a, "vni")) : px_saw_vxlan(arg(a, "vni"));
-    return p ? p : oom(e);
-}
-
 /* saw_field(ipv4.ttl, 63): the value goes to the builder as the text form
  * writes it, so it is turned back into text here. */
 static px_predicate *f_field(px_expr_args *a, void *u, char *e)
@@ -338,6 +318,26 @@ static px_predicate *f_field(px_expr_args *a, void *u, char *e)
     }
     /* The factory's errors (unknown field, value out of range) are the reason. */
     return is_neg(a) ? px_did_not_see_field(f->str, value, e) : px_saw_field(f->str, value, e);
+}
+
+static px_predicate *f_mpls(px_expr_args *a, void *u, char *e)
+{
+    (void)u;
+    px_mpls_spec s = PX_MPLS_SPEC_ANY;
+    s.label = arg(a, "label");
+    s.tc = (int)arg(a, "tc");
+    s.s = (int)arg(a, "s");
+    s.ttl = (int)arg(a, "ttl");
+    s.depth = (int)px_expr_arg_int(a, "depth", 0);
+    px_predicate *p = is_neg(a) ? px_did_not_see_mpls(&s) : px_saw_mpls(&s);
+    return p ? p : oom(e);
+}
+
+static px_predicate *f_vxlan(px_expr_args *a, void *u, char *e)
+{
+    (void)u;
+    px_predicate *p = is_neg(a) ? px_did_not_see_vxlan(arg(a, "vni")) : px_saw_vxlan(arg(a, "vni"));
+    return p ? p : oom(e);
 }
 
 static int hexval(char c)
