@@ -37,17 +37,6 @@ void px_diff_mask_free(px_diff_mask *m)
     free(m);
 }
 
-/* A protocol of the table with this short name (Dot1Q for "vlan"). */
-static px__pid pid_of_short(const char *s, size_t n)
-{
-    for (int i = 0; i < PX__P_COUNT; i++) {
-        const char *sn = px__proto_get((px__pid)i)->short_name;
-        if (strlen(sn) == n && memcmp(sn, s, n) == 0)
-            return (px__pid)i;
-    }
-    return PX__P_COUNT;
-}
-
 static int add_range(px_diff_mask *m, uint32_t lo, uint32_t hi)
 {
     bit_range *r = realloc(m->ranges, (m->nranges + 1) * sizeof *r);
@@ -96,12 +85,19 @@ int px_diff_mask_add(px_diff_mask *m, const char *spec, char errbuf[])
     /* layer[occ].field */
     size_t ln = strcspn(spec, "[.");
     mask_field mf = {.field = -1, .occ = -1, .index = -1};
-    px__pid pid = pid_of_short(spec, ln);
+    px__pid pid = px__proto_by_short(spec, ln);
     if (pid == PX__P_COUNT || ln >= sizeof mf.layer) {
-        snprintf(errbuf, PX_ERRBUF_SIZE,
-                 "unknown layer in '%s'; layers are eth, llc, vlan, arp, ipv4, ipv6, ipv6hbh, ipv6rt, ipv6frag, "
-                 "ipv6dst, tcp, udp, icmp, icmpv6, mpls, gre, vxlan, payload; or use bits:A-B, bytes:A-B, trailer",
-                 spec);
+        /* The layers listed are the table's short names (each once; Pad is the
+         * trailer, named below), so a layer added to the table is listed too. */
+        int n = snprintf(errbuf, PX_ERRBUF_SIZE, "unknown layer in '%s'; layers are ", spec);
+        for (int i = 0, k = 0; i < PX__P_COUNT && n > 0 && n < PX_ERRBUF_SIZE; i++) {
+            const char *sn = px__proto_get((px__pid)i)->short_name;
+            if (i == PX__P_PAD || px__proto_by_short(sn, strlen(sn)) != (px__pid)i)
+                continue;
+            n += snprintf(errbuf + n, PX_ERRBUF_SIZE - (size_t)n, "%s%s", k++ ? ", " : "", sn);
+        }
+        if (n > 0 && n < PX_ERRBUF_SIZE)
+            snprintf(errbuf + n, PX_ERRBUF_SIZE - (size_t)n, "; or use bits:A-B, bytes:A-B, trailer");
         return PX_EINVAL;
     }
     memcpy(mf.layer, spec, ln);
@@ -308,23 +304,6 @@ static void add_note(char *v, size_t size)
         snprintf(v + n, size - n, " %s", CSUM_OFFLOADED_NOTE);
 }
 
-/* Integer fields the dissector keeps decimal but people write and read in hex
- * (tcpdump prints "flowlabel 0x12345"): a diff shows them in hex, as fields of
- * hex type (ethertypes, TPIDs, checksums) already are. Returns false when `fd`
- * is not one of them. */
-static bool conventionally_hex(px__pid pid, const px__field *fd)
-{
-    return pid == PX__P_IPV6 && strcmp(fd->name, "fl") == 0;
-}
-
-static void to_hex(const px__field *fd, char *v, size_t size)
-{
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (end != v && *end == '\0')
-        snprintf(v, size, "0x%0*llx", (int)((fd->width + 3) / 4), n);
-}
-
 /* Short name used for counting occurrences; Dot1Q and Dot1AD are both "vlan". */
 static const char *short_of(const px_layer *l, px__pid pid)
 {
@@ -370,12 +349,8 @@ static int compare_layers(const px_frame *e, const px_frame *g, const px_diff_ma
             if (field_masked(m, se, fi, k, i))
                 continue;
             char x[100], y[100];
-            bool hx = px__field_format(pr, fi, e->data + le->off, le->len, x, sizeof x);
-            bool hy = px__field_format(pr, fi, g->data + lg->off, lg->len, y, sizeof y);
-            if (hx && conventionally_hex(pe, &pr->fields[fi]))
-                to_hex(&pr->fields[fi], x, sizeof x);
-            if (hy && conventionally_hex(pg, &pr->fields[fi]))
-                to_hex(&pr->fields[fi], y, sizeof y);
+            bool hx = px__field_show(pr, fi, e->data + le->off, le->len, x, sizeof x);
+            bool hy = px__field_show(pr, fi, g->data + lg->off, lg->len, y, sizeof y);
             if (!hx)
                 snprintf(x, sizeof x, "(absent)");
             if (!hy)

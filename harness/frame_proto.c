@@ -39,7 +39,8 @@ static const px__field f_ipv4[] = {
 static const uint8_t d_ipv4[20] = {0x45, 0, 0, 20, 0, 1, 0, 0, 64, 0, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1};
 
 static const px__field f_ipv6[] = {
-    U("version", 0, 1, 4, 4), U("dscp", 0, 2, 6, 6), U("ecn", 0, 2, 4, 2), U("fl", 1, 3, 0, 20),
+    U("version", 0, 1, 4, 4), U("dscp", 0, 2, 6, 6), U("ecn", 0, 2, 4, 2),
+    {"fl", NULL, 1, 3, 0, 20, PX__F_UINT, PX__FF_SHOW_HEX},
     UA("plen", 4, 2, 0, 16),  UA("nh", 6, 1, 0, 8),  U("hlim", 7, 1, 0, 8), IP6("src", 8),
     IP6("dst", 24)};
 static const uint8_t d_ipv6[40] = {0x60, 0, 0, 0, 0, 0, 59, 64, [23] = 1, [39] = 1};
@@ -136,6 +137,30 @@ int px__field_index(const px__proto *p, const char *name, size_t len)
     return -1;
 }
 
+px__pid px__proto_by_short(const char *name, size_t len)
+{
+    for (int i = 0; i < PX__P_COUNT; i++)
+        if (name_is(protos[i].short_name, name, len))
+            return (px__pid)i;
+    return PX__P_COUNT;
+}
+
+int px__field_by_path(const char *path, px__pid *pid, int *fi)
+{
+    const char *dot = strchr(path, '.');
+    if (!dot)
+        return -1;
+    px__pid p = px__proto_by_short(path, (size_t)(dot - path));
+    if (p == PX__P_COUNT)
+        return -1;
+    int i = px__field_index(&protos[p], dot + 1, strlen(dot + 1));
+    if (i < 0)
+        return -1;
+    *pid = p;
+    *fi = i;
+    return 0;
+}
+
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 px__pid px__proto_of_layer(const px_frame *f, const px_layer *l)
@@ -172,6 +197,14 @@ px__pid px__proto_of_layer(const px_frame *f, const px_layer *l)
     case PX_LAYER_VXLAN: return PX__P_VXLAN;
     default: return PX__P_RAW;
     }
+}
+
+bool px__layer_is(const px_frame *f, const px_layer *l, px__pid pid)
+{
+    if ((unsigned)pid >= PX__P_COUNT || (px_layer_kind)l->kind != protos[pid].kind)
+        return false;
+    px__pid lp = px__proto_of_layer(f, l);
+    return lp == pid || (lp != PX__P_RAW && strcmp(protos[lp].short_name, protos[pid].short_name) == 0);
 }
 
 int px__field_wire_off(const px__proto *p, int fi, const uint8_t *h, uint32_t hlen)
@@ -267,6 +300,17 @@ bool px__field_format(const px__proto *p, int fi, const uint8_t *h, uint32_t hle
     }
     }
     return true;
+}
+
+bool px__field_show(const px__proto *p, int fi, const uint8_t *h, uint32_t hlen, char *out, size_t outsz)
+{
+    const px__field *fd = &p->fields[fi];
+    int off = px__field_wire_off(p, fi, h, hlen);
+    if (off >= 0 && fd->type == PX__F_UINT && (fd->flags & PX__FF_SHOW_HEX)) {
+        snprintf(out, outsz, "0x%0*x", (int)((fd->width + 3) / 4), px__field_get_uint(fd, h, off));
+        return true;
+    }
+    return px__field_format(p, fi, h, hlen, out, outsz);
 }
 
 uint16_t px__ethertype_of(px__pid next)

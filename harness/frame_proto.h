@@ -25,6 +25,10 @@ typedef enum px__ftype {
 enum {
     PX__FF_AUTO = 1, /* computed by the builder unless set */
     PX__FF_GRE = 2,  /* GRE optional word: present when its flag bit is set */
+    /* An integer the text form prints in decimal but people write and read in
+     * hex (tcpdump prints "flowlabel 0x12345"): diffs and field predicates show
+     * it in hex (px__field_show), as fields of hex type already are. */
+    PX__FF_SHOW_HEX = 4,
 };
 
 typedef struct px__field {
@@ -80,6 +84,16 @@ const px__proto *px__proto_get(px__pid id);
 px__pid px__proto_by_name(const char *name, size_t len);
 /** Index of a field by name or alias, -1 if none. */
 int px__field_index(const px__proto *p, const char *name, size_t len);
+/** Finds a protocol by its short name ("ipv4"; "vlan" gives Dot1Q, whose fields
+ *  Dot1AD shares); PX__P_COUNT if none. */
+px__pid px__proto_by_short(const char *name, size_t len);
+/** Resolves a field path "short.field" ("ipv4.ttl", "vlan.vid"), the name a
+ *  diff prints and a mask or a field predicate takes: 0, or -1 when the layer
+ *  or the field is unknown. Sets *pid and *fi on success. */
+int px__field_by_path(const char *path, px__pid *pid, int *fi);
+/** True when dissected layer l of f is a `pid` layer in the table's terms, short
+ *  names compared (a Dot1AD tag is a "vlan" layer like a Dot1Q one). */
+bool px__layer_is(const px_frame *f, const px_layer *l, px__pid pid);
 
 /** Which protocol a dissected layer is in the table's terms (PX__P_RAW when the
  *  table cannot express it exactly). */
@@ -99,6 +113,10 @@ uint32_t px__field_max(const px__field *fd);
 /** Formats field `fi` of header `h` (hlen bytes, wire layout) into out. Returns
  *  false when the field is absent. */
 bool px__field_format(const px__proto *p, int fi, const uint8_t *h, uint32_t hlen, char *out, size_t outsz);
+
+/** px__field_format for people reading a difference (diffs, predicate
+ *  messages): PX__FF_SHOW_HEX integers in hex. */
+bool px__field_show(const px__proto *p, int fi, const uint8_t *h, uint32_t hlen, char *out, size_t outsz);
 
 uint16_t px__ethertype_of(px__pid next);
 

@@ -3,13 +3,18 @@
  * Each is a per-frame test (see pred_internal.h) over the dissector's typed
  * accessors; the accessors do the bounds checks, so nothing here reads frame
  * bytes directly except payload_contains, which searches inside the range that
- * px_frame_payload() reported.
+ * px_frame_payload() reported, and saw_field, which reads a field of the table
+ * in harness/frame_proto.c at the offset the table gives inside a dissected
+ * layer (px__field_wire_off checks it lies inside the layer).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_proto.h"
 #include "pred_internal.h"
+#include "pktexpect/build.h"
+#include "pktexpect/error.h"
 #include "pktexpect/predicates.h"
 
 /* ---- helpers ---- */
@@ -98,6 +103,20 @@ static const px_layer *find_outer_nth(const px_frame *f, px_layer_kind kind, int
     return NULL;
 }
 
+/* True when v (< 0: any) is a value of field `path` of the field table
+ * (harness/frame_proto.c). The spec predicates name their conditions by these
+ * paths in messages ("ipv4.ttl: expected 63, got 64") and take their ranges from
+ * the table, so they cannot drift from the builder, the text form and the diff:
+ * a path the table does not know rejects every value. */
+static bool fits(const char *path, int64_t v)
+{
+    px__pid pid;
+    int fi;
+    if (px__field_by_path(path, &pid, &fi) != 0)
+        return false;
+    return v < 0 || (uint64_t)v <= px__field_max(&px__proto_get(pid)->fields[fi]);
+}
+
 static void *alloc_ftest(size_t size, const px__ftest_vt *vt, const char *name)
 {
     px__ftest *st = calloc(1, size);
@@ -113,13 +132,15 @@ typedef struct {
     uint16_t type;
 } ethertype_st;
 
+#define ETH_TYPE "eth.type"
+
 static unsigned ethertype_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const ethertype_st *st = (const ethertype_st *)self;
     uint16_t t;
     if (!px_frame_ethertype(f, &t))
         return miss_layer(why, "Ethernet header", 1);
-    return miss_int(why, "eth.type", st->type, t, true);
+    return miss_int(why, ETH_TYPE, st->type, t, true);
 }
 
 static void ethertype_args(const px__ftest *self, px_buf *out)
@@ -137,6 +158,8 @@ static const px__ftest_vt ethertype_vt = {ethertype_test, ethertype_args, NULL, 
 
 static px_predicate *ethertype_new(uint16_t type, bool neg)
 {
+    if (!fits(ETH_TYPE, type))
+        return NULL;
     ethertype_st *st = alloc_ftest(sizeof *st, &ethertype_vt, neg ? "did_not_see_ethertype" : "saw_ethertype");
     if (!st)
         return NULL;
@@ -155,6 +178,8 @@ typedef struct {
     uint8_t mac[6], mask[6];
 } mac_st;
 
+static const char *const mac_paths[2] = {"eth.src", "eth.dst"};
+
 static unsigned mac_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const mac_st *st = (const mac_st *)self;
@@ -165,7 +190,7 @@ static unsigned mac_test(const px__ftest *self, const px_frame *f, px_buf *why)
         if ((m[i] & st->mask[i]) != (st->mac[i] & st->mask[i])) {
             if (why) {
                 sep(why);
-                px_buf_printf(why, "eth.%s: expected ", st->dst ? "dst" : "src");
+                px_buf_printf(why, "%s: expected ", mac_paths[st->dst]);
                 mac_format(st->mac, why);
                 static const uint8_t ones[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
                 if (memcmp(st->mask, ones, 6) != 0) {
@@ -212,7 +237,7 @@ static px_predicate *mac_new(bool dst, const uint8_t mac[6], const uint8_t mask[
 {
     static const char *const names[2][2] = {{"saw_src_mac", "did_not_see_src_mac"},
                                             {"saw_dst_mac", "did_not_see_dst_mac"}};
-    if (!mac)
+    if (!mac || !fits(mac_paths[dst], -1))
         return NULL;
     mac_st *st = alloc_ftest(sizeof *st, &mac_vt, names[dst][neg]);
     if (!st)
@@ -238,6 +263,10 @@ typedef struct {
     px_vlan_spec s;
 } vlan_st;
 
+/* vid, pcp, dei. The TPID is no field of a tag in the table: it is the type field
+ * of the header before (eth.type, or vlan.type of the outer tag). */
+static const char *const vlan_paths[] = {"vlan.vid", "vlan.pcp", "vlan.dei"};
+
 static unsigned vlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const px_vlan_spec *s = &((const vlan_st *)self)->s;
@@ -256,9 +285,9 @@ static unsigned vlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
     if (!l || !px_layer_vlan(f, l, &t, NULL))
         return miss_layer(why, s->depth == 0 ? "VLAN tag" : "VLAN tag at this depth", 4);
     unsigned m = 0;
-    m += miss_int(why, "vlan.vid", s->vid, t.vid, false);
-    m += miss_int(why, "vlan.pcp", s->pcp, t.pcp, false);
-    m += miss_int(why, "vlan.dei", s->dei, t.dei, false);
+    m += miss_int(why, vlan_paths[0], s->vid, t.vid, false);
+    m += miss_int(why, vlan_paths[1], s->pcp, t.pcp, false);
+    m += miss_int(why, vlan_paths[2], s->dei, t.dei, false);
     m += miss_int(why, "vlan.tpid", s->tpid, t.tpid, true);
     return m;
 }
@@ -296,7 +325,8 @@ static const px__ftest_vt vlan_vt = {vlan_test, vlan_args, NULL, vlan_key};
 
 static px_predicate *vlan_new(const px_vlan_spec *s, bool neg)
 {
-    if (!s || s->vid > 4095 || s->pcp > 7 || s->dei > 1 || s->tpid > 0xffff || s->depth < 0 ||
+    if (!s || !fits(vlan_paths[0], s->vid) || !fits(vlan_paths[1], s->pcp) || !fits(vlan_paths[2], s->dei) ||
+        s->tpid > 0xffff || s->depth < 0 ||
         s->depth >= PX_FRAME_MAX_LAYERS)
         return NULL;
     vlan_st *st = alloc_ftest(sizeof *st, &vlan_vt, neg ? "did_not_see_vlan_tag" : "saw_vlan_tag");
@@ -358,6 +388,12 @@ static uint8_t ipv6_final_proto(const px_frame *f, const px_layer *l, uint8_t nh
     return nh;
 }
 
+/* src, dst, proto, ttl, dscp, ecn of px_ip_spec, as the field table names them. */
+static const char *const ip_paths[2][6] = {
+    {"ipv4.src", "ipv4.dst", "ipv4.proto", "ipv4.ttl", "ipv4.dscp", "ipv4.ecn"},
+    {"ipv6.src", "ipv6.dst", "ipv6.nh", "ipv6.hlim", "ipv6.dscp", "ipv6.ecn"},
+};
+
 static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const ip_st *st = (const ip_st *)self;
@@ -382,11 +418,7 @@ static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
         proto = ipv6_final_proto(f, l, h.next_header), ttl = h.hop_limit, dscp = h.dscp, ecn = h.ecn;
     }
     /* Constant names: this runs for every frame, the text is built only on a miss. */
-    static const char *const names[2][6] = {
-        {"ipv4.src", "ipv4.dst", "ipv4.proto", "ipv4.ttl", "ipv4.dscp", "ipv4.ecn"},
-        {"ipv6.src", "ipv6.dst", "ipv6.nh", "ipv6.hlim", "ipv6.dscp", "ipv6.ecn"},
-    };
-    const char *const *n = names[st->version == 6];
+    const char *const *n = ip_paths[st->version == 6];
     unsigned m = 0;
     m += miss_prefix(why, n[0], &s->src, src);
     m += miss_prefix(why, n[1], &s->dst, dst);
@@ -446,8 +478,10 @@ static bool prefix_ok(const px_ip_prefix *p, int version)
 static px_predicate *ip_new(int version, const px_ip_spec *s, bool neg)
 {
     static const char *const names[2][2] = {{"saw_ipv4", "did_not_see_ipv4"}, {"saw_ipv6", "did_not_see_ipv6"}};
-    if (!s || !prefix_ok(&s->src, version) || !prefix_ok(&s->dst, version) || s->proto > 255 || s->ttl > 255 ||
-        s->dscp > 63 || s->ecn > 3 || s->encap < 0 || s->encap > 7)
+    const char *const *n = ip_paths[version == 6];
+    if (!s || !prefix_ok(&s->src, version) || !prefix_ok(&s->dst, version) || !fits(n[0], -1) || !fits(n[1], -1) ||
+        !fits(n[2], s->proto) || !fits(n[3], s->ttl) || !fits(n[4], s->dscp) || !fits(n[5], s->ecn) ||
+        s->encap < 0 || s->encap > 7)
         return NULL;
     ip_st *st = alloc_ftest(sizeof *st, &ip_vt, names[version == 6][neg]);
     if (!st)
@@ -470,6 +504,9 @@ typedef struct {
     px_l4_spec s;
 } l4_st;
 
+/* sport, dport, flags of px_l4_spec: UDP, TCP. */
+static const char *const l4_paths[2][3] = {{"udp.sport", "udp.dport", NULL}, {"tcp.sport", "tcp.dport", "tcp.flags"}};
+
 static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const l4_st *st = (const l4_st *)self;
@@ -480,18 +517,18 @@ static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
         px_tcp_hdr h;
         if (!l || !px_layer_tcp(f, l, &h))
             return miss_layer(why, "TCP header", 3);
-        m += miss_int(why, "tcp.sport", s->sport, h.sport, false);
-        m += miss_int(why, "tcp.dport", s->dport, h.dport, false);
+        m += miss_int(why, l4_paths[1][0], s->sport, h.sport, false);
+        m += miss_int(why, l4_paths[1][1], s->dport, h.dport, false);
         if (s->flags >= 0) {
             int mask = s->flags_mask < 0 ? 0xff : s->flags_mask;
-            m += miss_int(why, "tcp.flags", s->flags & mask, h.flags & mask, true);
+            m += miss_int(why, l4_paths[1][2], s->flags & mask, h.flags & mask, true);
         }
     } else {
         px_udp_hdr h;
         if (!l || !px_layer_udp(f, l, &h))
             return miss_layer(why, "UDP header", 2);
-        m += miss_int(why, "udp.sport", s->sport, h.sport, false);
-        m += miss_int(why, "udp.dport", s->dport, h.dport, false);
+        m += miss_int(why, l4_paths[0][0], s->sport, h.sport, false);
+        m += miss_int(why, l4_paths[0][1], s->dport, h.dport, false);
     }
     return m;
 }
@@ -545,8 +582,9 @@ static const px__ftest_vt l4_vt = {l4_test, l4_args, NULL, l4_key};
 static px_predicate *l4_new(bool tcp, const px_l4_spec *s, bool neg)
 {
     static const char *const names[2][2] = {{"saw_udp", "did_not_see_udp"}, {"saw_tcp", "did_not_see_tcp"}};
-    if (!s || s->sport > 65535 || s->dport > 65535 || s->flags > 255 || s->flags_mask > 255 || s->encap < 0 ||
-        s->encap > 7 || (!tcp && (s->flags >= 0 || s->flags_mask >= 0)))
+    const char *const *n = l4_paths[tcp];
+    if (!s || !fits(n[0], s->sport) || !fits(n[1], s->dport) || s->encap < 0 || s->encap > 7 ||
+        (tcp ? !fits(n[2], s->flags) || !fits(n[2], s->flags_mask) : s->flags >= 0 || s->flags_mask >= 0))
         return NULL;
     l4_st *st = alloc_ftest(sizeof *st, &l4_vt, names[tcp][neg]);
     if (!st)
@@ -569,6 +607,9 @@ typedef struct {
     int type, code;
 } icmp_st;
 
+/* type, code: ICMP, ICMPv6. */
+static const char *const icmp_paths[2][2] = {{"icmp.type", "icmp.code"}, {"icmpv6.type", "icmpv6.code"}};
+
 static unsigned icmp_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const icmp_st *st = (const icmp_st *)self;
@@ -576,8 +617,8 @@ static unsigned icmp_test(const px__ftest *self, const px_frame *f, px_buf *why)
     px_icmp_hdr h;
     if (!l || !px_layer_icmp(f, l, &h))
         return miss_layer(why, st->v6 ? "ICMPv6 header" : "ICMP header", 2);
-    unsigned m = miss_int(why, st->v6 ? "icmpv6.type" : "icmp.type", st->type, h.type, false);
-    return m + miss_int(why, st->v6 ? "icmpv6.code" : "icmp.code", st->code, h.code, false);
+    unsigned m = miss_int(why, icmp_paths[st->v6][0], st->type, h.type, false);
+    return m + miss_int(why, icmp_paths[st->v6][1], st->code, h.code, false);
 }
 
 static void icmp_args(const px__ftest *self, px_buf *out)
@@ -594,7 +635,7 @@ static const px__ftest_vt icmp_vt = {icmp_test, icmp_args, NULL, NULL};
 static px_predicate *icmp_new(bool v6, int type, int code, bool neg)
 {
     static const char *const names[2][2] = {{"saw_icmp", "did_not_see_icmp"}, {"saw_icmpv6", "did_not_see_icmpv6"}};
-    if (type > 255 || code > 255)
+    if (!fits(icmp_paths[v6][0], type) || !fits(icmp_paths[v6][1], code))
         return NULL;
     icmp_st *st = alloc_ftest(sizeof *st, &icmp_vt, names[v6][neg]);
     if (!st)
@@ -617,6 +658,8 @@ typedef struct {
     px_mpls_spec s;
 } mpls_st;
 
+static const char *const mpls_paths[] = {"mpls.label", "mpls.tc", "mpls.s", "mpls.ttl"};
+
 static unsigned mpls_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const px_mpls_spec *s = &((const mpls_st *)self)->s;
@@ -625,10 +668,10 @@ static unsigned mpls_test(const px__ftest *self, const px_frame *f, px_buf *why)
     if (!l || !px_layer_mpls(f, l, &h))
         return miss_layer(why, s->depth == 0 ? "MPLS label" : "MPLS label at this depth", 4);
     unsigned m = 0;
-    m += miss_int(why, "mpls.label", s->label, h.label, false);
-    m += miss_int(why, "mpls.tc", s->tc, h.tc, false);
-    m += miss_int(why, "mpls.s", s->s, h.s, false);
-    m += miss_int(why, "mpls.ttl", s->ttl, h.ttl, false);
+    m += miss_int(why, mpls_paths[0], s->label, h.label, false);
+    m += miss_int(why, mpls_paths[1], s->tc, h.tc, false);
+    m += miss_int(why, mpls_paths[2], s->s, h.s, false);
+    m += miss_int(why, mpls_paths[3], s->ttl, h.ttl, false);
     return m;
 }
 
@@ -649,7 +692,8 @@ static const px__ftest_vt mpls_vt = {mpls_test, mpls_args, NULL, NULL};
 
 static px_predicate *mpls_new(const px_mpls_spec *s, bool neg)
 {
-    if (!s || s->label > 0xfffff || s->tc > 7 || s->s > 1 || s->ttl > 255 || s->depth < 0 ||
+    if (!s || !fits(mpls_paths[0], s->label) || !fits(mpls_paths[1], s->tc) || !fits(mpls_paths[2], s->s) ||
+        !fits(mpls_paths[3], s->ttl) || s->depth < 0 ||
         s->depth >= PX_FRAME_MAX_LAYERS)
         return NULL;
     mpls_st *st = alloc_ftest(sizeof *st, &mpls_vt, neg ? "did_not_see_mpls" : "saw_mpls");
@@ -669,6 +713,8 @@ typedef struct {
     int64_t vni;
 } vxlan_st;
 
+#define VXLAN_VNI "vxlan.vni"
+
 static unsigned vxlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const vxlan_st *st = (const vxlan_st *)self;
@@ -676,7 +722,7 @@ static unsigned vxlan_test(const px__ftest *self, const px_frame *f, px_buf *why
     px_vxlan_hdr h;
     if (!l || !px_layer_vxlan(f, l, &h))
         return miss_layer(why, "VXLAN header", 1);
-    return miss_int(why, "vxlan.vni", st->vni, h.vni, false);
+    return miss_int(why, VXLAN_VNI, st->vni, h.vni, false);
 }
 
 static void vxlan_args(const px__ftest *self, px_buf *out)
@@ -690,7 +736,7 @@ static const px__ftest_vt vxlan_vt = {vxlan_test, vxlan_args, NULL, NULL};
 
 static px_predicate *vxlan_new(int64_t vni, bool neg)
 {
-    if (vni > 0xffffff)
+    if (!fits(VXLAN_VNI, vni))
         return NULL;
     vxlan_st *st = alloc_ftest(sizeof *st, &vxlan_vt, neg ? "did_not_see_vxlan" : "saw_vxlan");
     if (!st)
@@ -701,6 +747,161 @@ static px_predicate *vxlan_new(int64_t vni, bool neg)
 
 px_predicate *px_saw_vxlan(int64_t vni) { return vxlan_new(vni, false); }
 px_predicate *px_did_not_see_vxlan(int64_t vni) { return vxlan_new(vni, true); }
+
+/* ---- any field of the table: saw_field("ipv4.ttl", "63") ---- */
+
+/* The field table (frame_proto.c) drives this test: the path is the name a diff
+ * prints ("ipv4.ttl"), the value is read by the builder exactly as the text
+ * form reads IPv4(ttl=63), and the frame's field is read where the table says
+ * it is. A field added to the table is therefore testable here with no code. */
+typedef struct {
+    px__ftest head;
+    px__pid pid;
+    int fi;
+    char path[40];                  /* "ipv4.ttl", as the table spells it */
+    uint8_t want[PX__HDR_MAX];      /* the header the builder made with the value */
+    uint32_t want_len;
+    int want_off;                   /* where the field lies in `want` */
+    char want_text[160];            /* the value, formatted by the table */
+} field_st;
+
+/* The first layer of frame f that is a `pid` layer, or NULL. */
+static const px_layer *find_proto(const px_frame *f, px__pid pid)
+{
+    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++)
+        if (px__layer_is(f, &f->layers[i], pid))
+            return &f->layers[i];
+    return NULL;
+}
+
+/* True when field fd at offset `off` of header h (hlen bytes) holds the wanted value. */
+static bool field_equal(const field_st *st, const px__field *fd, const uint8_t *h, uint32_t hlen, int off)
+{
+    switch ((px__ftype)fd->type) {
+    case PX__F_UINT:
+    case PX__F_HEX:
+    case PX__F_TCPFLAGS: return px__field_get_uint(fd, h, off) == px__field_get_uint(fd, st->want, st->want_off);
+    case PX__F_MAC:
+    case PX__F_IPV4:
+    case PX__F_IPV6: return memcmp(h + off, st->want + st->want_off, fd->nbytes) == 0;
+    case PX__F_BYTES: /* options: the rest of the header, padding included */
+        return hlen - (uint32_t)off == st->want_len - (uint32_t)st->want_off &&
+               memcmp(h + off, st->want + st->want_off, hlen - (uint32_t)off) == 0;
+    }
+    return false;
+}
+
+static unsigned field_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const field_st *st = (const field_st *)self;
+    const px__proto *pr = px__proto_get(st->pid);
+    const px_layer *l = find_proto(f, st->pid);
+    if (!l) {
+        if (why) {
+            sep(why);
+            px_buf_printf(why, "no %s header", pr->name);
+        }
+        return 2;
+    }
+    const uint8_t *h = f->data + l->off;
+    int off = px__field_wire_off(pr, st->fi, h, l->len);
+    if (off >= 0 && field_equal(st, &pr->fields[st->fi], h, l->len, off))
+        return 0;
+    if (why) {
+        char got[160];
+        if (off < 0 || !px__field_show(pr, st->fi, h, l->len, got, sizeof got))
+            snprintf(got, sizeof got, "(absent)");
+        sep(why);
+        px_buf_printf(why, "%s: expected %s, got %s", st->path, st->want_text, got);
+    }
+    return 1;
+}
+
+static void field_args(const px__ftest *self, px_buf *out)
+{
+    const field_st *st = (const field_st *)self;
+    px_buf_printf(out, "%s, ", st->path);
+    px__quote(out, st->want_text, strlen(st->want_text));
+}
+
+/* The test reads the first layer of its protocol in the frame. That is the very
+ * layer a key reads for three fields: the first UDP / TCP layer (UDP_DPORT,
+ * TCP_DPORT) and the first Ethernet header, the outer one (DST_MAC); the key of
+ * the field's wanted value is then exact. Other fields declare none: the first
+ * VLAN tag of a frame may be an inner one while VLAN_VID reads the outer frame,
+ * and eth.type or ipv4.proto are not what ETHERTYPE and IP_PROTO read. */
+static bool field_key(const px__ftest *self, px_key *out)
+{
+    const field_st *st = (const field_st *)self;
+    const px__field *fd = &px__proto_get(st->pid)->fields[st->fi];
+    if ((st->pid == PX__P_UDP || st->pid == PX__P_TCP) && strcmp(fd->name, "dport") == 0)
+        return set_key(out, st->pid == PX__P_UDP ? PX_KEY_UDP_DPORT : PX_KEY_TCP_DPORT,
+                       px__field_get_uint(fd, st->want, st->want_off));
+    if (st->pid == PX__P_ETHER && strcmp(fd->name, "dst") == 0) {
+        uint64_t v = 0;
+        for (int i = 0; i < 6; i++)
+            v = v << 8 | st->want[st->want_off + i];
+        return set_key(out, PX_KEY_DST_MAC, v);
+    }
+    return false;
+}
+
+static const px__ftest_vt field_vt = {field_test, field_args, NULL, field_key};
+
+static px_predicate *field_new(const char *path, const char *value, bool neg, char *errbuf)
+{
+    char err[PX_ERRBUF_SIZE];
+    px__pid pid;
+    int fi;
+    if (!path || !value || px__field_by_path(path, &pid, &fi) != 0) {
+        snprintf(err, sizeof err, "unknown field '%s': expected layer.field as a diff names it (ipv4.ttl)",
+                 path ? path : "(null)");
+        goto fail;
+    }
+    const px__proto *pr = px__proto_get(pid);
+    /* The builder parses and writes the value: the text form's very rules. */
+    px_pkt *pkt = px_pkt_new();
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = !pkt ? PX_ENOMEM : px_pkt_push(pkt, pr->name, err);
+    if (rc == 0)
+        rc = px_pkt_set(pkt, pr->fields[fi].name, value, err);
+    if (rc == 0)
+        rc = px_pkt_build(pkt, &bytes, &len, err);
+    px_pkt_free(pkt);
+    if (rc != 0) {
+        if (rc == PX_ENOMEM)
+            snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    field_st *st = alloc_ftest(sizeof *st, &field_vt, neg ? "did_not_see_field" : "saw_field");
+    int off = len <= PX__HDR_MAX ? px__field_wire_off(pr, fi, bytes, (uint32_t)len) : -1;
+    if (!st || off < 0) {
+        if (st)
+            snprintf(err, sizeof err, "%s: the builder left the field out", path);
+        else
+            snprintf(err, sizeof err, "out of memory");
+        free(bytes);
+        free(st);
+        goto fail;
+    }
+    st->pid = pid;
+    st->fi = fi;
+    snprintf(st->path, sizeof st->path, "%s.%s", pr->short_name, pr->fields[fi].name);
+    memcpy(st->want, bytes, len);
+    st->want_len = (uint32_t)len;
+    st->want_off = off;
+    px__field_show(pr, fi, st->want, st->want_len, st->want_text, sizeof st->want_text);
+    free(bytes);
+    return px__ftest_wrap(&st->head, neg);
+fail:
+    if (errbuf)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", err);
+    return NULL;
+}
+
+px_predicate *px_saw_field(const char *field, const char *value, char *errbuf) { return field_new(field, value, false, errbuf); }
+px_predicate *px_did_not_see_field(const char *field, const char *value, char *errbuf) { return field_new(field, value, true, errbuf); }
 
 /* ---- payload_contains ---- */
 

@@ -13,6 +13,7 @@
 #include "pred_internal.h"
 #include "pktexpect/expr.h"
 #include "pktexpect/predicates.h"
+#include "pktexpect/text.h"
 
 struct px_registry {
     px_expr_def *defs;
@@ -284,6 +285,39 @@ static px_predicate *f_icmp(px_expr_args *a, void *u, char *e)
     px_predicate *p = v6 ? (is_neg(a) ? px_did_not_see_icmpv6(type, code) : px_saw_icmpv6(type, code))
                          : (is_neg(a) ? px_did_not_see_icmp(type, code) : px_saw_icmp(type, code));
     return p ? p : oom(e);
+}
+
+/* saw_field(ipv4.ttl, 63): the value goes to the builder as the text form
+ * writes it, so it is turned back into text here. */
+static px_predicate *f_field(px_expr_args *a, void *u, char *e)
+{
+    (void)u;
+    const px_expr_value *f = px_expr_arg(a, "field"), *v = px_expr_arg(a, "value");
+    char text[64];
+    const char *value = text;
+    switch (v->type) {
+    case PX_EXPR_INT: snprintf(text, sizeof text, "%llu", (unsigned long long)v->u); break;
+    case PX_EXPR_MAC: px_format_mac(v->mac, text); break;
+    case PX_EXPR_IP:
+        if (v->ip.len != (v->ip.family == 6 ? 128 : 32)) {
+            snprintf(e, PX_ERRBUF_SIZE, "a field holds one address, not a prefix");
+            return NULL;
+        }
+        if (v->ip.family == 6)
+            px_format_ipv6(v->ip.addr, text);
+        else
+            px_format_ipv4(v->ip.addr, text);
+        break;
+    default:
+        if (strlen(v->str) != v->len) {
+            snprintf(e, PX_ERRBUF_SIZE, "NUL byte in the value");
+            return NULL;
+        }
+        value = v->str;
+        break;
+    }
+    /* The factory's errors (unknown field, value out of range) are the reason. */
+    return is_neg(a) ? px_did_not_see_field(f->str, value, e) : px_saw_field(f->str, value, e);
 }
 
 static px_predicate *f_mpls(px_expr_args *a, void *u, char *e)
@@ -560,6 +594,11 @@ static const px_expr_param p_mpls[] = {
     {"depth", T_I, NAMED, 0, PX_FRAME_MAX_LAYERS - 1, "which label: 0 outermost (default)"},
 };
 static const px_expr_param p_vxlan[] = {{"vni", T_I, 0, 0, 0xffffff, "VXLAN network identifier"}};
+static const px_expr_param p_field[] = {
+    {"field", PX_EXPR_NAME | PX_EXPR_STRING, REQ, 0, 0, "layer.field as a diff names it: ipv4.ttl, vlan.vid, gre.key"},
+    {"value", T_I | PX_EXPR_STRING | PX_EXPR_MAC | PX_EXPR_IP, REQ, 0, 0,
+     "the value, as the text form takes it: 63, 0x0800, \"SA\", 10.0.0.1, 02:00:00:00:00:01"},
+};
 static const px_expr_param p_payload[] = {
     {"text", PX_EXPR_STRING, 0, 0, 0, "bytes to find, as a string"},
     {"hex", PX_EXPR_STRING, NAMED, 0, 0, "bytes to find, as hex digits"},
@@ -612,6 +651,7 @@ static const px_expr_def builtins[] = {
     PAIR("icmpv6", "this ICMPv6 type and code", p_icmp, f_icmp),
     PAIR("mpls", "this MPLS label stack entry", p_mpls, f_mpls),
     PAIR("vxlan", "this VXLAN VNI", p_vxlan, f_vxlan),
+    PAIR("field", "this value in any field of the text form", p_field, f_field),
     DEF("payload_contains", "a frame whose payload contains these bytes", p_payload, f_payload),
     DEF("did_not_see_payload", "no frame whose payload contains these bytes", p_payload, f_payload),
     DEF("matches", "a frame equal to the expected one (under a mask)", p_matches, f_matches),

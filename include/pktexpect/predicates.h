@@ -148,6 +148,16 @@ px_predicate *px_did_not_see_mpls(const px_mpls_spec *spec);
 px_predicate *px_saw_vxlan(int64_t vni);
 px_predicate *px_did_not_see_vxlan(int64_t vni);
 
+/** saw_field / did_not_see_field: a frame whose `field` ("ipv4.ttl", "vlan.vid",
+ *  "gre.key": a layer and a field as a diff names them, include/pktexpect/diff.h)
+ *  holds `value`, written as in the text form ("63", "0x0800", "SA", "10.0.0.1",
+ *  "02:00:00:00:00:01", hex bytes for options). The first layer of that protocol
+ *  in the frame is tested. Every field of the text form can be tested this way.
+ *  Returns NULL with the reason in errbuf (PX_ERRBUF_SIZE bytes, may be NULL)
+ *  for an unknown field or a value the text form rejects. */
+px_predicate *px_saw_field(const char *field, const char *value, char *errbuf);
+px_predicate *px_did_not_see_field(const char *field, const char *value, char *errbuf);
+
 /** payload_contains / did_not_see_payload: the payload (the bytes after the last
  *  header the dissector understood) contains `n` >= 1 bytes `needle` (copied). */
 px_predicate *px_payload_contains(const uint8_t *needle, size_t n);

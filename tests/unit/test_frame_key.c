@@ -226,6 +226,10 @@ static const keyed KEYED[] = {
     {"at_most(0, saw_ethertype(0x0800))", PX_KEY_ETHERTYPE, 0x0800},
     {"count(saw_udp(dport=53))", PX_KEY_UDP_DPORT, 53},
     {"between(1, 2, saw_vlan_tag(102))", PX_KEY_VLAN_VID, 102},
+    {"saw_field(udp.dport, 53)", PX_KEY_UDP_DPORT, 53},
+    {"did_not_see_field(udp.dport, 4789)", PX_KEY_UDP_DPORT, 4789},
+    {"saw_field(tcp.dport, 80)", PX_KEY_TCP_DPORT, 80},
+    {"saw_field(eth.dst, ff:ff:ff:ff:ff:ff)", PX_KEY_DST_MAC, 0xffffffffffffull},
 };
 #define NKEYED (sizeof KEYED / sizeof KEYED[0])
 
@@ -318,6 +322,8 @@ static void test_no_key(void **state)
         "all_of(saw_udp(dport=53), did_not_see_vlan_tag(102))", /* a negative child fails on any frame */
         "all_of(saw_udp(dport=53), saw_udp(dport=54))",
         "all_of(saw_udp(dport=53), saw_icmp())",
+        "saw_field(vlan.vid, 102)",         /* the first tag may be an inner one */
+        "saw_field(eth.type, 0x0800)", "saw_field(ipv4.proto, 17)", "saw_field(udp.sport, 53)",
     };
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         px_predicate *p = parse(none[i]);
