@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "frame_proto.h"
 #include "pktexpect/build.h"
 #include "pktexpect/error.h"
@@ -301,22 +302,10 @@ static uint8_t ipproto_of(px__pid next, bool v6)
     }
 }
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
-{
-    size_t i = 0;
-    for (; i + 1 < n; i += 2)
-        acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (i < n)
-        acc += (uint32_t)p[i] << 8;
-    return acc;
-}
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc) { return px__csum_add(acc, p, n); }
 
-static uint16_t fold(uint32_t acc)
-{
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
-}
+/* The value written into a checksum field. */
+static uint16_t fold(uint32_t acc) { return (uint16_t)~px__csum_fold(acc); }
 
 /* Checksum of [off, end) of `buf` plus the pseudo-header of the IP header at
  * `ip_off` (kind IPv4 or IPv6), with upper-layer protocol `proto`. */
