@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "err_internal.h"
 #include "pktexpect/evidence.h"
 #include "pktexpect/topology.h"
 #include "send_internal.h"
@@ -99,26 +100,13 @@ uint64_t px__tx_first_tag(px_ctx *ctx, const px_send_opts *opts)
     return t;
 }
 
+/* px__err_from_errno, except that a send on a port whose interface was there
+ * when it was opened says it disappeared (PX_EGONE), not that it never was. */
 static int err_from_errno(int e)
 {
-    switch (e) {
-    case EPERM:
-    case EACCES:
-        return PX_EPERM;
-    case EMSGSIZE:
-        return PX_EMTU;
-    case ENXIO:
-    case ENODEV:
-        return PX_EGONE;
-    case ENETDOWN:
-        return PX_EDOWN;
-    case ENOMEM:
-        return PX_ENOMEM;
-    default:
-        return PX_ESYS;
-    }
+    int rc = px__err_from_errno(e);
+    return rc == PX_ENODEV ? PX_EGONE : rc;
 }
-
 /* A freshly created or freshly raised interface transmits only once the kernel's
  * link watch has marked it operational and attached its queueing discipline;
  * until then frames are dropped without an error. So before the first send on a

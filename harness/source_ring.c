@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "err_internal.h"
 #include "source.h"
 #include "pktexpect/topology.h"
 
@@ -54,20 +55,6 @@ typedef struct ring_source {
     uint32_t ring_mtu;     /* the MTU the slots were sized for */
     uint64_t drops;        /* cumulative, from PACKET_STATISTICS (which resets on read) */
 } ring_source;
-
-static int errno_to_px(int err)
-{
-    switch (err) {
-    case EPERM:
-    case EACCES: return PX_EPERM;
-    case ENODEV:
-    case ENXIO: return PX_ENODEV;
-    case ENETDOWN: return PX_EDOWN;
-    case ENOMEM:
-    case ENOBUFS: return PX_ENOMEM;
-    default: return PX_ESYS;
-    }
-}
 
 static int if_query(int fd, const char *name, unsigned long req, struct ifreq *ifr)
 {
@@ -109,7 +96,7 @@ static int packet_socket_here(void *arg, char *errbuf)
                      "cap_net_raw,cap_net_admin+eip with setcap");
         else
             snprintf(errbuf, PX_ERRBUF_SIZE, "socket(AF_PACKET): %s", strerror(err));
-        return errno_to_px(err);
+        return px__err_from_errno(err);
     }
     *(int *)arg = fd;
     return 0;
@@ -152,7 +139,7 @@ static int ring_map(ring_source *r, char *errbuf)
     if (setsockopt(r->base.fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': cannot allocate a %u MiB receive ring: %s", r->name,
                  (unsigned)(ring_bytes >> 20), strerror(errno));
-        return errno_to_px(errno);
+        return px__err_from_errno(errno);
     }
     r->frame_size = frame_size;
     r->frames_per_block = block / frame_size;
@@ -168,7 +155,7 @@ static int ring_map(ring_source *r, char *errbuf)
     if (r->ring == MAP_FAILED) {
         r->ring = NULL;
         snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': mmap of the ring: %s", r->name, strerror(errno));
-        return errno_to_px(errno);
+        return px__err_from_errno(errno);
     }
     r->cur = r->rel = r->ring;
     r->cur_k = r->rel_k = 0;
@@ -465,7 +452,7 @@ static int ring_setup(ring_source *r, const char *netns, char *errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (it disappeared while opening)", r->name);
         else
             snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': bind: %s", r->name, strerror(err));
-        return errno_to_px(err);
+        return px__err_from_errno(err);
     }
     (void)ring_drops(&r->base); /* start the loss count at zero */
     r->drops = 0;
