@@ -19,6 +19,7 @@
 
 #include "ctx_internal.h"
 #include "err_internal.h"
+#include "link.h"
 #include "pktexpect/evidence.h"
 #include "pktexpect/topology.h"
 #include "send_internal.h"
@@ -113,14 +114,6 @@ static int err_from_errno(int e)
  * port, wait (at most TX_READY_WAIT_NS) until it is ready (px_topo_link_ready).
  * An interface that is down is not waited for: the send then fails with PX_EDOWN. */
 #define TX_READY_WAIT_NS 2000000000ull
-static void wait_ready(const char *netns, const char *ifname)
-{
-    const uint64_t until = px__now_ns(CLOCK_MONOTONIC) + TX_READY_WAIT_NS;
-    while (!px_topo_link_ready(*netns ? netns : NULL, ifname) && px__now_ns(CLOCK_MONOTONIC) < until) {
-        struct timespec pause = {0, 1000000};
-        nanosleep(&pause, NULL);
-    }
-}
 
 /* A TX socket created in the port's namespace (not bound yet). */
 static int open_tx_socket(const char *name, const char *netns, char *errbuf)
@@ -211,7 +204,7 @@ static int open_entry(px__txport *tp, const char *netns, const char *ifname, uin
         close(fd);
         return rc;
     }
-    wait_ready(netns, ifname);
+    (void)px__link_wait_ready(netns, ifname, TX_READY_WAIT_NS, NULL);
     tp->fd = fd;
     tp->ifindex = ifindex;
     return 0;

@@ -23,6 +23,7 @@
 
 #include "ctx_internal.h"
 #include "err_internal.h"
+#include "link.h"
 #include "source.h"
 #include "pktexpect/topology.h"
 
@@ -374,21 +375,7 @@ static const px__source_ops ring_ops = {
  * here, before the port counts as open, keeps that delay out of every window
  * (windows start when the capture thread acknowledges them, after the open).
  * Bounded: a link without carrier stays usable for capture. */
-#define PORT_READY_WAIT_NS 2000000000LL
-static void wait_link_ready(const char *netns, const char *ifname, const volatile _Atomic bool *stop)
-{
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (px_topo_link_ready(*netns ? netns : NULL, ifname) || atomic_load(stop))
-            return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (px__timespec_diff_ns(&now, &t0) > PORT_READY_WAIT_NS)
-            return;
-        struct timespec pause = {0, 2000000};
-        nanosleep(&pause, NULL);
-    }
-}
+#define PORT_READY_WAIT_NS 2000000000ull
 
 /* Socket, interface checks, ring, bind. */
 static int ring_setup(ring_source *r, const char *netns, char *errbuf)
@@ -478,7 +465,7 @@ int px__source_ring_open(const char *name, const char *netns, const char *ifname
         ring_close(&r->base);
         return rc;
     }
-    wait_link_ready(netns, ifname, stop);
+    (void)px__link_wait_ready(netns, ifname, PORT_READY_WAIT_NS, stop);
     *out = &r->base;
     return 0;
 }

@@ -1,6 +1,7 @@
 /* pktexpect: test topology over rtnetlink (libmnl). See topology.h. */
 #include "pktexpect/topology.h"
 #include "err_internal.h"
+#include "link.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -634,14 +635,12 @@ static void wait_links_ready(const char *netns, const char *a, const char *b)
 {
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (px_topo_link_ready(netns, a) && px_topo_link_ready(netns, b))
-            return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) > READY_WAIT_NS)
-            return;
-        nanosleep(&(struct timespec){0, 2000000}, NULL);
-    }
+    if (!px__link_wait_ready(netns, a, READY_WAIT_NS, NULL))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t spent = (now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec);
+    if (spent < READY_WAIT_NS)
+        (void)px__link_wait_ready(netns, b, (uint64_t)(READY_WAIT_NS - spent), NULL);
 }
 
 bool px_topo_link_ready(const char *netns, const char *name)
