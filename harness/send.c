@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "dissect.h"
 #include "err_internal.h"
 #include "link.h"
 #include "pktexpect/evidence.h"
@@ -307,23 +308,6 @@ px__tx_state px__tx_state_of(px_ctx *ctx, const char *port)
     return st;
 }
 
-static bool is_vlan_tpid(uint16_t t)
-{
-    return t == 0x8100 || t == 0x88a8 || t == 0x9100;
-}
-
-/* VLAN tags at the start of the frame (bounds-checked walk of the type fields). */
-static unsigned count_tags(const uint8_t *b, size_t len)
-{
-    unsigned n = 0;
-    size_t off = 12;
-    while (len >= off + 2 && is_vlan_tpid((uint16_t)((b[off] << 8) | b[off + 1]))) {
-        n++;
-        off += 4;
-    }
-    return n;
-}
-
 /* Copies `src` into dst[0, cap), truncated, NUL-terminated. */
 static void append_text(char *dst, size_t cap, const char *src)
 {
@@ -377,7 +361,7 @@ int px__tx_check(const char *port, uint32_t mtu, const uint8_t *b, size_t len, c
      * caller gets this message instead of EMSGSIZE or a silent drop. Untagged
      * frames within MTU + 14 need no walk over their tags. */
     if (out_len > (size_t)mtu + 14u) {
-        unsigned tags = count_tags(b, len) + (push ? 1u : 0u);
+        unsigned tags = px__eth_vlan_walk(b, len, NULL) + (push ? 1u : 0u);
         size_t vlan_room = tags ? 4u : 0u;
         size_t max = (size_t)mtu + 14u + vlan_room;
         if (out_len > max) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "dissect.h"
 #include "pktexpect/error.h"
 #include "send_internal.h"
 
@@ -53,19 +54,16 @@ typedef struct tag_place {
     bool udp;
 } tag_place;
 
-/* Walks Ethernet, VLAN tags, IPv4 / IPv6 (fixed header) and UDP / TCP. Returns
- * false when the headers do not fit in `len` bytes. */
+/* Walks Ethernet, VLAN tags (px__eth_vlan_walk), IPv4 / IPv6 (fixed header) and
+ * UDP / TCP. Returns false when the headers do not fit in `len` bytes. */
 static bool locate(const uint8_t *b, size_t len, tag_place *pl)
 {
     memset(pl, 0, sizeof *pl);
     if (len < 14)
         return false;
-    size_t off = 12;
+    size_t off;
+    (void)px__eth_vlan_walk(b, len, &off);
     uint16_t type = rd16(b + off);
-    while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) && len - off >= 6) {
-        off += 4;
-        type = rd16(b + off);
-    }
     size_t l3 = off + 2;
     pl->payload = l3;
     pl->end = len;
