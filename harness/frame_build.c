@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "frame_proto.h"
+#include "hex.h"
 #include "pktexpect/build.h"
 #include "pktexpect/error.h"
 #include "pktexpect/text.h"
@@ -177,28 +179,10 @@ int px_pkt_set_bytes(px_pkt *p, const char *field, const uint8_t *bytes, size_t 
     return 0;
 }
 
-/* Hex bytes "0a0b0c", "0x0a0b", "0a:0b 0c"; separators between bytes only. */
+/* Hex bytes "0a0b0c", "0x0a0b", "0a:0b 0c": the one hex parser, hex.h. */
 int px__parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
 {
-    size_t k = 0;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        s += 2;
-    while (*s) {
-        if (*s == ':' || *s == ' ' || *s == '\t' || *s == '\n' || *s == '-' || *s == '.') {
-            s++;
-            continue;
-        }
-        int hi = px__hexval(s[0]);
-        int lo = hi < 0 ? -1 : px__hexval(s[1]);
-        if (hi < 0 || lo < 0)
-            return PX_EPARSE;
-        if (k == cap)
-            return PX_ERANGE;
-        out[k++] = (uint8_t)(hi << 4 | lo);
-        s += 2;
-    }
-    *n = k;
-    return 0;
+    return px__hex_decode(s, strlen(s), out, cap, n, NULL);
 }
 
 static int parse_uint(const char *s, uint64_t *v)
@@ -301,22 +285,10 @@ static uint8_t ipproto_of(px__pid next, bool v6)
     }
 }
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
-{
-    size_t i = 0;
-    for (; i + 1 < n; i += 2)
-        acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (i < n)
-        acc += (uint32_t)p[i] << 8;
-    return acc;
-}
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc) { return px__csum_add(acc, p, n); }
 
-static uint16_t fold(uint32_t acc)
-{
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
-}
+/* The value written into a checksum field. */
+static uint16_t fold(uint32_t acc) { return (uint16_t)~px__csum_fold(acc); }
 
 /* Checksum of [off, end) of `buf` plus the pseudo-header of the IP header at
  * `ip_off` (kind IPv4 or IPv6), with upper-layer protocol `proto`. */

@@ -3,11 +3,13 @@
  * the ranges checked here against caplen. */
 #include "pktexpect/frame.h"
 
+#include "csum.h"
+
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
-static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t acc)
+uint32_t px__csum_add(uint32_t acc, const uint8_t *p, size_t n)
 {
-    uint32_t i = 0;
+    size_t i = 0;
     for (; i + 1 < n; i += 2)
         acc += (uint32_t)(p[i] << 8 | p[i + 1]);
     if (i < n)
@@ -15,12 +17,19 @@ static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t acc)
     return acc;
 }
 
-/* A correct one's complement checksum makes the covered words sum to 0xffff. */
-static px_csum_status verdict(uint32_t acc)
+uint16_t px__csum_fold(uint32_t acc)
 {
     while (acc >> 16)
         acc = (acc & 0xffff) + (acc >> 16);
-    return acc == 0xffff ? PX_CSUM_GOOD : PX_CSUM_BAD;
+    return (uint16_t)acc;
+}
+
+static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t acc) { return px__csum_add(acc, p, n); }
+
+/* A correct one's complement checksum makes the covered words sum to 0xffff. */
+static px_csum_status verdict(uint32_t acc)
+{
+    return px__csum_fold(acc) == 0xffff ? PX_CSUM_GOOD : PX_CSUM_BAD;
 }
 
 /* The nearest IPv4/IPv6 layer before `l` and the end offset of its datagram;

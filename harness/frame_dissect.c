@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pktexpect/frame.h"
+#include "dissect.h"
 
 enum {
     ETH_HLEN = 14,
@@ -84,7 +85,23 @@ static void dis_ethertype(dissector *d, uint16_t type, uint32_t off, unsigned en
 static void dis_ipv4(dissector *d, uint32_t off, unsigned encap);
 static void dis_ipv6(dissector *d, uint32_t off, unsigned encap);
 
-static bool is_vlan_tpid(uint16_t type) { return type == 0x8100 || type == 0x88a8 || type == 0x9100; }
+bool px__is_vlan_tpid(uint16_t type) { return type == 0x8100 || type == 0x88a8 || type == 0x9100; }
+
+unsigned px__eth_vlan_walk(const uint8_t *b, size_t len, size_t *type_off)
+{
+    unsigned n = 0;
+    size_t off = 12;
+    if (len >= 14) {
+        /* off + 6 <= len: the tag's TPID and TCI, then the next type field */
+        while (px__is_vlan_tpid(rd16(b + off)) && len - off >= 6) {
+            n++;
+            off += 4;
+        }
+    }
+    if (type_off)
+        *type_off = off;
+    return n;
+}
 
 static void dis_llc(dissector *d, uint32_t off, unsigned encap)
 {
@@ -138,7 +155,7 @@ static void dis_mpls(dissector *d, uint32_t off, unsigned encap)
 
 static void dis_ethertype(dissector *d, uint16_t type, uint32_t off, unsigned encap)
 {
-    while (is_vlan_tpid(type)) {
+    while (px__is_vlan_tpid(type)) {
         if (!push(d, PX_LAYER_VLAN, off, VLAN_HLEN, encap))
             return;
         type = rd16(d->p + off + 2);
@@ -190,7 +207,7 @@ static void dis_gre(dissector *d, uint32_t off, unsigned encap)
     }
     if (proto == 0x6558)
         dis_eth(d, off, encap + 1);
-    else if (proto == 0x0800 || proto == 0x86dd || proto == 0x8847 || proto == 0x8848 || is_vlan_tpid(proto))
+    else if (proto == 0x0800 || proto == 0x86dd || proto == 0x8847 || proto == 0x8848 || px__is_vlan_tpid(proto))
         dis_ethertype(d, proto, off, encap + 1);
     else
         payload(d, off, encap);

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "dissect.h"
+#include "err_internal.h"
+#include "link.h"
 #include "pktexpect/evidence.h"
 #include "pktexpect/topology.h"
 #include "send_internal.h"
@@ -99,40 +102,19 @@ uint64_t px__tx_first_tag(px_ctx *ctx, const px_send_opts *opts)
     return t;
 }
 
+/* px__err_from_errno, except that a send on a port whose interface was there
+ * when it was opened says it disappeared (PX_EGONE), not that it never was. */
 static int err_from_errno(int e)
 {
-    switch (e) {
-    case EPERM:
-    case EACCES:
-        return PX_EPERM;
-    case EMSGSIZE:
-        return PX_EMTU;
-    case ENXIO:
-    case ENODEV:
-        return PX_EGONE;
-    case ENETDOWN:
-        return PX_EDOWN;
-    case ENOMEM:
-        return PX_ENOMEM;
-    default:
-        return PX_ESYS;
-    }
+    int rc = px__err_from_errno(e);
+    return rc == PX_ENODEV ? PX_EGONE : rc;
 }
-
 /* A freshly created or freshly raised interface transmits only once the kernel's
  * link watch has marked it operational and attached its queueing discipline;
  * until then frames are dropped without an error. So before the first send on a
  * port, wait (at most TX_READY_WAIT_NS) until it is ready (px_topo_link_ready).
  * An interface that is down is not waited for: the send then fails with PX_EDOWN. */
 #define TX_READY_WAIT_NS 2000000000ull
-static void wait_ready(const char *netns, const char *ifname)
-{
-    const uint64_t until = px__now_ns(CLOCK_MONOTONIC) + TX_READY_WAIT_NS;
-    while (!px_topo_link_ready(*netns ? netns : NULL, ifname) && px__now_ns(CLOCK_MONOTONIC) < until) {
-        struct timespec pause = {0, 1000000};
-        nanosleep(&pause, NULL);
-    }
-}
 
 /* A TX socket created in the port's namespace (not bound yet). */
 static int open_tx_socket(const char *name, const char *netns, char *errbuf)
@@ -223,7 +205,7 @@ static int open_entry(px__txport *tp, const char *netns, const char *ifname, uin
         close(fd);
         return rc;
     }
-    wait_ready(netns, ifname);
+    (void)px__link_wait_ready(netns, ifname, TX_READY_WAIT_NS, NULL);
     tp->fd = fd;
     tp->ifindex = ifindex;
     return 0;
@@ -326,23 +308,6 @@ px__tx_state px__tx_state_of(px_ctx *ctx, const char *port)
     return st;
 }
 
-static bool is_vlan_tpid(uint16_t t)
-{
-    return t == 0x8100 || t == 0x88a8 || t == 0x9100;
-}
-
-/* VLAN tags at the start of the frame (bounds-checked walk of the type fields). */
-static unsigned count_tags(const uint8_t *b, size_t len)
-{
-    unsigned n = 0;
-    size_t off = 12;
-    while (len >= off + 2 && is_vlan_tpid((uint16_t)((b[off] << 8) | b[off + 1]))) {
-        n++;
-        off += 4;
-    }
-    return n;
-}
-
 /* Copies `src` into dst[0, cap), truncated, NUL-terminated. */
 static void append_text(char *dst, size_t cap, const char *src)
 {
@@ -396,7 +361,7 @@ int px__tx_check(const char *port, uint32_t mtu, const uint8_t *b, size_t len, c
      * caller gets this message instead of EMSGSIZE or a silent drop. Untagged
      * frames within MTU + 14 need no walk over their tags. */
     if (out_len > (size_t)mtu + 14u) {
-        unsigned tags = count_tags(b, len) + (push ? 1u : 0u);
+        unsigned tags = px__eth_vlan_walk(b, len, NULL) + (push ? 1u : 0u);
         size_t vlan_room = tags ? 4u : 0u;
         size_t max = (size_t)mtu + 14u + vlan_room;
         if (out_len > max) {

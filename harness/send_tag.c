@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "csum.h"
+#include "dissect.h"
 #include "pktexpect/error.h"
 #include "send_internal.h"
 
@@ -52,19 +54,16 @@ typedef struct tag_place {
     bool udp;
 } tag_place;
 
-/* Walks Ethernet, VLAN tags, IPv4 / IPv6 (fixed header) and UDP / TCP. Returns
- * false when the headers do not fit in `len` bytes. */
+/* Walks Ethernet, VLAN tags (px__eth_vlan_walk), IPv4 / IPv6 (fixed header) and
+ * UDP / TCP. Returns false when the headers do not fit in `len` bytes. */
 static bool locate(const uint8_t *b, size_t len, tag_place *pl)
 {
     memset(pl, 0, sizeof *pl);
     if (len < 14)
         return false;
-    size_t off = 12;
+    size_t off;
+    (void)px__eth_vlan_walk(b, len, &off);
     uint16_t type = rd16(b + off);
-    while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) && len - off >= 6) {
-        off += 4;
-        type = rd16(b + off);
-    }
     size_t l3 = off + 2;
     pl->payload = l3;
     pl->end = len;
@@ -137,14 +136,14 @@ int px__tag_check(const uint8_t *frame, size_t len, char *errbuf)
     return 0;
 }
 
-/* One's complement sum of b[from, to) as 16-bit words aligned on `base`. */
-static uint32_t csum_add(uint32_t acc, const uint8_t *b, size_t from, size_t to, size_t base)
+/* One's complement sum of b[from, to) as 16-bit words aligned on `base` (from >=
+ * base). An odd start takes in the byte before it too: the callers subtract two
+ * such sums over the same range, so an unchanged byte cancels out. */
+static uint16_t csum_range(const uint8_t *b, size_t from, size_t to, size_t base)
 {
-    for (size_t i = from; i < to; i++)
-        acc += ((i - base) % 2 == 0) ? (uint32_t)b[i] << 8 : b[i];
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return acc;
+    if ((from - base) % 2)
+        from--;
+    return px__csum_fold(px__csum_add(0, b + from, to - from));
 }
 
 void px__tag_write(uint8_t *frame, size_t len, uint64_t tag, uint64_t sent_ns)
@@ -155,17 +154,15 @@ void px__tag_write(uint8_t *frame, size_t len, uint64_t tag, uint64_t sent_ns)
     size_t at = pl.end - PX_TAG_TRAILER_LEN;
     uint32_t old_sum = 0;
     if (pl.csum_off)
-        old_sum = csum_add(0, frame, at, pl.end, pl.l4);
+        old_sum = csum_range(frame, at, pl.end, pl.l4);
     memcpy(frame + at, tag_magic, sizeof tag_magic);
     wr64(frame + at + 8, tag);
     wr64(frame + at + 16, sent_ns);
     if (pl.csum_off) {
         /* RFC 1624 eqn 3: HC' = ~(~HC + ~m + m') */
-        uint32_t new_sum = csum_add(0, frame, at, pl.end, pl.l4);
+        uint32_t new_sum = csum_range(frame, at, pl.end, pl.l4);
         uint32_t acc = (uint32_t)(~rd16(frame + pl.csum_off) & 0xffff) + (~old_sum & 0xffff) + new_sum;
-        while (acc >> 16)
-            acc = (acc & 0xffff) + (acc >> 16);
-        uint16_t hc = (uint16_t)(~acc & 0xffff);
+        uint16_t hc = (uint16_t)~px__csum_fold(acc);
         if (pl.udp && hc == 0)
             hc = 0xffff; /* 0 means "no checksum" in UDP */
         frame[pl.csum_off] = (uint8_t)(hc >> 8);

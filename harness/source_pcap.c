@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "err_internal.h"
 #include "pcap_read.h"
 #include "source.h"
 
@@ -149,7 +150,8 @@ int px__source_pcap_open(const char *name, const px_pcap_port_opts *opts, px__so
         snprintf(errbuf, PX_ERRBUF_SIZE, "pcap port '%s': cannot open %s: %s", name,
                  opts->path ? opts->path : "the descriptor", strerror(err));
         psrc_close(&s->base);
-        return err == ENOENT ? PX_ENODEV : err == EACCES ? PX_EPERM : PX_EIO;
+        int rc = px__err_from_errno(err);
+        return rc == PX_ESYS ? PX_EIO : rc; /* a file or pipe: other failures are I/O errors */
     }
     /* Never block the capture thread on a quiet pipe. */
     int fl = fcntl(fd, F_GETFL);

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "ctx_internal.h"
+#include "err_internal.h"
+#include "link.h"
 #include "source.h"
 #include "pktexpect/topology.h"
 
@@ -54,20 +56,6 @@ typedef struct ring_source {
     uint32_t ring_mtu;     /* the MTU the slots were sized for */
     uint64_t drops;        /* cumulative, from PACKET_STATISTICS (which resets on read) */
 } ring_source;
-
-static int errno_to_px(int err)
-{
-    switch (err) {
-    case EPERM:
-    case EACCES: return PX_EPERM;
-    case ENODEV:
-    case ENXIO: return PX_ENODEV;
-    case ENETDOWN: return PX_EDOWN;
-    case ENOMEM:
-    case ENOBUFS: return PX_ENOMEM;
-    default: return PX_ESYS;
-    }
-}
 
 static int if_query(int fd, const char *name, unsigned long req, struct ifreq *ifr)
 {
@@ -109,7 +97,7 @@ static int packet_socket_here(void *arg, char *errbuf)
                      "cap_net_raw,cap_net_admin+eip with setcap");
         else
             snprintf(errbuf, PX_ERRBUF_SIZE, "socket(AF_PACKET): %s", strerror(err));
-        return errno_to_px(err);
+        return px__err_from_errno(err);
     }
     *(int *)arg = fd;
     return 0;
@@ -152,7 +140,7 @@ static int ring_map(ring_source *r, char *errbuf)
     if (setsockopt(r->base.fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': cannot allocate a %u MiB receive ring: %s", r->name,
                  (unsigned)(ring_bytes >> 20), strerror(errno));
-        return errno_to_px(errno);
+        return px__err_from_errno(errno);
     }
     r->frame_size = frame_size;
     r->frames_per_block = block / frame_size;
@@ -168,7 +156,7 @@ static int ring_map(ring_source *r, char *errbuf)
     if (r->ring == MAP_FAILED) {
         r->ring = NULL;
         snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': mmap of the ring: %s", r->name, strerror(errno));
-        return errno_to_px(errno);
+        return px__err_from_errno(errno);
     }
     r->cur = r->rel = r->ring;
     r->cur_k = r->rel_k = 0;
@@ -387,21 +375,7 @@ static const px__source_ops ring_ops = {
  * here, before the port counts as open, keeps that delay out of every window
  * (windows start when the capture thread acknowledges them, after the open).
  * Bounded: a link without carrier stays usable for capture. */
-#define PORT_READY_WAIT_NS 2000000000LL
-static void wait_link_ready(const char *netns, const char *ifname, const volatile _Atomic bool *stop)
-{
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (px_topo_link_ready(*netns ? netns : NULL, ifname) || atomic_load(stop))
-            return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (px__timespec_diff_ns(&now, &t0) > PORT_READY_WAIT_NS)
-            return;
-        struct timespec pause = {0, 2000000};
-        nanosleep(&pause, NULL);
-    }
-}
+#define PORT_READY_WAIT_NS 2000000000ull
 
 /* Socket, interface checks, ring, bind. */
 static int ring_setup(ring_source *r, const char *netns, char *errbuf)
@@ -465,7 +439,7 @@ static int ring_setup(ring_source *r, const char *netns, char *errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "no network interface '%s' (it disappeared while opening)", r->name);
         else
             snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': bind: %s", r->name, strerror(err));
-        return errno_to_px(err);
+        return px__err_from_errno(err);
     }
     (void)ring_drops(&r->base); /* start the loss count at zero */
     r->drops = 0;
@@ -491,7 +465,7 @@ int px__source_ring_open(const char *name, const char *netns, const char *ifname
         ring_close(&r->base);
         return rc;
     }
-    wait_link_ready(netns, ifname, stop);
+    (void)px__link_wait_ready(netns, ifname, PORT_READY_WAIT_NS, stop);
     *out = &r->base;
     return 0;
 }

@@ -1,5 +1,7 @@
 /* pktexpect: test topology over rtnetlink (libmnl). See topology.h. */
 #include "pktexpect/topology.h"
+#include "err_internal.h"
+#include "link.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,31 +40,6 @@ static void set_err(char *errbuf, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(errbuf, PX_ERRBUF_SIZE, fmt, ap);
     va_end(ap);
-}
-
-static int code_from_errno(int e)
-{
-    switch (e) {
-    case EPERM:
-    case EACCES:
-        return PX_EPERM;
-    case EEXIST:
-    case EBUSY:
-        return PX_EEXIST;
-    case ENODEV:
-    case ENOENT:
-        return PX_ENODEV;
-    case ENOMEM:
-    case ENOBUFS:
-        return PX_ENOMEM;
-    case EINVAL:
-    case ERANGE:
-        return PX_EINVAL;
-    case EOPNOTSUPP:
-        return PX_ENOTSUP;
-    default:
-        return PX_ESYS;
-    }
 }
 
 static const char *hint_for(int e)
@@ -202,7 +179,7 @@ static int fail(char *errbuf, const nl_ctx *c, int neg_errno, const char *what)
         set_err(errbuf, "%s: %s (%s)%s", what, strerror(e), c->ext_msg, hint_for(e));
     else
         set_err(errbuf, "%s: %s%s", what, strerror(e), hint_for(e));
-    return code_from_errno(e);
+    return px__err_from_errno(e);
 }
 
 static struct nlmsghdr *link_msg(char *buf, uint16_t type, uint16_t flags, unsigned char family, int index,
@@ -237,13 +214,13 @@ static int enter_netns(const char *netns, char *errbuf)
     if (fd < 0) {
         int e = errno;
         set_err(errbuf, "namespace '%s': %s", netns, e == ENOENT ? "does not exist" : strerror(e));
-        return e == ENOENT ? PX_ENODEV : code_from_errno(e);
+        return px__err_from_errno(e);
     }
     int rc = 0;
     if (setns(fd, CLONE_NEWNET) < 0) {
         int e = errno;
         set_err(errbuf, "entering namespace '%s': %s%s", netns, strerror(e), hint_for(e));
-        rc = code_from_errno(e);
+        rc = px__err_from_errno(e);
     }
     close(fd);
     return rc;
@@ -658,14 +635,12 @@ static void wait_links_ready(const char *netns, const char *a, const char *b)
 {
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (px_topo_link_ready(netns, a) && px_topo_link_ready(netns, b))
-            return;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) > READY_WAIT_NS)
-            return;
-        nanosleep(&(struct timespec){0, 2000000}, NULL);
-    }
+    if (!px__link_wait_ready(netns, a, READY_WAIT_NS, NULL))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t spent = (now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec);
+    if (spent < READY_WAIT_NS)
+        (void)px__link_wait_ready(netns, b, (uint64_t)(READY_WAIT_NS - spent), NULL);
 }
 
 bool px_topo_link_ready(const char *netns, const char *name)
@@ -733,7 +708,7 @@ int px_topo_link_set_netns(const char *netns, const char *name, const char *to_n
         int e = errno;
         set_err(errbuf, "moving '%s': namespace '%s': %s", name, to_netns ? to_netns : "(caller's)",
                 e == ENOENT ? "does not exist" : strerror(e));
-        return e == ENOENT ? PX_ENODEV : code_from_errno(e);
+        return px__err_from_errno(e);
     }
     link_op o = {.a = name, .ns_to = to_netns, .num = (uint32_t)fd};
     int rc = px_topo_netns_run(netns, op_set_netns, &o, errbuf);
@@ -810,7 +785,7 @@ static int prepare_run_dir(char *errbuf)
     if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
         int e = errno;
         set_err(errbuf, "creating %s: %s%s", NETNS_RUN_DIR, strerror(e), hint_ns(e));
-        return code_from_errno(e);
+        return px__err_from_errno(e);
     }
     for (int tries = 0; tries < 2; tries++) {
         if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
@@ -818,13 +793,13 @@ static int prepare_run_dir(char *errbuf)
         int e = errno;
         if (e != EINVAL || tries) {
             set_err(errbuf, "making %s a shared mount: %s%s", NETNS_RUN_DIR, strerror(e), hint_ns(e));
-            return code_from_errno(e);
+            return px__err_from_errno(e);
         }
         /* Not a mount point yet: bind it onto itself, then try again. */
         if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0) {
             e = errno;
             set_err(errbuf, "bind-mounting %s: %s%s", NETNS_RUN_DIR, strerror(e), hint_ns(e));
-            return code_from_errno(e);
+            return px__err_from_errno(e);
         }
     }
     return 0;
@@ -843,13 +818,13 @@ static void *ns_add_thread(void *p)
     if (unshare(CLONE_NEWNET) < 0) {
         int e = errno;
         set_err(j->errbuf, "creating a network namespace: %s%s", strerror(e), hint_ns(e));
-        j->rc = code_from_errno(e);
+        j->rc = px__err_from_errno(e);
         return NULL;
     }
     if (mount("/proc/thread-self/ns/net", j->path, "none", MS_BIND, NULL) < 0) {
         int e = errno;
         set_err(j->errbuf, "bind-mounting the new namespace on %s: %s%s", j->path, strerror(e), hint_ns(e));
-        j->rc = code_from_errno(e);
+        j->rc = px__err_from_errno(e);
         return NULL;
     }
     /* A fresh namespace has its loopback down; tests expect it up. */
@@ -871,7 +846,7 @@ int px_topo_netns_add(const char *name, char *errbuf)
         int e = errno;
         set_err(errbuf, "creating namespace '%s': %s%s", name, e == EEXIST ? "it exists already" : strerror(e),
                 hint_ns(e));
-        return code_from_errno(e);
+        return px__err_from_errno(e);
     }
     close(fd);
     ns_add_job j = {path, errbuf, 0};
@@ -899,12 +874,12 @@ int px_topo_netns_del(const char *name, char *errbuf)
     if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
         int e = errno;
         set_err(errbuf, "unmounting namespace '%s': %s%s", name, strerror(e), hint_ns(e));
-        return code_from_errno(e);
+        return px__err_from_errno(e);
     }
     if (unlink(path) < 0 && errno != ENOENT) {
         int e = errno;
         set_err(errbuf, "removing namespace '%s': %s%s", name, strerror(e), hint_ns(e));
-        return code_from_errno(e);
+        return px__err_from_errno(e);
     }
     return 0;
 }

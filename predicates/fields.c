@@ -77,10 +77,7 @@ static void arg_int(px_buf *out, bool *first, const char *name, int64_t v, bool 
     *first = false;
 }
 
-static void mac_format(const uint8_t m[6], px_buf *out)
-{
-    px_buf_printf(out, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
+static void mac_format(const uint8_t m[6], px_buf *out) { px__mac_format(m, out); }
 
 /* The first layer of `kind` at encapsulation depth `encap`, or NULL. */
 static const px_layer *find_at(const px_frame *f, px_layer_kind kind, int encap)

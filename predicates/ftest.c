@@ -26,6 +26,8 @@
 #include <string.h>
 
 #include "pred_internal.h"
+#include "pktexpect/print.h"
+#include "pktexpect/text.h"
 
 /* True when `f` carries the test's key (a cheap layer lookup, no formatting). */
 static bool carries_key(const px__ftest *st, const px_frame *f)
@@ -271,9 +273,11 @@ void px__prefix_format(const px_ip_prefix *pfx, px_buf *out)
         px_buf_printf(out, "/%u", pfx->len);
 }
 
-static void mac_format(const uint8_t m[6], px_buf *out)
+void px__mac_format(const uint8_t m[6], px_buf *out)
 {
-    px_buf_printf(out, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    char s[18];
+    px_format_mac(m, s);
+    px_buf_append(out, s);
 }
 
 void px__key_format(const px_key *k, px_buf *out)
@@ -289,7 +293,7 @@ void px__key_format(const px_key *k, px_buf *out)
         for (int i = 0; i < 6; i++)
             m[i] = (uint8_t)(k->value >> (8 * (5 - i)));
         px_buf_append(out, "dst mac ");
-        mac_format(m, out);
+        px__mac_format(m, out);
         return;
     }
     case PX_KEY_NONE:
@@ -298,89 +302,14 @@ void px__key_format(const px_key *k, px_buf *out)
     px_buf_append(out, "no key");
 }
 
+/* The one frame summary (px_frame_summary, tcpdump's style), after the wire
+ * length and, when the capture set it, the port: the port matters when an
+ * expectation watches several. */
 void px__frame_summary(const px_frame *f, px_buf *out)
 {
     px_buf_printf(out, "%u bytes", f->wirelen);
-    /* The port matters when an expectation watches several; the capture sets it. */
     if (f->port)
         px_buf_printf(out, " on %s:", f->port);
-    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++) {
-        const px_layer *l = &f->layers[i];
-        if (l->encap && (i == 0 || f->layers[i - 1].encap != l->encap))
-            px_buf_append(out, " |");
-        switch ((px_layer_kind)l->kind) {
-        case PX_LAYER_ETH: {
-            px_eth_hdr h;
-            if (px_layer_eth(f, l, &h)) {
-                px_buf_append(out, " ");
-                mac_format(h.src, out);
-                px_buf_append(out, " > ");
-                mac_format(h.dst, out);
-                px_buf_printf(out, " type 0x%04x", h.type);
-            }
-            break;
-        }
-        case PX_LAYER_VLAN: {
-            px_vlan_tag t;
-            if (px_layer_vlan(f, l, &t, NULL))
-                px_buf_printf(out, " vlan %u pcp %u", t.vid, t.pcp);
-            break;
-        }
-        case PX_LAYER_IPV4: {
-            px_ipv4_hdr h;
-            if (px_layer_ipv4(f, l, &h))
-                px_buf_printf(out, " ipv4 %u.%u.%u.%u > %u.%u.%u.%u ttl %u proto %u", h.src[0], h.src[1],
-                              h.src[2], h.src[3], h.dst[0], h.dst[1], h.dst[2], h.dst[3], h.ttl, h.proto);
-            break;
-        }
-        case PX_LAYER_IPV6: {
-            px_ipv6_hdr h;
-            if (px_layer_ipv6(f, l, &h)) {
-                char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-                if (inet_ntop(AF_INET6, h.src, a, sizeof a) && inet_ntop(AF_INET6, h.dst, b, sizeof b))
-                    px_buf_printf(out, " ipv6 %s > %s hlim %u", a, b, h.hop_limit);
-            }
-            break;
-        }
-        case PX_LAYER_TCP: {
-            px_tcp_hdr h;
-            if (px_layer_tcp(f, l, &h))
-                px_buf_printf(out, " tcp %u > %u flags 0x%02x", h.sport, h.dport, h.flags);
-            break;
-        }
-        case PX_LAYER_UDP: {
-            px_udp_hdr h;
-            if (px_layer_udp(f, l, &h))
-                px_buf_printf(out, " udp %u > %u", h.sport, h.dport);
-            break;
-        }
-        case PX_LAYER_ICMP:
-        case PX_LAYER_ICMPV6: {
-            px_icmp_hdr h;
-            if (px_layer_icmp(f, l, &h))
-                px_buf_printf(out, " %s type %u code %u", px_layer_name((px_layer_kind)l->kind), h.type, h.code);
-            break;
-        }
-        case PX_LAYER_MPLS: {
-            px_mpls_hdr h;
-            if (px_layer_mpls(f, l, &h))
-                px_buf_printf(out, " mpls %u", h.label);
-            break;
-        }
-        case PX_LAYER_VXLAN: {
-            px_vxlan_hdr h;
-            if (px_layer_vxlan(f, l, &h))
-                px_buf_printf(out, " vxlan %u", h.vni);
-            break;
-        }
-        case PX_LAYER_PAYLOAD:
-            px_buf_printf(out, " payload");
-            break;
-        default:
-            px_buf_printf(out, " %s", px_layer_name((px_layer_kind)l->kind));
-            break;
-        }
-    }
-    if (f->truncated_at != PX_LAYER_NONE)
-        px_buf_printf(out, " [truncated at %s]", px_layer_name((px_layer_kind)f->truncated_at));
+    px_buf_append(out, " ");
+    (void)px_frame_summary(f, out);
 }

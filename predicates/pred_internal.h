@@ -73,10 +73,13 @@ int px__frame_test(const px_predicate *p, const px_frame *f);
 /** saw_ethertype as a per-frame predicate (px_saw_ethertype is the core's own). */
 px_predicate *px__saw_ethertype(uint16_t type);
 
-/** One-line summary of a frame: "60 bytes 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff
- *  vlan 102 ipv4 10.0.0.1 > 10.0.0.2 udp 1000 > 53"; with the port it arrived on
- *  when the frame has one ("60 bytes on p2: 02:00:..."). */
+/** One-line summary of a frame for explanations: the wire length, the port it
+ *  arrived on when the frame has one, then px_frame_summary's line:
+ *  "60 bytes on p2: 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype IPv4
+ *  (0x0800), length 60: IP (ttl 64, id 1) 10.0.0.1.1000 > 10.0.0.2.53: UDP, length 18". */
 void px__frame_summary(const px_frame *f, px_buf *out);
+/* Appends a MAC address as px_format_mac writes it ("02:00:00:00:00:0a"). */
+void px__mac_format(const uint8_t m[6], px_buf *out);
 
 /** Appends `s` (n bytes) as a quoted expression-language string. */
 void px__quote(px_buf *out, const char *s, size_t n);

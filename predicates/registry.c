@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "pred_internal.h"
 #include "pktexpect/expr.h"
 #include "pktexpect/predicates.h"
@@ -340,14 +341,6 @@ static px_predicate *f_vxlan(px_expr_args *a, void *u, char *e)
     return p ? p : oom(e);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static px_predicate *f_payload(px_expr_args *a, void *u, char *e)
 {
     (void)u;
@@ -370,19 +363,10 @@ static px_predicate *f_payload(px_expr_args *a, void *u, char *e)
         bytes = malloc(hex->len / 2 + 1);
         if (!bytes)
             return oom(e);
-        for (size_t i = 0; i < hex->len;) {
-            if (hex->str[i] == ' ' || hex->str[i] == ':') {
-                i++;
-                continue;
-            }
-            int hi = hexval(hex->str[i]), lo = i + 1 < hex->len ? hexval(hex->str[i + 1]) : -1;
-            if (hi < 0 || lo < 0) {
-                free(bytes);
-                snprintf(e, PX_ERRBUF_SIZE, "hex=\"...\" must be pairs of hex digits (spaces and ':' allowed)");
-                return NULL;
-            }
-            bytes[n++] = (uint8_t)(hi << 4 | lo);
-            i += 2;
+        if (px__hex_decode(hex->str, hex->len, bytes, hex->len / 2 + 1, &n, NULL) != 0) {
+            free(bytes);
+            snprintf(e, PX_ERRBUF_SIZE, "hex=\"...\" must be pairs of hex digits (spaces and ':' allowed)");
+            return NULL;
         }
         if (n == 0) {
             free(bytes);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "run.h"
 #include "topo_state.h"
 
 static const char usage_clean[] =
@@ -39,14 +40,14 @@ int px_cli_clean(int argc, char **argv)
             break;
         case C_HELP:
             fputs(usage_clean, stdout);
-            return 0;
+            return PX_EXIT_PASS;
         default:
-            return 2; /* the parser said why */
+            return PX_EXIT_INVALID; /* the parser said why */
         }
     }
     if (a.nops > 0) {
         fprintf(stderr, "pktexpect clean: takes no operands ('%s')\n%s", a.ops[0], usage_clean);
-        return 2;
+        return PX_EXIT_INVALID;
     }
     return px_tstate_clean(stdout, stderr, dry);
 }

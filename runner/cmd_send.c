@@ -16,11 +16,10 @@
 #include "pktexpect/topology.h"
 #include "cli_opt.h"
 #include "duration.h"
+#include "run.h"
 #include "sig.h"
 
 #define MAX_CLI_PORTS 64
-
-enum { EXIT_SENT = 0, EXIT_SEND_FAILED = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 
 static const char usage_send[] =
     "usage: pktexpect send -i PORT [-i PORT ...] [options] 'FRAME'\n"
@@ -70,18 +69,18 @@ static int exit_for(int rc)
     case PX_EPERM:
     case PX_EDOWN:
     case PX_EGONE:
-        return EXIT_ENV;
+        return PX_EXIT_ENV;
     case PX_EINVAL:
     case PX_EMTU:
     case PX_ERANGE:
     case PX_EPARSE:
     case PX_EFORMAT:
     case PX_EIO: /* only replay returns it: the file cannot be opened */
-        return EXIT_USAGE;
+        return PX_EXIT_INVALID;
     case PX_ECANCELED: /* SIGINT / SIGTERM: 130 / 143 */
         return px_sig_exit_code(130);
     default:
-        return EXIT_SEND_FAILED;
+        return PX_EXIT_FAIL;
     }
 }
 
@@ -211,7 +210,7 @@ int px_cli_send(int argc, char **argv)
         case S_PORT:
             if (nports == MAX_CLI_PORTS) {
                 fprintf(stderr, "pktexpect send: at most %d ports\n", MAX_CLI_PORTS);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             ports[nports++] = val;
             break;
@@ -221,13 +220,13 @@ int px_cli_send(int argc, char **argv)
         case S_VLAN:
             if (!parse_vlan(val, &so)) {
                 fprintf(stderr, "pktexpect send: --vlan '%s': give VID (0..4095) or VID:PCP (PCP 0..7)\n", val);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             break;
         case S_COUNT:
             if (!parse_u64(val, &po.count) || po.count == 0) {
                 fprintf(stderr, "pktexpect send: --count '%s' is not a positive number\n", val);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             count_given = true;
             break;
@@ -237,38 +236,38 @@ int px_cli_send(int argc, char **argv)
                         "pktexpect send: --rate '%s': give frames/s ('10k', %g to %g) or bit/s ('100Mbps', %g to "
                         "%g)\n",
                         val, PX_PACE_FPS_MIN, PX_PACE_FPS_MAX, PX_PACE_BPS_MIN, PX_PACE_BPS_MAX);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             break;
         case S_DURATION:
             if (px_duration_option_ms("send", "--duration", val, PX_DURATION_NS_PER_MS, PX_DURATION_24H_NS,
                                       &po.duration_ms))
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             break;
         case S_TAG:
             so.tagged = true;
             break;
         case S_HELP:
             fputs(usage_send, stdout);
-            return EXIT_SENT;
+            return PX_EXIT_PASS;
         default:
-            return EXIT_USAGE; /* the parser printed why */
+            return PX_EXIT_INVALID; /* the parser printed why */
         }
     }
     if (nports == 0 || a.nops != 1) {
         fprintf(stderr, "pktexpect send: give at least one -i PORT and exactly one frame\n%s", usage_send);
-        return EXIT_USAGE;
+        return PX_EXIT_INVALID;
     }
     if (po.rate_fps > 0 && po.rate_bps > 0) {
         fprintf(stderr, "pktexpect send: give one --rate\n");
-        return EXIT_USAGE;
+        return PX_EXIT_INVALID;
     }
     if (!count_given && po.duration_ms == 0)
         po.count = 1;
     bool paced = po.count != 1 || po.duration_ms || po.rate_fps > 0 || po.rate_bps > 0;
     if (paced && nports > 1) {
         fprintf(stderr, "pktexpect send: several ports take a single frame (no --count, --rate, --duration)\n");
-        return EXIT_USAGE;
+        return PX_EXIT_INVALID;
     }
 
     char err[PX_ERRBUF_SIZE] = "";
@@ -277,13 +276,13 @@ int px_cli_send(int argc, char **argv)
     int rc = px_frame_parse_text(a.ops[0], &bytes, &len, err);
     if (rc < 0) {
         fprintf(stderr, "pktexpect send: frame: %s\n", err);
-        return EXIT_USAGE;
+        return PX_EXIT_INVALID;
     }
     px_ctx *ctx = px_ctx_new(NULL, err);
     if (!ctx) {
         fprintf(stderr, "pktexpect send: %s\n", err);
         free(bytes);
-        return EXIT_ENV;
+        return PX_EXIT_ENV;
     }
     px_ctx_set_cancel_fd(ctx, px_sig_fd()); /* SIGINT / SIGTERM end a paced run at once */
     uint64_t tag = 0;
@@ -294,7 +293,7 @@ int px_cli_send(int argc, char **argv)
         fprintf(stderr, "pktexpect: %s\n", err); /* err names the operation and the port, or the namespace */
     px_ctx_free(ctx);
     free(bytes);
-    return rc < 0 ? exit_for(rc) : EXIT_SENT;
+    return rc < 0 ? exit_for(rc) : PX_EXIT_PASS;
 }
 
 typedef struct replay_job {
@@ -336,7 +335,7 @@ int px_cli_replay(int argc, char **argv)
         case S_PORT:
             if (nports == MAX_CLI_PORTS) {
                 fprintf(stderr, "pktexpect replay: at most %d ports\n", MAX_CLI_PORTS);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             ports[nports++] = strcmp(val, "-") == 0 ? NULL : val;
             break;
@@ -349,31 +348,31 @@ int px_cli_replay(int argc, char **argv)
             o.speed = strtod(val, &end);
             if (errno || end == val || *end || !(o.speed > 0) || !isfinite(o.speed)) {
                 fprintf(stderr, "pktexpect replay: --speed '%s' is not a positive number\n", val);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             if (o.speed < PX_REPLAY_SPEED_MIN || o.speed > PX_REPLAY_SPEED_MAX) {
                 fprintf(stderr, "pktexpect replay: --speed '%s' is out of range: give %g to %g\n", val,
                         PX_REPLAY_SPEED_MIN, PX_REPLAY_SPEED_MAX);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             break;
         }
         case S_LIMIT:
             if (!parse_u64(val, &o.limit) || o.limit == 0) {
                 fprintf(stderr, "pktexpect replay: --limit '%s' is not a positive number\n", val);
-                return EXIT_USAGE;
+                return PX_EXIT_INVALID;
             }
             break;
         case S_HELP:
             fputs(usage_replay, stdout);
-            return EXIT_SENT;
+            return PX_EXIT_PASS;
         default:
-            return EXIT_USAGE; /* the parser printed why */
+            return PX_EXIT_INVALID; /* the parser printed why */
         }
     }
     if (nports == 0 || a.nops != 1 || (nports == 1 && !ports[0])) {
         fprintf(stderr, "pktexpect replay: give -i PORT and exactly one file\n%s", usage_replay);
-        return EXIT_USAGE;
+        return PX_EXIT_INVALID;
     }
     if (nports > 1) {
         o.port_map = ports;
@@ -383,7 +382,7 @@ int px_cli_replay(int argc, char **argv)
     px_ctx *ctx = px_ctx_new(NULL, err);
     if (!ctx) {
         fprintf(stderr, "pktexpect replay: %s\n", err);
-        return EXIT_ENV;
+        return PX_EXIT_ENV;
     }
     px_ctx_set_cancel_fd(ctx, px_sig_fd()); /* SIGINT / SIGTERM end the replay at once */
     replay_job job = {ctx, nports == 1 ? ports[0] : NULL, a.ops[0], &o};
@@ -391,5 +390,5 @@ int px_cli_replay(int argc, char **argv)
     if (rc < 0)
         fprintf(stderr, "pktexpect: %s\n", err); /* err names the file, or the namespace */
     px_ctx_free(ctx);
-    return rc < 0 ? exit_for(rc) : EXIT_SENT;
+    return rc < 0 ? exit_for(rc) : PX_EXIT_PASS;
 }

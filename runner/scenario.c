@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "../harness/hex.h"
 #include "pktexpect/predicates.h"
 
 #define MAX_ERRORS 50
@@ -1937,32 +1938,15 @@ int px_scenario_load(const char *path, const px_scn_checkers *checkers, const px
 
 int px_parse_hex_bytes(const char *text, uint8_t **bytes, size_t *len, char *errbuf)
 {
-    size_t n = strlen(text);
+    size_t n = strlen(text), k = 0, bad = 0;
     uint8_t *b = malloc(n / 2 + 1);
     if (!b)
         return PX_ENOMEM;
-    size_t k = 0;
-    const char *p = text;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        p += 2;
-    while (*p) {
-        if (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t' || *p == '-') {
-            p++;
-            continue;
-        }
-        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) {
-            const char *bad = isxdigit((unsigned char)p[0]) ? p + 1 : p;
-            if (errbuf)
-                snprintf(errbuf, PX_ERRBUF_SIZE, "col %d: expected two hex digits per byte", (int)(bad - text) + 1);
-            free(b);
-            return PX_EPARSE;
-        }
-        char h[3] = {p[0], p[1], 0};
-        b[k++] = (uint8_t)strtoul(h, NULL, 16);
-        p += 2;
-    }
-    if (k == 0) {
-        if (errbuf)
+    int rc = px__hex_decode(text, n, b, n / 2 + 1, &k, &bad);
+    if (rc != 0 || k == 0) {
+        if (errbuf && rc != 0)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "col %zu: expected two hex digits per byte", bad + 1);
+        else if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "col 1: expected hex bytes");
         free(b);
         return PX_EPARSE;

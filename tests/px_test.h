@@ -1,31 +1,44 @@
 /* Helpers shared by pktexpect's own tests (not installed).
  *
- * Net tests need root (CAP_NET_ADMIN + CAP_NET_RAW) for veth pairs. In CI
- * (CI set) a missing privilege fails the test; elsewhere it skips with exit 77
- * and a message that says why.
+ * One rule for what a test does when something it needs is missing (root,
+ * tshark, Open vSwitch): in CI (px_cmocka_ci: CI set, non-empty, not "0", not
+ * "false") it fails; elsewhere it skips with exit 77 and a message that says
+ * why. Every test goes through px_test_require_root or px_test_unavailable.
  */
 #ifndef PX_TEST_H
 #define PX_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "pktexpect/cmocka.h"
+
 #define PX_TEST_SKIP 77
+
+/** Something the test needs is missing: exits 1 with "FAIL: <in_ci>" when CI
+ *  is set, else 77 with "SKIP: <elsewhere>". */
+static inline void px_test_unavailable(const char *in_ci, const char *elsewhere)
+{
+    if (px_cmocka_ci()) {
+        fprintf(stderr, "FAIL: %s\n", in_ci);
+        exit(1);
+    }
+    fprintf(stderr, "SKIP: %s\n", elsewhere);
+    exit(PX_TEST_SKIP);
+}
 
 /** Exits 77 (skip) or 1 (CI) when the process cannot create interfaces. */
 static inline void px_test_require_root(const char *what)
 {
-    if (geteuid() == 0)
-        return;
-    const char *ci = getenv("CI");
-    if (ci && *ci && strcmp(ci, "0") != 0 && strcmp(ci, "false") != 0) {
-        fprintf(stderr, "FAIL: %s needs root (veth, raw sockets) and CI is set: run CI as root\n", what);
-        exit(1);
-    }
-    fprintf(stderr, "SKIP: %s needs root to create veth pairs and open raw sockets; run it with sudo\n", what);
-    exit(PX_TEST_SKIP);
+    px_cmocka_require_root(what);
 }
 
 /** Writes a short interface name unique to this process: "<prefix><pid%100000><suffix>". */

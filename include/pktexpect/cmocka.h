@@ -22,6 +22,7 @@
 #ifndef PKTEXPECT_CMOCKA_H
 #define PKTEXPECT_CMOCKA_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,16 +86,23 @@ static inline void px__cmocka_assert_value(px_future *fut, int64_t want, const c
     }
 }
 
+/** True when the CI environment variable is set: present, not empty, not "0"
+ *  and not "false" (so CI=false on a developer's machine still skips). */
+static inline bool px_cmocka_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && *ci && strcmp(ci, "0") != 0 && strcmp(ci, "false") != 0;
+}
+
 /** Call first in main() of a suite that needs root (veth, raw sockets): without
  *  root it exits 77, which ctest reports as skipped, with a message saying why;
- *  when the CI environment variable is set it fails (exit 1) instead, so CI can
- *  never skip such a suite silently. */
+ *  when CI is set (px_cmocka_ci) it fails (exit 1) instead, so CI can never
+ *  skip such a suite silently. */
 static inline void px_cmocka_require_root(const char *suite)
 {
     if (geteuid() == 0)
         return;
-    const char *ci = getenv("CI");
-    if (ci && *ci && strcmp(ci, "0") != 0 && strcmp(ci, "false") != 0) {
+    if (px_cmocka_ci()) {
         fprintf(stderr, "FAIL: %s needs root (veth pairs, raw sockets) and CI is set\n", suite);
         exit(1);
     }

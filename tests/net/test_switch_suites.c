@@ -50,12 +50,6 @@ typedef struct env {
 
 static env E;
 
-static bool under_ci(void)
-{
-    const char *ci = getenv("CI");
-    return ci && *ci && ci[0] != '0';
-}
-
 /* Runs argv with stdout and stderr into `out`; returns the exit status, -1 when it
  * could not run or was killed by a signal. */
 static int run_capture(char *const argv[], px_buf *out)
@@ -222,7 +216,7 @@ static void need_ovs(void)
 {
     if (E.have_ovs)
         return;
-    if (under_ci())
+    if (px_cmocka_ci())
         fail_msg("Open vSwitch is not installed (scripts/deps.sh ovs) and CI is set");
     skip();
 }

@@ -11,6 +11,7 @@
  *                                                   test_duration_options
  *   help: exit codes, --version; --port in send and watch; send/replay --netns
  *                                                   test_help_and_names, test_netns
+ *   one set of exit codes (run.h) for every command test_exit_codes_shared
  *
  * The CLI runs in-process; stdout and stderr go to temporary files for the call. */
 #include <setjmp.h>
@@ -27,6 +28,7 @@
 #include "cli.h"
 #include "cli_opt.h"
 #include "duration.h"
+#include "run.h"
 #include "pktexpect/error.h"
 #include "scenario.h"
 
@@ -309,6 +311,23 @@ static void test_netns(void **state)
     assert_int_equal(cli("send", "-n", "bad/name", "-i", "lo", "Ether()", NULL), 2);
 }
 
+/* Every command answers a bad option and --help with the same PX_EXIT_* codes. */
+static void test_exit_codes_shared(void **state)
+{
+    (void)state;
+    static const char *const cmds[] = {"run", "validate", "watch", "check", "send", "replay", "clean", "junit-merge"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        int bad = cli(cmds[i], "--no-such-option", NULL);
+        if (bad != PX_EXIT_INVALID)
+            fail_msg("%s --no-such-option: exit %d, expected %d", cmds[i], bad, PX_EXIT_INVALID);
+        int help = cli(cmds[i], "--help", NULL);
+        if (help != PX_EXIT_PASS)
+            fail_msg("%s --help: exit %d, expected %d", cmds[i], help, PX_EXIT_PASS);
+    }
+    assert_int_equal(cli("clean", "extra", NULL), PX_EXIT_INVALID);
+    assert_int_equal(cli("send", "-i", "p1", NULL), PX_EXIT_INVALID); /* no frame */
+}
+
 int main(void)
 {
     const char *sd = getenv("PX_SOURCE_DIR");
@@ -325,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_filter),           cmocka_unit_test(test_bad_bpf),
         cmocka_unit_test(test_duration_parse),   cmocka_unit_test(test_duration_options),
         cmocka_unit_test(test_help_and_names),   cmocka_unit_test(test_netns),
+        cmocka_unit_test(test_exit_codes_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

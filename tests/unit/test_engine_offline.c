@@ -473,10 +473,38 @@ static void test_clock_map_step(void **state)
     assert_true(px__clock_map_frame(&k, rt + 1 * MS, mono + 10 * MS, mono) == mono + 2 * MS);
 }
 
+/* A stream that cannot be opened: the library's one errno map, with "I/O
+ * error" for what it does not name (here ENOTDIR). */
+static void test_open_errors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pxengXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char missing[64], under_file[80];
+    snprintf(missing, sizeof missing, "%s/missing.pcap", dir);
+    snprintf(under_file, sizeof under_file, "%s/file/x.pcap", dir);
+    char file[64];
+    snprintf(file, sizeof file, "%s/file", dir);
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    px_ctx *ctx = new_ctx();
+    char err[PX_ERRBUF_SIZE] = "";
+    px_pcap_port_opts o = {.path = missing};
+    assert_int_equal(px_port_open_pcap(ctx, "a", &o, err), PX_ENODEV);
+    o.path = under_file;
+    assert_int_equal(px_port_open_pcap(ctx, "b", &o, err), PX_EIO);
+    assert_non_null(strstr(err, "cannot open"));
+    px_ctx_free(ctx);
+    unlink(file);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_window_starts_at_arm),
+        cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_late_frame_never_decides),
         cmocka_unit_test(test_paused_start_anchors_at_first_frame),
         cmocka_unit_test(test_multi_port_waits_for_every_port),

@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
 
+#include "err_internal.h"
 #include "pktexpect/error.h"
 
 static void test_names_and_messages(void **state)
@@ -32,11 +34,37 @@ static void test_unknown_code(void **state)
     assert_string_equal(px_strerror(12345), "unknown error code");
 }
 
+/* One map for capture, send and topology: the same errno, the same code. */
+static void test_errno_map(void **state)
+{
+    (void)state;
+    static const struct {
+        int errnum, code;
+    } rows[] = {
+        {EPERM, PX_EPERM},     {EACCES, PX_EPERM},     {ENODEV, PX_ENODEV},   {ENXIO, PX_ENODEV},
+        {ENOENT, PX_ENODEV},   {ENETDOWN, PX_EDOWN},   {ENOMEM, PX_ENOMEM},   {ENOBUFS, PX_ENOMEM},
+        {EMSGSIZE, PX_EMTU},   {EEXIST, PX_EEXIST},    {EBUSY, PX_EEXIST},    {EINVAL, PX_EINVAL},
+        {ERANGE, PX_EINVAL},   {EOPNOTSUPP, PX_ENOTSUP}, {EIO, PX_ESYS},      {EBADF, PX_ESYS},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int got = px__err_from_errno(rows[i].errnum);
+        if (got != rows[i].code)
+            fail_msg("%s gives %s, expected %s", strerror(rows[i].errnum), px_err_name(got), px_err_name(rows[i].code));
+    }
+    /* never success, not even for errno 0; never PX_EGONE (a caller's refinement) */
+    assert_int_equal(px__err_from_errno(0), PX_ESYS);
+    for (int e = 0; e < 200; e++) {
+        assert_true(px__err_from_errno(e) < 0);
+        assert_int_not_equal(px__err_from_errno(e), PX_EGONE);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_and_messages),
         cmocka_unit_test(test_unknown_code),
+        cmocka_unit_test(test_errno_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

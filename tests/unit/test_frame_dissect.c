@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "dissect.h"
 #include "pktexpect/frame.h"
 
 /* Test-local hex reader (spaces ignored), independent of the library's. */
@@ -505,6 +506,45 @@ static void test_every_prefix(void **state)
     }
 }
 
+/* The shared VLAN walk (dissect.h) of the sender and the tag trailer: the same
+ * TPIDs and the same count as the dissector's VLAN layers, bounds-checked. */
+static void test_vlan_walk(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *hex;
+        unsigned tags;
+        size_t type_off;
+    } rows[] = {
+        {"ffffffffffff 020000000001 0800 4500", 0, 12},
+        {"ffffffffffff 020000000001 8100 0066 0800 4500", 1, 16},
+        {"ffffffffffff 020000000001 88a8 0064 8100 0066 9100 0001 86dd 6000", 3, 24},
+        {"ffffffffffff 020000000001 8100 0066 0800", 1, 16},   /* ends at the type */
+        {"ffffffffffff 020000000001 8100 0066 08", 0, 12},     /* the next type does not fit */
+        {"ffffffffffff 020000000001 8100", 0, 12},
+        {"ffffffffffff 020000000001 81", 0, 12},               /* shorter than a header */
+        {"ffffffffffff 020000000001 88a8 0064 8100 0066 08", 1, 16}, /* the second tag does not fit */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        uint8_t b[64];
+        size_t n = unhex(rows[i].hex, b, sizeof b), off = 99;
+        unsigned tags = px__eth_vlan_walk(b, n, &off);
+        if (tags != rows[i].tags || off != rows[i].type_off)
+            fail_msg("row %zu: %u tags, type at %zu; expected %u, %zu", i, tags, off, rows[i].tags,
+                     rows[i].type_off);
+        if (n >= 14) {
+            px_frame f;
+            px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
+            unsigned vlans = 0;
+            while (px_frame_find_nth(&f, PX_LAYER_VLAN, vlans))
+                vlans++;
+            assert_true(vlans <= tags); /* the dissector also needs the whole tag */
+        }
+    }
+    assert_true(px__is_vlan_tpid(0x8100) && px__is_vlan_tpid(0x88a8) && px__is_vlan_tpid(0x9100));
+    assert_false(px__is_vlan_tpid(0x0800) || px__is_vlan_tpid(0x8847));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,7 +552,7 @@ int main(void)
         cmocka_unit_test(test_vxlan_inner),     cmocka_unit_test(test_mpls_stack),
         cmocka_unit_test(test_gre_arp),         cmocka_unit_test(test_llc_and_padding),
         cmocka_unit_test(test_fragments_icmp_options), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_every_prefix),   cmocka_unit_test(test_vlan_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

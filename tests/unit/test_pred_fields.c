@@ -123,7 +123,7 @@ static void test_ipv4(void **state)
     r = drive(px_did_not_see_ipv4(&s));
     assert_int_equal(r.v, PX_FAIL);
     expect_has(r.why, "frame #1 matched");
-    expect_has(r.why, "10.0.0.1 > 10.0.0.2");
+    expect_has(r.why, "10.0.0.1.53 > 10.0.0.2.53: UDP");
 
     s = (px_ip_spec)PX_IP_SPEC_ANY;
     s.src = (px_ip_prefix){6, 64, {0}};

@@ -132,7 +132,7 @@ static void test_negative_failures_show_the_frame(void **state)
     assert_null(strstr(r.why, "did_not_see_src_mac"));
     r = run_frames(px_timed_out(), fs, 1);
     assert_int_equal(r.v, PX_FAIL);
-    assert_non_null(strstr(r.why, "frame #1 was: 60 bytes on p2: 02:00:00:00:00:0b > 02:00:00:00:00:0a type 0x0800"));
+    assert_non_null(strstr(r.why, "frame #1 was: 60 bytes on p2: 02:00:00:00:00:0b > 02:00:00:00:00:0a, ethertype IPv4 (0x0800)"));
     r = run_frames(px_no_other_packets(NULL), fs, 1);
     assert_int_equal(r.v, PX_FAIL);
     assert_non_null(strstr(r.why, "frame #1 was: 60 bytes on p2: "));
