@@ -145,6 +145,7 @@ struct px_ctx {
     bool closed;
     void *sender;                    /* the sender's per-context state (send.c) */
     _Atomic(struct px_evidence *) evidence;
+    struct px__ring_opts *ring;      /* benchmarks only (px__ctx_set_ring): owned; NULL: default */
 };
 
 /* ---- hooks for other harness modules ---- */

@@ -50,6 +50,7 @@ struct px__port_impl {
     bool is_pcap;
     px_pcap_port_opts pcap;  /* strings owned (copies) */
     uint32_t ring_mib;
+    px__ring_opts ring;      /* the ring's layout (benchmarks; default all zero) */
     uint32_t grace_ms;
     int efd;
     pthread_t thread;
@@ -771,7 +772,7 @@ static int port_open_source(px_port *p, char *errbuf)
     struct px__port_impl *P = p->impl;
     if (P->is_pcap)
         return px__source_pcap_open(p->name, &P->pcap, &P->src, errbuf);
-    return px__source_ring_open(p->name, P->netns, P->ifname, P->ring_mib, &P->stop, &P->src, errbuf);
+    return px__source_ring_open(p->name, P->netns, P->ifname, P->ring_mib, &P->ring, &P->stop, &P->src, errbuf);
 }
 
 static void *port_thread(void *arg)
@@ -875,6 +876,8 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
     pthread_mutex_init(&P->ctl, NULL);
     pthread_cond_init(&P->ctl_cond, NULL);
     P->ring_mib = ctx->opts.ring_mib;
+    if (ctx->ring)
+        P->ring = *ctx->ring;
     P->grace_ms = ctx->opts.lag_grace_ms ? ctx->opts.lag_grace_ms : PX_DEFAULT_LAG_GRACE_MS;
     if (!ctx->opts.noise_filter_off)
         P->noise_fn = px_noise_default;
