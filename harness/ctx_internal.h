@@ -119,6 +119,8 @@ struct px__node {
     bool closed;
     bool indexed;                    /* reached through the key index (counts from port totals) */
     bool locked;                     /* multi-port: callbacks under e->lock */
+    bool preacked;                   /* acknowledged by px_expect's thread on a parked port
+                                        (start and drop epoch set then; see port.c) */
     size_t heap_pos;                 /* in the deadline heap, SIZE_MAX when not there */
     /* counts of this port's part of the window */
     uint64_t seen, filtered, noise, truncated;
@@ -190,8 +192,11 @@ bool px__port_is_dead(px_port *p);
 void px__port_shutdown(px_port *p, const char *why);
 void px__port_ref(px_port *p);
 void px__port_unref(px_port *p);
-/* Queues an armed node; the capture thread acknowledges it through e->lock/e->done.
- * Returns PX_E* with errbuf when the port's thread is gone. */
+/* Queues an armed node. Returns 0 when the capture thread will acknowledge it
+ * (through e->lock/e->done), 1 when it was acknowledged here already (the thread
+ * was asleep with nothing left to read: its window start and drop epoch are set
+ * and the expectation anchored, nothing to wait for), or PX_E* with errbuf when
+ * the port's thread is gone. */
 int px__port_post_arm(px_port *p, px__node *n, char *errbuf);
 /* Wakes the thread: a stop_reason changed or the deadline became known. */
 void px__port_kick(px_port *p, bool scan);

@@ -3,8 +3,10 @@
  * Arming is a handshake (DESIGN 2.1): px_expect opens the ports it needs (in
  * parallel, outside any lock), posts one node per port to the ports' capture
  * threads and returns once every thread has acknowledged its node: the window
- * starts at that acknowledgement, with the port's drop epoch read then. The
- * window's single deadline is fixed by the last port to fix its start.
+ * starts at that acknowledgement, with the port's drop epoch read then. A port
+ * whose thread sleeps with nothing to read is acknowledged by px_expect's own
+ * thread, under the port's control lock ("parked arms" in port.c): no round
+ * trip. The window's single deadline is fixed by the last port to fix its start.
  *
  * Deciding (DESIGN 2.3-2.6, 2.11): every port closes its node when it has
  * examined its frames up to the deadline (or the capture fell behind, or the
@@ -303,7 +305,7 @@ static void exp_arm(px_exp *e)
     atomic_store(&e->open_nodes, (int)n);
     atomic_store(&e->unanchored, (int)n);
     px__exp_ref(e); /* held while arming: a node may close and decide before we return */
-    size_t posted = 0;
+    size_t posted = 0, acked = 0;
     char err[PX_ERRBUF_SIZE] = "";
     for (size_t i = 0; i < n; i++) {
         px__node *node = calloc(1, sizeof *node);
@@ -317,7 +319,10 @@ static void exp_arm(px_exp *e)
             node->heap_pos = SIZE_MAX;
             px__exp_ref(e);
             rc = px__port_post_arm(e->ports[i], node, err);
-            if (rc != 0) {
+            if (rc == 1) { /* acknowledged already: the port's thread was parked */
+                acked++;
+                rc = 0;
+            } else if (rc != 0) {
                 free(node);
                 px__exp_unref(e);
             }
@@ -332,10 +337,12 @@ static void exp_arm(px_exp *e)
         }
         posted++;
     }
-    pthread_mutex_lock(&e->lock);
-    while (e->acks < posted)
-        pthread_cond_wait(&e->done, &e->lock);
-    pthread_mutex_unlock(&e->lock);
+    if (posted > acked) {
+        pthread_mutex_lock(&e->lock);
+        while (e->acks < posted - acked)
+            pthread_cond_wait(&e->done, &e->lock);
+        pthread_mutex_unlock(&e->lock);
+    }
     px__exp_unref(e);
 }
 

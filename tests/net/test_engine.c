@@ -12,6 +12,12 @@
  * (close / reopen / cancel / stats / send from many threads, and a blocking open
  * that must not block other ports) is test_thread_ports.c.
  *
+ * Arms on an idle port are acknowledged by the arming thread itself while the
+ * capture thread sleeps (harness/port.c, "parked arms"): test_parked_arms checks
+ * that such windows still close at their deadline with no frame to wake the
+ * thread (one port, an earlier deadline armed after a later one, two ports),
+ * and start exactly at the acknowledgement.
+ *
  * Needs root (veth pairs, raw sockets): without it, skips (77) off CI and fails
  * in CI. Every interface is named "pxe<pid><suffix>" and deleted by the test's
  * teardown, or by a reaper process if this one dies (e.g. a sanitizer abort). */
@@ -739,6 +745,97 @@ static void test_deadline_during_overload(void **state)
     assert_true(contains(px_future_explanation(f), "drop") || contains(px_future_explanation(f), "behind"));
 }
 
+/* =========================================================================
+ * 7. DESIGN 2.1 / 2.5 on arms acknowledged while the capture thread sleeps:
+ *    nothing wakes the thread when such an arm is made, so the windows must
+ *    still close at their deadlines on an idle port (the later deadline armed
+ *    first, then an earlier one; then a window on two ports, whose deadline is
+ *    known only when both have acknowledged), and count exactly the frames
+ *    sent after px_expect returned.
+ * ========================================================================= */
+
+/* Waits (<= 2 s) until the port has read `frames` frames in all. */
+static void wait_read(px_ctx *ctx, const char *port, uint64_t frames)
+{
+    px_port_stats st = {0};
+    for (int i = 0; i < 2000 && st.frames - st.noise < frames; i++) {
+        sleep_ms(1);
+        assert_int_equal(px_port_get_stats(ctx, port, &st), 0);
+    }
+}
+
+/* No IPv6 on the interface: a fresh link's neighbour and router solicitations
+ * would wake the capture thread, which is what the test must do without. */
+static void no_ipv6(const char *ifname)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("1\n", f);
+        fclose(f);
+    }
+}
+
+static void test_parked_arms(void **state)
+{
+    env *e = *state;
+    const veth_pair *p0 = &g_pairs[0], *p1 = &g_pairs[1];
+    char err[PX_ERRBUF_SIZE];
+    no_ipv6(p0->a), no_ipv6(p0->b), no_ipv6(p1->a), no_ipv6(p1->b);
+    e->ctx = ctx_new(4);
+    open_port(e->ctx, p0->b);
+    open_port(e->ctx, p1->b);
+    sleep_ms(50); /* both capture threads asleep */
+    px_port_stats st0, st1;
+    assert_int_equal(px_port_get_stats(e->ctx, p0->b, &st0), 0);
+
+    /* One port: a long window, then a short one (its deadline is earlier than
+     * anything the thread would wake for). */
+    px_future *lng = e->keep[0] =
+        px_expect(e->ctx, p0->b, px_did_not_see_ethertype(ET_MARK), &(px_expect_opts){.timeout_ms = 1500});
+    px_future *shrt = e->keep[1] =
+        px_expect(e->ctx, p0->b, px_did_not_see_ethertype(ET_MARK), &(px_expect_opts){.timeout_ms = 100});
+    assert_int_equal(px_future_wait_for(shrt, 5000), PX_PASS);
+    assert_int_equal(px_future_wait_for(lng, 10000), PX_PASS);
+
+    /* Two ports, idle: the deadline is fixed by the second acknowledgement. */
+    sleep_ms(20);
+    const char *both[] = {p0->b, p1->b};
+    px_future *two = e->keep[2] =
+        px_expect_any(e->ctx, both, 2, px_did_not_see_ethertype(ET_MARK), &(px_expect_opts){.timeout_ms = 100});
+    assert_int_equal(px_future_wait_for(two, 5000), PX_PASS);
+    assert_int_equal(px_port_get_stats(e->ctx, p0->b, &st1), 0);
+    if (st1.frames != st0.frames)
+        fail_msg("%llu frames arrived on the idle port: nothing must wake its thread here",
+                 (unsigned long long)(st1.frames - st0.frames));
+
+    /* Window start: a marker read before the arm is not counted, one sent right
+     * after px_expect returns is, round after round. */
+    uint8_t mark[FRAME_LEN];
+    px_port_stats st;
+    assert_int_equal(px_port_get_stats(e->ctx, p0->b, &st), 0);
+    uint64_t read = st.frames - st.noise;
+    for (int i = 0; i < 50; i++) {
+        make_frame(mark, ET_MARK, (uint64_t)i * 2);
+        assert_int_equal(px_send(e->ctx, p0->a, mark, FRAME_LEN, err), 0);
+        wait_read(e->ctx, p0->b, ++read);
+        sleep_ms(1); /* asleep again */
+        px_future *f = e->keep[3] =
+            px_expect(e->ctx, p0->b, px_packet_count(),
+                      &(px_expect_opts){.timeout_ms = 100, .filter = "ether proto 0x88b6"});
+        make_frame(mark, ET_MARK, (uint64_t)i * 2 + 1);
+        assert_int_equal(px_send(e->ctx, p0->a, mark, FRAME_LEN, err), 0);
+        read++;
+        px_verdict v = px_future_wait_for(f, 5000);
+        if (v != PX_PASS || px_future_value(f) != 1)
+            fail_msg("round %d: %s, %lld marker frames in the window (want PASS, 1): %s", i, px_verdict_name(v),
+                     (long long)px_future_value(f), px_future_explanation(f));
+        px_future_free(f);
+        e->keep[3] = NULL;
+    }
+}
+
 int main(void)
 {
     veth_pairs_init("test_engine", g_pairs, NPAIRS, "pxe");
@@ -750,6 +847,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_frame_does_not_decide, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_during_overload, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_with_frames_then_free, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_parked_arms, setup2, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
