@@ -180,8 +180,13 @@ static bool arm_parked(px_port *p, px__node *n, bool *kick)
     const px__source_ops *ops = P->src->ops;
     if (ops->needs_refresh && ops->needs_refresh(P->src))
         return false; /* the thread drains and rebuilds the ring first */
-    P->drops_fresh = false;
-    n->drops_at_start = port_drops_now(P);
+    /* The drop epoch: the count the thread read last, when the source proves
+     * that nothing can have been lost since (no system call), else read now. */
+    if (!ops->drops_unchanged || !ops->drops_unchanged(P->src)) {
+        P->drops_fresh = false;
+        (void)port_drops_now(P);
+    }
+    n->drops_at_start = P->drops;
     struct timespec rt;
     n->start = px__mono_ns();
     clock_gettime(CLOCK_REALTIME, &rt);

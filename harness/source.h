@@ -44,6 +44,9 @@ typedef struct px__source_ops {
     /* Reads the source's loss counter now; returns the cumulative number of frames
      * lost since the source was opened. */
     uint64_t (*drops)(px__source *s);
+    /* Optional: true when no frame can have been lost since the last drops()
+     * call, known without a system call (else the caller calls drops()). */
+    bool (*drops_unchanged)(px__source *s);
     /* Optional: frames ready but not yet read (for "capture behind" messages). */
     uint64_t (*backlog)(px__source *s);
     /* Optional: the descriptor reported an error (POLLERR/POLLHUP): says what
