@@ -12,7 +12,7 @@
 # removes them; this script also removes the leftovers of a benchmark that was
 # killed. Needs tcpdump, trafgen (netsniff-ng), tcpreplay, python3-scapy and gnuplot
 # (scripts/deps.sh bench).
-# Takes about 25 minutes on a 2-core machine (15 of them the ring layouts:
+# Takes about 17 minutes on a 2-core machine (11 of them the ring layouts:
 # PX_BENCH_RINGS="" skips those); run it on an otherwise idle machine.
 set -euo pipefail
 
