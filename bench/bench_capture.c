@@ -680,7 +680,10 @@ static void sweep(bench *b, pxb_out *o)
             pxb_figure(o, "zero_loss_rate_ratio", p, "ratio", v2, (size_t)m2);
     }
 
-    /* Plot data: one gnuplot data block per tool (median over the runs). */
+    /* Plot data: one gnuplot data block per tool (median over the runs); not
+     * from a --ring run, which would replace the plot of the main one. */
+    if (b->nrings)
+        return;
     char path[512];
     const char *dir = getenv("PX_BENCH_RESULTS");
     if (dir && *dir)
