@@ -119,9 +119,9 @@ struct px__node {
     bool closed;
     bool indexed;                    /* reached through the key index (counts from port totals) */
     bool locked;                     /* multi-port: callbacks under e->lock */
+    size_t heap_pos;                 /* in the deadline heap, SIZE_MAX when not there */
     bool preacked;                   /* acknowledged by px_expect's thread on a parked port
                                         (start and drop epoch set then; see port.c) */
-    size_t heap_pos;                 /* in the deadline heap, SIZE_MAX when not there */
     /* counts of this port's part of the window */
     uint64_t seen, filtered, noise, truncated;
     uint64_t port_seen_at_start, port_trunc_at_start, port_noise_at_start;
@@ -144,10 +144,10 @@ struct px_ctx {
     px_ctx_opts opts;
     px_port **ports;
     size_t nports, cap;
+    struct px__ring_opts *ring;      /* benchmarks only (px__ctx_set_ring): owned; NULL: default */
     bool closed;
     void *sender;                    /* the sender's per-context state (send.c) */
     _Atomic(struct px_evidence *) evidence;
-    struct px__ring_opts *ring;      /* benchmarks only (px__ctx_set_ring): owned; NULL: default */
 };
 
 /* ---- hooks for other harness modules ---- */
