@@ -156,6 +156,10 @@ static int ring_map(ring_source *r, char *errbuf)
     while (block < frame_size)
         block *= 2;
     uint64_t ring_bytes = (uint64_t)(r->ring_mib ? r->ring_mib : 64) << 20;
+    /* V3: the reader holds a whole block while it reads it; with one block the
+     * kernel would have nowhere to write meanwhile. At least 4 blocks. */
+    while (v3 && ring_bytes / block < 4 && block / 2 >= frame_size && block / 2 >= 4096)
+        block /= 2;
     uint32_t blocks = (uint32_t)(ring_bytes / block);
     if (blocks < 1)
         blocks = 1;
