@@ -23,6 +23,11 @@
  *                            figure is the fraction of the sent frames the port read
  *                            (px_port_get_stats), and its ratio to K=1, run by run.
  *
+ * --ring LIST (ring layouts, bench/README.md "Ring options"): pktexpect K=16 mix and
+ * K=16 indexed again with each layout of the list, in every repetition after the
+ * default ones, and in the sweep the K=16 mix with each layout; the figures carry
+ * "ring":"<layout>" and go to results/rings_capture.json instead.
+ *
  * Part 1 sends --frames frames at full speed; part 2 sweeps the send rate (each
  * point sends for --sweep-s seconds, at most --frames frames) and finds the highest
  * rate at which each receiver sees 100% of the frames.
@@ -45,6 +50,7 @@
 #include <unistd.h>
 
 #include "pxb_util.h"
+#include "source.h"
 
 #define DPORT_BULK 9
 #define DPORT_MARKER 9999
@@ -52,7 +58,8 @@
 #define MAX_RUNS 20
 #define MAX_RATES 16
 
-#define MAX_RECV 16
+#define MAX_RECV 32
+#define MAX_RINGS 8
 #define IDX_DPORTS 8 /* the indexed case's traffic: UDP ports 1..8 */
 
 /* A receiver of part 1. R_NONE: the blaster alone, nobody listening (the send rate
@@ -62,7 +69,8 @@ typedef enum kind { R_MIX, R_IDX, R_TCPDUMP, R_SCAPY, R_NONE } kind;
 static const char *const kind_name[] = {"pktexpect", "pktexpect_indexed", "tcpdump", "scapy", "none"};
 typedef struct recv {
     kind kind;
-    int k; /* expectations (R_MIX, R_IDX) */
+    int k;    /* expectations (R_MIX, R_IDX) */
+    int ring; /* index in bench.rings (R_MIX, R_IDX); -1: the default layout */
 } recv;
 
 typedef struct bench {
@@ -73,6 +81,9 @@ typedef struct bench {
     uint8_t marker[64];
     recv recvs[MAX_RECV]; /* part 1's receivers, in the order they run in a repetition */
     int nrecv;
+    const char *rings[MAX_RINGS]; /* --ring: layouts compared with the default */
+    px__ring_opts ring_opts[MAX_RINGS];
+    int nrings;
     uint64_t nframes;  /* frames per full-speed trial */
     int runs;
     double sweep_s;
@@ -167,14 +178,18 @@ static uint64_t port_read(px_ctx *rx, const char *port)
     return st.frames - st.noise;
 }
 
-static int trial_pktexpect(bench *b, kind mode, int k, double rate, uint64_t count, trial *t, char *err)
+static int trial_pktexpect(bench *b, recv w, double rate, uint64_t count, trial *t, char *err)
 {
     memset(t, 0, sizeof *t);
+    kind mode = w.kind;
+    int k = w.k;
     px_ctx_opts opts = {.default_timeout_ms = 120000};
     px_ctx *rx = px_ctx_new(&opts, err);
     if (!rx)
         return -1;
-    int rc = px_port_open(rx, b->b, err);
+    int rc = w.ring >= 0 ? px__ctx_set_ring(rx, &b->ring_opts[w.ring]) : 0;
+    if (rc == 0)
+        rc = px_port_open(rx, b->b, err);
     px_future **fs = calloc((size_t)k, sizeof *fs);
     if (rc == 0 && !fs)
         rc = PX_ENOMEM;
@@ -369,7 +384,7 @@ static int run_trial(bench *b, recv w, double rate, uint64_t count, trial *t, ch
     case R_NONE: return trial_none(b, rate, count, t, err);
     case R_TCPDUMP: return trial_tcpdump(b, rate, count, t, err);
     case R_SCAPY: return trial_scapy(b, rate, count, t, err);
-    default: return trial_pktexpect(b, w.kind, w.k, rate, count, t, err);
+    default: return trial_pktexpect(b, w, rate, count, t, err);
     }
 }
 
@@ -378,10 +393,22 @@ static bool tool_enabled(const bench *b, recv w)
     return !(w.kind == R_SCAPY && b->no_scapy) && !(w.kind == R_TCPDUMP && b->no_tcpdump);
 }
 
+static const bench *the_bench; /* for the ring names in params() */
+
+/* ,"ring":"<layout>" for a receiver with a layout of --ring, else "". */
+static const char *ring_param(recv w)
+{
+    static char buf[160];
+    if (w.ring < 0 || (w.kind != R_MIX && w.kind != R_IDX))
+        return "";
+    snprintf(buf, sizeof buf, ",\"ring\":\"%s\"", the_bench->rings[w.ring]);
+    return buf;
+}
+
 static void params(char *out, size_t size, recv w, const char *extra)
 {
     if (w.kind == R_MIX || w.kind == R_IDX)
-        snprintf(out, size, "\"tool\":\"%s\",\"k\":%d%s", kind_name[w.kind], w.k, extra);
+        snprintf(out, size, "\"tool\":\"%s\",\"k\":%d%s%s", kind_name[w.kind], w.k, ring_param(w), extra);
     else
         snprintf(out, size, "\"tool\":\"%s\"%s", kind_name[w.kind], extra);
 }
@@ -389,7 +416,7 @@ static void params(char *out, size_t size, recv w, const char *extra)
 static int find_recv(const bench *b, kind kd, int k)
 {
     for (int i = 0; i < b->nrecv; i++)
-        if (b->recvs[i].kind == kd && (k < 0 || b->recvs[i].k == k))
+        if (b->recvs[i].kind == kd && (k < 0 || b->recvs[i].k == k) && b->recvs[i].ring < 0)
             return i;
     return -1;
 }
@@ -422,7 +449,7 @@ static void full_speed(bench *b, pxb_out *o)
             trial t;
             err[0] = '\0';
             if (run_trial(b, rv, 0, b->nframes, &t, err) != 0 || !t.ok) {
-                fprintf(stderr, "bench_capture: %s K=%d: %s\n", kind_name[rv.kind], rv.k, err);
+                fprintf(stderr, "bench_capture: %s K=%d%s: %s\n", kind_name[rv.kind], rv.k, ring_param(rv), err);
                 continue;
             }
             ok[w][r] = true;
@@ -434,9 +461,9 @@ static void full_speed(bench *b, pxb_out *o)
             v[F_CPF][w][r] = t.seen ? t.cpu_s / (double)t.seen * 1e6 : 0;
             v[F_SLEEPS][w][r] = t.sleeps >= 0 && t.seen ? t.sleeps / (double)t.seen : -1;
             fprintf(stderr,
-                    "  run %d %-17s K=%-4d sent %llu seen %llu drops %llu send %.0f f/s cpu %.3f s (%.3f us/frame)\n",
+                    "  run %d %-17s K=%-4d sent %llu seen %llu drops %llu send %.0f f/s cpu %.3f s (%.3f us/frame)%s\n",
                     r, kind_name[rv.kind], rv.k, (unsigned long long)t.sent, (unsigned long long)t.seen,
-                    (unsigned long long)t.drops, t.send_fps, t.cpu_s, v[F_CPF][w][r]);
+                    (unsigned long long)t.drops, t.send_fps, t.cpu_s, v[F_CPF][w][r], ring_param(rv));
         }
     }
     char p[160], extra[64];
@@ -478,9 +505,22 @@ static void full_speed(bench *b, pxb_out *o)
         pick(v, ok, F_CPF, td, w, b->runs, y);
         for (size_t i = 0; i < m; i++)
             x[i] = y[i] > 0 ? x[i] / y[i] : 0;
-        snprintf(p, sizeof p, "\"tool\":\"pktexpect/tcpdump\",\"k\":%d", b->recvs[w].k);
+        snprintf(p, sizeof p, "\"tool\":\"pktexpect/tcpdump\",\"k\":%d%s", b->recvs[w].k, ring_param(b->recvs[w]));
         if (m)
             pxb_figure(o, "cpu_per_frame_ratio", p, "ratio", x, m);
+    }
+    for (int w = 0; w < b->nrecv; w++) {
+        recv rv = b->recvs[w];
+        int ref = rv.ring >= 0 ? find_recv(b, rv.kind, rv.k) : -1;
+        if (ref < 0)
+            continue;
+        size_t m = pick(v, ok, F_CPF, w, ref, b->runs, x);
+        pick(v, ok, F_CPF, ref, w, b->runs, y);
+        for (size_t i = 0; i < m; i++)
+            x[i] = y[i] > 0 ? x[i] / y[i] : 0;
+        params(p, sizeof p, rv, ",\"over\":\"default\"");
+        if (m)
+            pxb_figure(o, "cpu_per_frame_ratio_to_default_ring", p, "ratio", x, m);
     }
     int one = find_recv(b, R_IDX, 1);
     for (int w = 0; w < b->nrecv && one >= 0; w++) {
@@ -490,7 +530,8 @@ static void full_speed(bench *b, pxb_out *o)
         pick(v, ok, F_SEEN, one, w, b->runs, y);
         for (size_t i = 0; i < m; i++)
             x[i] = y[i] > 0 ? x[i] / y[i] : 0;
-        snprintf(p, sizeof p, "\"tool\":\"pktexpect_indexed\",\"k\":%d,\"over_k\":1", b->recvs[w].k);
+        snprintf(p, sizeof p, "\"tool\":\"pktexpect_indexed\",\"k\":%d%s,\"over_k\":1", b->recvs[w].k,
+                 ring_param(b->recvs[w]));
         if (m)
             pxb_figure(o, "port_read_fraction_ratio", p, "ratio", x, m);
     }
@@ -531,8 +572,12 @@ static uint64_t sweep_count(const bench *b, double rate)
 
 static void sweep(bench *b, pxb_out *o)
 {
-    const recv tools[] = {{R_MIX, 16}, {R_TCPDUMP, 0}, {R_SCAPY, 0}};
-    enum { NT = 3 };
+    /* The plot has the first three; then the K=16 mix with each --ring layout. */
+    enum { NT = 3 + MAX_RINGS };
+    recv tools[NT] = {{R_MIX, 16, -1}, {R_TCPDUMP, 0, -1}, {R_SCAPY, 0, -1}};
+    int nt = 3;
+    for (int i = 0; i < b->nrings; i++)
+        tools[nt++] = (recv){R_MIX, 16, i};
     static double frac[NT][MAX_RATES][MAX_RUNS], ach[NT][MAX_RATES][MAX_RUNS], cpf[NT][MAX_RATES][MAX_RUNS],
         best[NT][MAX_RUNS];
     static int ok[NT][MAX_RATES][MAX_RUNS];
@@ -540,7 +585,7 @@ static void sweep(bench *b, pxb_out *o)
     for (int r = 0; r < b->runs; r++) {
         /* Rate by rate, the tools side by side at each rate. */
         for (size_t ri = 0; ri < MAX_RATES; ri++) {
-            for (int ti = 0; ti < NT; ti++) {
+            for (int ti = 0; ti < nt; ti++) {
                 recv w = tools[ti];
                 const double *rates;
                 size_t nrates = sweep_rates(b, w, &rates);
@@ -552,20 +597,21 @@ static void sweep(bench *b, pxb_out *o)
                     continue;
                 trial t;
                 if (run_trial(b, w, rate, sweep_count(b, rate), &t, err) != 0 || !t.ok) {
-                    fprintf(stderr, "bench_capture: sweep %s at %.0f: %s\n", kind_name[w.kind], rate, err);
+                    fprintf(stderr, "bench_capture: sweep %s%s at %.0f: %s\n", kind_name[w.kind], ring_param(w), rate,
+                            err);
                     continue;
                 }
                 ok[ti][ri][r] = 1;
                 frac[ti][ri][r] = (double)t.seen / (double)t.sent;
                 ach[ti][ri][r] = t.send_fps;
                 cpf[ti][ri][r] = t.seen ? t.cpu_s / (double)t.seen * 1e6 : 0;
-                fprintf(stderr, "  sweep run %d %-9s rate %9.0f achieved %9.0f sent %7llu seen %.4f drops %llu\n", r,
+                fprintf(stderr, "  sweep run %d %-9s rate %9.0f achieved %9.0f sent %7llu seen %.4f drops %llu%s\n", r,
                         kind_name[w.kind], rate, t.send_fps, (unsigned long long)t.sent, frac[ti][ri][r],
-                        (unsigned long long)t.drops);
+                        (unsigned long long)t.drops, ring_param(w));
             }
         }
         /* Highest achieved rate with 100% seen, per tool, this repetition. */
-        for (int ti = 0; ti < NT; ti++) {
+        for (int ti = 0; ti < nt; ti++) {
             const double *rates;
             size_t nrates = sweep_rates(b, tools[ti], &rates);
             best[ti][r] = 0;
@@ -576,7 +622,7 @@ static void sweep(bench *b, pxb_out *o)
     }
     char p[160], extra[64];
     snprintf(extra, sizeof extra, ",\"sweep_s\":%.2f", b->sweep_s);
-    for (int ti = 0; ti < NT; ti++) {
+    for (int ti = 0; ti < nt; ti++) {
         if (!tool_enabled(b, tools[ti]))
             continue;
         params(p, sizeof p, tools[ti], extra);
@@ -601,7 +647,7 @@ static void sweep(bench *b, pxb_out *o)
     }
     /* Ratios side by side, per repetition. A tool that never saw 100% has rate 0:
      * the ratio is then left out. */
-    for (int ti = 1; ti < NT; ti++) {
+    for (int ti = 1; ti < 3; ti++) {
         if (!tool_enabled(b, tools[ti]))
             continue;
         double v[MAX_RUNS];
@@ -616,7 +662,28 @@ static void sweep(bench *b, pxb_out *o)
             pxb_note(o, "%s never saw 100%% of the frames: no zero-loss ratio", kind_name[tools[ti].kind]);
     }
 
-    /* Plot data: one gnuplot data block per tool (median over the runs). */
+    /* The layouts of --ring against the default and against tcpdump, run by run. */
+    for (int ti = 3; ti < nt; ti++) {
+        double v[MAX_RUNS], v2[MAX_RUNS];
+        int m = 0, m2 = 0;
+        for (int r = 0; r < b->runs; r++) {
+            if (best[0][r] > 0)
+                v[m++] = best[ti][r] / best[0][r];
+            if (best[1][r] > 0 && tool_enabled(b, tools[1]))
+                v2[m2++] = best[ti][r] / best[1][r];
+        }
+        params(p, sizeof p, tools[ti], ",\"over\":\"default\"");
+        if (m)
+            pxb_figure(o, "zero_loss_rate_ratio_to_default_ring", p, "ratio", v, (size_t)m);
+        snprintf(p, sizeof p, "\"tool\":\"pktexpect/tcpdump\",\"k\":16%s", ring_param(tools[ti]));
+        if (m2)
+            pxb_figure(o, "zero_loss_rate_ratio", p, "ratio", v2, (size_t)m2);
+    }
+
+    /* Plot data: one gnuplot data block per tool (median over the runs); not
+     * from a --ring run, which would replace the plot of the main one. */
+    if (b->nrings)
+        return;
     char path[512];
     const char *dir = getenv("PX_BENCH_RESULTS");
     if (dir && *dir)
@@ -628,7 +695,7 @@ static void sweep(bench *b, pxb_out *o)
         return;
     fprintf(f, "# %s: seen fraction vs achieved send rate, median of %d runs, 64-byte frames\n", o->stamp,
             b->runs);
-    for (int ti = 0; ti < NT; ti++) {
+    for (int ti = 0; ti < 3; ti++) {
         fprintf(f, "# %s%s\n", kind_name[tools[ti].kind], tools[ti].k ? " K=16" : "");
         fprintf(f, "# achieved_fps seen_fraction min max\n");
         const double *rates;
@@ -672,6 +739,9 @@ static void usage(void)
                     "  --indexed-k LIST  K of distinct saw_udp(dport=1..K) at full speed (default 1,16,256,1000;\n"
                     "                    \"none\": skip); K=1 is the reference of the ratios\n"
                     "  --no-none         skip the blaster-alone trial\n"
+                    "  --ring LIST       ring layouts to compare with the default (bench/README.md, \"Ring options\"),\n"
+                    "                    e.g. v2:slot=256,v3:tov=1: K=16 mix and indexed with each, and in the sweep;\n"
+                    "                    figures to results/rings_capture.json\n"
                     "Needs root (veth pair, raw sockets), tcpdump and python3-scapy.\n");
 }
 
@@ -686,7 +756,7 @@ static int add_ks(bench *b, kind kd, const char *list)
         long k = strtol(q, &end, 10);
         if (end == q || k < 1 || k > 65535 || b->nrecv == MAX_RECV || (*end && *end != ','))
             return -1;
-        b->recvs[b->nrecv++] = (recv){kd, (int)k};
+        b->recvs[b->nrecv++] = (recv){kd, (int)k, -1};
         q = *end ? end + 1 : end;
     }
     return 0;
@@ -697,6 +767,7 @@ int main(int argc, char **argv)
     bench b = {.nframes = 1000000, .runs = 5, .sweep_s = 1.0};
     bool no_sweep = false, no_full = false, no_none = false;
     const char *mix_k = "1,16,256", *idx_k = "1,16,256,1000";
+    char *ring_list = NULL;
     static const struct option lo[] = {
         {"frames", required_argument, NULL, 'f'}, {"runs", required_argument, NULL, 'r'},
         {"sweep-s", required_argument, NULL, 's'}, {"quick", no_argument, NULL, 'q'},
@@ -704,6 +775,7 @@ int main(int argc, char **argv)
         {"no-sweep", no_argument, NULL, 'W'},      {"no-full", no_argument, NULL, 'F'},
         {"mix-k", required_argument, NULL, 'm'},  {"indexed-k", required_argument, NULL, 'i'},
         {"no-none", no_argument, NULL, 'N'},       {"help", no_argument, NULL, 'h'},
+        {"ring", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -720,6 +792,7 @@ int main(int argc, char **argv)
         case 'm': mix_k = optarg; break;
         case 'i': idx_k = optarg; break;
         case 'N': no_none = true; break;
+        case 'R': ring_list = optarg; break;
         default: usage(); return opt == 'h' ? 0 : 2;
         }
     }
@@ -731,12 +804,27 @@ int main(int argc, char **argv)
     /* A repetition: the mix, the peers, the blaster alone, the indexed case. */
     int bad = add_ks(&b, R_MIX, mix_k);
     if (b.nrecv < MAX_RECV - 3) {
-        b.recvs[b.nrecv++] = (recv){R_TCPDUMP, 0};
-        b.recvs[b.nrecv++] = (recv){R_SCAPY, 0};
+        b.recvs[b.nrecv++] = (recv){R_TCPDUMP, 0, -1};
+        b.recvs[b.nrecv++] = (recv){R_SCAPY, 0, -1};
         if (!no_none)
-            b.recvs[b.nrecv++] = (recv){R_NONE, 0};
+            b.recvs[b.nrecv++] = (recv){R_NONE, 0, -1};
     }
     bad |= add_ks(&b, R_IDX, idx_k);
+    the_bench = &b;
+    char err[PX_ERRBUF_SIZE];
+    for (char *save = NULL, *spec = ring_list ? strtok_r(ring_list, ",", &save) : NULL; spec && !bad;
+         spec = strtok_r(NULL, ",", &save)) {
+        if (b.nrings == MAX_RINGS || b.nrecv > MAX_RECV - 2 ||
+            px__ring_opts_parse(spec, &b.ring_opts[b.nrings], err) != 0) {
+            fprintf(stderr, "bench_capture: --ring: %s\n", b.nrings == MAX_RINGS ? "too many layouts" : err);
+            bad = 1;
+            break;
+        }
+        b.rings[b.nrings] = spec;
+        b.recvs[b.nrecv++] = (recv){R_MIX, 16, b.nrings};
+        b.recvs[b.nrecv++] = (recv){R_IDX, 16, b.nrings};
+        b.nrings++;
+    }
     if (bad || b.runs < 1 || b.runs > MAX_RUNS || b.nframes < 1 || b.sweep_s <= 0) {
         usage();
         return 2;
@@ -745,7 +833,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_capture: needs root (veth pair, raw sockets)\n");
         return 77;
     }
-    char err[PX_ERRBUF_SIZE];
     if (pxb_veth_create(0, b.a, b.b, err) != 0) {
         fprintf(stderr, "bench_capture: veth: %s\n", err);
         return 1;
@@ -767,7 +854,7 @@ int main(int argc, char **argv)
     }
     pxb_sleep_us(200000); /* let the link settle */
     pxb_out o;
-    pxb_out_open(&o, "capture");
+    pxb_out_open(&o, b.nrings ? "rings_capture" : "capture");
     pxb_note(&o, "veth pair, 64-byte frames, %llu frames per full-speed trial, %d runs, receivers one at a time",
              (unsigned long long)b.nframes, b.runs);
     if (!no_full)

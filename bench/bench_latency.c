@@ -19,6 +19,12 @@
  *            the first waits on (what px_expect does with the capture thread, less
  *            the work in between): the cost of the two wake-ups on this machine
  *
+ * --ring LIST (ring layouts, bench/README.md "Ring options"): the idle and loaded
+ * rounds again with each layout of the list, in every run after the default ones;
+ * their figures carry "ring":"<layout>" and go to results/rings_latency.json. In
+ * every run each layout gets a context of its own that opens the port, so only
+ * one ring captures at a time (the sending context captures nothing).
+ *
  * Figures: arm and send-to-verdict percentiles per condition (the p99 of every run
  * is also printed, as a note), the load the port really carried, lost probes, the
  * handshake floor, and the ratios scapy / pktexpect per run.
@@ -36,12 +42,14 @@
 #include <unistd.h>
 
 #include "pxb_util.h"
+#include "source.h"
 
 #define DPORT_PROBE 7777
 #define DPORT_BULK 9
 #define MAX_RUNS 20
 #define PROBE_TIMEOUT_MS 250 /* window of one probe's expectation */
 #define MAX_LOST 40          /* lost probes after which a run stops */
+#define MAX_RINGS 8
 
 typedef enum cond { C_IDLE, C_LOADED, C_SCAPY, C_FLOOR, C_COUNT } cond;
 static const char *const cond_name[C_COUNT] = {"pktexpect_idle", "pktexpect_loaded", "scapy_idle",
@@ -49,8 +57,12 @@ static const char *const cond_name[C_COUNT] = {"pktexpect_idle", "pktexpect_load
 
 typedef struct bench {
     char a[16], b[16];
-    px_ctx *ctx;     /* arms on b, sends probes on a */
+    px_ctx *ctx;     /* sends probes on a */
+    px_ctx *rx;      /* arms on b: one per run and ring layout */
     px_ctx *bg;      /* background traffic on a */
+    const char *rings[MAX_RINGS]; /* --ring: layouts compared with the default */
+    px__ring_opts ring_opts[MAX_RINGS];
+    int nrings;
     int rounds, scapy_rounds, runs;
     double load_fps;
     bool no_scapy, no_load;
@@ -112,7 +124,7 @@ static int run_pktexpect(bench *b, samples *s, int round0)
         px_predicate *p = px_saw_udp(&u);
         px_expect_opts o = {.timeout_ms = PROBE_TIMEOUT_MS};
         uint64_t t0 = pxb_now_ns();
-        px_future *f = px_expect(b->ctx, b->b, p, &o);
+        px_future *f = px_expect(b->rx, b->b, p, &o);
         uint64_t t1 = pxb_now_ns();
         if (!f)
             return -1;
@@ -149,7 +161,7 @@ static int run_loaded(bench *b, samples *s, int round0)
     loader l = {.b = b};
     atomic_init(&l.stop, false);
     px_port_stats st0, st1;
-    px_port_get_stats(b->ctx, b->b, &st0);
+    px_port_get_stats(b->rx, b->b, &st0);
     uint64_t t0 = pxb_now_ns();
     if (pthread_create(&l.thread, NULL, loader_main, &l) != 0)
         return -1;
@@ -157,7 +169,7 @@ static int run_loaded(bench *b, samples *s, int round0)
     int rc = run_pktexpect(b, s, round0);
     atomic_store(&l.stop, true);
     pthread_join(l.thread, NULL);
-    px_port_get_stats(b->ctx, b->b, &st1);
+    px_port_get_stats(b->rx, b->b, &st1);
     double secs = (double)(pxb_now_ns() - t0) / 1e9;
     s->load_fps = (double)(st1.frames - st0.frames) / secs;
     s->load_sent_fps = (double)l.sent / secs;
@@ -368,10 +380,79 @@ static void figures(bench *b, pxb_out *o, samples run[C_COUNT][MAX_RUNS], const 
     }
 }
 
+/* The idle and loaded figures of each --ring layout (same names as the default's,
+ * plus "ring"), and the ratios of their p50 / p99 to the default's, run by run. */
+static void ring_figures(bench *b, pxb_out *o, samples rr[][2][MAX_RUNS], int nr[][2],
+                         samples run[C_COUNT][MAX_RUNS], const int nrun[C_COUNT])
+{
+    for (int L = 0; L < b->nrings; L++)
+        for (int c = 0; c < 2; c++) {
+            size_t n = (size_t)nr[L][c];
+            if (!n)
+                continue;
+            double p50[MAX_RUNS], p99[MAX_RUNS], mx[MAX_RUNS], a50[MAX_RUNS], lost[MAX_RUNS], q50[MAX_RUNS],
+                q99[MAX_RUNS];
+            char line[512];
+            size_t len = 0, m = 0;
+            for (size_t r = 0; r < n; r++) {
+                samples *s = &rr[L][c][r];
+                pxb_sort(s->lat, (size_t)s->n);
+                pxb_sort(s->arm, (size_t)s->n);
+                p50[r] = pxb_percentile(s->lat, (size_t)s->n, 50);
+                p99[r] = pxb_percentile(s->lat, (size_t)s->n, 99);
+                mx[r] = s->n ? s->lat[s->n - 1] : 0;
+                a50[r] = pxb_percentile(s->arm, (size_t)s->n, 50);
+                lost[r] = (double)s->lost;
+                if (len < sizeof line - 16)
+                    len += (size_t)snprintf(line + len, sizeof line - len, "%s%.1f", r ? ", " : "", p99[r]);
+                /* the default's samples of the same run were sorted by figures() */
+                if ((int)r < nrun[c] && run[c][r].n) {
+                    samples *d = &run[c][r];
+                    q50[m] = p50[r] / pxb_percentile(d->lat, (size_t)d->n, 50);
+                    q99[m++] = p99[r] / pxb_percentile(d->lat, (size_t)d->n, 99);
+                }
+            }
+            char p[200];
+            snprintf(p, sizeof p, "\"condition\":\"%s\",\"ring\":\"%s\",\"rounds\":%d", cond_name[c], b->rings[L],
+                     b->rounds);
+            pxb_figure(o, "send_to_verdict_p50", p, "us", p50, n);
+            pxb_figure(o, "send_to_verdict_p99", p, "us", p99, n);
+            pxb_figure(o, "send_to_verdict_max", p, "us", mx, n);
+            pxb_figure(o, "arm_p50", p, "us", a50, n);
+            pxb_figure(o, "lost_probes", p, "rounds", lost, n);
+            if (m) {
+                pxb_figure(o, "ratio_send_to_verdict_p50_to_default_ring", p, "ratio", q50, m);
+                pxb_figure(o, "ratio_send_to_verdict_p99_to_default_ring", p, "ratio", q99, m);
+            }
+            pxb_note(o, "%s, ring %s: send-to-verdict p99 of each run, in run order: %s us", cond_name[c],
+                     b->rings[L], line);
+        }
+}
+
+/* A context of its own on port b, with ring layout L (-1: the default). */
+static int rx_open(bench *b, int L, char *err)
+{
+    b->rx = px_ctx_new(NULL, err);
+    if (!b->rx)
+        return -1;
+    int rc = L >= 0 ? px__ctx_set_ring(b->rx, &b->ring_opts[L]) : 0;
+    if (rc == 0)
+        rc = px_port_open(b->rx, b->b, err);
+    if (rc != 0) {
+        px_ctx_free(b->rx);
+        b->rx = NULL;
+        return -1;
+    }
+    pxb_sleep_us(50000);
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_latency [--rounds N] [--scapy-rounds N] [--runs N] [--load-fps R] [--quick] "
-                    "[--no-scapy] [--no-load]\n"
+                    "[--no-scapy] [--no-load] [--ring LIST]\n"
+                    "  --ring LIST  ring layouts to compare with the default (bench/README.md, \"Ring options\"),\n"
+                    "               e.g. v2:slot=256,v3:tov=1; figures to results/rings_latency.json\n"
                     "Needs root (veth pair, raw sockets) and python3-scapy for the scapy rounds.\n");
 }
 
@@ -383,11 +464,14 @@ int main(int argc, char **argv)
         {"runs", required_argument, NULL, 'r'},   {"load-fps", required_argument, NULL, 'l'},
         {"quick", no_argument, NULL, 'q'},        {"no-scapy", no_argument, NULL, 'S'},
         {"no-load", no_argument, NULL, 'L'},      {"help", no_argument, NULL, 'h'},
+        {"ring", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     int opt;
+    char *ring_list = NULL;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
+        case 'R': ring_list = optarg; break;
         case 'n': b.rounds = atoi(optarg); break;
         case 's': b.scapy_rounds = atoi(optarg); break;
         case 'r': b.runs = atoi(optarg); break;
@@ -402,11 +486,20 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
+    char err[PX_ERRBUF_SIZE];
+    for (char *save = NULL, *spec = ring_list ? strtok_r(ring_list, ",", &save) : NULL; spec;
+         spec = strtok_r(NULL, ",", &save)) {
+        if (b.nrings == MAX_RINGS || px__ring_opts_parse(spec, &b.ring_opts[b.nrings], err) != 0) {
+            fprintf(stderr, "bench_latency: --ring: %s\n", b.nrings == MAX_RINGS ? "too many layouts" : err);
+            usage();
+            return 2;
+        }
+        b.rings[b.nrings++] = spec;
+    }
     if (geteuid() != 0) {
         fprintf(stderr, "bench_latency: needs root (veth pair, raw sockets)\n");
         return 77;
     }
-    char err[PX_ERRBUF_SIZE];
     if (pxb_veth_create(0, b.a, b.b, err) != 0) {
         fprintf(stderr, "bench_latency: veth: %s\n", err);
         return 1;
@@ -414,7 +507,7 @@ int main(int argc, char **argv)
     px_ctx_opts bgo = {.ring_mib = 1};
     b.ctx = px_ctx_new(NULL, err);
     b.bg = b.ctx ? px_ctx_new(&bgo, err) : NULL;
-    int rc = b.bg ? px_port_open(b.ctx, b.b, err) : -1;
+    int rc = b.bg ? 0 : -1;
     /* Sending needs no capture on "a": one frame from each context opens and checks
      * its socket before the clock starts. */
     uint8_t warm[64];
@@ -440,12 +533,31 @@ int main(int argc, char **argv)
             run[c][r].arm = calloc((size_t)maxr, sizeof(double));
             run[c][r].lat = calloc((size_t)maxr, sizeof(double));
         }
+    static samples rrun[MAX_RINGS][2][MAX_RUNS];
+    int nr[MAX_RINGS][2] = {{0}};
+    for (int L = 0; L < b.nrings; L++)
+        for (int c = 0; c < 2; c++)
+            for (int r = 0; r < b.runs; r++) {
+                rrun[L][c][r].arm = calloc((size_t)b.rounds, sizeof(double));
+                rrun[L][c][r].lat = calloc((size_t)b.rounds, sizeof(double));
+            }
     for (int r = 0; r < b.runs; r++) {
-        int round0 = r * b.rounds * 2;
-        if (run_pktexpect(&b, &run[C_IDLE][nrun[C_IDLE]], round0) == 0)
-            nrun[C_IDLE]++;
-        if (!b.no_load && run_loaded(&b, &run[C_LOADED][nrun[C_LOADED]], round0 + b.rounds) == 0)
-            nrun[C_LOADED]++;
+        /* The default layout, then each --ring layout, back to back. */
+        for (int L = -1; L < b.nrings; L++) {
+            int round0 = (r * (b.nrings + 1) + L + 1) * b.rounds * 2;
+            if (rx_open(&b, L, err) != 0) {
+                fprintf(stderr, "bench_latency: %s%s%s\n", L >= 0 ? b.rings[L] : "", L >= 0 ? ": " : "", err);
+                continue;
+            }
+            samples *idle = L < 0 ? &run[C_IDLE][nrun[C_IDLE]] : &rrun[L][0][nr[L][0]];
+            samples *loaded = L < 0 ? &run[C_LOADED][nrun[C_LOADED]] : &rrun[L][1][nr[L][1]];
+            if (run_pktexpect(&b, idle, round0) == 0)
+                (L < 0 ? nrun[C_IDLE]++ : nr[L][0]++);
+            if (!b.no_load && run_loaded(&b, loaded, round0 + b.rounds) == 0)
+                (L < 0 ? nrun[C_LOADED]++ : nr[L][1]++);
+            px_ctx_free(b.rx);
+            b.rx = NULL;
+        }
         if (run_floor(b.rounds, &run[C_FLOOR][nrun[C_FLOOR]]) == 0)
             nrun[C_FLOOR]++;
         if (!b.no_scapy) {
@@ -458,17 +570,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "  run %d done\n", r);
     }
     pxb_out o;
-    pxb_out_open(&o, "latency");
+    pxb_out_open(&o, b.nrings ? "rings_latency" : "latency");
     pxb_note(&o, "veth pair, 64-byte probe frames, %d rounds per run (scapy %d), %d runs, load %.0f frame/s",
              b.rounds, b.scapy_rounds, b.runs, b.load_fps);
     figures(&b, &o, run, nrun);
-    write_cdf(&b, &o, run, nrun);
+    ring_figures(&b, &o, rrun, nr, run, nrun);
+    if (!b.nrings)
+        write_cdf(&b, &o, run, nrun);
     pxb_out_close(&o);
     for (int c = 0; c < C_COUNT; c++)
         for (int r = 0; r < b.runs; r++) {
             free(run[c][r].arm);
             free(run[c][r].lat);
         }
+    for (int L = 0; L < b.nrings; L++)
+        for (int c = 0; c < 2; c++)
+            for (int r = 0; r < b.runs; r++) {
+                free(rrun[L][c][r].arm);
+                free(rrun[L][c][r].lat);
+            }
     px_ctx_free(b.bg);
     px_ctx_free(b.ctx);
     pxb_veth_delete(b.a);

@@ -3,6 +3,7 @@
 
 Usage: bench/summarize.py RESULTS_DIR > RESULTS_DIR/latest.md
        bench/summarize.py --targets RESULTS_DIR   (the issue's targets, met or not)
+       bench/summarize.py --rings RESULTS_DIR     (ring layouts side by side: rings_*.json)
 
 Reads RESULTS_DIR/*.json (one JSON object per line, appended by the benchmarks:
 {"bench", "run", "figure", <parameters>, "unit", "median", "min", "max", "runs",
@@ -100,9 +101,70 @@ def targets(results):
     return 0
 
 
+def rings(results):
+    """The ring layouts of `bench_capture --ring` and `bench_latency --ring` (one
+    run of scripts/bench.sh), the default layout first; every figure is the
+    median (min - max) over the runs, the ratios are taken run by run."""
+    cap, lat = [], []
+    for name, out in (("rings_capture", cap), ("rings_latency", lat)):
+        path = os.path.join(results, name + ".json")
+        if os.path.exists(path):
+            out.extend(latest_rows(path))
+    if not cap and not lat:
+        print("no ring layouts measured (bench_capture / bench_latency --ring)")
+        return 0
+    layouts = ["default"]
+    for r in cap + lat:
+        if r.get("ring") and r["ring"] not in layouts:
+            layouts.append(r["ring"])
+
+    def find(rows, figure, **params):
+        ring = params.pop("ring")
+        for r in rows:
+            if r.get("figure") == figure and r.get("ring", "default") == ring and \
+                    all(r.get(k) == v for k, v in params.items()):
+                return r
+        return None
+
+    def cell(row, unit="", worst=False):
+        if row is None:
+            return "-"
+        if worst:
+            return "%s%s (runs: %s)" % (fmt(row["max"]), unit, ", ".join(fmt(float(x)) for x in row["values"]))
+        return "%s%s (%s - %s)" % (fmt(row["median"]), unit, fmt(row["min"]), fmt(row["max"]))
+
+    runs = max([r.get("runs", 0) for r in cap + lat if "runs" in r] or [0])
+    print("Ring layouts, %d runs (median (min - max); ratios run by run; latency p99: the worst run)\n" % runs)
+    print("| layout | CPU/frame K=16 mix | over default | CPU/frame K=16 indexed | over default "
+          "| seen at full speed, mix | zero-loss rate, mix | idle p50 | idle p99 (worst) | loaded p50 "
+          "| loaded p99 (worst) | arm p50 idle |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for L in layouts:
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            L if L != "default" else "default (v2, slots from the MTU, next header prefetched)",
+            cell(find(cap, "receiver_cpu_per_frame", tool="pktexpect", k=16, ring=L), " us"),
+            cell(find(cap, "cpu_per_frame_ratio_to_default_ring", tool="pktexpect", k=16, ring=L), " x"),
+            cell(find(cap, "receiver_cpu_per_frame", tool="pktexpect_indexed", k=16, ring=L), " us"),
+            cell(find(cap, "cpu_per_frame_ratio_to_default_ring", tool="pktexpect_indexed", k=16, ring=L), " x"),
+            cell(find(cap, "seen_fraction", tool="pktexpect", k=16, ring=L)),
+            cell(find(cap, "zero_loss_rate", tool="pktexpect", k=16, ring=L)),
+            cell(find(lat, "send_to_verdict_p50", condition="pktexpect_idle", ring=L), " us"),
+            cell(find(lat, "send_to_verdict_p99", condition="pktexpect_idle", ring=L), " us", worst=True),
+            cell(find(lat, "send_to_verdict_p50", condition="pktexpect_loaded", ring=L), " us"),
+            cell(find(lat, "send_to_verdict_p99", condition="pktexpect_loaded", ring=L), " us", worst=True),
+            cell(find(lat, "arm_p50", condition="pktexpect_idle", ring=L), " us")))
+    td = find(cap, "receiver_cpu_per_frame", tool="tcpdump", ring="default")
+    tz = find(cap, "zero_loss_rate", tool="tcpdump", ring="default")
+    if td or tz:
+        print("\ntcpdump in the same run: CPU/frame %s, zero-loss rate %s" % (cell(td, " us"), cell(tz)))
+    return 0
+
+
 def main(argv):
     if len(argv) == 2 and argv[0] == "--targets":
         return targets(argv[1])
+    if len(argv) == 2 and argv[0] == "--rings":
+        return rings(argv[1])
     if len(argv) != 1:
         sys.stderr.write(__doc__)
         return 2

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctx_internal.h"
+#include "source.h"
 #include "pktexpect/evidence.h"
 
 #define PX_DEFAULT_TIMEOUT_MS 5000 /* as in the Python design pktexpect comes from */
@@ -29,6 +30,18 @@ px_ctx *px_ctx_new(const px_ctx_opts *opts, char *errbuf)
     atomic_init(&ctx->evidence, NULL);
     atomic_init(&ctx->cancel_fd, -1);
     return ctx;
+}
+
+int px__ctx_set_ring(px_ctx *ctx, const px__ring_opts *opts)
+{
+    px__ring_opts *copy = NULL;
+    if (opts && !(copy = malloc(sizeof *copy)))
+        return PX_ENOMEM;
+    if (copy)
+        *copy = *opts;
+    free(ctx->ring);
+    ctx->ring = copy;
+    return 0;
 }
 
 uint32_t px_ctx_default_timeout_ms(const px_ctx *ctx)
@@ -63,6 +76,7 @@ void px_ctx_free(px_ctx *ctx)
     if (ev && !ctx->evidence_borrowed)
         px_evidence_close(ev);
     pthread_mutex_destroy(&ctx->lock);
+    free(ctx->ring);
     free(ctx);
 }
 

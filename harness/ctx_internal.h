@@ -121,6 +121,8 @@ struct px__node {
     bool unbounded;                  /* active with its deadline not known yet (counted in its port) */
     bool locked;                     /* multi-port: callbacks under e->lock */
     size_t heap_pos;                 /* in the deadline heap, SIZE_MAX when not there */
+    bool preacked;                   /* acknowledged by px_expect's thread on a parked port
+                                        (start and drop epoch set then; see port.c) */
     /* counts of this port's part of the window */
     uint64_t seen, filtered, noise, truncated;
     uint64_t port_seen_at_start, port_trunc_at_start, port_noise_at_start;
@@ -143,6 +145,7 @@ struct px_ctx {
     px_ctx_opts opts;
     px_port **ports;
     size_t nports, cap;
+    struct px__ring_opts *ring;      /* benchmarks only (px__ctx_set_ring): owned; NULL: default */
     bool closed;
     void *sender;                    /* the sender's per-context state (send.c) */
     _Atomic(struct px_evidence *) evidence;
@@ -192,8 +195,11 @@ bool px__port_is_dead(px_port *p);
 void px__port_shutdown(px_port *p, const char *why);
 void px__port_ref(px_port *p);
 void px__port_unref(px_port *p);
-/* Queues an armed node; the capture thread acknowledges it through e->lock/e->done.
- * Returns PX_E* with errbuf when the port's thread is gone. */
+/* Queues an armed node. Returns 0 when the capture thread will acknowledge it
+ * (through e->lock/e->done), 1 when it was acknowledged here already (the thread
+ * was asleep with nothing left to read: its window start and drop epoch are set
+ * and the expectation anchored, nothing to wait for), or PX_E* with errbuf when
+ * the port's thread is gone. */
 int px__port_post_arm(px_port *p, px__node *n, char *errbuf);
 /* Wakes the thread: a stop_reason changed or the deadline became known. */
 void px__port_kick(px_port *p, bool scan);

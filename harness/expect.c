@@ -3,8 +3,10 @@
  * Arming is a handshake (DESIGN 2.1): px_expect opens the ports it needs (in
  * parallel, outside any lock), posts one node per port to the ports' capture
  * threads and returns once every thread has acknowledged its node: the window
- * starts at that acknowledgement, with the port's drop epoch read then. The
- * window's single deadline is fixed by the last port to fix its start.
+ * starts at that acknowledgement, with the port's drop epoch read then. A port
+ * whose thread sleeps with nothing to read is acknowledged by px_expect's own
+ * thread, under the port's control lock ("parked arms" in port.c): no round
+ * trip. The window's single deadline is fixed by the last port to fix its start.
  *
  * Deciding (DESIGN 2.3-2.6, 2.11): every port closes its node when it has
  * examined its frames up to the deadline (or the capture fell behind, or the
@@ -180,6 +182,48 @@ void px__exp_anchor(px_exp *e, int64_t start, px_port *from)
 
 /* ---- arming ---- */
 
+/* Appends the decimal form of v (px_buf_printf costs a vsnprintf per call; this
+ * runs in every px_expect). */
+static void append_u32(px_buf *b, uint32_t v)
+{
+    char s[11];
+    size_t i = sizeof s;
+    do
+        s[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    px_buf_append_n(b, s + i, sizeof s - i);
+}
+
+/* "<predicate> on p1, p2 within N ms[, count C][, filter "F"]", in one pass
+ * (ports: none yet when the arguments are refused). */
+static void exp_describe(px_exp *e, const px_expect_opts *opts, const char *const *ports, size_t nports)
+{
+    px_buf d = PX_BUF_INIT;
+    px_predicate_describe(e->pred, &d);
+    for (size_t i = 0; i < nports; i++) {
+        px_buf_append(&d, i ? ", " : " on ");
+        px_buf_append(&d, ports[i]);
+    }
+    if (e->timeout_ms == UINT32_MAX) {
+        px_buf_append(&d, " within the whole stream"); /* `pktexpect check`'s default */
+    } else {
+        px_buf_append(&d, " within ");
+        append_u32(&d, e->timeout_ms);
+        px_buf_append(&d, " ms");
+    }
+    if (e->count_limit) {
+        px_buf_append(&d, ", count ");
+        append_u32(&d, e->count_limit);
+    }
+    if (opts && opts->filter) {
+        px_buf_append(&d, ", filter \"");
+        px_buf_append(&d, opts->filter);
+        px_buf_append(&d, "\"");
+    }
+    free(e->description);
+    e->description = px_buf_steal(&d);
+}
+
 static px_exp *exp_new(px_ctx *ctx, px_predicate *pred, const px_expect_opts *opts)
 {
     px_exp *e = calloc(1, sizeof *e);
@@ -204,17 +248,6 @@ static px_exp *exp_new(px_ctx *ctx, px_predicate *pred, const px_expect_opts *op
     if (opts && opts->name)
         e->name = strdup(opts->name);
 
-    px_buf d = PX_BUF_INIT;
-    px_predicate_describe(pred, &d);
-    if (e->timeout_ms == UINT32_MAX)
-        px_buf_append(&d, " within the whole stream"); /* `pktexpect check`'s default */
-    else
-        px_buf_printf(&d, " within %u ms", e->timeout_ms);
-    if (e->count_limit)
-        px_buf_printf(&d, ", count %u", e->count_limit);
-    if (opts && opts->filter)
-        px_buf_printf(&d, ", filter \"%s\"", opts->filter);
-    e->description = px_buf_steal(&d);
     return e;
 }
 
@@ -245,21 +278,6 @@ static int exp_compile_filter(px_exp *e, const char *filter, char *errbuf)
     }
     pcap_close(dead);
     return rc;
-}
-
-static void append_port_names(px_exp *e, const char *const *ports, size_t n)
-{
-    px_buf d = PX_BUF_INIT;
-    /* "<predicate> on p1, p2 within ..." : insert the ports before " within". */
-    const char *within = strstr(e->description, " within ");
-    size_t head = within ? (size_t)(within - e->description) : strlen(e->description);
-    px_buf_append_n(&d, e->description, head);
-    px_buf_append(&d, " on ");
-    for (size_t i = 0; i < n; i++)
-        px_buf_printf(&d, "%s%s", i ? ", " : "", ports[i]);
-    px_buf_append(&d, e->description + head);
-    free(e->description);
-    e->description = px_buf_steal(&d);
 }
 
 /* Takes the ports: acquired (opened in parallel when new), then waited for. */
@@ -303,7 +321,7 @@ static void exp_arm(px_exp *e)
     atomic_store(&e->open_nodes, (int)n);
     atomic_store(&e->unanchored, (int)n);
     px__exp_ref(e); /* held while arming: a node may close and decide before we return */
-    size_t posted = 0;
+    size_t posted = 0, acked = 0;
     char err[PX_ERRBUF_SIZE] = "";
     for (size_t i = 0; i < n; i++) {
         px__node *node = calloc(1, sizeof *node);
@@ -317,7 +335,10 @@ static void exp_arm(px_exp *e)
             node->heap_pos = SIZE_MAX;
             px__exp_ref(e);
             rc = px__port_post_arm(e->ports[i], node, err);
-            if (rc != 0) {
+            if (rc == 1) { /* acknowledged already: the port's thread was parked */
+                acked++;
+                rc = 0;
+            } else if (rc != 0) {
                 free(node);
                 px__exp_unref(e);
             }
@@ -332,10 +353,12 @@ static void exp_arm(px_exp *e)
         }
         posted++;
     }
-    pthread_mutex_lock(&e->lock);
-    while (e->acks < posted)
-        pthread_cond_wait(&e->done, &e->lock);
-    pthread_mutex_unlock(&e->lock);
+    if (posted > acked) {
+        pthread_mutex_lock(&e->lock);
+        while (e->acks < posted - acked)
+            pthread_cond_wait(&e->done, &e->lock);
+        pthread_mutex_unlock(&e->lock);
+    }
     px__exp_unref(e);
 }
 
@@ -355,17 +378,19 @@ px_future *px_expect_any(px_ctx *ctx, const char *const *ports, size_t nports, p
     }
     char err[PX_ERRBUF_SIZE] = "";
     if (!ports || nports == 0 || nports > PX__MAX_PORTS_PER_EXP) {
+        exp_describe(e, opts, NULL, 0);
         exp_fail_setup(e, nports ? "too many ports for one expectation (at most 64)"
                                  : "an expectation needs at least one port");
         return (px_future *)e;
     }
     for (size_t i = 0; i < nports; i++) {
         if (!ports[i] || !*ports[i]) {
+            exp_describe(e, opts, NULL, 0);
             exp_fail_setup(e, "port name is NULL or empty");
             return (px_future *)e;
         }
     }
-    append_port_names(e, ports, nports);
+    exp_describe(e, opts, ports, nports);
     if (opts && opts->filter && exp_compile_filter(e, opts->filter, err) != 0) {
         exp_fail_setup(e, err);
         return (px_future *)e;

@@ -18,6 +18,22 @@
  *      or not at all when the batch bound left frames ready.
  * No timer thread, no busy loop.
  *
+ * Parked arms. While the thread sleeps in ppoll it is "parked": it touches no
+ * state until it has taken the control lock again. An arm that finds the port
+ * parked is acknowledged by the arming thread itself, under that lock: it reads
+ * the drop counter and the clocks as take_arms would (DESIGN 2.1: capture active,
+ * window start and drop epoch recorded) and queues the node for the thread to
+ * index when it wakes, before it reads any frame (phase_control runs first;
+ * frames stamped before the start are left out by their timestamps, as for any
+ * arm). This saves px_expect the round trip with the sleeping thread (two
+ * wake-ups, most of an arm's time: bench/README.md). Not when the ring must be
+ * rebuilt for a grown MTU: that stays on the thread. Nor is the thread woken:
+ * a frame wakes it anyway, and it takes control messages before reading
+ * frames; only the new deadline may be earlier than the thread's own wake-up
+ * time, and then the arm sets a timerfd the thread polls (a system call that
+ * wakes nobody now) to that deadline, where an eventfd write would wake the
+ * thread at once, often onto the arming thread's CPU.
+ *
  * The watermark: on a live port, when the source is found empty at monotonic
  * time T, every frame stamped before T - settle has been examined (the settle
  * margin covers the kernel's queueing between the timestamp and the ring). On
@@ -29,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "ctx_internal.h"
@@ -50,8 +67,10 @@ struct px__port_impl {
     bool is_pcap;
     px_pcap_port_opts pcap;  /* strings owned (copies) */
     uint32_t ring_mib;
+    px__ring_opts ring;      /* the ring's layout (benchmarks; default all zero) */
     uint32_t grace_ms;
     int efd;
+    int tfd;                 /* timerfd: parked arms' deadlines (see the file comment) */
     pthread_t thread;
     bool thread_started, joined;
     atomic_bool stop;
@@ -68,6 +87,10 @@ struct px__port_impl {
     px_noise_fn noise_new_fn;
     void *noise_new_user;
     bool start_req;
+    bool parked;             /* the thread sleeps in ppoll; written only by the thread */
+    bool gathering;          /* parked: letting frames gather under load (COALESCE_NS) */
+    int64_t parked_until;    /* parked: the ppoll timeout (monotonic ns; INT64_MAX: none) */
+    int64_t timer_at;        /* what the timerfd is set to (INT64_MAX: disarmed) */
     int ifindex;
     uint32_t mtu;
     bool offline;
@@ -111,6 +134,8 @@ static void port_free(px_port *p)
     if (P) {
         if (P->efd >= 0)
             close(P->efd);
+        if (P->tfd >= 0)
+            close(P->tfd);
         free((char *)P->pcap.path);
         free((char *)P->pcap.interface);
         pthread_mutex_destroy(&P->ctl);
@@ -136,6 +161,54 @@ void px__port_kick(px_port *p, bool scan)
     (void)r;
 }
 
+static uint64_t port_drops_now(struct px__port_impl *P);
+
+/* Under P->ctl, the thread parked: makes sure it wakes by `wake` (monotonic ns).
+ * False when that needs a kick (the timer could not be set). */
+static bool wake_parked_by(struct px__port_impl *P, int64_t wake)
+{
+    if (wake >= P->parked_until || wake >= P->timer_at)
+        return true;
+    struct itimerspec its = {.it_value = {.tv_sec = wake / 1000000000LL, .tv_nsec = wake % 1000000000LL}};
+    if (timerfd_settime(P->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+        return false;
+    P->timer_at = wake;
+    return true;
+}
+
+/* Under P->ctl, the thread parked: the acknowledgement take_arms would give.
+ * *kick: the thread must be woken now. */
+static bool arm_parked(px_port *p, px__node *n, bool *kick)
+{
+    struct px__port_impl *P = p->impl;
+    const px__source_ops *ops = P->src->ops;
+    if (ops->needs_refresh && ops->needs_refresh(P->src))
+        return false; /* the thread drains and rebuilds the ring first */
+    /* The drop epoch: the count the thread read last, when the source proves
+     * that nothing can have been lost since (no system call), else read now. */
+    if (!ops->drops_unchanged || !ops->drops_unchanged(P->src)) {
+        P->drops_fresh = false;
+        (void)port_drops_now(P);
+    }
+    n->drops_at_start = P->drops;
+    struct timespec rt;
+    n->start = px__mono_ns();
+    clock_gettime(CLOCK_REALTIME, &rt);
+    n->start_rt = px__ts_ns(&rt);
+    n->epoch = P->clk.epoch;
+    n->preacked = true;
+    /* Anchored before the thread can see the node, so that it finds the deadline
+     * (a single-port expectation's anchor kicks no port). Unknown yet: the last
+     * port of the expectation to anchor it kicks this one. */
+    px__exp_anchor(n->e, n->start, p);
+    int64_t deadline = atomic_load_explicit(&n->e->deadline, memory_order_acquire);
+    /* A thread letting frames gather under load is woken all the same: the
+     * frames sent after this arm are then read without waiting for the rest of
+     * its pause (loaded send-to-verdict p50: 18 us with the kick, 32 - 50 without). */
+    *kick = P->gathering || (deadline != PX__NS_NEVER && !wake_parked_by(P, deadline + SETTLE_NS + 1));
+    return true;
+}
+
 int px__port_post_arm(px_port *p, px__node *n, char *errbuf)
 {
     struct px__port_impl *P = p->impl;
@@ -146,6 +219,8 @@ int px__port_post_arm(px_port *p, px__node *n, char *errbuf)
         pthread_mutex_unlock(&P->ctl);
         return err;
     }
+    bool kick = true;
+    bool acked = P->parked && P->state == PORT_RUNNING && arm_parked(p, n, &kick);
     n->next_arm = NULL;
     if (P->arms_tail)
         P->arms_tail->next_arm = n;
@@ -154,8 +229,9 @@ int px__port_post_arm(px_port *p, px__node *n, char *errbuf)
     P->arms_tail = n;
     atomic_store_explicit(&P->ctl_pending, true, memory_order_release);
     pthread_mutex_unlock(&P->ctl);
-    px__port_kick(p, false);
-    return 0;
+    if (kick)
+        px__port_kick(p, false);
+    return acked ? 1 : 0;
 }
 
 void px__port_set_noise(px_port *p, px_noise_fn fn, void *user)
@@ -381,11 +457,13 @@ static void node_offer(struct px__port_impl *P, px__node *n, const px_frame *f, 
 static int phase_drain(px_port *p, char *msg);
 
 /* An arm this port cannot take: the expectation stops with `msg`, then the
- * waiting px_expect is released; the node is freed here. */
+ * waiting px_expect is released (a parked arm was acknowledged already); the
+ * node is freed here. */
 static void refuse_arm(px_port *p, px__node *n, const char *msg)
 {
     px__exp_stop(n->e, PX__STOP_ERROR, msg, p);
-    px__exp_ack(n->e);
+    if (!n->preacked)
+        px__exp_ack(n->e);
     px__exp_node_closed(n, 0, NULL);
     px__exp_unref(n->e);
     free(n);
@@ -413,26 +491,44 @@ static void take_arms(px_port *p, px__node *arms)
     struct px__port_impl *P = p->impl;
     if (!arms)
         return;
-    refresh_source(p);
-    P->drops_fresh = false;
-    uint64_t drops = port_drops_now(P);
-    int64_t now = px__mono_ns();
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
+    /* Arms acknowledged while the thread was parked first: their starts are
+     * earlier than this one's, and the pending FIFO stays in start order. */
+    px__node *parked = NULL, **pt = &parked, *rest = NULL, **rt_ = &rest;
+    for (px__node *n = arms, *next; n; n = next) {
+        next = n->next_arm;
+        n->next_arm = NULL;
+        px__node ***tail = n->preacked ? &pt : &rt_;
+        **tail = n;
+        *tail = &n->next_arm;
+    }
+    *pt = rest;
+    arms = parked;
+    uint64_t drops = 0;
+    int64_t now = 0;
+    struct timespec rt = {0, 0};
+    if (rest) {
+        refresh_source(p);
+        P->drops_fresh = false;
+        drops = port_drops_now(P);
+        now = px__mono_ns();
+        clock_gettime(CLOCK_REALTIME, &rt);
+    }
     while (arms) {
         px__node *n = arms;
         arms = n->next_arm;
-        n->drops_at_start = drops;
         n->heap_pos = SIZE_MAX;
         n->deadline = PX__NS_NEVER;
         if (!px__vec_push(&P->all, n)) {
             refuse_arm(p, n, "out of memory arming the expectation");
             continue;
         }
-        /* The window starts at this acknowledgement (DESIGN 2.1). */
-        n->start = !P->offline ? now : P->have_frame ? P->last_t : ANCHOR_NEXT;
-        n->start_rt = px__ts_ns(&rt);
-        n->epoch = P->clk.epoch;
+        if (!n->preacked) {
+            /* The window starts at this acknowledgement (DESIGN 2.1). */
+            n->drops_at_start = drops;
+            n->start = !P->offline ? now : P->have_frame ? P->last_t : ANCHOR_NEXT;
+            n->start_rt = px__ts_ns(&rt);
+            n->epoch = P->clk.epoch;
+        }
         n->next_pending = NULL;
         if (P->pend_tail)
             P->pend_tail->next_pending = n;
@@ -440,12 +536,14 @@ static void take_arms(px_port *p, px__node *arms)
             P->pend_head = n;
         P->pend_tail = n;
         if (n->start != ANCHOR_NEXT) {
-            px__exp_anchor(n->e, n->start, p);
+            if (!n->preacked)
+                px__exp_anchor(n->e, n->start, p);
             /* In the deadline heap from now on, started or not: a window the
              * capture has not even reached by deadline + grace is behind too. */
             node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
         }
-        px__exp_ack(n->e);
+        if (!n->preacked)
+            px__exp_ack(n->e);
     }
 }
 
@@ -831,7 +929,7 @@ static int port_open_source(px_port *p, char *errbuf)
     struct px__port_impl *P = p->impl;
     if (P->is_pcap)
         return px__source_pcap_open(p->name, &P->pcap, &P->src, errbuf);
-    return px__source_ring_open(p->name, P->netns, P->ifname, P->ring_mib, &P->stop, &P->src, errbuf);
+    return px__source_ring_open(p->name, P->netns, P->ifname, P->ring_mib, &P->ring, &P->stop, &P->src, errbuf);
 }
 
 static void *port_thread(void *arg)
@@ -856,7 +954,9 @@ static void *port_thread(void *arg)
     P->floor = P->wm = P->src->live ? px__mono_ns() : INT64_MIN;
     P->clk.last = P->floor;
 
-    struct pollfd pfd[2] = {{.fd = P->src->fd, .events = POLLIN}, {.fd = P->efd, .events = POLLIN}};
+    struct pollfd pfd[3] = {{.fd = P->src->fd, .events = POLLIN},
+                            {.fd = P->efd, .events = POLLIN},
+                            {.fd = P->tfd, .events = POLLIN}};
     int die_err = 0;
     while (!atomic_load_explicit(&P->stop, memory_order_acquire)) {
         phase_control(p);
@@ -883,7 +983,29 @@ static void *port_thread(void *arg)
             tp = &ts;
             pfd[0].fd = -1;
         }
-        int n = ppoll(pfd, 2, tp, NULL);
+        /* Parked (see the file comment) unless a control message is waiting. A
+         * paused or ended stream has no live clock to start windows on. */
+        bool park = P->src->live && !P->paused && !atomic_load_explicit(&P->ctl_pending, memory_order_acquire);
+        if (park) {
+            pthread_mutex_lock(&P->ctl);
+            P->parked = true;
+            P->gathering = pfd[0].fd < 0;
+            P->parked_until = tp ? px__mono_ns() + tp->tv_sec * 1000000000LL + tp->tv_nsec : INT64_MAX;
+            pthread_mutex_unlock(&P->ctl);
+        }
+        int n = ppoll(pfd, 3, tp, NULL);
+        bool fired = n > 0 && (pfd[2].revents & POLLIN);
+        if (park || fired) {
+            pthread_mutex_lock(&P->ctl);
+            P->parked = false;
+            if (fired) {
+                uint64_t v;
+                ssize_t r = read(P->tfd, &v, sizeof v); /* expired: disarmed until set again */
+                (void)r;
+                P->timer_at = INT64_MAX;
+            }
+            pthread_mutex_unlock(&P->ctl);
+        }
         if (n < 0 && errno != EINTR) {
             snprintf(msg, sizeof msg, "capture on '%s' stopped: poll failed: %s", p->name, strerror(errno));
             die_err = PX_ESYS;
@@ -930,11 +1052,14 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
     p->impl = P;
     p->ctx = ctx;
     atomic_init(&p->refs, 1);
-    P->efd = -1;
+    P->efd = P->tfd = -1;
+    P->timer_at = INT64_MAX;
     snprintf(p->name, sizeof p->name, "%s", spec->name);
     pthread_mutex_init(&P->ctl, NULL);
     pthread_cond_init(&P->ctl_cond, NULL);
     P->ring_mib = ctx->opts.ring_mib;
+    if (ctx->ring)
+        P->ring = *ctx->ring;
     P->grace_ms = ctx->opts.lag_grace_ms ? ctx->opts.lag_grace_ms : PX_DEFAULT_LAG_GRACE_MS;
     if (!ctx->opts.noise_filter_off)
         P->noise_fn = px_noise_default;
@@ -951,8 +1076,10 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
     }
     if (rc == 0) {
         P->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (P->efd < 0) {
-            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': eventfd: %s", spec->name, strerror(errno));
+        P->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (P->efd < 0 || P->tfd < 0) {
+            snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': eventfd / timerfd: %s", spec->name,
+                     strerror(errno));
             rc = PX_ESYS;
         }
     }

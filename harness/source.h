@@ -44,6 +44,9 @@ typedef struct px__source_ops {
     /* Reads the source's loss counter now; returns the cumulative number of frames
      * lost since the source was opened. */
     uint64_t (*drops)(px__source *s);
+    /* Optional: true when no frame can have been lost since the last drops()
+     * call, known without a system call (else the caller calls drops()). */
+    bool (*drops_unchanged)(px__source *s);
     /* Optional: frames ready but not yet read (for "capture behind" messages). */
     uint64_t (*backlog)(px__source *s);
     /* Optional: the descriptor reported an error (POLLERR/POLLHUP): says what
@@ -67,12 +70,39 @@ struct px__source {
     uint32_t mtu;    /* live interfaces; 0 otherwise */
 };
 
+/* The ring's layout, for the benchmarks that compare layouts (bench/README.md,
+ * "Ring options"); not a user option. All zero: the default (TPACKET_V2, slots
+ * sized from the MTU, the next slot's header prefetched). */
+#define PX__RING_SLOT_SNAPLEN UINT32_MAX /* slots for 65535-byte frames, as libpcap's immediate mode */
+typedef enum { PX__PREFETCH_HEADER, PX__PREFETCH_NONE, PX__PREFETCH_DATA } px__ring_prefetch;
+typedef struct px__ring_opts {
+    int version;             /* 0 or 2: TPACKET_V2 slots; 3: TPACKET_V3 blocks */
+    uint32_t slot;           /* V2: 0 sized from the MTU, PX__RING_SLOT_SNAPLEN, or a slot size in
+                              * bytes (frames longer than its room are truncated; no MTU refresh) */
+    uint32_t block_tov_ms;   /* V3: the block timeout (tp_retire_blk_tov); 0: the kernel's choice */
+    uint32_t block_kib;      /* V3: the block size in KiB (0: 4096) */
+    px__ring_prefetch prefetch; /* what of the next slot (V3: the next frame) is prefetched */
+} px__ring_opts;
+
+/* Parses a layout: "v2" (the default), "v3", followed by ":key=value" parts:
+ * slot=mtu|snaplen|BYTES (V2), tov=MS, block=KIB (V3), prefetch=header|none|data.
+ * E.g. "v2:slot=256", "v3:tov=1:block=64". 0 or PX_EINVAL with errbuf. */
+int px__ring_opts_parse(const char *spec, px__ring_opts *out, char *errbuf);
+
+/* Benchmarks only (context.c): the ring layout of the ports the context opens
+ * from now on (NULL: the default). Call before opening ports; not thread-safe.
+ * 0 or PX_ENOMEM. */
+struct px_ctx;
+int px__ctx_set_ring(struct px_ctx *ctx, const px__ring_opts *opts);
+
 /* Opens the ring source of interface `ifname` in namespace `netns` ("" for the
- * caller's) with a ring of `ring_mib` MiB (0: 64). `name` is the port's name for
- * messages. On failure returns a negative PX_E* with a message saying what to
- * do in errbuf. `stop` is polled while waiting for the link to be ready. */
+ * caller's) with a ring of `ring_mib` MiB (0: 64) laid out as `opts` says (NULL:
+ * the default). `name` is the port's name for messages. On failure returns a
+ * negative PX_E* with a message saying what to do in errbuf. `stop` is polled
+ * while waiting for the link to be ready. */
 int px__source_ring_open(const char *name, const char *netns, const char *ifname, uint32_t ring_mib,
-                         const volatile _Atomic bool *stop, px__source **out, char *errbuf);
+                         const px__ring_opts *opts, const volatile _Atomic bool *stop, px__source **out,
+                         char *errbuf);
 
 struct px_pcap_port_opts;
 /* Opens a pcap / pcapng stream source (see px_port_open_pcap). */

@@ -9,6 +9,10 @@
  * longer than a slot (GRO/GSO super-frames) keeps its first bytes and is counted
  * as truncated. When the MTU grows the ring is rebuilt with larger slots (see
  * ring_refresh). libpcap still compiles and runs the BPF filters.
+ *
+ * Other layouts (px__ring_opts: other slot sizes, TPACKET_V3 blocks with a block
+ * timeout, what is prefetched) exist for the benchmarks that compare them
+ * (bench/README.md, "Ring options"); the default is the one above.
  */
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -42,6 +46,7 @@
 
 typedef struct ring_source {
     px__source base;
+    px__ring_opts opts;
     char name[PX__NETNS_MAX + IF_NAMESIZE];
     char ifname[IF_NAMESIZE];
     uint32_t ring_mib;
@@ -55,6 +60,11 @@ typedef struct ring_source {
     uint32_t cur_k, rel_k, held;
     uint32_t ring_mtu;     /* the MTU the slots were sized for */
     uint64_t drops;        /* cumulative, from PACKET_STATISTICS (which resets on read) */
+    uint64_t released, released_at_read; /* slots read in all; at the last PACKET_STATISTICS */
+    /* TPACKET_V3: the block being read (NULL: none yet) and its frames left. */
+    uint32_t blk, blk_nr, blk_left;
+    uint8_t *pkt;
+    bool blk_losing;
 } ring_source;
 
 static int if_query(int fd, const char *name, unsigned long req, struct ifreq *ifr)
@@ -121,23 +131,35 @@ int px__packet_socket(const char *netns, int *fd, char *errbuf)
 /* Sizes and maps the ring for the current MTU. */
 static int ring_map(ring_source *r, char *errbuf)
 {
+    bool v3 = r->opts.version == 3;
     /* Slot: aligned header + sockaddr, MAC offset slack, the reserve, then the frame. */
-    uint32_t hdr = TPACKET_ALIGN(TPACKET_ALIGN((uint32_t)TPACKET2_HDRLEN) + 16 + VLAN_TAG_LEN);
+    uint32_t hdr = TPACKET_ALIGN(TPACKET_ALIGN((uint32_t)(v3 ? TPACKET3_HDRLEN : TPACKET2_HDRLEN)) + 16 +
+                                 VLAN_TAG_LEN);
     uint32_t frame_size = TPACKET_ALIGN(hdr + r->base.mtu + L2_OVERHEAD);
-    uint32_t block = RING_BLOCK_SIZE;
+    if (!v3 && r->opts.slot == PX__RING_SLOT_SNAPLEN)
+        frame_size = TPACKET_ALIGN(hdr + 65535 + L2_OVERHEAD);
+    else if (!v3 && r->opts.slot)
+        frame_size = TPACKET_ALIGN(r->opts.slot > hdr + 64 ? r->opts.slot : hdr + 64);
+    uint32_t block = v3 && r->opts.block_kib ? r->opts.block_kib << 10 : RING_BLOCK_SIZE;
     while (block < frame_size)
         block *= 2;
     uint64_t ring_bytes = (uint64_t)(r->ring_mib ? r->ring_mib : 64) << 20;
+    /* V3: the reader holds a whole block while it reads it; with one block the
+     * kernel would have nowhere to write meanwhile. At least 4 blocks. */
+    while (v3 && ring_bytes / block < 4 && block / 2 >= frame_size && block / 2 >= 4096)
+        block /= 2;
     uint32_t blocks = (uint32_t)(ring_bytes / block);
     if (blocks < 1)
         blocks = 1;
-    struct tpacket_req req = {
+    struct tpacket_req3 req = {
         .tp_block_size = block,
         .tp_block_nr = blocks,
         .tp_frame_size = frame_size,
         .tp_frame_nr = (block / frame_size) * blocks,
+        .tp_retire_blk_tov = r->opts.block_tov_ms,
     };
-    if (setsockopt(r->base.fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
+    if (setsockopt(r->base.fd, SOL_PACKET, PACKET_RX_RING, &req,
+                   v3 ? sizeof req : sizeof(struct tpacket_req)) < 0) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': cannot allocate a %u MiB receive ring: %s", r->name,
                  (unsigned)(ring_bytes >> 20), strerror(errno));
         return px__err_from_errno(errno);
@@ -149,7 +171,11 @@ static int ring_map(ring_source *r, char *errbuf)
     r->pos = 0;
     r->held = 0;
     r->ring_len = (size_t)block * blocks;
-    r->ring_mtu = r->base.mtu;
+    r->ring_mtu = !v3 && r->opts.slot ? UINT32_MAX : r->base.mtu; /* fixed slots: never rebuilt */
+    r->blk = 0;
+    r->blk_nr = blocks;
+    r->blk_left = 0;
+    r->pkt = NULL;
     r->ring = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, r->base.fd, 0);
     if (r->ring == MAP_FAILED)
         r->ring = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->base.fd, 0);
@@ -198,17 +224,18 @@ static inline struct tpacket2_hdr *slot(ring_source *r, uint32_t i)
 
 /* Puts a VLAN tag the kernel moved into metadata back into the frame, in place:
  * the MAC addresses move 4 bytes into the reserved headroom. */
-static inline uint8_t *restore_vlan(struct tpacket2_hdr *h, uint8_t *mac, uint32_t *caplen, uint32_t *wirelen)
+static inline uint8_t *restore_vlan(uint32_t status, uint16_t tci, uint16_t tpid_in, uint8_t *mac,
+                                    uint32_t *caplen, uint32_t *wirelen)
 {
-    uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) && h->tp_vlan_tpid ? h->tp_vlan_tpid : ETH_P_8021Q;
+    uint16_t tpid = (status & TP_STATUS_VLAN_TPID_VALID) && tpid_in ? tpid_in : ETH_P_8021Q;
     if (*caplen < 12)
         return mac;
     uint8_t *m = mac - VLAN_TAG_LEN;
     memmove(m, mac, 12);
     m[12] = (uint8_t)(tpid >> 8);
     m[13] = (uint8_t)tpid;
-    m[14] = (uint8_t)(h->tp_vlan_tci >> 8);
-    m[15] = (uint8_t)h->tp_vlan_tci;
+    m[14] = (uint8_t)(tci >> 8);
+    m[15] = (uint8_t)tci;
     *caplen += VLAN_TAG_LEN;
     *wirelen += VLAN_TAG_LEN;
     return m;
@@ -227,6 +254,8 @@ static inline uint8_t *slot_after(const ring_source *r, uint8_t *p, uint32_t *k)
 /* Hands every slot read so far back to the kernel, oldest first. */
 static void ring_flush(ring_source *r)
 {
+    if (r->opts.version == 3)
+        return; /* blocks go back as their last frame is released */
     uint8_t *p = r->rel;
     uint32_t k = r->rel_k;
     for (uint32_t n = r->held; n; n--) {
@@ -250,12 +279,19 @@ static int ring_next(px__source *s, px__src_frame *f, char *errbuf)
         return 0;
     }
     /* The next slot is where the kernel writes after this one: start loading it. */
-    uint32_t k = r->cur_k;
-    __builtin_prefetch(slot_after(r, r->cur, &k));
+    if (r->opts.prefetch != PX__PREFETCH_NONE) {
+        uint32_t k = r->cur_k;
+        uint8_t *next = slot_after(r, r->cur, &k);
+        __builtin_prefetch(next);
+        if (r->opts.prefetch == PX__PREFETCH_DATA)
+            __builtin_prefetch(next + h->tp_mac); /* the same offset, but for a different link header */
+    }
     uint8_t *mac = (uint8_t *)h + h->tp_mac;
     f->caplen = h->tp_snaplen;
     f->wirelen = h->tp_len;
-    f->data = (status & TP_STATUS_VLAN_VALID) ? restore_vlan(h, mac, &f->caplen, &f->wirelen) : mac;
+    f->data = (status & TP_STATUS_VLAN_VALID)
+                  ? restore_vlan(status, h->tp_vlan_tci, h->tp_vlan_tpid, mac, &f->caplen, &f->wirelen)
+                  : mac;
     f->ts.tv_sec = h->tp_sec;
     f->ts.tv_nsec = h->tp_nsec;
     f->flags = ((status & TP_STATUS_LOSING) ? PX__SRC_LOSING : 0u) |
@@ -266,10 +302,86 @@ static int ring_next(px__source *s, px__src_frame *f, char *errbuf)
 static void ring_release(px__source *s)
 {
     ring_source *r = (ring_source *)s;
+    r->released++;
     r->cur = slot_after(r, r->cur, &r->cur_k);
     r->pos = r->pos + 1 == r->frame_nr ? 0 : r->pos + 1;
     if (++r->held >= RELEASE_BATCH)
         ring_flush(r);
+}
+
+/* ---- TPACKET_V3: blocks of packed frames, handed back whole ---- */
+
+static inline struct tpacket_block_desc *block_at(ring_source *r, uint32_t b)
+{
+    return (struct tpacket_block_desc *)(r->ring + (size_t)b * r->block_size);
+}
+
+static int ring3_next(px__source *s, px__src_frame *f, char *errbuf)
+{
+    (void)errbuf;
+    ring_source *r = (ring_source *)s;
+    while (!r->pkt) {
+        struct tpacket_block_desc *bd = block_at(r, r->blk);
+        uint32_t st = __atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
+        if (!(st & TP_STATUS_USER))
+            return 0;
+        r->blk_losing = (st & TP_STATUS_LOSING) != 0;
+        r->blk_left = bd->hdr.bh1.num_pkts;
+        if (r->blk_left) {
+            r->pkt = (uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
+            break;
+        }
+        __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+        r->blk = r->blk + 1 == r->blk_nr ? 0 : r->blk + 1;
+    }
+    struct tpacket3_hdr *h = (struct tpacket3_hdr *)r->pkt;
+    if (r->opts.prefetch != PX__PREFETCH_NONE && r->blk_left > 1) {
+        uint8_t *next = r->pkt + h->tp_next_offset;
+        __builtin_prefetch(next);
+        if (r->opts.prefetch == PX__PREFETCH_DATA)
+            __builtin_prefetch(next + h->tp_mac);
+    }
+    uint8_t *mac = r->pkt + h->tp_mac;
+    f->caplen = h->tp_snaplen;
+    f->wirelen = h->tp_len;
+    f->data = (h->tp_status & TP_STATUS_VLAN_VALID)
+                  ? restore_vlan(h->tp_status, h->hv1.tp_vlan_tci, h->hv1.tp_vlan_tpid, mac, &f->caplen,
+                                 &f->wirelen)
+                  : mac;
+    f->ts.tv_sec = h->tp_sec;
+    f->ts.tv_nsec = h->tp_nsec;
+    f->flags = (r->blk_losing ? PX__SRC_LOSING : 0u) |
+               ((h->tp_status & TP_STATUS_CSUMNOTREADY) ? PX__SRC_CSUM_NOT_READY : 0u);
+    return 1;
+}
+
+static void ring3_release(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    if (--r->blk_left) {
+        r->pkt += ((struct tpacket3_hdr *)r->pkt)->tp_next_offset;
+        return;
+    }
+    __atomic_store_n(&block_at(r, r->blk)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    r->blk = r->blk + 1 == r->blk_nr ? 0 : r->blk + 1;
+    r->pkt = NULL;
+}
+
+static uint64_t ring3_backlog(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    uint64_t n = r->pkt ? r->blk_left : 0;
+    for (uint32_t i = 0, b = r->pkt ? r->blk + 1 : r->blk; i < r->blk_nr; i++, b++) {
+        if (b == r->blk_nr)
+            b = 0;
+        if (r->pkt && b == r->blk)
+            break;
+        struct tpacket_block_desc *bd = block_at(r, b);
+        if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+            break;
+        n += bd->hdr.bh1.num_pkts;
+    }
+    return n;
 }
 
 static uint64_t ring_drops(px__source *s)
@@ -279,7 +391,22 @@ static uint64_t ring_drops(px__source *s)
     socklen_t len = sizeof st;
     if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
         r->drops += st.tp_drops;
+    r->released_at_read = r->released;
     return r->drops;
+}
+
+/* The kernel drops a frame only when the ring is full (the slot at its head
+ * still belongs to the reader). When the ring is empty now with nothing held
+ * back, every frame the kernel stored since the last PACKET_STATISTICS read has
+ * been read since, and so has every frame that was in the ring at that read: at
+ * any moment in between the ring held at most twice the frames read since.
+ * Fewer than half the ring: it was never full, nothing was lost. */
+static bool ring_drops_unchanged(px__source *s)
+{
+    ring_source *r = (ring_source *)s;
+    if (r->held || (__atomic_load_n(&((struct tpacket2_hdr *)r->cur)->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+        return false;
+    return 2 * (r->released - r->released_at_read) < r->frame_nr;
 }
 
 static uint64_t ring_backlog(px__source *s)
@@ -363,12 +490,70 @@ static const px__source_ops ring_ops = {
     .next = ring_next,
     .release = ring_release,
     .drops = ring_drops,
+    .drops_unchanged = ring_drops_unchanged,
     .backlog = ring_backlog,
     .on_poll_error = ring_on_poll_error,
     .needs_refresh = ring_needs_refresh,
     .refresh = ring_refresh,
     .close = ring_close,
 };
+
+static const px__source_ops ring3_ops = {
+    .kind = "ring",
+    .next = ring3_next,
+    .release = ring3_release,
+    .drops = ring_drops,
+    .backlog = ring3_backlog,
+    .on_poll_error = ring_on_poll_error,
+    .needs_refresh = ring_needs_refresh,
+    .refresh = ring_refresh,
+    .close = ring_close,
+};
+
+int px__ring_opts_parse(const char *spec, px__ring_opts *out, char *errbuf)
+{
+    px__ring_opts o = {0};
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", spec ? spec : "");
+    char *save = NULL, *part = strtok_r(buf, ":", &save);
+    if (!part || (strcmp(part, "v2") != 0 && strcmp(part, "v3") != 0)) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "ring layout '%s': starts with v2 or v3", spec ? spec : "");
+        return PX_EINVAL;
+    }
+    o.version = part[1] - '0';
+    while ((part = strtok_r(NULL, ":", &save))) {
+        char *eq = strchr(part, '='), *end = NULL;
+        const char *val = eq ? eq + 1 : "";
+        if (eq)
+            *eq = '\0';
+        unsigned long n = strtoul(val, &end, 10);
+        bool num = *val && end && !*end && n < (1ul << 22);
+        if (strcmp(part, "slot") == 0 && o.version == 2 && strcmp(val, "mtu") == 0)
+            o.slot = 0;
+        else if (strcmp(part, "slot") == 0 && o.version == 2 && strcmp(val, "snaplen") == 0)
+            o.slot = PX__RING_SLOT_SNAPLEN;
+        else if (strcmp(part, "slot") == 0 && o.version == 2 && num && n >= 128)
+            o.slot = (uint32_t)n;
+        else if (strcmp(part, "tov") == 0 && o.version == 3 && num)
+            o.block_tov_ms = (uint32_t)n;
+        else if (strcmp(part, "block") == 0 && o.version == 3 && num && n >= 4 && (n & (n - 1)) == 0)
+            o.block_kib = (uint32_t)n;
+        else if (strcmp(part, "prefetch") == 0 && strcmp(val, "header") == 0)
+            o.prefetch = PX__PREFETCH_HEADER;
+        else if (strcmp(part, "prefetch") == 0 && strcmp(val, "none") == 0)
+            o.prefetch = PX__PREFETCH_NONE;
+        else if (strcmp(part, "prefetch") == 0 && strcmp(val, "data") == 0)
+            o.prefetch = PX__PREFETCH_DATA;
+        else {
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "ring layout '%s': unknown part '%s' (v2: slot=mtu|snaplen|BYTES >= 128; v3: tov=MS, "
+                     "block=KIB, a power of 2 >= 4; both: prefetch=header|none|data)", spec, part);
+            return PX_EINVAL;
+        }
+    }
+    *out = o;
+    return 0;
+}
 
 /* A freshly created veth (or any link just raised) carries nothing until the
  * kernel's link watch has run, which it may delay by up to a second. Waiting
@@ -413,12 +598,12 @@ static int ring_setup(ring_source *r, const char *netns, char *errbuf)
     }
     r->base.mtu = if_query(fd, r->ifname, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 1500;
 
-    int v = TPACKET_V2;
+    int v = r->opts.version == 3 ? TPACKET_V3 : TPACKET_V2;
     unsigned reserve = VLAN_TAG_LEN; /* headroom to put a stripped VLAN tag back in place */
     int one = 1;
     if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0 ||
         setsockopt(fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': TPACKET_V2 not available: %s", r->name, strerror(errno));
+        snprintf(errbuf, PX_ERRBUF_SIZE, "capture on '%s': TPACKET_V%d not available: %s", r->name, v, strerror(errno));
         return PX_ENOTSUP;
     }
     /* Our own sends are not captured; other sockets' outgoing frames neither
@@ -447,14 +632,17 @@ static int ring_setup(ring_source *r, const char *netns, char *errbuf)
 }
 
 int px__source_ring_open(const char *name, const char *netns, const char *ifname, uint32_t ring_mib,
-                         const volatile _Atomic bool *stop, px__source **out, char *errbuf)
+                         const px__ring_opts *opts, const volatile _Atomic bool *stop, px__source **out,
+                         char *errbuf)
 {
     ring_source *r = calloc(1, sizeof *r);
     if (!r) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory opening '%s'", name);
         return PX_ENOMEM;
     }
-    r->base.ops = &ring_ops;
+    if (opts)
+        r->opts = *opts;
+    r->base.ops = r->opts.version == 3 ? &ring3_ops : &ring_ops;
     r->base.fd = -1;
     r->base.live = true;
     r->ring_mib = ring_mib;

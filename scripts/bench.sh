@@ -12,7 +12,8 @@
 # removes them; this script also removes the leftovers of a benchmark that was
 # killed. Needs tcpdump, trafgen (netsniff-ng), tcpreplay, python3-scapy and gnuplot
 # (scripts/deps.sh bench).
-# Takes about 10 minutes on a 2-core machine; run it on an otherwise idle machine.
+# Takes about 17 minutes on a 2-core machine (11 of them the ring layouts:
+# PX_BENCH_RINGS="" skips those); run it on an otherwise idle machine.
 set -euo pipefail
 
 usage() { echo "usage: scripts/bench.sh BUILD_DIR [--quick]" >&2; exit 2; }
@@ -106,6 +107,13 @@ run_bench() { # name args...
 # Ours, then every other bench_* executable (bench_frames, bench_send, ...).
 ours=(bench_capture bench_latency bench_negative bench_scale)
 for b in "${ours[@]}"; do run_bench "$b" "${quick[@]}"; done
+# Ring layouts against the default, back to back in every repetition
+# (bench/README.md, "Ring options"); PX_BENCH_RINGS="" skips them.
+rings=${PX_BENCH_RINGS-v2:prefetch=none,v2:prefetch=data,v2:slot=snaplen,v2:slot=256,v3:tov=1,v3:tov=1:block=64}
+if [ -n "$rings" ]; then
+  run_bench bench_capture --ring "$rings" --mix-k 16 --indexed-k 16 --no-scapy --no-none "${quick[@]}"
+  run_bench bench_latency --ring "$rings" --no-scapy "${quick[@]}"
+fi
 for exe in "$build"/bench/bench_*; do
   [ -x "$exe" ] && [ -f "$exe" ] || continue
   name=$(basename "$exe")
@@ -132,6 +140,7 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
 echo "uptime after: $(uptime)" >>"$results/machine.txt"
 "$PX_PYTHON" "$src/bench/summarize.py" "$results" >"$results/latest.md"
 "$PX_PYTHON" "$src/bench/summarize.py" --targets "$results" >"$results/targets.md"
+[ -z "$rings" ] || "$PX_PYTHON" "$src/bench/summarize.py" --rings "$results" >"$results/rings.md"
 echo
 cat "$results/targets.md"
 if command -v gnuplot >/dev/null 2>&1; then

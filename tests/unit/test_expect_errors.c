@@ -51,6 +51,28 @@ static void test_bad_filter_before_port(void **state)
     px_ctx_free(ctx);
 }
 
+/* The description is built in one pass (harness/expect.c exp_describe): every
+ * part in place, also for an expectation refused before its ports are known. */
+static void test_description_parts(void **state)
+{
+    (void)state;
+    px_ctx *ctx = px_ctx_new(NULL, NULL);
+    const char *ports[] = {"lo", "ns1/p2"};
+    px_future *f = px_expect_any(ctx, ports, 2, px_received_packet(),
+                                 &(px_expect_opts){.timeout_ms = 4294967, .count = 10, .filter = "udp port"});
+    assert_string_equal(px_future_description(f),
+                        "received_packet() on lo, ns1/p2 within 4294967 ms, count 10, filter \"udp port\"");
+    px_future_free(f);
+    const char *bad[] = {"lo", ""};
+    f = px_expect_any(ctx, bad, 2, px_received_packet(), &(px_expect_opts){.timeout_ms = 100, .count = 1});
+    assert_string_equal(px_future_description(f), "received_packet() within 100 ms, count 1");
+    px_future_free(f);
+    f = px_expect(ctx, "lo", px_received_packet(), &(px_expect_opts){.timeout_ms = UINT32_MAX, .filter = "udp port"});
+    assert_string_equal(px_future_description(f), "received_packet() on lo within the whole stream, filter \"udp port\"");
+    px_future_free(f);
+    px_ctx_free(ctx);
+}
+
 static void test_unknown_interface(void **state)
 {
     (void)state;
@@ -94,6 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_bad_filter_before_port),
+        cmocka_unit_test(test_description_parts),
         cmocka_unit_test(test_unknown_interface),
         cmocka_unit_test(test_wait_helpers_on_nothing),
     };
