@@ -101,6 +101,9 @@ struct px_exp {
     _Atomic int stop_reason;         /* px__stop_reason, first setter wins */
     char stop_msg[256];              /* written by the stop_reason winner before the kick */
     char *behind_msg;                /* under lock: a port closed its window late */
+    int64_t late_ns;                 /* under lock: the earliest frame after the deadline came
+                                        this long after it (0: none seen before the close) */
+    char late_port[80];              /* under lock: the port of that frame */
     px__wait_link *waiters;
 };
 
@@ -114,6 +117,8 @@ struct px__node {
                                         wall clock has not stepped since (clock epoch) */
     uint32_t epoch;
     int64_t deadline;                /* cached from e->deadline */
+    int64_t late_ns;                 /* the frame that closed the window came this long after
+                                        the deadline (0: closed by the watermark) */
     uint64_t drops_at_start;
     bool active;                     /* its window has started: in the dispatch structures */
     bool closed;

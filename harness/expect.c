@@ -114,6 +114,12 @@ static void exp_decide_locked(px_exp *e)
         v = PX_ERROR;
     } else {
         px_buf_append(x, px_buf_cstr(&r.explanation));
+        /* A positive FAIL: was the awaited frame late, or did nothing come? A
+         * frame after the deadline never decides (DESIGN 2.5), but saying when
+         * the next one came tells a slow device from a silent one. */
+        if (v == PX_FAIL && !e->loss_sensitive && e->late_ns > 0)
+            px_buf_printf(x, " (the next frame on '%s' came %.1f ms after the deadline and was not examined)",
+                          e->late_port, (double)e->late_ns / 1e6);
     }
     px_buf_free(&r.explanation);
     px_predicate_free(e->pred);
@@ -149,6 +155,10 @@ void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg)
     e->counters.drops += drops;
     if (behind_msg && !e->behind_msg)
         e->behind_msg = strdup(behind_msg);
+    if (n->late_ns > 0 && (e->late_ns == 0 || n->late_ns < e->late_ns)) {
+        e->late_ns = n->late_ns;
+        snprintf(e->late_port, sizeof e->late_port, "%s", n->port ? n->port->name : "?");
+    }
     if (atomic_fetch_sub(&e->open_nodes, 1) == 1)
         exp_decide_locked(e);
     pthread_mutex_unlock(&e->lock);

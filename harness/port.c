@@ -623,8 +623,10 @@ static void activate_until(struct px__port_impl *P, int64_t t, int64_t rt, bool 
 static void close_before(struct px__port_impl *P, int64_t t)
 {
     px__node *n;
-    while ((n = px__heap_min(&P->heap)) && n->deadline < t)
+    while ((n = px__heap_min(&P->heap)) && n->deadline < t) {
+        n->late_ns = t - n->deadline; /* told in a FAIL's explanation: "came late" */
         node_close(P, n, NULL);
+    }
 }
 
 /* A stream's frame at `t` lies past what is known of a window whose deadline

@@ -158,6 +158,10 @@ static void test_late_frame_never_decides(void **state)
     pcap_frame(w, 5 * SEC + 200 * MS, 0x88b5);
     assert_int_equal(wait_done(pos), PX_FAIL);
     assert_int_equal(wait_done(neg), PX_PASS);
+    /* The FAIL says the frame came late rather than not at all. */
+    const char *why = px_future_explanation(pos);
+    if (!strstr(why, "the next frame on 'a' came 100.0 ms after the deadline"))
+        fail_msg("explanation: %s", why);
     px_future_free(pos);
     px_future_free(neg);
     close(w);
