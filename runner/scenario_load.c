@@ -319,10 +319,10 @@ static const px__scn_field top_fields[TOP_N] = {
     [TOP_TOPOLOGY] = {.key = "topology"}, [TOP_PORTS] = {.key = "ports"},     [TOP_DEFAULTS] = {.key = "defaults"},
     [TOP_TESTS] = {.key = "tests"},
 };
-static const px__scn_policy top_policy = POLICY("the scenario", top_fields);
+const px__scn_policy px__scn_top_policy = POLICY("the scenario", top_fields);
 /* An included file brings tests and variables (and includes) only. */
 static const px__scn_field inc_fields[] = {{.key = "include"}, {.key = "variables"}, {.key = "tests"}};
-static const px__scn_policy inc_policy = POLICY("an included file", inc_fields);
+const px__scn_policy px__scn_include_policy = POLICY("an included file", inc_fields);
 
 /* Parses one file (and, recursively, its includes) into L->docs; collects
  * variables (an includer's own variables override those of its includes). */
@@ -368,7 +368,7 @@ static void load_doc(loader *L, const char *path, const char *text, size_t len, 
         return;
     }
     yaml_node_t *f[TOP_N];
-    if (!px__scn_keys(L, &L->docs[di], root, top ? &top_policy : &inc_policy, f))
+    if (!px__scn_keys(L, &L->docs[di], root, top ? &px__scn_top_policy : &px__scn_include_policy, f))
         return;
     yaml_node_t *inc = top ? f[TOP_INCLUDE] : f[0];
     yaml_node_t *vars = top ? f[TOP_VARIABLES] : f[1];
@@ -448,7 +448,7 @@ static void convert(loader *L)
     px_buf scratch = PX_BUF_INIT;
     int saved_n = L->nerrs;
     L->errs = &scratch;
-    px__scn_keys(L, top, root, &top_policy, f);
+    px__scn_keys(L, top, root, &px__scn_top_policy, f);
     L->errs = save;
     L->nerrs = saved_n;
     px_buf_free(&scratch);

@@ -750,6 +750,32 @@ void px__scn_get_defaults(loader *L, doc *d, yaml_node_t *n)
     px__scn_walk_map(L, d, n, &defaults_policy, L->s, NULL, v);
 }
 
+/* --------------------------------------------------------- the schema */
+
+/* setup/teardown and exec commands as px__scn_get_cmd() walks them */
+static const px__scn_policy setup_policy = POLICY("setup", cmd_fields);
+static const px__scn_policy exec_policy = POLICY("exec", exec_fields);
+
+const px__scn_policy *const px__scn_schema[] = {
+    &px__scn_top_policy,
+    &px__scn_include_policy,
+    &topology_policy,
+    &veth_policy,
+    &bridge_policy,
+    &bport_policy,
+    &bvlan_policy,
+    &addr_policy,
+    &setup_policy,
+    &port_policy,
+    &defaults_policy,
+    &px__scn_test_policy,
+    &exec_policy,
+    &px__scn_expect_policy,
+    &px__scn_send_policy,
+    &px__scn_vlan_push_policy,
+    NULL,
+};
+
 /* ----------------------------------------------------------- hex bytes */
 
 int px_parse_hex_bytes(const char *text, uint8_t **bytes, size_t *len, char *errbuf)

@@ -112,14 +112,14 @@ static const px__scn_field expect_fields[EX_N] = {
     [EX_NAME] = {.key = "name", .type = PX__SCN_NONEMPTY, AT(px_step, name), .fn = expect_name},
     [EX_NOISE_FILTER] = {.key = "noise_filter", .fn = expect_noise_filter},
 };
-static const px__scn_policy expect_policy = POLICY("an expect step", expect_fields);
+const px__scn_policy px__scn_expect_policy = POLICY("an expect step", expect_fields);
 
 static void get_expect(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step *st)
 {
     (void)t;
     yaml_node_t *v[EX_N];
     st->noise_filter = -1;
-    px__scn_walk_map(L, d, e, &expect_policy, st, NULL, v);
+    px__scn_walk_map(L, d, e, &px__scn_expect_policy, st, NULL, v);
 }
 
 /* ------------------------------------------------------------------ send */
@@ -223,7 +223,7 @@ static const px__scn_field vlan_push_fields[] = {
     {.key = "pcp", .type = PX__SCN_U32, AT(vlan_push, pcp), .flags = PX__SCN_ESSENTIAL, .min = 0, .max = 7},
     {.key = "tpid", .type = PX__SCN_U32, AT(vlan_push, tpid), .flags = PX__SCN_ESSENTIAL, .min = 0x600, .max = 0xffff},
 };
-static const px__scn_policy vlan_push_policy = POLICY("a vlan push", vlan_push_fields);
+const px__scn_policy px__scn_vlan_push_policy = POLICY("a vlan push", vlan_push_fields);
 
 static bool send_vlan(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
@@ -234,7 +234,7 @@ static bool send_vlan(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
             return false;
     } else {
         yaml_node_t *vals[sizeof vlan_push_fields / sizeof vlan_push_fields[0]];
-        if (!px__scn_walk_map(w->L, w->d, v, &vlan_push_policy, &vp, NULL, vals))
+        if (!px__scn_walk_map(w->L, w->d, v, &px__scn_vlan_push_policy, &vp, NULL, vals))
             return false;
     }
     st->vlan = (int)vp.vid;
@@ -253,7 +253,7 @@ static const px__scn_field send_fields[SE_N] = {
     [SE_RATE] = {.key = "rate", .fn = send_rate},
     [SE_VLAN] = {.key = "vlan", .fn = send_vlan},
 };
-static const px__scn_policy send_policy = POLICY("a send step", send_fields);
+const px__scn_policy px__scn_send_policy = POLICY("a send step", send_fields);
 
 static void get_send(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step *st)
 {
@@ -261,7 +261,7 @@ static void get_send(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step 
     yaml_node_t *v[SE_N];
     st->vlan = -1;
     st->send_count = 1;
-    px__scn_walk_map(L, d, e, &send_policy, st, NULL, v);
+    px__scn_walk_map(L, d, e, &px__scn_send_policy, st, NULL, v);
 }
 
 /* ------------------------------------------------------ wait, sleep, exec */
@@ -356,7 +356,7 @@ static const px__scn_field test_fields[TE_N] = {
     [TE_STEPS] = {.key = "steps"},
     [TE_SKIP] = {.key = "skip", .fn = test_skip},
 };
-static const px__scn_policy test_policy = POLICY("a test", test_fields);
+const px__scn_policy px__scn_test_policy = POLICY("a test", test_fields);
 
 static void get_step(loader *L, doc *d, yaml_node_t *e, px_scn_test *t)
 {
@@ -403,16 +403,16 @@ static void get_step(loader *L, doc *d, yaml_node_t *e, px_scn_test *t)
 void px__scn_get_test(loader *L, doc *d, yaml_node_t *n)
 {
     yaml_node_t *f[TE_N];
-    if (!px__scn_keys(L, d, n, &test_policy, f))
+    if (!px__scn_keys(L, d, n, &px__scn_test_policy, f))
         return;
     px_scn_test *t = PUSH(L, L->s->tests, L->s->ntests);
     if (!t)
         return;
     t->pos = px__scn_pos_of(d, n);
-    if (!px__scn_walk_fields(L, d, n, &test_policy, t, NULL, f))
+    if (!px__scn_walk_fields(L, d, n, &px__scn_test_policy, t, NULL, f))
         return;
     if (!f[TE_STEPS]) {
-        px__scn_missing(L, d, n, test_policy.what, "steps");
+        px__scn_missing(L, d, n, px__scn_test_policy.what, "steps");
         return;
     }
     if (!px__scn_want_type(L, d, f[TE_STEPS], YAML_SEQUENCE_NODE, "steps"))
