@@ -1,11 +1,12 @@
 /* pktexpect runner: internals shared by the scenario loader's files. Not a
- * public header: only runner/scenario_*.c include it.
+ * public header: only runner/scenario_*.c and their unit test include it.
  *
  *   scenario_load.c    reading: bounded files, includes, nesting depth, the
  *                      loader's helpers (errors, arrays), loading and freeing
  *   scenario_vars.c    ${var} expansion and ${var:q} shell quoting
- *   scenario_schema.c  the generic walker, typed getters, topology/ports/defaults tables
- *   scenario_steps.c   tests and steps tables
+ *   scenario_schema.c  the generic walker, typed getters, topology/ports/defaults/command
+ *                      tables, the list of all tables (px__scn_schema)
+ *   scenario_steps.c   tests and steps tables (and the hex bytes of `send: hex`)
  *   scenario_check.c   cross checks: namespaces, interfaces, ports, filters, pcaps
  *
  * A mapping of the schema is a px__scn_policy: a table of px__scn_field

@@ -3,14 +3,18 @@
  * scenario_int.h and docs/scenarios.md. */
 #include "scenario_int.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* The first two fields of the expect and send tables. */
+enum { STEP_PORT, STEP_PORTS };
+
 /* `port: p` or `ports: [p, q]` of an expect or send step (the handler of the
- * `port` field, which reads `ports` too: both are indexes 0 and 1). Each name
- * must be a known port. */
+ * `port` field, which reads `ports` too). Each name must be a known port. */
 static bool step_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
     (void)f;
@@ -18,7 +22,7 @@ static bool step_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
     doc *d = w->d;
     px_step *st = w->obj;
     const char *what = w->pol->what;
-    yaml_node_t *e = w->map, *port = v, *ports = w->vals[1];
+    yaml_node_t *e = w->map, *port = v, *ports = w->vals[STEP_PORTS];
     if (port && ports) {
         px__scn_err_node(L, d, ports, "%s: give 'port' or 'ports', not both", what);
         return true;
@@ -54,7 +58,17 @@ static bool step_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 
 /* ---------------------------------------------------------------- expect */
 
-enum { EX_PORT, EX_PORTS, EX_PREDICATE, EX_TIMEOUT, EX_COUNT, EX_FILTER, EX_NAME, EX_NOISE_FILTER, EX_N };
+enum {
+    EX_PORT = STEP_PORT,
+    EX_PORTS = STEP_PORTS,
+    EX_PREDICATE,
+    EX_TIMEOUT,
+    EX_COUNT,
+    EX_FILTER,
+    EX_NAME,
+    EX_NOISE_FILTER,
+    EX_N
+};
 
 static bool expect_predicate(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
@@ -124,7 +138,7 @@ static void get_expect(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_ste
 
 /* ------------------------------------------------------------------ send */
 
-enum { SE_PORT, SE_PORTS, SE_FRAME, SE_HEX, SE_PCAP, SE_COUNT, SE_RATE, SE_VLAN, SE_N };
+enum { SE_PORT = STEP_PORT, SE_PORTS = STEP_PORTS, SE_FRAME, SE_HEX, SE_PCAP, SE_COUNT, SE_RATE, SE_VLAN, SE_N };
 
 /* Exactly one of frame, hex and pcap (the handler of `frame`, which reads all three). */
 static bool send_source(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
@@ -429,4 +443,43 @@ void px__scn_get_test(loader *L, doc *d, yaml_node_t *n)
     px__scn_check_test_ports(L, d, f[TE_NAME] ? f[TE_NAME] : n, t);
     if (f[TE_STEPS]->data.sequence.items.top == items && !t->skip)
         px__scn_err_node(L, d, f[TE_STEPS], "test '%s' has no steps", t->name ? t->name : "?");
+}
+
+/* ------------------------------------------- hex bytes (send: hex) */
+
+int px_parse_hex_bytes(const char *text, uint8_t **bytes, size_t *len, char *errbuf)
+{
+    size_t n = strlen(text);
+    uint8_t *b = malloc(n / 2 + 1);
+    if (!b)
+        return PX_ENOMEM;
+    size_t k = 0;
+    const char *p = text;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        p += 2;
+    while (*p) {
+        if (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t' || *p == '-') {
+            p++;
+            continue;
+        }
+        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) {
+            const char *bad = isxdigit((unsigned char)p[0]) ? p + 1 : p;
+            if (errbuf)
+                snprintf(errbuf, PX_ERRBUF_SIZE, "col %d: expected two hex digits per byte", (int)(bad - text) + 1);
+            free(b);
+            return PX_EPARSE;
+        }
+        char h[3] = {p[0], p[1], 0};
+        b[k++] = (uint8_t)strtoul(h, NULL, 16);
+        p += 2;
+    }
+    if (k == 0) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "col 1: expected hex bytes");
+        free(b);
+        return PX_EPARSE;
+    }
+    *bytes = b;
+    *len = k;
+    return 0;
 }
