@@ -23,6 +23,7 @@
 
 #include "pktexpect/pktexpect.h"
 #include "pktexpect/send.h"
+#include "pktexpect/topology.h"
 
 /* ---- time and CPU ---- */
 

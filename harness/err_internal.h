@@ -1,11 +1,11 @@
-/* pktexpect: the one errno-to-PX_E* map of the library (error.c). Not installed.
+/* pktexpect: the one errno-to-PX_E* map of the library (err_errno.c). Not installed.
  *
  * Thread-safety: pure, any thread. */
 #ifndef PX_ERR_INTERNAL_H
 #define PX_ERR_INTERNAL_H
 
 /* The PX_E* code for an errno value, by what the errno says, whichever system
- * call gave it (the rule and the table are in error.c). Never PX_OK: unknown
+ * call gave it (the rule and the table are in err_errno.c). Never PX_OK: unknown
  * values, and 0, give PX_ESYS. A caller that knows more than the errno keeps
  * its own refinement next to the call, e.g. a send on an interface that was in
  * use turns PX_ENODEV into PX_EGONE. */

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "pktexpect/error.h"
-#include "pktexpect/topology.h"
+#include "netns.h"
 
 /* Longest sleep without a notification: a fallback, not the way readiness is seen. */
 #define FALLBACK_LOOK_NS 20000000ull
@@ -57,8 +57,8 @@ static int wait_here(void *arg, char *errbuf)
     }
     int ready = 0;
     for (;;) {
-        /* px_topo_link_ready with NULL looks in this thread's namespace. */
-        if (px_topo_link_ready(NULL, j->ifname)) {
+        /* px__link_ready with NULL looks in this thread's namespace. */
+        if (px__link_ready(NULL, j->ifname)) {
             ready = 1;
             break;
         }
@@ -88,5 +88,5 @@ bool px__link_wait_ready(const char *netns, const char *ifname, uint64_t timeout
                          const volatile _Atomic bool *stop)
 {
     wait_job j = {.ifname = ifname, .until = mono_ns() + timeout_ns, .stop = stop};
-    return px_topo_netns_run(netns && *netns ? netns : NULL, wait_here, &j, NULL) == 1;
+    return px__netns_run(netns && *netns ? netns : NULL, wait_here, &j, NULL) == 1;
 }

@@ -3,7 +3,7 @@
  * Not installed.
  *
  * Thread-safety: any thread; it may enter `netns` on a helper thread
- * (px_topo_netns_run), never in the caller's. */
+ * (px__netns_run), never in the caller's. */
 #ifndef PX_LINK_H
 #define PX_LINK_H
 
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* Waits until interface `ifname` of namespace `netns` (NULL or "": the
- * caller's) is ready as px_topo_link_ready defines it: IFF_UP, IFF_RUNNING
+ * caller's) is ready as px__link_ready defines it: IFF_UP, IFF_RUNNING
  * (carrier) and a queueing discipline other than "noop" attached. Gives up
  * after `timeout_ns`, or as soon as `*stop` (may be NULL) is true. Returns
  * whether the link was found ready; callers that go on anyway (a link without

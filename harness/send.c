@@ -22,7 +22,6 @@
 #include "err_internal.h"
 #include "link.h"
 #include "pktexpect/evidence.h"
-#include "pktexpect/topology.h"
 #include "send_internal.h"
 
 /* Frames per sendmmsg call: the kernel takes at most UIO_MAXIOV (1024). */
@@ -112,7 +111,7 @@ static int err_from_errno(int e)
 /* A freshly created or freshly raised interface transmits only once the kernel's
  * link watch has marked it operational and attached its queueing discipline;
  * until then frames are dropped without an error. So before the first send on a
- * port, wait (at most TX_READY_WAIT_NS) until it is ready (px_topo_link_ready).
+ * port, wait (at most TX_READY_WAIT_NS) until it is ready (px__link_wait_ready).
  * An interface that is down is not waited for: the send then fails with PX_EDOWN. */
 #define TX_READY_WAIT_NS 2000000000ull
 

@@ -29,7 +29,7 @@
 #include "err_internal.h"
 #include "link.h"
 #include "source.h"
-#include "pktexpect/topology.h"
+#include "netns.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -119,7 +119,7 @@ int px__packet_socket(const char *netns, int *fd, char *errbuf)
     if (!errbuf)
         errbuf = local;
     *fd = -1;
-    int rc = netns && *netns ? px_topo_netns_run(netns, packet_socket_here, fd, errbuf)
+    int rc = netns && *netns ? px__netns_run(netns, packet_socket_here, fd, errbuf)
                              : packet_socket_here(fd, errbuf);
     if (rc != 0 && *fd >= 0) {
         close(*fd);

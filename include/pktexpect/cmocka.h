@@ -15,7 +15,13 @@
  * Group fixtures: px_cmocka_veth_setup / px_cmocka_veth_teardown create a
  * context and a veth pair (names unique to the process, both ends up) for a
  * group, and remove them again; pass them to cmocka_run_group_tests. The state
- * they give each test is a px_cmocka_env *. They need root (CAP_NET_ADMIN).
+ * they give each test is a px_cmocka_env *. They need root (CAP_NET_ADMIN),
+ * and the topology library: link pktexpect-topology as well
+ * (pkg-config pktexpect-topology, or CMake's pktexpect::topology).
+ *
+ * The px__cmocka_* helpers below are the one exception to "px__ is internal"
+ * that a public header shows: the assertion macros expand to them at the
+ * caller's line. They are static inline, so no library exports them.
  *
  * Thread-safety: as cmocka's: call the assertions from the test's thread.
  */
@@ -31,7 +37,7 @@
 #include "context.h"
 #include "expect.h"
 #include "future.h"
-#include "topology.h"
+#include "pktexpect/topology.h"
 
 /** Waits on `fut`; fails the test unless the verdict is PASS. */
 #define px_assert_pass(fut) px__cmocka_assert_verdict((fut), PX_PASS, __FILE__, __LINE__)

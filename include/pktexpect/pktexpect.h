@@ -1,5 +1,11 @@
 /* pktexpect: umbrella header. Each module's header documents ownership and
- * thread-safety of its functions. */
+ * thread-safety of its functions.
+ *
+ * It includes what test authors call: contexts, expectations, futures, frames,
+ * predicates and the expression language (px_expr_parse is how a test turns
+ * "saw_udp(dport=53)" into a predicate, as scenarios do). The topology helpers
+ * (veth, namespaces, bridges) are a separate library with their own header,
+ * pktexpect/topology.h (link -lpktexpect-topology). */
 #ifndef PKTEXPECT_H
 #define PKTEXPECT_H
 
@@ -18,6 +24,5 @@
 #include "print.h"
 #include "send.h"
 #include "text.h"
-#include "topology.h"
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pktexpect/pktexpect.h"
+#include "pktexpect/topology.h"
 #include "px_test.h"
 
 typedef struct veth_pair {

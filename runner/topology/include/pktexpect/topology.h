@@ -24,11 +24,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "pktexpect/error.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** Creates veth pair a <-> b, both up, IPv6 DAD noise left as the kernel does it.
  *  PX_EEXIST when one of the names is taken. */
@@ -77,6 +79,7 @@ int px_topo_bridge_vlan_del(const char *netns, const char *port, uint16_t vid, c
  *  are added without duplicate address detection (usable at once). */
 int px_topo_addr_add(const char *netns, const char *name, const char *cidr, char *errbuf);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif
