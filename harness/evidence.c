@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evidence_internal.h"
 #include "send_internal.h"
 
 #define BT_SHB 0x0A0D0D0Au

@@ -52,6 +52,7 @@
 #include "port_index.h"
 #include "source.h"
 #include "pktexpect/evidence.h"
+#include "evidence_internal.h"
 
 #define BATCH_MAX 512                    /* frames per drain before the other phases run */
 #define SETTLE_NS (5 * 1000000LL)        /* kernel timestamp -> ring visibility margin */

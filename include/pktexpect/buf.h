@@ -16,6 +16,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 typedef struct px_buf {
     char *data;  /**< NUL-terminated text, or NULL while empty */
@@ -39,6 +41,7 @@ const char *px_buf_cstr(const px_buf *b);
 char *px_buf_steal(px_buf *b);
 void px_buf_free(px_buf *b);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

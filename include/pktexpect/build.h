@@ -36,6 +36,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 typedef struct px_pkt px_pkt;
 
@@ -71,6 +73,7 @@ int px_pkt_build(const px_pkt *p, uint8_t **bytes, size_t *len, char errbuf[]);
  *  frees with px_pkt_free). Errors as px_frame_parse_text(). */
 int px_pkt_parse_text(const char *text, px_pkt **out, char errbuf[]);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -30,6 +30,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 typedef struct px_ctx px_ctx;
 
@@ -152,6 +154,7 @@ int px_ctx_record_flush(px_ctx *ctx);
  *  operation. See harness/pace.h. */
 void px_ctx_set_cancel_fd(px_ctx *ctx, int fd);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

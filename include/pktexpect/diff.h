@@ -49,6 +49,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 typedef struct px_diff_mask px_diff_mask;
 
@@ -92,6 +94,7 @@ int px_frame_diff(const px_frame *expected, const px_frame *got, const px_diff_m
 int px_diff_format(const px_diff *d, size_t max_items, px_buf *out);
 void px_diff_free(px_diff *d);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

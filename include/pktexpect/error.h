@@ -13,6 +13,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** Size of every error-detail buffer passed to pktexpect (bytes, NUL included). */
 #define PX_ERRBUF_SIZE 512
@@ -50,6 +52,7 @@ const char *px_strerror(int code);
 /** Symbolic name of a code ("PX_ENODEV"); never NULL, static storage. */
 const char *px_err_name(int code);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 typedef struct px_evidence px_evidence;
 
@@ -69,12 +71,7 @@ int px_evidence_close(px_evidence *ev);
  *  left on device". */
 int px_evidence_close_err(px_evidence *ev, char *errbuf);
 
-/* ---- Internal (px__): called by the context's capture threads. ---- */
-
-/** Records a dissected frame: its port, timestamp, bytes and lengths; `port`
- *  overrides f->port when not NULL. Same contract as px_evidence_write. */
-int px__evidence_write_frame(px_evidence *ev, const char *port, px_direction dir, const px_frame *f);
-
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

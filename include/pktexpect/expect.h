@@ -23,6 +23,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 typedef enum px_noise_mode {
     PX_NOISE_PORT = 0, /**< use the port's noise filter (default) */
@@ -48,6 +50,7 @@ px_future *px_expect(px_ctx *ctx, const char *port, px_predicate *pred, const px
 px_future *px_expect_any(px_ctx *ctx, const char *const *ports, size_t nports, px_predicate *pred,
                          const px_expect_opts *opts);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -35,6 +35,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** Value types of the language; a parameter accepts a mask of them. */
 typedef enum px_expr_type {
@@ -151,6 +153,7 @@ int px_expr_parse(const px_registry *reg, const char *text, px_predicate **out, 
 /** Appends the names of `reg`, comma-separated, to out (for messages). */
 void px_registry_list_names(const px_registry *reg, px_buf *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

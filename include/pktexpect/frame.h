@@ -27,6 +27,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** Layer kinds, outermost first in a frame's layer list. */
 typedef enum px_layer_kind {
@@ -268,6 +270,7 @@ px_csum_status px_layer_checksum(const px_frame *f, const px_layer *l);
 /** The layer that `l` is carried in (the previous layer), or NULL for the first. */
 const px_layer *px_layer_prev(const px_frame *f, const px_layer *l);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

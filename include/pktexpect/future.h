@@ -25,6 +25,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 typedef struct px_future px_future;
 
@@ -75,6 +77,7 @@ void px_future_report(px_future *f, px_buf *out);
 /** Frees the future (cancelling it first if pending). NULL is a no-op. */
 void px_future_free(px_future *f);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

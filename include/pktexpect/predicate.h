@@ -27,6 +27,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** Verdict of an expectation. PX_PENDING only for futures not yet resolved. */
 typedef enum px_verdict { PX_PENDING = 0, PX_PASS, PX_FAIL, PX_ERROR } px_verdict;
@@ -124,6 +126,7 @@ bool px_predicate_key(const px_predicate *p, px_key *out);
 /** Appends the description ("saw_vlan_tag(102)"; the ops name when describe is NULL). */
 void px_predicate_describe(const px_predicate *p, px_buf *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** PASS on the first frame offered; FAIL if none arrives in the window. */
 px_predicate *px_received_packet(void);
@@ -225,6 +227,7 @@ bool px_predicate_is_per_frame(const px_predicate *p);
  *  minus the send time in the trailer). FAIL if none arrives in the window. */
 px_predicate *px_saw_tag(uint64_t tag);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** One line, no trailing newline. Truncated frames end with " [|layer]". */
 int px_frame_summary(const px_frame *f, px_buf *out);
@@ -31,6 +33,7 @@ int px_frame_fields(const px_frame *f, px_buf *out);
 /** 16 bytes per line: "0000  ff ff ... |ascii|\n". */
 int px_hexdump(const uint8_t *data, size_t len, px_buf *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

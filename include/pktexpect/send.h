@@ -61,6 +61,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** Injects one frame (`len` bytes starting with the Ethernet header) on `port`.
  *  Returns 0 or a negative PX_E* (PX_EMTU when too long for the port, PX_EINVAL
@@ -199,6 +201,7 @@ int px_replay(px_ctx *ctx, const char *port, const char *path, const px_replay_o
  *  tag / sent_ns (either may be NULL) when found. */
 bool px_tag_find(const uint8_t *bytes, size_t len, uint64_t *tag, uint64_t *sent_ns);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* Exported from the shared library, which is built with hidden visibility. */
+#pragma GCC visibility push(default)
 
 /** "02:00:00:00:00:01" or "02-00-00-00-00-01" (two hex digits per byte). */
 int px_parse_mac(const char *s, uint8_t mac[6], const char **end);
@@ -55,6 +57,7 @@ int px_frame_parse_text(const char *text, uint8_t **bytes, size_t *len, char err
  *  out as plain hex. Returns 0 or PX_ENOMEM. */
 int px_frame_to_text(const px_frame *f, px_buf *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

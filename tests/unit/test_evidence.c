@@ -21,6 +21,7 @@
 #include "pktexpect/expect.h"
 #include "pktexpect/future.h"
 #include "pktexpect/predicates.h"
+#include "evidence_internal.h"
 
 typedef struct fixture {
     char path[256];
