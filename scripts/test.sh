@@ -65,11 +65,31 @@ prefix=$(mktemp -d)
 if cmake --install build-test/default --prefix "$prefix" >/dev/null &&
    PKG_CONFIG_PATH="$prefix/lib/pkgconfig" \
      sh -c 'cc -std=c11 -Wall -Wextra -Werror -o "$1/quickstart" examples/quickstart.c \
-            $(pkg-config --cflags --libs pktexpect cmocka) && LD_LIBRARY_PATH="$1/lib" "$1/quickstart"' _ "$prefix"; then
-  echo "installed headers, library and pktexpect.pc build and run the quickstart"
-  record "install" 0
+            $(pkg-config --cflags --libs pktexpect-topology pktexpect cmocka) && LD_LIBRARY_PATH="$1/lib" "$1/quickstart"' _ "$prefix"; then
+  echo "installed headers, libraries and pktexpect.pc build and run the quickstart"
+  record "install (pkg-config)" 0
 else
-  record "install" 1
+  record "install (pkg-config)" 1
+fi
+# The same with CMake's find_package(pktexpect) and the exported targets.
+consumer="$prefix/consumer"
+mkdir -p "$consumer" && cp examples/quickstart.c "$consumer/" &&
+  cat > "$consumer/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(quickstart C)
+find_package(pktexpect 0.1 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+add_executable(quickstart quickstart.c)
+target_compile_options(quickstart PRIVATE -std=c11 -Wall -Wextra -Werror)
+target_link_libraries(quickstart PRIVATE pktexpect::topology pktexpect::pktexpect PkgConfig::CMOCKA)
+CMAKE
+if cmake -S "$consumer" -B "$consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+   cmake --build "$consumer/build" >/dev/null && LD_LIBRARY_PATH="$prefix/lib" "$consumer/build/quickstart"; then
+  echo "find_package(pktexpect) builds and runs the quickstart"
+  record "install (find_package)" 0
+else
+  record "install (find_package)" 1
 fi
 rm -rf "$prefix"
 
