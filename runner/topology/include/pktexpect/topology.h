@@ -4,6 +4,10 @@
  * and link state without shelling out to ip(8). Used by the scenario runner, the
  * cmocka helpers and the net tests.
  *
+ * This is its own library, libpktexpect-topology (pkg-config
+ * pktexpect-topology, CMake pktexpect::topology), beside the core libpktexpect,
+ * which does not need it.
+ *
  * All functions return 0 or a negative PX_E* code with detail in errbuf (may be
  * NULL; PX_ERRBUF_SIZE bytes). They need CAP_NET_ADMIN (PX_EPERM otherwise).
  * Names are interface / namespace names; a NULL `netns` means the caller's
