@@ -2,6 +2,8 @@
  * the topology library compiles it in as well (it must not link the core's
  * internals, which the shared core does not export). */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "err_internal.h"
 #include "pktexpect/error.h"
@@ -38,4 +40,14 @@ int px__err_from_errno(int errnum)
     case EOPNOTSUPP: return PX_ENOTSUP;
     default: return PX_ESYS;
     }
+}
+
+void px__errbuf_printf(char *errbuf, const char *fmt, ...)
+{
+    if (!errbuf)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, PX_ERRBUF_SIZE, fmt, ap);
+    va_end(ap);
 }

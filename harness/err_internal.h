@@ -1,4 +1,5 @@
-/* pktexpect: the one errno-to-PX_E* map of the library (err_errno.c). Not installed.
+/* pktexpect: the one errno-to-PX_E* map of the library, and the error-buffer
+ * printf (err_errno.c, compiled into the core and the topology library). Not installed.
  *
  * Thread-safety: pure, any thread. */
 #ifndef PX_ERR_INTERNAL_H
@@ -10,5 +11,8 @@
  * its own refinement next to the call, e.g. a send on an interface that was in
  * use turns PX_ENODEV into PX_EGONE. */
 int px__err_from_errno(int errnum);
+
+/* printf into a caller's PX_ERRBUF_SIZE error buffer; nothing when errbuf is NULL. */
+void px__errbuf_printf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

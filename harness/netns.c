@@ -23,17 +23,6 @@
 /* Large enough for an RTM_NEWLINK reply with all its statistics. */
 #define NL_RECV_SIZE 32768
 
-static void set_err(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char *errbuf, const char *fmt, ...)
-{
-    if (!errbuf)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, PX_ERRBUF_SIZE, fmt, ap);
-    va_end(ap);
-}
-
 const char *px__nl_hint(int e)
 {
     return (e == EPERM || e == EACCES) ? " (needs CAP_NET_ADMIN: run as root)" : "";
@@ -42,7 +31,7 @@ const char *px__nl_hint(int e)
 bool px__ifname_ok(const char *name, char *errbuf)
 {
     if (!name || !*name || strlen(name) >= IFNAMSIZ || strchr(name, '/') || strchr(name, ' ')) {
-        set_err(errbuf, "invalid interface name '%s': 1 to %d characters, no '/' or space", name ? name : "(null)",
+        px__errbuf_printf(errbuf, "invalid interface name '%s': 1 to %d characters, no '/' or space", name ? name : "(null)",
                 IFNAMSIZ - 1);
         return false;
     }
@@ -53,7 +42,7 @@ bool px__netns_name_ok(const char *name, char *errbuf)
 {
     if (!name || !*name || strlen(name) > 200 || strchr(name, '/') || !strcmp(name, ".") ||
         !strcmp(name, "..")) {
-        set_err(errbuf, "invalid namespace name '%s'", name ? name : "(null)");
+        px__errbuf_printf(errbuf, "invalid namespace name '%s'", name ? name : "(null)");
         return false;
     }
     return true;
@@ -182,13 +171,13 @@ static int enter_netns(const char *netns, char *errbuf)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        set_err(errbuf, "namespace '%s': %s", netns, e == ENOENT ? "does not exist" : strerror(e));
+        px__errbuf_printf(errbuf, "namespace '%s': %s", netns, e == ENOENT ? "does not exist" : strerror(e));
         return px__err_from_errno(e);
     }
     int rc = 0;
     if (setns(fd, CLONE_NEWNET) < 0) {
         int e = errno;
-        set_err(errbuf, "entering namespace '%s': %s%s", netns, strerror(e), px__nl_hint(e));
+        px__errbuf_printf(errbuf, "entering namespace '%s': %s%s", netns, strerror(e), px__nl_hint(e));
         rc = px__err_from_errno(e);
     }
     close(fd);
@@ -216,7 +205,7 @@ int px__netns_run(const char *netns, int (*fn)(void *arg, char *errbuf), void *a
     pthread_t t;
     int e = pthread_create(&t, NULL, ns_thread, &j);
     if (e) {
-        set_err(errbuf, "starting a thread for namespace '%s': %s", netns, strerror(e));
+        px__errbuf_printf(errbuf, "starting a thread for namespace '%s': %s", netns, strerror(e));
         return PX_ESYS;
     }
     pthread_join(t, NULL);

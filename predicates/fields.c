@@ -3,9 +3,8 @@
  * Each is a per-frame test (see pred_internal.h) over the dissector's typed
  * accessors; the accessors do the bounds checks, so nothing here reads frame
  * bytes directly except payload_contains, which searches inside the range that
- * px_frame_payload() reported, and saw_field, which reads a field of the table
- * in harness/frame_proto.c at the offset the table gives inside a dissected
- * layer (px__field_wire_off checks it lies inside the layer).
+ * px_frame_payload() reported. saw_field (any field of the table) is in
+ * field_any.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,34 +18,13 @@
 
 /* ---- helpers ---- */
 
-/* Dispatch keys (px__ftest_vt.key). Each is declared only where it is exact: the
- * test reads the very layer px_frame_key() reads for that kind, and cannot pass
- * on a frame whose key has another value or is missing. Layers of the outer
- * frame (encap 0) come first in a frame's layer list and are reached from the
- * outer Ethernet header without a tunnel, so "the first IPv4 layer at encap 0"
- * is the first IP layer of the frame, "the first UDP layer at encap 0" its first
- * UDP layer, and so on. Tests of other depths (encap > 0, inner VLAN tags),
- * masked MACs and "any value" arguments declare none. */
-static bool set_key(px_key *out, px_key_kind kind, uint64_t value)
-{
-    out->kind = kind;
-    out->value = value;
-    return true;
-}
-
-static void sep(px_buf *why)
-{
-    if (why->len)
-        px_buf_append(why, "; ");
-}
-
 /* One integer condition: want < 0 means "any". Returns the number of misses. */
 static unsigned miss_int(px_buf *why, const char *field, int64_t want, int64_t got, bool hex)
 {
     if (want < 0 || want == got)
         return 0;
     if (why) {
-        sep(why);
+        px__why_sep(why);
         if (hex)
             px_buf_printf(why, "%s: expected 0x%llx, got 0x%llx", field, (unsigned long long)want,
                           (unsigned long long)got);
@@ -56,14 +34,6 @@ static unsigned miss_int(px_buf *why, const char *field, int64_t want, int64_t g
     return 1;
 }
 
-static unsigned miss_layer(px_buf *why, const char *what, unsigned nconds)
-{
-    if (why) {
-        sep(why);
-        px_buf_printf(why, "no %s", what);
-    }
-    return nconds + 1;
-}
 
 static void arg_int(px_buf *out, bool *first, const char *name, int64_t v, bool hex)
 {
@@ -114,13 +84,6 @@ static bool fits(const char *path, int64_t v)
     return v < 0 || (uint64_t)v <= px__field_max(&px__proto_get(pid)->fields[fi]);
 }
 
-static void *alloc_ftest(size_t size, const px__ftest_vt *vt, const char *name)
-{
-    px__ftest *st = calloc(1, size);
-    if (st)
-        px__ftest_init(st, vt, name);
-    return st;
-}
 
 /* ---- ethertype ---- */
 
@@ -136,7 +99,7 @@ static unsigned ethertype_test(const px__ftest *self, const px_frame *f, px_buf 
     const ethertype_st *st = (const ethertype_st *)self;
     uint16_t t;
     if (!px_frame_ethertype(f, &t))
-        return miss_layer(why, "Ethernet header", 1);
+        return px__why_no_layer(why, "Ethernet header", 1);
     return miss_int(why, ETH_TYPE, st->type, t, true);
 }
 
@@ -148,7 +111,7 @@ static void ethertype_args(const px__ftest *self, px_buf *out)
 /* Exact: the test is px_frame_ethertype() == type, the key's very accessor. */
 static bool ethertype_key(const px__ftest *self, px_key *out)
 {
-    return set_key(out, PX_KEY_ETHERTYPE, ((const ethertype_st *)self)->type);
+    return px__key_set(out, PX_KEY_ETHERTYPE, ((const ethertype_st *)self)->type);
 }
 
 static const px__ftest_vt ethertype_vt = {ethertype_test, ethertype_args, NULL, ethertype_key};
@@ -157,7 +120,7 @@ static px_predicate *ethertype_new(uint16_t type, bool neg)
 {
     if (!fits(ETH_TYPE, type))
         return NULL;
-    ethertype_st *st = alloc_ftest(sizeof *st, &ethertype_vt, neg ? "did_not_see_ethertype" : "saw_ethertype");
+    ethertype_st *st = px__ftest_alloc(sizeof *st, &ethertype_vt, neg ? "did_not_see_ethertype" : "saw_ethertype");
     if (!st)
         return NULL;
     st->type = type;
@@ -182,11 +145,11 @@ static unsigned mac_test(const px__ftest *self, const px_frame *f, px_buf *why)
     const mac_st *st = (const mac_st *)self;
     uint8_t m[6];
     if (!(st->dst ? px_frame_eth_dst(f, m) : px_frame_eth_src(f, m)))
-        return miss_layer(why, "Ethernet header", 1);
+        return px__why_no_layer(why, "Ethernet header", 1);
     for (int i = 0; i < 6; i++) {
         if ((m[i] & st->mask[i]) != (st->mac[i] & st->mask[i])) {
             if (why) {
-                sep(why);
+                px__why_sep(why);
                 px_buf_printf(why, "%s: expected ", mac_paths[st->dst]);
                 mac_format(st->mac, why);
                 static const uint8_t ones[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -225,7 +188,7 @@ static bool mac_key(const px__ftest *self, px_key *out)
             return false;
         v = v << 8 | st->mac[i];
     }
-    return st->dst && set_key(out, PX_KEY_DST_MAC, v);
+    return st->dst && px__key_set(out, PX_KEY_DST_MAC, v);
 }
 
 static const px__ftest_vt mac_vt = {mac_test, mac_args, NULL, mac_key};
@@ -236,7 +199,7 @@ static px_predicate *mac_new(bool dst, const uint8_t mac[6], const uint8_t mask[
                                             {"saw_dst_mac", "did_not_see_dst_mac"}};
     if (!mac || !fits(mac_paths[dst], -1))
         return NULL;
-    mac_st *st = alloc_ftest(sizeof *st, &mac_vt, names[dst][neg]);
+    mac_st *st = px__ftest_alloc(sizeof *st, &mac_vt, names[dst][neg]);
     if (!st)
         return NULL;
     st->dst = dst;
@@ -272,7 +235,7 @@ static unsigned vlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
             return 0;
         px_vlan_tag t;
         if (why && px_frame_vlan(f, 0, &t)) {
-            sep(why);
+            px__why_sep(why);
             px_buf_printf(why, "vlan: expected untagged, got vid %u", t.vid);
         }
         return 1;
@@ -280,7 +243,7 @@ static unsigned vlan_test(const px__ftest *self, const px_frame *f, px_buf *why)
     const px_layer *l = find_outer_nth(f, PX_LAYER_VLAN, s->depth);
     px_vlan_tag t;
     if (!l || !px_layer_vlan(f, l, &t, NULL))
-        return miss_layer(why, s->depth == 0 ? "VLAN tag" : "VLAN tag at this depth", 4);
+        return px__why_no_layer(why, s->depth == 0 ? "VLAN tag" : "VLAN tag at this depth", 4);
     unsigned m = 0;
     m += miss_int(why, vlan_paths[0], s->vid, t.vid, false);
     m += miss_int(why, vlan_paths[1], s->pcp, t.pcp, false);
@@ -315,7 +278,7 @@ static bool vlan_key(const px__ftest *self, px_key *out)
     const px_vlan_spec *s = &((const vlan_st *)self)->s;
     if (s->untagged || s->depth != 0 || s->vid < 0)
         return false;
-    return set_key(out, PX_KEY_VLAN_VID, (uint64_t)s->vid);
+    return px__key_set(out, PX_KEY_VLAN_VID, (uint64_t)s->vid);
 }
 
 static const px__ftest_vt vlan_vt = {vlan_test, vlan_args, NULL, vlan_key};
@@ -326,7 +289,7 @@ static px_predicate *vlan_new(const px_vlan_spec *s, bool neg)
         s->tpid > 0xffff || s->depth < 0 ||
         s->depth >= PX_FRAME_MAX_LAYERS)
         return NULL;
-    vlan_st *st = alloc_ftest(sizeof *st, &vlan_vt, neg ? "did_not_see_vlan_tag" : "saw_vlan_tag");
+    vlan_st *st = px__ftest_alloc(sizeof *st, &vlan_vt, neg ? "did_not_see_vlan_tag" : "saw_vlan_tag");
     if (!st)
         return NULL;
     st->s = *s;
@@ -364,7 +327,7 @@ static unsigned miss_prefix(px_buf *why, const char *field, const px_ip_prefix *
     if (why) {
         px_ip_prefix got = {p->family, (uint8_t)(p->family == 6 ? 128 : 32), {0}};
         memcpy(got.addr, addr, p->family == 6 ? 16 : 4);
-        sep(why);
+        px__why_sep(why);
         px_buf_printf(why, "%s: expected ", field);
         px__prefix_format(p, why);
         px_buf_append(why, ", got ");
@@ -401,7 +364,7 @@ static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
         const px_layer *l = find_at(f, PX_LAYER_IPV4, s->encap);
         px_ipv4_hdr h;
         if (!l || !px_layer_ipv4(f, l, &h))
-            return miss_layer(why, "IPv4 header", 6);
+            return px__why_no_layer(why, "IPv4 header", 6);
         memcpy(src, h.src, 4);
         memcpy(dst, h.dst, 4);
         proto = h.proto, ttl = h.ttl, dscp = h.dscp, ecn = h.ecn;
@@ -409,7 +372,7 @@ static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
         const px_layer *l = find_at(f, PX_LAYER_IPV6, s->encap);
         px_ipv6_hdr h;
         if (!l || !px_layer_ipv6(f, l, &h))
-            return miss_layer(why, "IPv6 header", 6);
+            return px__why_no_layer(why, "IPv6 header", 6);
         memcpy(src, h.src, 16);
         memcpy(dst, h.dst, 16);
         proto = ipv6_final_proto(f, l, h.next_header), ttl = h.hop_limit, dscp = h.dscp, ecn = h.ecn;
@@ -459,8 +422,8 @@ static bool ip_key(const px__ftest *self, px_key *out)
     if (st->s.encap != 0)
         return false;
     if (st->s.proto >= 0)
-        return set_key(out, PX_KEY_IP_PROTO, (uint64_t)st->s.proto);
-    return set_key(out, PX_KEY_ETHERTYPE, st->version == 6 ? 0x86dd : 0x0800);
+        return px__key_set(out, PX_KEY_IP_PROTO, (uint64_t)st->s.proto);
+    return px__key_set(out, PX_KEY_ETHERTYPE, st->version == 6 ? 0x86dd : 0x0800);
 }
 
 static const px__ftest_vt ip_vt = {ip_test, ip_args, NULL, ip_key};
@@ -480,7 +443,7 @@ static px_predicate *ip_new(int version, const px_ip_spec *s, bool neg)
         !fits(n[2], s->proto) || !fits(n[3], s->ttl) || !fits(n[4], s->dscp) || !fits(n[5], s->ecn) ||
         s->encap < 0 || s->encap > 7)
         return NULL;
-    ip_st *st = alloc_ftest(sizeof *st, &ip_vt, names[version == 6][neg]);
+    ip_st *st = px__ftest_alloc(sizeof *st, &ip_vt, names[version == 6][neg]);
     if (!st)
         return NULL;
     st->version = version;
@@ -513,7 +476,7 @@ static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
     if (st->tcp) {
         px_tcp_hdr h;
         if (!l || !px_layer_tcp(f, l, &h))
-            return miss_layer(why, "TCP header", 3);
+            return px__why_no_layer(why, "TCP header", 3);
         m += miss_int(why, l4_paths[1][0], s->sport, h.sport, false);
         m += miss_int(why, l4_paths[1][1], s->dport, h.dport, false);
         if (s->flags >= 0) {
@@ -523,7 +486,7 @@ static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
     } else {
         px_udp_hdr h;
         if (!l || !px_layer_udp(f, l, &h))
-            return miss_layer(why, "UDP header", 2);
+            return px__why_no_layer(why, "UDP header", 2);
         m += miss_int(why, l4_paths[0][0], s->sport, h.sport, false);
         m += miss_int(why, l4_paths[0][1], s->dport, h.dport, false);
     }
@@ -570,8 +533,8 @@ static bool l4_key(const px__ftest *self, px_key *out)
     if (st->s.encap != 0)
         return false;
     if (st->s.dport >= 0)
-        return set_key(out, st->tcp ? PX_KEY_TCP_DPORT : PX_KEY_UDP_DPORT, (uint64_t)st->s.dport);
-    return set_key(out, PX_KEY_IP_PROTO, st->tcp ? 6 : 17);
+        return px__key_set(out, st->tcp ? PX_KEY_TCP_DPORT : PX_KEY_UDP_DPORT, (uint64_t)st->s.dport);
+    return px__key_set(out, PX_KEY_IP_PROTO, st->tcp ? 6 : 17);
 }
 
 static const px__ftest_vt l4_vt = {l4_test, l4_args, NULL, l4_key};
@@ -583,7 +546,7 @@ static px_predicate *l4_new(bool tcp, const px_l4_spec *s, bool neg)
     if (!s || !fits(n[0], s->sport) || !fits(n[1], s->dport) || s->encap < 0 || s->encap > 7 ||
         (tcp ? !fits(n[2], s->flags) || !fits(n[2], s->flags_mask) : s->flags >= 0 || s->flags_mask >= 0))
         return NULL;
-    l4_st *st = alloc_ftest(sizeof *st, &l4_vt, names[tcp][neg]);
+    l4_st *st = px__ftest_alloc(sizeof *st, &l4_vt, names[tcp][neg]);
     if (!st)
         return NULL;
     st->tcp = tcp;
@@ -613,7 +576,7 @@ static unsigned icmp_test(const px__ftest *self, const px_frame *f, px_buf *why)
     const px_layer *l = px_frame_find(f, st->v6 ? PX_LAYER_ICMPV6 : PX_LAYER_ICMP);
     px_icmp_hdr h;
     if (!l || !px_layer_icmp(f, l, &h))
-        return miss_layer(why, st->v6 ? "ICMPv6 header" : "ICMP header", 2);
+        return px__why_no_layer(why, st->v6 ? "ICMPv6 header" : "ICMP header", 2);
     unsigned m = miss_int(why, icmp_paths[st->v6][0], st->type, h.type, false);
     return m + miss_int(why, icmp_paths[st->v6][1], st->code, h.code, false);
 }
@@ -634,7 +597,7 @@ static px_predicate *icmp_new(bool v6, int type, int code, bool neg)
     static const char *const names[2][2] = {{"saw_icmp", "did_not_see_icmp"}, {"saw_icmpv6", "did_not_see_icmpv6"}};
     if (!fits(icmp_paths[v6][0], type) || !fits(icmp_paths[v6][1], code))
         return NULL;
-    icmp_st *st = alloc_ftest(sizeof *st, &icmp_vt, names[v6][neg]);
+    icmp_st *st = px__ftest_alloc(sizeof *st, &icmp_vt, names[v6][neg]);
     if (!st)
         return NULL;
     st->v6 = v6;
@@ -663,7 +626,7 @@ static unsigned mpls_test(const px__ftest *self, const px_frame *f, px_buf *why)
     const px_layer *l = find_outer_nth(f, PX_LAYER_MPLS, s->depth);
     px_mpls_hdr h;
     if (!l || !px_layer_mpls(f, l, &h))
-        return miss_layer(why, s->depth == 0 ? "MPLS label" : "MPLS label at this depth", 4);
+        return px__why_no_layer(why, s->depth == 0 ? "MPLS label" : "MPLS label at this depth", 4);
     unsigned m = 0;
     m += miss_int(why, mpls_paths[0], s->label, h.label, false);
     m += miss_int(why, mpls_paths[1], s->tc, h.tc, false);
@@ -693,7 +656,7 @@ static px_predicate *mpls_new(const px_mpls_spec *s, bool neg)
         !fits(mpls_paths[3], s->ttl) || s->depth < 0 ||
         s->depth >= PX_FRAME_MAX_LAYERS)
         return NULL;
-    mpls_st *st = alloc_ftest(sizeof *st, &mpls_vt, neg ? "did_not_see_mpls" : "saw_mpls");
+    mpls_st *st = px__ftest_alloc(sizeof *st, &mpls_vt, neg ? "did_not_see_mpls" : "saw_mpls");
     if (!st)
         return NULL;
     st->s = *s;
@@ -718,7 +681,7 @@ static unsigned vxlan_test(const px__ftest *self, const px_frame *f, px_buf *why
     const px_layer *l = px_frame_find(f, PX_LAYER_VXLAN);
     px_vxlan_hdr h;
     if (!l || !px_layer_vxlan(f, l, &h))
-        return miss_layer(why, "VXLAN header", 1);
+        return px__why_no_layer(why, "VXLAN header", 1);
     return miss_int(why, VXLAN_VNI, st->vni, h.vni, false);
 }
 
@@ -735,7 +698,7 @@ static px_predicate *vxlan_new(int64_t vni, bool neg)
 {
     if (!fits(VXLAN_VNI, vni))
         return NULL;
-    vxlan_st *st = alloc_ftest(sizeof *st, &vxlan_vt, neg ? "did_not_see_vxlan" : "saw_vxlan");
+    vxlan_st *st = px__ftest_alloc(sizeof *st, &vxlan_vt, neg ? "did_not_see_vxlan" : "saw_vxlan");
     if (!st)
         return NULL;
     st->vni = vni < 0 ? -1 : vni;
@@ -744,225 +707,3 @@ static px_predicate *vxlan_new(int64_t vni, bool neg)
 
 px_predicate *px_saw_vxlan(int64_t vni) { return vxlan_new(vni, false); }
 px_predicate *px_did_not_see_vxlan(int64_t vni) { return vxlan_new(vni, true); }
-
-/* ---- any field of the table: saw_field("ipv4.ttl", "63") ---- */
-
-/* The field table (frame_proto.c) drives this test: the path is the name a diff
- * prints ("ipv4.ttl"), the value is read by the builder exactly as the text
- * form reads IPv4(ttl=63), and the frame's field is read where the table says
- * it is. A field added to the table is therefore testable here with no code. */
-typedef struct {
-    px__ftest head;
-    px__pid pid;
-    int fi;
-    char path[40];                  /* "ipv4.ttl", as the table spells it */
-    uint8_t want[PX__HDR_MAX];      /* the header the builder made with the value */
-    uint32_t want_len;
-    int want_off;                   /* where the field lies in `want` */
-    char want_text[160];            /* the value, formatted by the table */
-} field_st;
-
-/* The first layer of frame f that is a `pid` layer, or NULL. */
-static const px_layer *find_proto(const px_frame *f, px__pid pid)
-{
-    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++)
-        if (px__layer_is(f, &f->layers[i], pid))
-            return &f->layers[i];
-    return NULL;
-}
-
-/* True when field fd at offset `off` of header h (hlen bytes) holds the wanted value. */
-static bool field_equal(const field_st *st, const px__field *fd, const uint8_t *h, uint32_t hlen, int off)
-{
-    switch ((px__ftype)fd->type) {
-    case PX__F_UINT:
-    case PX__F_HEX:
-    case PX__F_TCPFLAGS: return px__field_get_uint(fd, h, off) == px__field_get_uint(fd, st->want, st->want_off);
-    case PX__F_MAC:
-    case PX__F_IPV4:
-    case PX__F_IPV6: return memcmp(h + off, st->want + st->want_off, fd->nbytes) == 0;
-    case PX__F_BYTES: /* options: the rest of the header, padding included */
-        return hlen - (uint32_t)off == st->want_len - (uint32_t)st->want_off &&
-               memcmp(h + off, st->want + st->want_off, hlen - (uint32_t)off) == 0;
-    }
-    return false;
-}
-
-static unsigned field_test(const px__ftest *self, const px_frame *f, px_buf *why)
-{
-    const field_st *st = (const field_st *)self;
-    const px__proto *pr = px__proto_get(st->pid);
-    const px_layer *l = find_proto(f, st->pid);
-    if (!l) {
-        if (why) {
-            sep(why);
-            px_buf_printf(why, "no %s header", pr->name);
-        }
-        return 2;
-    }
-    const uint8_t *h = f->data + l->off;
-    int off = px__field_wire_off(pr, st->fi, h, l->len);
-    if (off >= 0 && field_equal(st, &pr->fields[st->fi], h, l->len, off))
-        return 0;
-    if (why) {
-        char got[160];
-        if (off < 0 || !px__field_show(pr, st->fi, h, l->len, got, sizeof got))
-            snprintf(got, sizeof got, "(absent)");
-        sep(why);
-        px_buf_printf(why, "%s: expected %s, got %s", st->path, st->want_text, got);
-    }
-    return 1;
-}
-
-static void field_args(const px__ftest *self, px_buf *out)
-{
-    const field_st *st = (const field_st *)self;
-    px_buf_printf(out, "%s, ", st->path);
-    px__quote(out, st->want_text, strlen(st->want_text));
-}
-
-/* The test reads the first layer of its protocol in the frame. That is the very
- * layer a key reads for three fields: the first UDP / TCP layer (UDP_DPORT,
- * TCP_DPORT) and the first Ethernet header, the outer one (DST_MAC); the key of
- * the field's wanted value is then exact. Other fields declare none: the first
- * VLAN tag of a frame may be an inner one while VLAN_VID reads the outer frame,
- * and eth.type or ipv4.proto are not what ETHERTYPE and IP_PROTO read. */
-static bool field_key(const px__ftest *self, px_key *out)
-{
-    const field_st *st = (const field_st *)self;
-    const px__field *fd = &px__proto_get(st->pid)->fields[st->fi];
-    if ((st->pid == PX__P_UDP || st->pid == PX__P_TCP) && strcmp(fd->name, "dport") == 0)
-        return set_key(out, st->pid == PX__P_UDP ? PX_KEY_UDP_DPORT : PX_KEY_TCP_DPORT,
-                       px__field_get_uint(fd, st->want, st->want_off));
-    if (st->pid == PX__P_ETHER && strcmp(fd->name, "dst") == 0) {
-        uint64_t v = 0;
-        for (int i = 0; i < 6; i++)
-            v = v << 8 | st->want[st->want_off + i];
-        return set_key(out, PX_KEY_DST_MAC, v);
-    }
-    return false;
-}
-
-static const px__ftest_vt field_vt = {field_test, field_args, NULL, field_key};
-
-static px_predicate *field_new(const char *path, const char *value, bool neg, char *errbuf)
-{
-    char err[PX_ERRBUF_SIZE];
-    px__pid pid;
-    int fi;
-    if (!path || !value || px__field_by_path(path, &pid, &fi) != 0) {
-        snprintf(err, sizeof err, "unknown field '%s': expected layer.field as a diff names it (ipv4.ttl)",
-                 path ? path : "(null)");
-        goto fail;
-    }
-    const px__proto *pr = px__proto_get(pid);
-    /* The builder parses and writes the value: the text form's very rules. */
-    px_pkt *pkt = px_pkt_new();
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    int rc = !pkt ? PX_ENOMEM : px_pkt_push(pkt, pr->name, err);
-    if (rc == 0)
-        rc = px_pkt_set(pkt, pr->fields[fi].name, value, err);
-    if (rc == 0)
-        rc = px_pkt_build(pkt, &bytes, &len, err);
-    px_pkt_free(pkt);
-    if (rc != 0) {
-        if (rc == PX_ENOMEM)
-            snprintf(err, sizeof err, "out of memory");
-        goto fail;
-    }
-    field_st *st = alloc_ftest(sizeof *st, &field_vt, neg ? "did_not_see_field" : "saw_field");
-    int off = len <= PX__HDR_MAX ? px__field_wire_off(pr, fi, bytes, (uint32_t)len) : -1;
-    if (!st || off < 0) {
-        if (st)
-            snprintf(err, sizeof err, "%s: the builder left the field out", path);
-        else
-            snprintf(err, sizeof err, "out of memory");
-        free(bytes);
-        free(st);
-        goto fail;
-    }
-    st->pid = pid;
-    st->fi = fi;
-    snprintf(st->path, sizeof st->path, "%s.%s", pr->short_name, pr->fields[fi].name);
-    memcpy(st->want, bytes, len);
-    st->want_len = (uint32_t)len;
-    st->want_off = off;
-    px__field_show(pr, fi, st->want, st->want_len, st->want_text, sizeof st->want_text);
-    free(bytes);
-    return px__ftest_wrap(&st->head, neg);
-fail:
-    if (errbuf)
-        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", err);
-    return NULL;
-}
-
-px_predicate *px_saw_field(const char *field, const char *value, char *errbuf) { return field_new(field, value, false, errbuf); }
-px_predicate *px_did_not_see_field(const char *field, const char *value, char *errbuf) { return field_new(field, value, true, errbuf); }
-
-/* ---- payload_contains ---- */
-
-typedef struct {
-    px__ftest head;
-    size_t n;
-    uint8_t *needle;
-} payload_st;
-
-static unsigned payload_test(const px__ftest *self, const px_frame *f, px_buf *why)
-{
-    const payload_st *st = (const payload_st *)self;
-    uint32_t off, len;
-    if (!px_frame_payload(f, &off, &len))
-        return miss_layer(why, "payload", 1);
-    /* px_frame_payload keeps [off, off + len) inside the captured bytes; check anyway. */
-    if (off > f->caplen || len > f->caplen - off)
-        return miss_layer(why, "payload inside the captured bytes", 1);
-    if (len >= st->n && memmem(f->data + off, len, st->needle, st->n))
-        return 0;
-    if (why) {
-        sep(why);
-        px_buf_printf(why, "payload (%u bytes) does not contain the %zu bytes", len, st->n);
-    }
-    return 1;
-}
-
-static void payload_args(const px__ftest *self, px_buf *out)
-{
-    const payload_st *st = (const payload_st *)self;
-    bool text = true;
-    for (size_t i = 0; i < st->n; i++)
-        if (st->needle[i] < 0x20 || st->needle[i] >= 0x7f)
-            text = false;
-    if (text) {
-        px__quote(out, (const char *)st->needle, st->n);
-        return;
-    }
-    px_buf_append(out, "hex=\"");
-    for (size_t i = 0; i < st->n; i++)
-        px_buf_printf(out, "%02x", st->needle[i]);
-    px_buf_append(out, "\"");
-}
-
-static void payload_cleanup(px__ftest *self) { free(((payload_st *)self)->needle); }
-
-static const px__ftest_vt payload_vt = {payload_test, payload_args, payload_cleanup, NULL};
-
-static px_predicate *payload_new(const uint8_t *needle, size_t n, bool neg)
-{
-    if (!needle || n == 0)
-        return NULL;
-    payload_st *st = alloc_ftest(sizeof *st, &payload_vt, neg ? "did_not_see_payload" : "payload_contains");
-    if (!st)
-        return NULL;
-    st->needle = malloc(n);
-    if (!st->needle) {
-        free(st);
-        return NULL;
-    }
-    memcpy(st->needle, needle, n);
-    st->n = n;
-    return px__ftest_wrap(&st->head, neg);
-}
-
-px_predicate *px_payload_contains(const uint8_t *needle, size_t n) { return payload_new(needle, n, false); }
-px_predicate *px_did_not_see_payload(const uint8_t *needle, size_t n) { return payload_new(needle, n, true); }

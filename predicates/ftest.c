@@ -313,3 +313,26 @@ void px__frame_summary(const px_frame *f, px_buf *out)
     px_buf_append(out, " ");
     (void)px_frame_summary(f, out);
 }
+
+void *px__ftest_alloc(size_t size, const px__ftest_vt *vt, const char *name)
+{
+    px__ftest *st = calloc(1, size);
+    if (st)
+        px__ftest_init(st, vt, name);
+    return st;
+}
+
+void px__why_sep(px_buf *why)
+{
+    if (why->len)
+        px_buf_append(why, "; ");
+}
+
+unsigned px__why_no_layer(px_buf *why, const char *what, unsigned nconds)
+{
+    if (why) {
+        px__why_sep(why);
+        px_buf_printf(why, "no %s", what);
+    }
+    return nconds + 1;
+}

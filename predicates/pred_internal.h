@@ -58,6 +58,29 @@ struct px__ftest {
  *  px__ftest_init) into a predicate: positive ("saw") or negative ops. */
 px_predicate *px__ftest_wrap(px__ftest *st, bool negative);
 void px__ftest_init(px__ftest *st, const px__ftest_vt *vt, const char *name);
+/** calloc(size) + px__ftest_init; NULL without memory. The caller frees it with
+ *  the predicate px__ftest_wrap makes of it. */
+void *px__ftest_alloc(size_t size, const px__ftest_vt *vt, const char *name);
+/** "; " between the misses of one explanation. */
+void px__why_sep(px_buf *why);
+/** A missing layer ("no IPv4 header"): counts as nconds + 1 misses. */
+unsigned px__why_no_layer(px_buf *why, const char *what, unsigned nconds);
+
+/* Dispatch keys (px__ftest_vt.key). Each is declared only where it is exact: the
+ * test reads the very layer px_frame_key() reads for that kind, and cannot pass
+ * on a frame whose key has another value or is missing. Layers of the outer
+ * frame (encap 0) come first in a frame's layer list and are reached from the
+ * outer Ethernet header without a tunnel, so "the first IPv4 layer at encap 0"
+ * is the first IP layer of the frame, "the first UDP layer at encap 0" its first
+ * UDP layer, and so on. Tests of other depths (encap > 0, inner VLAN tags),
+ * masked MACs and "any value" arguments declare none. */
+
+static inline bool px__key_set(px_key *out, px_key_kind kind, uint64_t value)
+{
+    out->kind = kind;
+    out->value = value;
+    return true;
+}
 
 /** Appends a key as words for explanations: "udp dport 53", "ethertype 0x0800",
  *  "vlan 102", "ip proto 17", "tcp dport 80", "dst mac ff:ff:ff:ff:ff:ff". */

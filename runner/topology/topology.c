@@ -28,17 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void set_err(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char *errbuf, const char *fmt, ...)
-{
-    if (!errbuf)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, PX_ERRBUF_SIZE, fmt, ap);
-    va_end(ap);
-}
-
 /* Namespaces are made with unshare(2) and mount(2): those need CAP_SYS_ADMIN. */
 static const char *hint_ns(int e)
 {
@@ -50,9 +39,9 @@ static int fail(char *errbuf, const px__nl_ctx *c, int neg_errno, const char *wh
 {
     int e = -neg_errno;
     if (c && c->ext_msg[0])
-        set_err(errbuf, "%s: %s (%s)%s", what, strerror(e), c->ext_msg, px__nl_hint(e));
+        px__errbuf_printf(errbuf, "%s: %s (%s)%s", what, strerror(e), c->ext_msg, px__nl_hint(e));
     else
-        set_err(errbuf, "%s: %s%s", what, strerror(e), px__nl_hint(e));
+        px__errbuf_printf(errbuf, "%s: %s%s", what, strerror(e), px__nl_hint(e));
     return px__err_from_errno(e);
 }
 
@@ -284,7 +273,7 @@ static int op_addr_add(void *arg, char *errbuf)
     const char *slash = strchr(o->b, '/');
     size_t iplen = slash ? (size_t)(slash - o->b) : strlen(o->b);
     if (iplen == 0 || iplen >= sizeof ip) {
-        set_err(errbuf, "%s: expected an address in CIDR form like 10.0.0.1/24 or 2001:db8::1/64", what);
+        px__errbuf_printf(errbuf, "%s: expected an address in CIDR form like 10.0.0.1/24 or 2001:db8::1/64", what);
         return PX_EINVAL;
     }
     memcpy(ip, o->b, iplen);
@@ -299,7 +288,7 @@ static int op_addr_add(void *arg, char *errbuf)
         family = AF_INET6;
         maxlen = 128;
     } else {
-        set_err(errbuf, "%s: '%s' is not an IPv4 or IPv6 address", what, ip);
+        px__errbuf_printf(errbuf, "%s: '%s' is not an IPv4 or IPv6 address", what, ip);
         return PX_EINVAL;
     }
     unsigned plen = maxlen;
@@ -308,7 +297,7 @@ static int op_addr_add(void *arg, char *errbuf)
         errno = 0;
         unsigned long v = strtoul(slash + 1, &end, 10);
         if (errno || end == slash + 1 || *end || v > maxlen) {
-            set_err(errbuf, "%s: prefix length must be 0..%u", what, maxlen);
+            px__errbuf_printf(errbuf, "%s: prefix length must be 0..%u", what, maxlen);
             return PX_EINVAL;
         }
         plen = (unsigned)v;
@@ -412,7 +401,7 @@ int px_topo_link_set_mtu(const char *netns, const char *name, uint32_t mtu, char
     if (!px__ifname_ok(name, errbuf))
         return PX_EINVAL;
     if (mtu < 68) {
-        set_err(errbuf, "MTU %u on '%s': must be at least 68", (unsigned)mtu, name);
+        px__errbuf_printf(errbuf, "MTU %u on '%s': must be at least 68", (unsigned)mtu, name);
         return PX_ERANGE;
     }
     link_op o = {.a = name, .num = mtu};
@@ -432,7 +421,7 @@ int px_topo_link_set_netns(const char *netns, const char *name, const char *to_n
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        set_err(errbuf, "moving '%s': namespace '%s': %s", name, to_netns ? to_netns : "(caller's)",
+        px__errbuf_printf(errbuf, "moving '%s': namespace '%s': %s", name, to_netns ? to_netns : "(caller's)",
                 e == ENOENT ? "does not exist" : strerror(e));
         return px__err_from_errno(e);
     }
@@ -472,7 +461,7 @@ static int bridge_vlan(const char *netns, const char *port, uint16_t vid, bool a
     if (!px__ifname_ok(port, errbuf))
         return PX_EINVAL;
     if (vid < 1 || vid > 4094) {
-        set_err(errbuf, "VLAN %u on '%s': must be 1..4094", (unsigned)vid, port);
+        px__errbuf_printf(errbuf, "VLAN %u on '%s': must be 1..4094", (unsigned)vid, port);
         return PX_ERANGE;
     }
     link_op o = {.a = port, .flag1 = add, .num = vid | (pvid ? 1u << 16 : 0) | (untagged ? 1u << 17 : 0)};
@@ -495,7 +484,7 @@ int px_topo_addr_add(const char *netns, const char *name, const char *cidr, char
     if (!px__ifname_ok(name, errbuf))
         return PX_EINVAL;
     if (!cidr) {
-        set_err(errbuf, "adding an address to '%s': no address given", name);
+        px__errbuf_printf(errbuf, "adding an address to '%s': no address given", name);
         return PX_EINVAL;
     }
     link_op o = {.a = name, .b = cidr};
@@ -510,7 +499,7 @@ static int prepare_run_dir(char *errbuf)
 {
     if (mkdir(PX__NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
         int e = errno;
-        set_err(errbuf, "creating %s: %s%s", PX__NETNS_RUN_DIR, strerror(e), hint_ns(e));
+        px__errbuf_printf(errbuf, "creating %s: %s%s", PX__NETNS_RUN_DIR, strerror(e), hint_ns(e));
         return px__err_from_errno(e);
     }
     for (int tries = 0; tries < 2; tries++) {
@@ -518,13 +507,13 @@ static int prepare_run_dir(char *errbuf)
             return 0;
         int e = errno;
         if (e != EINVAL || tries) {
-            set_err(errbuf, "making %s a shared mount: %s%s", PX__NETNS_RUN_DIR, strerror(e), hint_ns(e));
+            px__errbuf_printf(errbuf, "making %s a shared mount: %s%s", PX__NETNS_RUN_DIR, strerror(e), hint_ns(e));
             return px__err_from_errno(e);
         }
         /* Not a mount point yet: bind it onto itself, then try again. */
         if (mount(PX__NETNS_RUN_DIR, PX__NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0) {
             e = errno;
-            set_err(errbuf, "bind-mounting %s: %s%s", PX__NETNS_RUN_DIR, strerror(e), hint_ns(e));
+            px__errbuf_printf(errbuf, "bind-mounting %s: %s%s", PX__NETNS_RUN_DIR, strerror(e), hint_ns(e));
             return px__err_from_errno(e);
         }
     }
@@ -543,13 +532,13 @@ static void *ns_add_thread(void *p)
     ns_add_job *j = p;
     if (unshare(CLONE_NEWNET) < 0) {
         int e = errno;
-        set_err(j->errbuf, "creating a network namespace: %s%s", strerror(e), hint_ns(e));
+        px__errbuf_printf(j->errbuf, "creating a network namespace: %s%s", strerror(e), hint_ns(e));
         j->rc = px__err_from_errno(e);
         return NULL;
     }
     if (mount("/proc/thread-self/ns/net", j->path, "none", MS_BIND, NULL) < 0) {
         int e = errno;
-        set_err(j->errbuf, "bind-mounting the new namespace on %s: %s%s", j->path, strerror(e), hint_ns(e));
+        px__errbuf_printf(j->errbuf, "bind-mounting the new namespace on %s: %s%s", j->path, strerror(e), hint_ns(e));
         j->rc = px__err_from_errno(e);
         return NULL;
     }
@@ -570,7 +559,7 @@ int px_topo_netns_add(const char *name, char *errbuf)
     int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
     if (fd < 0) {
         int e = errno;
-        set_err(errbuf, "creating namespace '%s': %s%s", name, e == EEXIST ? "it exists already" : strerror(e),
+        px__errbuf_printf(errbuf, "creating namespace '%s': %s%s", name, e == EEXIST ? "it exists already" : strerror(e),
                 hint_ns(e));
         return px__err_from_errno(e);
     }
@@ -579,7 +568,7 @@ int px_topo_netns_add(const char *name, char *errbuf)
     pthread_t t;
     int e = pthread_create(&t, NULL, ns_add_thread, &j);
     if (e) {
-        set_err(errbuf, "starting a thread for namespace '%s': %s", name, strerror(e));
+        px__errbuf_printf(errbuf, "starting a thread for namespace '%s': %s", name, strerror(e));
         j.rc = PX_ESYS;
     } else {
         pthread_join(t, NULL);
@@ -599,12 +588,12 @@ int px_topo_netns_del(const char *name, char *errbuf)
     snprintf(path, sizeof path, "%s/%s", PX__NETNS_RUN_DIR, name);
     if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
         int e = errno;
-        set_err(errbuf, "unmounting namespace '%s': %s%s", name, strerror(e), hint_ns(e));
+        px__errbuf_printf(errbuf, "unmounting namespace '%s': %s%s", name, strerror(e), hint_ns(e));
         return px__err_from_errno(e);
     }
     if (unlink(path) < 0 && errno != ENOENT) {
         int e = errno;
-        set_err(errbuf, "removing namespace '%s': %s%s", name, strerror(e), hint_ns(e));
+        px__errbuf_printf(errbuf, "removing namespace '%s': %s%s", name, strerror(e), hint_ns(e));
         return px__err_from_errno(e);
     }
     return 0;
