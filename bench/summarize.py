@@ -48,6 +48,13 @@ TARGETS = [
      {"condition": "pktexpect_loaded"}, "us", lambda v: v <= 500, "<= 500 us", "every run"),
     ("arm time p50 (px_expect on an open port)", "latency", "arm_p50",
      {"condition": "pktexpect_idle"}, "us", lambda v: v <= 5, "<= 5 us", "median"),
+    # the same two with PX_CAPTURE_THROUGHPUT (ring layout v3:tov=1, from the ring comparison)
+    ("receiver CPU per frame, 16 expectations, over tcpdump's, capture: throughput (same run)", "rings_capture",
+     "cpu_per_frame_ratio", {"tool": "pktexpect/tcpdump", "k": 16, "ring": "v3:tov=1"}, "x", lambda v: v <= 2.0,
+     "<= 2.0", "median"),
+    ("zero-loss rate, 16 expectations, over tcpdump's, capture: throughput (same run)", "rings_capture",
+     "zero_loss_rate_ratio", {"tool": "pktexpect/tcpdump", "k": 16, "ring": "v3:tov=1"}, "x", lambda v: v >= 1.0,
+     ">= 1.0", "median"),
     # earlier issue, still tracked
     ("zero-loss rate, 16 expectations, over scapy's (same run)", "capture", "zero_loss_rate_ratio",
      {"tool": "pktexpect/scapy"}, "x", lambda v: v >= 50, ">= 50", "median"),

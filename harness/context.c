@@ -24,6 +24,32 @@ px_ctx *px_ctx_new(const px_ctx_opts *opts, char *errbuf)
     }
     if (opts)
         ctx->opts = *opts;
+    if (ctx->opts.capture != PX_CAPTURE_LATENCY && ctx->opts.capture != PX_CAPTURE_THROUGHPUT) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "unknown capture mode %d (PX_CAPTURE_LATENCY or PX_CAPTURE_THROUGHPUT)",
+                     (int)ctx->opts.capture);
+        free(ctx);
+        return NULL;
+    }
+    if (ctx->opts.block_timeout_ms > PX_MAX_BLOCK_TIMEOUT_MS) {
+        if (errbuf)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "block timeout %u ms is over the %u ms limit", ctx->opts.block_timeout_ms,
+                     (unsigned)PX_MAX_BLOCK_TIMEOUT_MS);
+        free(ctx);
+        return NULL;
+    }
+    if (ctx->opts.capture == PX_CAPTURE_THROUGHPUT) {
+        /* TPACKET_V3 blocks, as tcpdump reads (bench/README.md, "Ring options"). */
+        px__ring_opts ro = {.version = 3,
+                            .block_tov_ms = ctx->opts.block_timeout_ms ? ctx->opts.block_timeout_ms : 1};
+        if (!(ctx->ring = malloc(sizeof *ctx->ring))) {
+            if (errbuf)
+                snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory creating a context");
+            free(ctx);
+            return NULL;
+        }
+        *ctx->ring = ro;
+    }
     if (!ctx->opts.default_timeout_ms)
         ctx->opts.default_timeout_ms = PX_DEFAULT_TIMEOUT_MS;
     pthread_mutex_init(&ctx->lock, NULL);

@@ -54,6 +54,8 @@ static bool push(dissector *d, px_layer_kind kind, uint32_t off, uint32_t len, u
         stop(d, kind);
         return false;
     }
+    if (!d->f->first_of[kind])
+        d->f->first_of[kind] = (uint8_t)(d->f->nlayers + 1);
     px_layer *l = &d->f->layers[d->f->nlayers++];
     l->off = off;
     l->len = len;
@@ -337,6 +339,7 @@ void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_
     f->truncated_at = PX_LAYER_NONE;
     f->padlen = 0;
     f->flags = 0;
+    memset(f->first_of, 0, sizeof f->first_of);
     dissector d = {.f = f, .p = data, .end = f->caplen, .outer_bounded = false};
     dis_eth(&d, 0, 0);
     /* Bytes are missing after a complete last header (capture cut exactly there). */
@@ -349,7 +352,14 @@ void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_
 
 const px_layer *px_frame_find_nth(const px_frame *f, px_layer_kind kind, unsigned n)
 {
-    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++)
+    if ((unsigned)kind >= PX_LAYER__COUNT)
+        return NULL;
+    unsigned first = f->first_of[kind];
+    if (!first)
+        return NULL;
+    if (n == 0)
+        return &f->layers[first - 1];
+    for (unsigned i = first - 1; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++)
         if (f->layers[i].kind == kind && n-- == 0)
             return &f->layers[i];
     return NULL;

@@ -54,18 +54,15 @@ bool px_frame_key(const px_frame *f, px_key_kind kind, uint64_t *value)
         *value = p;
         return true;
     }
-    case PX_KEY_UDP_DPORT: {
-        px_udp_hdr u;
-        if (!px_layer_udp(f, NULL, &u))
-            return false;
-        *value = u.dport;
-        return true;
-    }
+    case PX_KEY_UDP_DPORT:
     case PX_KEY_TCP_DPORT: {
-        px_tcp_hdr t;
-        if (!px_layer_tcp(f, NULL, &t))
+        /* The port in place, as px_layer_udp / px_layer_tcp read it: the
+         * dissector records these layers only with their fixed header captured. */
+        const px_layer *l = px_frame_find(f, kind == PX_KEY_UDP_DPORT ? PX_LAYER_UDP : PX_LAYER_TCP);
+        if (!l)
             return false;
-        *value = t.dport;
+        const uint8_t *h = f->data + l->off;
+        *value = (uint64_t)h[2] << 8 | h[3];
         return true;
     }
     case PX_KEY_DST_MAC: {

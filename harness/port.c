@@ -55,7 +55,7 @@
 #include "evidence_internal.h"
 
 #define BATCH_MAX 512                    /* frames per drain before the other phases run */
-#define SETTLE_NS (5 * 1000000LL)        /* kernel timestamp -> ring visibility margin */
+#define SETTLE_NS PX__SETTLE_NS          /* kernel timestamp -> ring visibility margin (slots) */
 #define ANCHOR_NEXT INT64_MIN            /* offline window start: the next frame's time */
 #define COALESCE_NS 50000L               /* under load: how long to let frames gather */
 
@@ -70,6 +70,7 @@ struct px__port_impl {
     uint32_t ring_mib;
     px__ring_opts ring;      /* the ring's layout (benchmarks; default all zero) */
     uint32_t grace_ms;
+    int64_t settle;          /* timestamp -> visible margin of the source (px__ring_settle_ns); fixed at creation */
     int efd;
     int tfd;                 /* timerfd: parked arms' deadlines (see the file comment) */
     pthread_t thread;
@@ -206,7 +207,7 @@ static bool arm_parked(px_port *p, px__node *n, bool *kick)
     /* A thread letting frames gather under load is woken all the same: the
      * frames sent after this arm are then read without waiting for the rest of
      * its pause (loaded send-to-verdict p50: 18 us with the kick, 32 - 50 without). */
-    *kick = P->gathering || (deadline != PX__NS_NEVER && !wake_parked_by(P, deadline + SETTLE_NS + 1));
+    *kick = P->gathering || (deadline != PX__NS_NEVER && !wake_parked_by(P, deadline + P->settle + 1));
     return true;
 }
 
@@ -768,7 +769,7 @@ static int phase_drain(px_port *p, char *msg)
     }
     if (rc == 0) {
         /* Empty: every frame stamped before now - settle has been examined. */
-        P->wm = src->live ? now - SETTLE_NS : P->last_t;
+        P->wm = src->live ? now - P->settle : P->last_t;
         P->floor = P->wm;
     } else if (rc < 0) {
         if (!src->live && rc == PX_ECLOSED) {
@@ -873,11 +874,11 @@ static struct timespec *sleep_for(struct px__port_impl *P, struct timespec *ts)
     px__node *n = px__heap_min(&P->heap);
     if (!P->src->live || (!n && !P->pend_head))
         return NULL;
-    /* The watermark passes a deadline (or a pending start) SETTLE_NS after it. */
+    /* The watermark passes a deadline (or a pending start) P->settle after it. */
     int64_t wake = n ? n->deadline : INT64_MAX;
     if (P->pend_head && P->pend_head->start < wake)
         wake = P->pend_head->start;
-    wake += SETTLE_NS + 1;
+    wake += P->settle + 1;
     int64_t ns = wake - px__mono_ns();
     if (ns < 0)
         ns = 0;
@@ -1064,6 +1065,11 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
     if (ctx->ring)
         P->ring = *ctx->ring;
     P->grace_ms = ctx->opts.lag_grace_ms ? ctx->opts.lag_grace_ms : PX_DEFAULT_LAG_GRACE_MS;
+    P->settle = spec->pcap ? SETTLE_NS : px__ring_settle_ns(&P->ring);
+    /* Blocks (PX_CAPTURE_THROUGHPUT): the verdict cannot be due before the
+     * watermark can pass the deadline. */
+    if (P->settle > SETTLE_NS && (int64_t)P->grace_ms * 1000000LL < P->settle + SETTLE_NS)
+        P->grace_ms = (uint32_t)((P->settle + SETTLE_NS) / 1000000LL);
     if (!ctx->opts.noise_filter_off)
         P->noise_fn = px_noise_default;
     int rc = 0;

@@ -84,6 +84,15 @@ typedef struct px__ring_opts {
     px__ring_prefetch prefetch; /* what of the next slot (V3: the next frame) is prefetched */
 } px__ring_opts;
 
+/* How long after its kernel timestamp a frame may still be invisible to next():
+ * with TPACKET_V2 slots, the kernel's queueing (PX__SETTLE_NS); with TPACKET_V3
+ * blocks, also the block timeout, which the kernel may take up to twice (it
+ * retires a block that stayed current for a whole timer period) and rounds up
+ * to its timer tick (up to 10 ms). A port's window closes when its watermark,
+ * "now - settle" at an empty read, passes the deadline. */
+#define PX__SETTLE_NS (5 * 1000000LL)
+int64_t px__ring_settle_ns(const px__ring_opts *opts);
+
 /* Parses a layout: "v2" (the default), "v3", followed by ":key=value" parts:
  * slot=mtu|snaplen|BYTES (V2), tov=MS, block=KIB (V3), prefetch=header|none|data.
  * E.g. "v2:slot=256", "v3:tov=1:block=64". 0 or PX_EINVAL with errbuf. */

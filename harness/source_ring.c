@@ -299,6 +299,15 @@ static int ring_next(px__source *s, px__src_frame *f, char *errbuf)
     return 1;
 }
 
+int64_t px__ring_settle_ns(const px__ring_opts *opts)
+{
+    if (!opts || opts->version != 3)
+        return PX__SETTLE_NS;
+    /* tov 0: the kernel derives it from the link speed, 8 ms at the most. */
+    int64_t tov_ms = opts->block_tov_ms ? opts->block_tov_ms : 8;
+    return PX__SETTLE_NS + 2 * (tov_ms + 10) * 1000000LL;
+}
+
 static void ring_release(px__source *s)
 {
     ring_source *r = (ring_source *)s;

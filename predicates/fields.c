@@ -52,9 +52,12 @@ static void mac_format(const uint8_t m[6], px_buf *out) { px__mac_format(m, out)
 /* The first layer of `kind` at encapsulation depth `encap`, or NULL. */
 static const px_layer *find_at(const px_frame *f, px_layer_kind kind, int encap)
 {
-    for (unsigned i = 0; i < f->nlayers && i < PX_FRAME_MAX_LAYERS; i++)
-        if (f->layers[i].kind == kind && f->layers[i].encap == encap)
-            return &f->layers[i];
+    const px_layer *l = px_frame_find(f, kind); /* the first of its kind: one load */
+    if (!l)
+        return NULL;
+    for (const px_layer *end = f->layers + f->nlayers; l < end; l++)
+        if (l->kind == kind && l->encap == encap)
+            return l;
     return NULL;
 }
 
@@ -310,8 +313,10 @@ typedef struct {
 static bool prefix_match(const px_ip_prefix *p, const uint8_t *addr)
 {
     unsigned bytes = p->len / 8u, bits = p->len % 8u;
-    if (memcmp(p->addr, addr, bytes) != 0)
-        return false;
+    /* A loop, not memcmp: at most 16 bytes, on every frame (a call costs more). */
+    for (unsigned i = 0; i < bytes; i++)
+        if (p->addr[i] != addr[i])
+            return false;
     if (bits) {
         uint8_t mask = (uint8_t)(0xffu << (8u - bits));
         if ((p->addr[bytes] & mask) != (addr[bytes] & mask))
@@ -358,23 +363,25 @@ static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const ip_st *st = (const ip_st *)self;
     const px_ip_spec *s = &st->s;
-    uint8_t src[16], dst[16];
+    uint8_t src6[16], dst6[16];
+    const uint8_t *src = src6, *dst = dst6;
     int proto, ttl, dscp, ecn;
     if (st->version == 4) {
+        /* The header's bytes in place (this runs for every frame): the dissector
+         * recorded an IPv4 layer only with its 20 fixed bytes captured. */
         const px_layer *l = find_at(f, PX_LAYER_IPV4, s->encap);
-        px_ipv4_hdr h;
-        if (!l || !px_layer_ipv4(f, l, &h))
+        if (!l)
             return px__why_no_layer(why, "IPv4 header", 6);
-        memcpy(src, h.src, 4);
-        memcpy(dst, h.dst, 4);
-        proto = h.proto, ttl = h.ttl, dscp = h.dscp, ecn = h.ecn;
+        const uint8_t *h = f->data + l->off;
+        src = h + 12, dst = h + 16;
+        proto = h[9], ttl = h[8], dscp = h[1] >> 2, ecn = h[1] & 3;
     } else {
         const px_layer *l = find_at(f, PX_LAYER_IPV6, s->encap);
         px_ipv6_hdr h;
         if (!l || !px_layer_ipv6(f, l, &h))
             return px__why_no_layer(why, "IPv6 header", 6);
-        memcpy(src, h.src, 16);
-        memcpy(dst, h.dst, 16);
+        memcpy(src6, h.src, 16);
+        memcpy(dst6, h.dst, 16);
         proto = ipv6_final_proto(f, l, h.next_header), ttl = h.hop_limit, dscp = h.dscp, ecn = h.ecn;
     }
     /* Constant names: this runs for every frame, the text is built only on a miss. */

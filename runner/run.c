@@ -173,7 +173,9 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
 
     px_ctx_opts co = {.default_timeout_ms = px__run_scaled(o, s->timeout_ms),
                       .noise_filter_off = !s->noise_filter,
-                      .ring_mib = RING_MIB};
+                      .ring_mib = RING_MIB,
+                      .capture = (px_capture_mode)s->capture,
+                      .block_timeout_ms = s->block_timeout_ms};
     T.ctx = px_ctx_new(&co, eb);
     if (!T.ctx) {
         px__test_problem(&T, PX_T_ERROR, "cannot create a context: %s", eb);

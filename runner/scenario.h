@@ -161,6 +161,8 @@ typedef struct px_scenario {
     uint32_t timeout_ms;      /**< defaults.timeout, 1000 unless set */
     bool noise_filter;        /**< defaults.noise_filter, true unless set */
     bool record;              /**< defaults.record, false unless set */
+    int capture;              /**< defaults.capture: px_capture_mode, PX_CAPTURE_LATENCY unless set */
+    uint32_t block_timeout_ms; /**< defaults.block_timeout (throughput capture); 0: the library's default */
     px_scn_test *tests;
     size_t ntests;
     /* string pool: file names that px_scn_pos points to */

@@ -5,6 +5,7 @@
  * The schema is documented in docs/scenarios.md. */
 #include "scenario_int.h"
 #include "duration.h"
+#include "pktexpect/context.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -737,8 +738,31 @@ static bool timeout_positive(px__scn_walk *w, const px__scn_field *f, yaml_node_
     return true;
 }
 
+static bool capture_mode(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    const char *m = v->type == YAML_SCALAR_NODE ? px__scn_scalar(v) : "";
+    if (!strcmp(m, "latency"))
+        w->L->s->capture = PX_CAPTURE_LATENCY;
+    else if (!strcmp(m, "throughput"))
+        w->L->s->capture = PX_CAPTURE_THROUGHPUT;
+    else
+        px__scn_err_node(w->L, w->d, v, "%s: expected latency or throughput", f->key);
+    return true;
+}
+
+static bool block_timeout_range(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    uint32_t ms = w->L->s->block_timeout_ms;
+    if (ms == 0 || ms > PX_MAX_BLOCK_TIMEOUT_MS)
+        px__scn_err_node(w->L, w->d, v, "%s: expected a duration from 1ms to %ums", f->key,
+                         (unsigned)PX_MAX_BLOCK_TIMEOUT_MS);
+    return true;
+}
+
 static const px__scn_field defaults_fields[] = {
     {.key = "timeout", .type = PX__SCN_DURATION, AT(px_scenario, timeout_ms), .fn = timeout_positive},
+    {.key = "capture", .type = PX__SCN_NODE, .fn = capture_mode},
+    {.key = "block_timeout", .type = PX__SCN_DURATION, AT(px_scenario, block_timeout_ms), .fn = block_timeout_range},
     {.key = "noise_filter", .type = PX__SCN_BOOL, AT(px_scenario, noise_filter)},
     {.key = "record", .type = PX__SCN_BOOL, AT(px_scenario, record)},
 };

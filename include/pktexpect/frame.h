@@ -78,6 +78,9 @@ typedef struct px_frame {
      *  trailer. They belong to no layer; px_frame_payload() excludes them. */
     uint32_t padlen;
     uint32_t flags;          /**< PX_FRAME_* */
+    /** Index + 1 of the first layer of each kind (0: none), filled by
+     *  px_frame_dissect so that px_frame_find costs one load. */
+    uint8_t first_of[PX_LAYER__COUNT];
 } px_frame;
 
 /** px_frame.flags: the frame was captured before its L4 checksum was computed

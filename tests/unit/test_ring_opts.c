@@ -60,12 +60,40 @@ static void test_ctx_takes_a_layout(void **state)
     px_ctx_free(ctx); /* frees the copy (ASan) */
 }
 
+/* PX_CAPTURE_THROUGHPUT (context.h): the block layout, whose windows close
+ * later (the settle margin covers twice the block timeout, rounded up to the
+ * kernel's tick), and the options it refuses. */
+static void test_capture_modes(void **state)
+{
+    (void)state;
+    assert_int_equal(px__ring_settle_ns(NULL), PX__SETTLE_NS);
+    px__ring_opts v2 = {.version = 2};
+    assert_int_equal(px__ring_settle_ns(&v2), PX__SETTLE_NS);
+    px__ring_opts v3 = {.version = 3, .block_tov_ms = 500};
+    assert_true(px__ring_settle_ns(&v3) >= PX__SETTLE_NS + 2 * 500 * 1000000LL);
+    v3.block_tov_ms = 0; /* the kernel's choice: 8 ms at most */
+    assert_true(px__ring_settle_ns(&v3) >= PX__SETTLE_NS + 2 * 8 * 1000000LL);
+
+    char err[PX_ERRBUF_SIZE] = "";
+    px_ctx_opts o = {.capture = (px_capture_mode)7};
+    assert_null(px_ctx_new(&o, err));
+    assert_non_null(strstr(err, "unknown capture mode 7"));
+    o = (px_ctx_opts){.capture = PX_CAPTURE_THROUGHPUT, .block_timeout_ms = PX_MAX_BLOCK_TIMEOUT_MS + 1};
+    assert_null(px_ctx_new(&o, err));
+    assert_non_null(strstr(err, "block timeout"));
+    o.block_timeout_ms = 0;
+    px_ctx *ctx = px_ctx_new(&o, err);
+    assert_non_null(ctx);
+    px_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_layouts),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_ctx_takes_a_layout),
+        cmocka_unit_test(test_capture_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "pktexpect/context.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -219,6 +220,20 @@ static void test_inline_cases(void **state)
     assert_string_equal(px_buf_cstr(&errs), "t.yaml:1:22: timeout: expected a duration above 0\n"
                                             "t.yaml:3:5: a test is missing 'name'\n"
                                             "t.yaml:3:12: test '?' has no steps\n");
+
+    /* The capture mode (px_ctx_opts.capture) and its block timeout. */
+    px_buf_clear(&errs);
+    assert_int_equal(load_str("defaults: { capture: throughput, block_timeout: 20ms }\ntests: []\n", &s, &errs), 0);
+    assert_int_equal(s->capture, PX_CAPTURE_THROUGHPUT);
+    assert_int_equal(s->block_timeout_ms, 20);
+    px_scenario_free(s);
+    assert_int_equal(load_str("tests: []\n", &s, &errs), 0);
+    assert_int_equal(s->capture, PX_CAPTURE_LATENCY);
+    px_scenario_free(s);
+    assert_int_equal(load_str("defaults: { capture: fast, block_timeout: 11s }\ntests: []\n", &s, &errs), PX_EPARSE);
+    assert_string_equal(px_buf_cstr(&errs), "t.yaml:1:22: capture: expected latency or throughput\n"
+                                            "t.yaml:1:43: block_timeout: expected a duration from 1ms to 10000ms\n");
+    px_buf_clear(&errs);
 
     /* Interface names shared between namespaces make the implicit port ambiguous. */
     assert_int_equal(load_str("topology:\n  namespaces: [n1]\n  veths:\n    - {name: a1, peer: b1}\n"
