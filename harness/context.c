@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmv2.h"
 #include "ctx_internal.h"
 #include "source.h"
 #include "pktexpect/evidence.h"
@@ -98,6 +99,7 @@ void px_ctx_free(px_ctx *ctx)
     free(ports);
     if (ctx->sender)
         px__sender_ctx_free(ctx->sender);
+    px__bmv2_ctx_free(ctx->bmv2); /* after the ports and the sender that use its sockets */
     px_evidence *ev = atomic_load(&ctx->evidence);
     if (ev && !ctx->evidence_borrowed)
         px_evidence_close(ev);

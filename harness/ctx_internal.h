@@ -153,6 +153,7 @@ struct px_ctx {
     struct px__ring_opts *ring;      /* benchmarks only (px__ctx_set_ring): owned; NULL: default */
     bool closed;
     void *sender;                    /* the sender's per-context state (send.c) */
+    void *bmv2;                      /* BMv2 nanomsg hubs (source_bmv2.c): created under lock */
     _Atomic(struct px_evidence *) evidence;
     bool evidence_borrowed;          /* px_ctx_record_into: the caller closes it */
     atomic_int cancel_fd;            /* px_ctx_set_cancel_fd; -1: none */

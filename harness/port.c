@@ -48,6 +48,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "bmv2.h"
 #include "ctx_internal.h"
 #include "port_index.h"
 #include "source.h"
@@ -66,6 +67,7 @@ struct px__port_impl {
     char netns[PX__NETNS_MAX];
     char ifname[IF_NAMESIZE];
     bool is_pcap;
+    bool is_bmv2;            /* "bmv2:ADDR:N" (source_bmv2.c) */
     px_pcap_port_opts pcap;  /* strings owned (copies) */
     uint32_t ring_mib;
     px__ring_opts ring;      /* the ring's layout (benchmarks; default all zero) */
@@ -302,7 +304,7 @@ int px__port_info(px_port *p, int *ifindex, uint32_t *mtu)
 {
     struct px__port_impl *P = p->impl;
     pthread_mutex_lock(&P->ctl);
-    int rc = P->state != PORT_RUNNING ? PX_ENODEV : P->offline || P->is_pcap ? PX_ENOTSUP : 0;
+    int rc = P->state != PORT_RUNNING ? PX_ENODEV : P->offline || P->is_pcap || P->is_bmv2 ? PX_ENOTSUP : 0;
     if (rc == 0) {
         if (ifindex)
             *ifindex = P->ifindex;
@@ -933,6 +935,8 @@ static int port_open_source(px_port *p, char *errbuf)
     struct px__port_impl *P = p->impl;
     if (P->is_pcap)
         return px__source_pcap_open(p->name, &P->pcap, &P->src, errbuf);
+    if (P->is_bmv2)
+        return px__source_bmv2_open(p->ctx, p->name, &P->src, errbuf);
     return px__source_ring_open(p->name, P->netns, P->ifname, P->ring_mib, &P->ring, &P->stop, &P->src, errbuf);
 }
 
@@ -1065,7 +1069,8 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
     if (ctx->ring)
         P->ring = *ctx->ring;
     P->grace_ms = ctx->opts.lag_grace_ms ? ctx->opts.lag_grace_ms : PX_DEFAULT_LAG_GRACE_MS;
-    P->settle = spec->pcap ? SETTLE_NS : px__ring_settle_ns(&P->ring);
+    P->is_bmv2 = !spec->pcap && px__bmv2_is_name(spec->name);
+    P->settle = spec->pcap || P->is_bmv2 ? SETTLE_NS : px__ring_settle_ns(&P->ring);
     /* Blocks (PX_CAPTURE_THROUGHPUT): the verdict cannot be due before the
      * watermark can pass the deadline. */
     if (P->settle > SETTLE_NS && (int64_t)P->grace_ms * 1000000LL < P->settle + SETTLE_NS)
@@ -1080,6 +1085,10 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
         P->pcap.interface = dup_or_null(spec->pcap->interface);
         /* The caller's descriptor is only borrowed: px_port_open_pcap waits for the
          * open, in which the source takes a file description of its own. */
+    } else if (P->is_bmv2) {
+        char addr[PX__BMV2_ADDR_MAX];
+        int num;
+        rc = px__bmv2_parse(spec->name, addr, &num, errbuf); /* a bad name fails here, not on the thread */
     } else {
         rc = px__port_split(spec->name, P->netns, P->ifname, errbuf);
     }

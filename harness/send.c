@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmv2.h"
 #include "ctx_internal.h"
 #include "dissect.h"
 #include "err_internal.h"
@@ -220,6 +221,50 @@ static void publish_open(px__txport *tp, int rc, const char *errbuf)
     pthread_cond_broadcast(&tp->opened);
 }
 
+/* BMv2 has no MTU of its own: frames up to 65535 bytes. */
+#define BMV2_MTU (65535u - 14u)
+
+/* px__tx_resolve for a "bmv2:ADDR:N" port: an entry on the context's hub of
+ * ADDR (opened and waited for by px__bmv2_hub_get, which serialises first uses
+ * itself); an entry whose switch went away is retired for one on a new hub. */
+static int tx_resolve_bmv2(px__sender *s, px_ctx *ctx, const char *port, px__txport **out, uint32_t *mtu,
+                           char *errbuf)
+{
+    pthread_mutex_lock(&s->lock);
+    px__txport *tp = find_current(s, port);
+    if (tp && !px__bmv2_hub_dead(tp->bmv2)) {
+        pthread_mutex_unlock(&s->lock);
+        *out = tp;
+        *mtu = BMV2_MTU;
+        return 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    px__bmv2_hub *h;
+    int num;
+    int rc = px__bmv2_hub_get(ctx, port, &h, &num, errbuf);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    tp = find_current(s, port);
+    if (tp && tp->bmv2 != h) {
+        tp->retired = true;
+        tp = NULL;
+    }
+    if (!tp && (tp = add_opening(s, port))) {
+        tp->bmv2 = h;
+        tp->bmv2_port = num;
+        publish_open(tp, 0, "");
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!tp) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "send: out of memory");
+        return PX_ENOMEM;
+    }
+    *out = tp;
+    *mtu = BMV2_MTU;
+    return 0;
+}
+
 /* Finds (or makes) the TX socket of `port`. Sending needs no capture: the port is
  * not opened for capture here, which keeps the first send fast. The lock is held
  * for the lookup only: the opener of an entry works unlocked, senders to the
@@ -234,7 +279,7 @@ int px__tx_resolve(px_ctx *ctx, const char *port, px__txport **out, uint32_t *mt
     char netns[PX__NETNS_MAX], ifname[IF_NAMESIZE], local[PX_ERRBUF_SIZE];
     if (!errbuf)
         errbuf = local;
-    int rc = px__port_split(port, netns, ifname, errbuf);
+    int rc = px__bmv2_is_name(port) ? 0 : px__port_split(port, netns, ifname, errbuf);
     if (rc < 0)
         return rc;
     px__sender *s = sender_get(ctx);
@@ -242,6 +287,8 @@ int px__tx_resolve(px_ctx *ctx, const char *port, px__txport **out, uint32_t *mt
         snprintf(errbuf, PX_ERRBUF_SIZE, "send: out of memory");
         return PX_ENOMEM;
     }
+    if (px__bmv2_is_name(port))
+        return tx_resolve_bmv2(s, ctx, port, out, mtu, errbuf);
 
     pthread_mutex_lock(&s->lock);
     px__txport *tp;
@@ -561,13 +608,21 @@ int px__tx_burst(px_ctx *ctx, px__txport *tp, uint32_t mtu, const px_tx_frame *f
             for (size_t j = 0; j < k; j++)
                 px__tag_write(iov[j].iov_base, iov[j].iov_len, tag_base + base + j, ns);
         }
-        int e = 0;
-        size_t done = send_batch(tp->fd, msgs, k, &e);
+        int e = 0, brc = 0;
+        char berr[PX_ERRBUF_SIZE];
+        size_t done = tp->bmv2 ? px__bmv2_send(tp->bmv2, tp->name, tp->bmv2_port, iov, k, &brc, berr)
+                               : send_batch(tp->fd, msgs, k, &e);
         if (ev && done)
             px__evidence_write_out(ev, tp->name, &now_rt, iov, done);
         total += done;
         if (done < k) {
-            rc = batch_error(tp, e, total, n, errbuf);
+            if (tp->bmv2) {
+                rc = brc;
+                if (errbuf)
+                    snprintf(errbuf, PX_ERRBUF_SIZE, "%s", berr);
+            } else {
+                rc = batch_error(tp, e, total, n, errbuf);
+            }
             goto out;
         }
     }

@@ -33,6 +33,8 @@ typedef struct px__txport {
     char name[96];          /* port name, "IFNAME" or "NETNS/IFNAME"; constant */
     int ifindex;            /* written by the opener, constant once READY */
     int fd;                 /* -1 until READY; closed only at context free */
+    struct px__bmv2_hub *bmv2; /* a "bmv2:ADDR:N" port: its hub (fd stays -1); constant */
+    int bmv2_port;          /* the switch port number N */
     /* Guarded by the sender lock: */
     bool retired;           /* interface re-created: a newer entry replaces this one */
     px__tx_state state;

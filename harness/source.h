@@ -2,7 +2,8 @@
  *
  * A port's capture thread reads frames from exactly one source: the AF_PACKET
  * ring of a live interface (source_ring.c), or a pcap / pcapng stream read from
- * a file or a descriptor (source_pcap.c). As libpcap has savefiles and
+ * a file or a descriptor (source_pcap.c), or a BMv2 switch's nanomsg packet
+ * socket (source_bmv2.c). As libpcap has savefiles and
  * packetdrill has netdev_ops, the thread does not care which.
  *
  * Clocks. A "live" source stamps frames on this machine's wall clock
@@ -116,5 +117,9 @@ int px__source_ring_open(const char *name, const char *netns, const char *ifname
 struct px_pcap_port_opts;
 /* Opens a pcap / pcapng stream source (see px_port_open_pcap). */
 int px__source_pcap_open(const char *name, const struct px_pcap_port_opts *opts, px__source **out, char *errbuf);
+
+/* Opens the source of BMv2 port `name` ("bmv2:ADDR:N", bmv2.h): frames the
+ * switch sends out of port N, through the context's hub of ADDR. */
+int px__source_bmv2_open(struct px_ctx *ctx, const char *name, px__source **out, char *errbuf);
 
 #endif

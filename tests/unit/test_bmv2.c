@@ -1,0 +1,270 @@
+/* Ports on BMv2's nanomsg packet interface ("bmv2:ADDR:N", harness/source_bmv2.c),
+ * without BMv2 and without root: a peer written for the test (tests/bmv2_peer.h)
+ * binds an ipc:// address in a temporary directory and behaves as
+ * `simple_switch --packet-in` does, echoing a frame sent into port i out of
+ * port i + 1.
+ *
+ *   names: the form is checked, bad names fail with the form     test_bmv2_names
+ *   arm then send PASSes, no sleep; ports announced (PORT_ADD)    test_bmv2_arm_then_send
+ *   negative checks PASS and FAIL by what the switch sends        test_bmv2_negative
+ *   count limits and counts over a burst, in order                test_bmv2_counts
+ *   evidence: sent and received frames, names kept                test_bmv2_evidence
+ *   the switch goes away: pending futures ERROR, sends fail       test_bmv2_peer_gone
+ *   no switch at the address: ERROR with what to do, no hang      test_bmv2_unreachable
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bmv2.h"
+#include "bmv2_peer.h"
+#include "pcap_read.h"
+#include "pktexpect/pktexpect.h"
+
+#define ETYPE 0x88b5
+
+typedef struct fixture {
+    char dir[64];
+    char addr[128];
+    char port[4][160];
+    bmv2_peer peer;
+    bool peer_up;
+    px_ctx *ctx;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "%s/pxbmv2-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->addr, sizeof f->addr, "ipc://%s/sw.ipc", f->dir);
+    for (int i = 0; i < 4; i++)
+        snprintf(f->port[i], sizeof f->port[i], "bmv2:%s:%d", f->addr, i);
+    assert_int_equal(bmv2_peer_start(&f->peer, f->addr), 0);
+    f->peer_up = true;
+    char err[PX_ERRBUF_SIZE];
+    f->ctx = px_ctx_new(NULL, err);
+    assert_non_null(f->ctx);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    px_ctx_free(f->ctx);
+    if (f->peer_up)
+        bmv2_peer_stop(&f->peer);
+    char path[200];
+    snprintf(path, sizeof path, "%s/sw.ipc", f->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/evidence.pcapng", f->dir);
+    unlink(path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* A 60-byte frame of ethertype `type`, numbered `seq`. */
+static void frame(uint8_t b[60], uint16_t type, uint8_t seq)
+{
+    static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+    memset(b, 0, 60);
+    memcpy(b, macs, 12);
+    b[12] = (uint8_t)(type >> 8);
+    b[13] = (uint8_t)type;
+    b[14] = seq;
+}
+
+static px_future *expect(fixture *f, int port, px_predicate *pred, uint32_t ms, uint32_t count)
+{
+    px_expect_opts o = {.timeout_ms = ms, .count = count};
+    px_future *fu = px_expect(f->ctx, f->port[port], pred, &o);
+    assert_non_null(fu);
+    return fu;
+}
+
+static void send_on(fixture *f, int port, uint16_t type, uint8_t seq)
+{
+    uint8_t b[60];
+    frame(b, type, seq);
+    char err[PX_ERRBUF_SIZE] = "";
+    int rc = px_send(f->ctx, f->port[port], b, sizeof b, err);
+    if (rc != 0)
+        fail_msg("send: %s", err);
+}
+
+static void test_bmv2_names(void **state)
+{
+    (void)state;
+    char addr[PX__BMV2_ADDR_MAX], err[PX_ERRBUF_SIZE];
+    int port = -1;
+    assert_int_equal(px__bmv2_parse("bmv2:ipc:///tmp/x.ipc:3", addr, &port, err), 0);
+    assert_string_equal(addr, "ipc:///tmp/x.ipc");
+    assert_int_equal(port, 3);
+    assert_int_equal(px__bmv2_parse("bmv2:tcp://127.0.0.1:9999:0", addr, &port, err), 0);
+    assert_string_equal(addr, "tcp://127.0.0.1:9999");
+    assert_int_equal(port, 0);
+    const char *bad[] = {"bmv2:ipc:///tmp/x.ipc", "bmv2:ipc:///tmp/x.ipc:01", "bmv2:ipc:///tmp/x.ipc:-1",
+                         "bmv2:udp://h:1:0", "bmv2:ipc://:1", "bmv2:tcp://h:1:1x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal(px__bmv2_parse(bad[i], addr, &port, err), PX_EINVAL);
+        assert_non_null(strstr(err, "bmv2:"));
+    }
+    /* Through the public API: a future resolved ERROR with the form. */
+    px_ctx *ctx = px_ctx_new(NULL, NULL);
+    px_future *fu = px_expect(ctx, "bmv2:ipc:///nowhere.ipc", px_received_packet(), NULL);
+    assert_int_equal(px_future_wait(fu), PX_ERROR);
+    assert_non_null(strstr(px_future_explanation(fu), "bmv2:ipc:///PATH:N"));
+    px_future_free(fu);
+    px_ctx_free(ctx);
+}
+
+static void test_bmv2_arm_then_send(void **state)
+{
+    fixture *f = *state;
+    px_future *fu = expect(f, 1, px_saw_ethertype(ETYPE), 5000, 0);
+    send_on(f, 0, ETYPE, 1); /* no sleep between the arm and the send */
+    assert_int_equal(px_future_wait(fu), PX_PASS);
+    px_future_free(fu);
+    assert_true(atomic_load(&f->peer.added_mask) & 0x3u); /* ports 0 and 1 announced */
+    assert_int_equal(atomic_load(&f->peer.added_mask) & 0x3u, 0x3u);
+    assert_int_equal(atomic_load(&f->peer.info_reqs) >= 1, 1);
+    /* Frames that came out before an arm are not in its window. */
+    px_future *late = expect(f, 1, px_saw_ethertype(ETYPE), 300, 0);
+    assert_int_equal(px_future_wait(late), PX_FAIL);
+    px_future_free(late);
+}
+
+static void test_bmv2_negative(void **state)
+{
+    fixture *f = *state;
+    /* The switch sends the frame out of port 1 only. */
+    px_future *none2 = expect(f, 2, px_did_not_see_ethertype(ETYPE), 400, 0);
+    px_future *none1 = expect(f, 1, px_did_not_see_ethertype(ETYPE), 400, 0);
+    send_on(f, 0, ETYPE, 7);
+    px_future *both[2] = {none2, none1};
+    assert_int_equal(px_future_wait_all(both, 2, 10000), 0);
+    assert_int_equal(px_future_verdict(none2), PX_PASS);
+    assert_int_equal(px_future_verdict(none1), PX_FAIL);
+    px_future_free(none2);
+    px_future_free(none1);
+}
+
+static void test_bmv2_counts(void **state)
+{
+    fixture *f = *state;
+    enum { N = 50 };
+    uint8_t bytes[N][60];
+    px_tx_frame fr[N];
+    for (int i = 0; i < N; i++) {
+        frame(bytes[i], ETYPE, (uint8_t)i);
+        fr[i] = (px_tx_frame){bytes[i], sizeof bytes[i]};
+    }
+    px_future *first5 = expect(f, 2, px_packet_count(), 5000, 5);
+    px_future *all = expect(f, 2, px_packet_count_was(N), 1000, 0);
+    char err[PX_ERRBUF_SIZE] = "";
+    size_t sent = 0;
+    if (px_send_burst(f->ctx, f->port[1], fr, N, NULL, &sent, err) != 0)
+        fail_msg("burst: %s", err);
+    assert_int_equal(sent, N);
+    assert_int_equal(px_future_wait(first5), PX_PASS);
+    assert_int_equal(px_future_value(first5), 5); /* the count limit ended it */
+    assert_int_equal(px_future_wait(all), PX_PASS);
+    assert_int_equal(px_future_value(all), N);
+    px_future_free(first5);
+    px_future_free(all);
+    px_port_stats st;
+    assert_int_equal(px_port_get_stats(f->ctx, f->port[2], &st), 0);
+    assert_int_equal(st.frames, N);
+    assert_int_equal(st.drops, 0);
+}
+
+static void test_bmv2_evidence(void **state)
+{
+    fixture *f = *state;
+    char path[200], err[PX_ERRBUF_SIZE];
+    snprintf(path, sizeof path, "%s/evidence.pcapng", f->dir);
+    assert_int_equal(px_ctx_record(f->ctx, path, err), 0);
+    px_future *fu = expect(f, 1, px_saw_ethertype(ETYPE), 5000, 0);
+    send_on(f, 0, ETYPE, 42);
+    assert_int_equal(px_future_wait(fu), PX_PASS);
+    px_future_free(fu);
+    assert_int_equal(px_ctx_record_flush(f->ctx), 0);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    px__pcap_reader *rd = px__pcap_reader_new(fileno(fp), err);
+    assert_non_null(rd);
+    int out0 = 0, in1 = 0;
+    px__pcap_rec rec;
+    while (px__pcap_reader_next(rd, &rec, err) == 1) {
+        if (rec.type != PX__PCAP_REC_FRAME || rec.caplen < 15 || rec.data[14] != 42)
+            continue;
+        if (rec.outbound && rec.iface_name && strcmp(rec.iface_name, f->port[0]) == 0)
+            out0++;
+        if (!rec.outbound && rec.iface_name && strcmp(rec.iface_name, f->port[1]) == 0)
+            in1++;
+    }
+    px__pcap_reader_free(rd);
+    fclose(fp);
+    assert_int_equal(out0, 1);
+    assert_int_equal(in1, 1);
+}
+
+static void test_bmv2_peer_gone(void **state)
+{
+    fixture *f = *state;
+    px_future *fu = expect(f, 1, px_saw_ethertype(0x1234), 20000, 0);
+    bmv2_peer_stop(&f->peer);
+    f->peer_up = false;
+    /* A generous safety net: the port notices within a receive tick. */
+    assert_int_equal(px_future_wait_for(fu, 15000), PX_ERROR);
+    assert_non_null(strstr(px_future_explanation(fu), "went away"));
+    px_future_free(fu);
+    uint8_t b[60];
+    frame(b, ETYPE, 1);
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_true(px_send(f->ctx, f->port[0], b, sizeof b, err) < 0);
+    assert_non_null(strstr(err, f->addr));
+}
+
+static void test_bmv2_unreachable(void **state)
+{
+    fixture *f = *state;
+    char name[200];
+    snprintf(name, sizeof name, "bmv2:ipc://%s/none.ipc:0", f->dir);
+    px_expect_opts o = {.timeout_ms = 1000};
+    px_future *fu = px_expect(f->ctx, name, px_received_packet(), &o);
+    assert_non_null(fu);
+    assert_int_equal(px_future_wait_for(fu, 20000), PX_ERROR);
+    assert_non_null(strstr(px_future_explanation(fu), "--packet-in"));
+    px_future_free(fu);
+    uint8_t b[60];
+    frame(b, ETYPE, 1);
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_true(px_send(f->ctx, name, b, sizeof b, err) < 0);
+    assert_non_null(strstr(err, "--packet-in"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bmv2_names),
+        cmocka_unit_test_setup_teardown(test_bmv2_arm_then_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_negative, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_evidence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_peer_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_unreachable, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
