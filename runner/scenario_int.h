@@ -139,6 +139,7 @@ typedef enum px__scn_type {
     PX__SCN_NONEMPTY, /* char *, not "" */
     PX__SCN_IFNAME,   /* char *, an interface name */
     PX__SCN_NSNAME,   /* char *, a namespace name */
+    PX__SCN_PORTIF,   /* char *, a port's interface: an interface name or a bmv2: port */
     PX__SCN_U32,      /* integer in [min, max], stored as uint16_t, uint32_t or int (by size) */
     PX__SCN_BOOL,     /* bool */
     PX__SCN_DURATION, /* uint32_t milliseconds */

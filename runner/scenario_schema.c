@@ -6,6 +6,7 @@
 #include "scenario_int.h"
 #include "duration.h"
 #include "pktexpect/context.h"
+#include "bmv2.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -134,6 +135,26 @@ char *px__scn_get_ifname(loader *L, const doc *d, const yaml_node_t *n, const ch
     return s;
 }
 
+/* A port's interface: an interface name, or a port of a BMv2 switch's nanomsg
+ * packet interface, "bmv2:ipc:///PATH:N" or "bmv2:tcp://HOST:PORT:N", which
+ * the runner hands to the library unchanged (harness/bmv2.h checks the form). */
+static char *get_port_ifname(loader *L, const doc *d, const yaml_node_t *n, const char *what)
+{
+    if (n->type != YAML_SCALAR_NODE || !px__bmv2_is_name(px__scn_scalar(n)))
+        return px__scn_get_ifname(L, d, n, what);
+    char *s = px__scn_get_str(L, d, n, what);
+    if (!s)
+        return NULL;
+    char addr[PX__BMV2_ADDR_MAX], why[PX_ERRBUF_SIZE];
+    int num;
+    if (px__bmv2_parse(s, addr, &num, why) != 0) {
+        px__scn_err_node(L, d, n, "%s: %s", what, why);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
 char *px__scn_get_nsname(loader *L, const doc *d, const yaml_node_t *n, const char *what)
 {
     char *s = px__scn_get_str(L, d, n, what);
@@ -206,6 +227,9 @@ bool px__scn_decode(loader *L, doc *d, yaml_node_t *v, const px__scn_field *f, v
         break;
     case PX__SCN_NSNAME:
         s = px__scn_get_nsname(L, d, v, what);
+        break;
+    case PX__SCN_PORTIF:
+        s = get_port_ifname(L, d, v, what);
         break;
     case PX__SCN_U32:
         if (!px__scn_get_u32(L, d, v, what, f->min, f->max, &u))
@@ -694,7 +718,7 @@ void px__scn_get_topology(loader *L, doc *d, yaml_node_t *n)
 /* ---------------------------------------------------------------- ports */
 
 static const px__scn_field port_fields[] = {
-    {.key = "interface", .type = PX__SCN_IFNAME, AT(px_scn_port, ifname), .flags = PX__SCN_REQUIRED},
+    {.key = "interface", .type = PX__SCN_PORTIF, AT(px_scn_port, ifname), .flags = PX__SCN_REQUIRED},
     {.key = "netns", .type = PX__SCN_NSNAME, AT(px_scn_port, netns)},
 };
 static const px__scn_policy port_policy = POLICY("a port", port_fields);
@@ -712,10 +736,15 @@ void px__scn_get_ports(loader *L, doc *d, yaml_node_t *n)
             continue;
         px_scn_port port = {0};
         if (v->type == YAML_SCALAR_NODE) {
-            port.ifname = px__scn_get_ifname(L, d, v, "port interface");
+            port.ifname = get_port_ifname(L, d, v, "port interface");
         } else {
             yaml_node_t *f[2];
             px__scn_walk_map(L, d, v, &port_policy, &port, NULL, f);
+        }
+        if (port.ifname && port.netns && px__bmv2_is_name(port.ifname)) {
+            px__scn_err_node(L, d, v, "port '%s': a bmv2: port has no namespace (drop 'netns')", name);
+            free(port.ifname);
+            port.ifname = NULL;
         }
         for (size_t i = 0; port.ifname && i < L->s->nports; i++)
             if (!strcmp(L->s->ports[i].name, name))

@@ -11,6 +11,7 @@
  *   evidence: sent and received frames, names kept                test_bmv2_evidence
  *   the switch goes away: pending futures ERROR, sends fail       test_bmv2_peer_gone
  *   no switch at the address: ERROR with what to do, no hang      test_bmv2_unreachable
+ *   YAML: bmv2: ports under ports:, checked at load, run as is    test_bmv2_scenario
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include "bmv2_peer.h"
 #include "pcap_read.h"
 #include "pktexpect/pktexpect.h"
+#include "run.h"
 
 #define ETYPE 0x88b5
 
@@ -255,6 +257,56 @@ static void test_bmv2_unreachable(void **state)
     assert_non_null(strstr(err, "--packet-in"));
 }
 
+static int load(const char *text, px_scenario **s, px_buf *errs)
+{
+    px_buf_clear(errs);
+    return px_scenario_load_string("t.yaml", text, strlen(text), px_run_checkers(), NULL, 0, s, errs);
+}
+
+static void test_bmv2_scenario(void **state)
+{
+    fixture *f = *state;
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s = NULL;
+    /* Bad names and a namespace are refused at load, with the form. */
+    assert_int_equal(load("ports: { a: 'bmv2:ipc:///x.ipc', b: { interface: 'bmv2:ipc:///x.ipc:1', netns: n } }\n"
+                          "tests: []\n",
+                          &s, &errs),
+                     PX_EPARSE);
+    if (!strstr(px_buf_cstr(&errs), "t.yaml:1:13: port interface: port 'bmv2:ipc:///x.ipc': the form is"))
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_non_null(strstr(px_buf_cstr(&errs), "a bmv2: port has no namespace"));
+
+    /* The switch forwards port 0 to port 1 and nothing to port 2. */
+    char text[1024];
+    snprintf(text, sizeof text,
+             "ports:\n  in: '%s'\n  out: { interface: '%s' }\n  other: '%s'\n"
+             "tests:\n  - name: forward\n    steps:\n"
+             "      - expect: { port: out, predicate: 'saw_ethertype(0x88b5)', timeout: 5s }\n"
+             "      - expect: { port: other, predicate: 'did_not_see_ethertype(0x88b5)', timeout: 300ms }\n"
+             "      - send: { port: in, frame: 'Ether(dst=02:00:00:00:00:02, type=0x88b5)/Raw(\"hi\")' }\n"
+             "      - wait: all\n",
+             f->port[0], f->port[1], f->port[2]);
+    if (load(text, &s, &errs) != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(px_scenario_port(s, "in")->ifname, f->port[0]); /* passed through unchanged */
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *o = open_memstream(&out, &outlen);
+    px_run_opts ro = {.out = o, .err = o};
+    px_report rep = {0};
+    int rc = px_run(&s, 1, &ro, &rep);
+    fclose(o);
+    if (rc != PX_EXIT_PASS)
+        fail_msg("run: %d\n%s", rc, out);
+    assert_int_equal(rep.n, 1);
+    assert_int_equal(rep.r[0].status, PX_T_PASS);
+    free(out);
+    px_report_free(&rep);
+    px_scenario_free(s);
+    px_buf_free(&errs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bmv2_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_peer_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_unreachable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_scenario, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
