@@ -92,7 +92,16 @@ void px_ctx_free(px_ctx *ctx);
  *  "NETNS/IFNAME" is interface IFNAME inside the named namespace (as `ip netns`
  *  names them, under /run/netns). The same string names the port everywhere
  *  (px_expect, px_send, frames' `port` field), and the capture thread stays in
- *  the caller's namespace: only the socket lives in NETNS. */
+ *  the caller's namespace: only the socket lives in NETNS.
+ *
+ *  "bmv2:ADDR:N" is port N of a BMv2 switch started with `--packet-in ADDR`
+ *  (ADDR: ipc:///PATH or tcp://HOST:PORT), reached over its nanomsg packet
+ *  interface: no interface, no privileges. The ports of one ADDR share one
+ *  socket per context, opened on first use (the switch must answer within 3 s,
+ *  else PX_ETIMEDOUT with what to do). Frames are stamped on this machine's
+ *  wall clock when pktexpect reads them from the socket, so windows work as on
+ *  a live interface; the expectations of a switch that exits resolve ERROR.
+ *  At most 79 characters, N in decimal without leading zeros (docs/p4.md). */
 int px_port_open(px_ctx *ctx, const char *ifname, char *errbuf);
 
 /** A port fed from a pcap or pcapng stream instead of a network interface:
