@@ -79,6 +79,7 @@ typedef enum { HUB_OPENING, HUB_READY, HUB_FAILED, HUB_DEAD } hub_state;
 struct px__bmv2_hub {
     char addr[PX__BMV2_ADDR_MAX];
     int sock, eid;                /* constant once READY */
+    uint64_t broken0;             /* broken connections counted when it became READY */
     pthread_t reader;
     bool reader_started;
     atomic_bool stop;
@@ -241,29 +242,39 @@ static void deliver(px__bmv2_hub *h, void *msg, int len)
     pthread_mutex_unlock(&h->lock);
 }
 
+/* Is the switch still the one connected at the open? nanomsg reconnects
+ * silently; a closed connection shows only in its statistics (a switch that
+ * restarted between two checks too: its old connection counts as broken). */
+static bool still_connected(px__bmv2_hub *h)
+{
+    return nn_get_statistic(h->sock, NN_STAT_CURRENT_CONNECTIONS) > 0 &&
+           nn_get_statistic(h->sock, NN_STAT_BROKEN_CONNECTIONS) == h->broken0;
+}
+
 static void *reader_main(void *arg)
 {
     px__bmv2_hub *h = arg;
+    int64_t next_check = px__mono_ns() + TICK_MS * 1000000LL;
     while (!atomic_load(&h->stop)) {
         void *msg = NULL;
         int r = nn_recv(h->sock, &msg, NN_MSG, 0);
-        if (r >= HDR_LEN) {
+        int e = r < 0 ? nn_errno() : 0;
+        bool quiet = e == EAGAIN || e == ETIMEDOUT || e == EINTR;
+        if (r >= HDR_LEN)
             deliver(h, msg, r);
-            continue;
-        }
-        if (r >= 0) {
+        else if (r >= 0)
             nn_freemsg(msg);
-            continue;
-        }
-        int e = nn_errno();
-        if (e == EAGAIN || e == ETIMEDOUT || e == EINTR) {
-            /* Quiet: is the switch still there? (nanomsg reconnects silently; a
-             * closed connection only shows in its statistics.) */
-            if (nn_get_statistic(h->sock, NN_STAT_CURRENT_CONNECTIONS) > 0)
+        if (r >= 0 || quiet) {
+            /* Checked when quiet, and every TICK_MS under traffic. */
+            int64_t now = px__mono_ns();
+            if (now < next_check || still_connected(h)) {
+                if (now >= next_check)
+                    next_check = now + TICK_MS * 1000000LL;
                 continue;
+            }
         }
         char why[PX_ERRBUF_SIZE];
-        if (e == EAGAIN || e == ETIMEDOUT || e == EINTR)
+        if (quiet || r >= 0)
             snprintf(why, sizeof why,
                      "the BMv2 switch at %s went away (its connection closed): did simple_switch exit?", h->addr);
         else
@@ -323,6 +334,7 @@ static int hub_connect(px__bmv2_hub *h, char *errbuf)
         bool rep = r >= HDR_LEN && get_le32(msg) == MSG_INFO_REP;
         nn_freemsg(msg); /* anything before the reply: no port captures yet */
         if (rep) {
+            h->broken0 = nn_get_statistic(h->sock, NN_STAT_BROKEN_CONNECTIONS);
             set_ms(h->sock, NN_SNDTIMEO, SEND_MS);
             set_ms(h->sock, NN_RCVTIMEO, TICK_MS);
             return 0;
@@ -572,22 +584,24 @@ static void bsrc_release(px__source *base)
     s->cur = NULL;
 }
 
-static uint64_t bsrc_drops(px__source *base)
+/* The drops (backlog false) or the frames queued (true), read under the lock. */
+static uint64_t locked_count(px__source *base, bool backlog)
 {
     bmv2_source *s = (bmv2_source *)base;
     pthread_mutex_lock(&s->hub->lock);
-    uint64_t d = s->drops;
+    uint64_t n = backlog ? s->count : s->drops;
     pthread_mutex_unlock(&s->hub->lock);
-    return d;
+    return n;
+}
+
+static uint64_t bsrc_drops(px__source *base)
+{
+    return locked_count(base, false);
 }
 
 static uint64_t bsrc_backlog(px__source *base)
 {
-    bmv2_source *s = (bmv2_source *)base;
-    pthread_mutex_lock(&s->hub->lock);
-    uint64_t n = s->count;
-    pthread_mutex_unlock(&s->hub->lock);
-    return n;
+    return locked_count(base, true);
 }
 
 static void bsrc_close(px__source *base)

@@ -10,6 +10,8 @@
  *   count limits and counts over a burst, in order                test_bmv2_counts
  *   evidence: sent and received frames, names kept                test_bmv2_evidence
  *   the switch goes away: pending futures ERROR, sends fail       test_bmv2_peer_gone
+ *   a switch restarted at the same address is not taken for the
+ *   one the port had (frames were lost): ERROR, then a new hub    test_bmv2_switch_restarted
  *   no switch at the address: ERROR with what to do, no hang      test_bmv2_unreachable
  *   YAML: bmv2: ports under ports:, checked at load, run as is    test_bmv2_scenario
  */
@@ -102,6 +104,17 @@ static void send_on(fixture *f, int port, uint16_t type, uint8_t seq)
     int rc = px_send(f->ctx, f->port[port], b, sizeof b, err);
     if (rc != 0)
         fail_msg("send: %s", err);
+}
+
+/* A send on `port` fails, saying `why`. */
+static void send_fails(fixture *f, const char *port, const char *why)
+{
+    uint8_t b[60];
+    frame(b, ETYPE, 1);
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_true(px_send(f->ctx, port, b, sizeof b, err) < 0);
+    if (!strstr(err, why))
+        fail_msg("send error without '%s': %s", why, err);
 }
 
 static void test_bmv2_names(void **state)
@@ -232,11 +245,23 @@ static void test_bmv2_peer_gone(void **state)
     assert_int_equal(px_future_wait_for(fu, 15000), PX_ERROR);
     assert_non_null(strstr(px_future_explanation(fu), "went away"));
     px_future_free(fu);
-    uint8_t b[60];
-    frame(b, ETYPE, 1);
-    char err[PX_ERRBUF_SIZE] = "";
-    assert_true(px_send(f->ctx, f->port[0], b, sizeof b, err) < 0);
-    assert_non_null(strstr(err, f->addr));
+    send_fails(f, f->port[0], f->addr);
+}
+
+static void test_bmv2_switch_restarted(void **state)
+{
+    fixture *f = *state;
+    px_future *fu = expect(f, 1, px_saw_ethertype(0x1234), 20000, 0);
+    bmv2_peer_stop(&f->peer);
+    assert_int_equal(bmv2_peer_start(&f->peer, f->addr), 0); /* at once, before the next check */
+    assert_int_equal(px_future_wait_for(fu, 15000), PX_ERROR);
+    assert_non_null(strstr(px_future_explanation(fu), "went away"));
+    px_future_free(fu);
+    /* The next use connects afresh to the new switch. */
+    px_future *again = expect(f, 1, px_saw_ethertype(ETYPE), 5000, 0);
+    send_on(f, 0, ETYPE, 3);
+    assert_int_equal(px_future_wait(again), PX_PASS);
+    px_future_free(again);
 }
 
 static void test_bmv2_unreachable(void **state)
@@ -250,11 +275,7 @@ static void test_bmv2_unreachable(void **state)
     assert_int_equal(px_future_wait_for(fu, 20000), PX_ERROR);
     assert_non_null(strstr(px_future_explanation(fu), "--packet-in"));
     px_future_free(fu);
-    uint8_t b[60];
-    frame(b, ETYPE, 1);
-    char err[PX_ERRBUF_SIZE] = "";
-    assert_true(px_send(f->ctx, name, b, sizeof b, err) < 0);
-    assert_non_null(strstr(err, "--packet-in"));
+    send_fails(f, name, "--packet-in");
 }
 
 static int load(const char *text, px_scenario **s, px_buf *errs)
@@ -316,6 +337,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bmv2_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_peer_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_switch_restarted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_scenario, setup, teardown),
     };
