@@ -422,8 +422,12 @@ static int hub_open(px_ctx *ctx, const char *addr, px__bmv2_hub **out, char *err
             h->reader_started = true;
         }
     }
-    if (rc != 0 && h->sock >= 0 && h->eid >= 0)
-        (void)nn_shutdown(h->sock, h->eid); /* do not hold the switch's one peer slot */
+    if (rc != 0 && h->sock >= 0) {
+        /* Nobody else has seen the socket: close it now, so that the switch's
+         * one peer slot is free and retries do not pile up sockets. */
+        nn_close(h->sock);
+        h->sock = -1;
+    }
     pthread_mutex_lock(&h->lock);
     h->state = rc == 0 ? HUB_READY : HUB_FAILED;
     h->open_rc = rc;
