@@ -22,6 +22,7 @@
 
 #define PX__BMV2_PREFIX "bmv2:"
 #define PX__BMV2_ADDR_MAX 128
+#define PX__BMV2_QUEUE_MAX 32768 /* frames queued per port before drops (source_bmv2.c) */
 
 typedef struct px__bmv2_hub px__bmv2_hub;
 

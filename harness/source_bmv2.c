@@ -63,7 +63,7 @@ enum {
 #define CONNECT_MS 3000   /* first use: the switch must answer an INFO_REQ by then */
 #define SEND_MS 2000      /* a send the switch does not take by then fails */
 #define TICK_MS 50        /* the reader's receive timeout: its liveness check period */
-#define QUEUE_MAX 32768   /* frames queued per port before drops */
+#define QUEUE_MAX PX__BMV2_QUEUE_MAX
 
 typedef struct qent {
     void *msg;            /* nanomsg message: header + frame; nn_freemsg */
