@@ -12,8 +12,9 @@ for g in "${groups[@]}"; do
     build) want+=(gcc make cmake pkg-config libpcap-dev libyaml-dev libmnl-dev libnanomsg-dev libcmocka-dev iproute2) ;;
     # clang + compiler-rt for the sanitizer builds and libFuzzer; tshark is the dissector
     # oracle; xmllint reads JUnit reports back; openvswitch for the switch suites;
+    # libnng-dev for unit/test_bmv2_nng (the BMv2 stand-in on nng, as BMv2 is built);
     # qemu, busybox and cpio for the VM jobs (scripts/vm.sh).
-    test) want+=(clang libclang-rt-dev tshark libxml2-utils valgrind openvswitch-switch tcpdump
+    test) want+=(clang libclang-rt-dev tshark libxml2-utils valgrind openvswitch-switch tcpdump libnng-dev
                  qemu-system-x86 busybox-static cpio) ;;
     bench) want+=(tcpdump python3-scapy gnuplot-nox tcpreplay netsniff-ng) ;;
     ovs) want+=(openvswitch-switch) ;;

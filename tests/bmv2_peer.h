@@ -3,12 +3,18 @@
  * PORT_ADD messages, answers INFO_REQ as BMv2 does (INFO_REP, status "not
  * supported"), and echoes each PACKET_IN on port i as a PACKET_OUT on port
  * i + 1. Messages: three little-endian int32 (type, port, more), then the frame.
- * Runs on its own thread in the test process. Not installed. */
+ * Runs on its own thread in the test process, or, built against nng with
+ * PX_PEER_NNG, in a process of its own (tests/bmv2_nng_peer.c). Not installed. */
 #ifndef PX_TEST_BMV2_PEER_H
 #define PX_TEST_BMV2_PEER_H
 
+#ifdef PX_PEER_NNG /* nng's nanomsg compatibility layer, which recent BMv2 builds on */
+#include <nng/compat/nanomsg/nn.h>
+#include <nng/compat/nanomsg/pair.h>
+#else
 #include <nanomsg/nn.h>
 #include <nanomsg/pair.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
