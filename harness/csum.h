@@ -19,4 +19,13 @@ uint32_t px__csum_add(uint32_t acc, const uint8_t *p, size_t n);
  * value to write into a header is its complement). */
 uint16_t px__csum_fold(uint32_t acc);
 
+/* The final destination of an IPv6 Routing header `rh` of `len` bytes (the
+ * whole header, len >= 8), for the TCP/UDP/ICMPv6 pseudo-header (RFC 8200
+ * section 8.1): with segments left > 0 the packet is still on its way, and the
+ * final destination is the last address of a type 0 or 2 header, or segment 0
+ * of a Segment Routing header (type 4, RFC 8754), as scapy and Wireshark read
+ * them. NULL when the IPv6 destination is the final one: segments left 0, a type
+ * without an address list we know, or no whole address in the header. */
+const uint8_t *px__rh_final_dst(const uint8_t *rh, size_t len);
+
 #endif
