@@ -645,6 +645,29 @@ static void test_cli(void **state)
     px_assert_pass(f);
     px_future_free(f);
 
+    /* no Ether src in the text: each port sends with its own MAC, paced or not */
+    px_future *src[2];
+    for (int i = 0; i < 2; i++) {
+        uint8_t mac[6];
+        char m[18], expr[64];
+        assert_int_equal(px_port_mac(e->ctx, e->a[i], mac, NULL), 0);
+        px_format_mac(mac, m);
+        snprintf(expr, sizeof expr, "packet_count_was(%d)", i == 0 ? 3 : 1);
+        px_expect_opts so = {.timeout_ms = 1500};
+        char filter[64];
+        snprintf(filter, sizeof filter, "ether src %s and udp port 54", m);
+        so.filter = filter;
+        src[i] = px_expect_expr(e->ctx, e->b[i], expr, &so, NULL);
+    }
+    char *own1[] = {"send", "-i", e->a[0], "-i", e->a[1], "Ether()/IPv4()/UDP(dport=54)", NULL};
+    assert_int_equal(px_cli_send(6, own1), 0);
+    char *own2[] = {"send", "-i", e->a[0], "--count", "2", "Ether()/IPv4()/UDP(dport=54)", NULL};
+    assert_int_equal(px_cli_send(6, own2), 0);
+    for (int i = 0; i < 2; i++) {
+        px_assert_pass(src[i]);
+        px_future_free(src[i]);
+    }
+
     write_pcap(e->tmp, 5);
     f = expect_test_frames(e, e->b[0], px_packet_count_was(5), 0, 1000);
     char *replay_argv[] = {"replay", "-i", e->a[0], e->tmp, NULL};
