@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pktexpect/frame.h"
+
 /* Adds p[0, n) to `acc` as big-endian 16-bit words, p[0] being the high byte of
  * a word (an odd last byte is padded with a zero low byte). Carries are kept in
  * the 32 bits of acc: fold with px__csum_fold. n up to 64 KiB per call. */
@@ -27,5 +29,11 @@ uint16_t px__csum_fold(uint32_t acc);
  * them. NULL when the IPv6 destination is the final one: segments left 0, a type
  * without an address list we know, or no whole address in the header. */
 const uint8_t *px__rh_final_dst(const uint8_t *rh, size_t len);
+
+/* px_layer_checksum, and with GOOD or BAD the checksum field's value (*got) and
+ * the value that would verify (*want; for a datagram that claims to end inside
+ * the header, *want = *got). Declared here so the predicates can explain a bad
+ * checksum. */
+px_csum_status px__layer_checksum_values(const px_frame *f, const px_layer *l, uint16_t *got, uint16_t *want);
 
 #endif

@@ -89,13 +89,29 @@ static bool enclosing_ip(const px_frame *f, const px_layer *l, const px_layer **
     return false;
 }
 
-px_csum_status px_layer_checksum(const px_frame *f, const px_layer *l)
+/* Offset of the checksum field in a layer's header, by kind. */
+static uint32_t csum_field(uint8_t kind)
+{
+    switch ((px_layer_kind)kind) {
+    case PX_LAYER_IPV4: return 10;
+    case PX_LAYER_TCP: return 16;
+    case PX_LAYER_UDP: return 6;
+    case PX_LAYER_GRE: return 4;
+    default: return 2; /* ICMP, ICMPv6 */
+    }
+}
+
+/* The verdict; with GOOD or BAD, *acc is the one's complement sum of everything
+ * the checksum covers, its field included. */
+static px_csum_status layer_sum(const px_frame *f, const px_layer *l, uint32_t *acc_out)
 {
     if (!l || l < f->layers || l >= f->layers + f->nlayers)
         return PX_CSUM_NONE;
     const uint8_t *h = f->data + l->off;
-    if (l->kind == PX_LAYER_IPV4)
-        return verdict(sum16(h, l->len, 0));
+    if (l->kind == PX_LAYER_IPV4) {
+        *acc_out = sum16(h, l->len, 0);
+        return verdict(*acc_out);
+    }
     uint8_t proto;
     switch ((px_layer_kind)l->kind) {
     case PX_LAYER_TCP: proto = 6; break;
@@ -117,15 +133,44 @@ px_csum_status px_layer_checksum(const px_frame *f, const px_layer *l)
     if (proto == 17 && ip->kind == PX_LAYER_IPV4 && rd16(h + 6) == 0)
         return PX_CSUM_NONE; /* UDP over IPv4 without a checksum */
     if (end < l->off + l->len)
-        return PX_CSUM_BAD; /* the datagram says it ends inside this header */
+        return PX_CSUM_BAD; /* the datagram says it ends inside this header (no sum) */
     if (end > f->caplen)
         return PX_CSUM_UNKNOWN;
     uint32_t len = end - l->off;
-    if (proto == 1 || proto == 47) /* no pseudo-header */
-        return verdict(sum16(h, len, 0));
+    if (proto == 1 || proto == 47) { /* no pseudo-header */
+        *acc_out = sum16(h, len, 0);
+        return verdict(*acc_out);
+    }
     bool v6 = ip->kind == PX_LAYER_IPV6;
     const uint8_t *iph = f->data + ip->off;
     uint32_t acc = v6 ? sum16(dst6, 16, sum16(iph + 8, 16, 0)) : sum16(iph + 12, 8, 0);
     acc += (len >> 16) + (len & 0xffff) + proto;
-    return verdict(sum16(h, len, acc));
+    *acc_out = sum16(h, len, acc);
+    return verdict(*acc_out);
+}
+
+px_csum_status px_layer_checksum(const px_frame *f, const px_layer *l)
+{
+    uint32_t acc = 0;
+    return layer_sum(f, l, &acc);
+}
+
+px_csum_status px__layer_checksum_values(const px_frame *f, const px_layer *l, uint16_t *got, uint16_t *want)
+{
+    uint32_t acc = UINT32_MAX; /* stays so when the datagram ends inside the header */
+    px_csum_status st = layer_sum(f, l, &acc);
+    if (st != PX_CSUM_GOOD && st != PX_CSUM_BAD)
+        return st;
+    const uint8_t *h = f->data + l->off;
+    *got = rd16(h + csum_field(l->kind));
+    if (acc == UINT32_MAX) {
+        *want = *got;
+        return st;
+    }
+    /* Take the field out of the sum (adding its complement), then complement. */
+    uint16_t without = px__csum_fold(px__csum_fold(acc) + (uint32_t)(uint16_t)~*got);
+    *want = (uint16_t)~without;
+    if (l->kind == PX_LAYER_UDP && *want == 0)
+        *want = 0xffff; /* 0 means "no checksum" in UDP */
+    return st;
 }
