@@ -135,28 +135,6 @@ static void test_expect_expr_errors_not_lost(void **state)
 
 /* ---- px_expect_expr on an offline port ---- */
 
-static void pcap_header(int fd)
-{
-    uint8_t h[24] = {0};
-    put32(h, 0xa1b23c4d);
-    put16(h + 4, 2);
-    put16(h + 6, 4);
-    put32(h + 16, 65535);
-    put32(h + 20, 1);
-    write_all(fd, h, sizeof h);
-}
-
-static void pcap_frame(int fd, int64_t ns, uint16_t type)
-{
-    uint8_t rec[16 + 60] = {0};
-    put32(rec, (uint32_t)(ns / SEC));
-    put32(rec + 4, (uint32_t)(ns % SEC));
-    put32(rec + 8, 60);
-    put32(rec + 12, 60);
-    eth60(rec + 16, type);
-    write_all(fd, rec, sizeof rec);
-}
-
 static void test_expect_expr_decides(void **state)
 {
     (void)state;
@@ -178,9 +156,10 @@ static void test_expect_expr_decides(void **state)
     px_registry_free(reg); /* only read during the call */
     assert_string_equal(err, "");
     assert_int_equal(px_port_start(ctx, "a"), 0);
-    pcap_header(p[1]);
-    pcap_frame(p[1], 10 * SEC, 0x88b5);
-    pcap_frame(p[1], 10 * SEC + 500 * MS, 0x88b5); /* past every window */
+    pcapng_write_shb(p[1]);
+    pcapng_write_idb(p[1], "a");
+    pcapng_write_epb(p[1], 0, 10 * SEC, 0x88b5, 0);
+    pcapng_write_epb(p[1], 0, 10 * SEC + 500 * MS, 0x88b5, 0); /* past every window */
     close(p[1]);
     assert_int_equal(px_future_wait_for(yes, 10000), PX_PASS);
     assert_int_equal(px_future_wait_for(no, 10000), PX_FAIL);
