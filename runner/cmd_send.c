@@ -158,14 +158,35 @@ typedef struct send_job {
     const px_pace_opts *po;
     bool paced;
     uint64_t *tag;
+    uint8_t *own;   /* non-NULL: the text left Ether src out; each port's MAC goes there */
 } send_job;
+
+/* With own: sends a copy carrying each port's MAC, as px_send_text does; the
+ * first error is returned, the other ports are still tried (as px_send_ports). */
+static int send_own_src(send_job *j, char *err)
+{
+    int first = 0;
+    char e[PX_ERRBUF_SIZE];
+    for (size_t i = 0; i < j->nports; i++) {
+        memcpy(j->own, j->bytes, j->len);
+        int rc = px_port_mac(j->ctx, j->ports[i], j->own + 6, e);
+        if (rc == 0)
+            rc = px_send_ex(j->ctx, j->ports[i], j->own, j->len, j->so, e);
+        if (rc != 0 && first == 0) {
+            first = rc;
+            snprintf(err, PX_ERRBUF_SIZE, "%s", e);
+        }
+    }
+    return first;
+}
 
 static int send_run(void *arg, char *err)
 {
     send_job *j = arg;
     int rc;
     if (!j->paced) {
-        rc = j->nports == 1 ? px_send_ex(j->ctx, j->ports[0], j->bytes, j->len, j->so, err)
+        rc = j->own ? send_own_src(j, err)
+           : j->nports == 1 ? px_send_ex(j->ctx, j->ports[0], j->bytes, j->len, j->so, err)
                             : px_send_ports(j->ctx, j->ports, j->nports, j->bytes, j->len, j->so, err);
         if (rc == 0) {
             printf("sent 1 frame of %zu bytes on %zu port%s", j->len + (j->so->push_vlan ? 4 : 0), j->nports,
@@ -177,6 +198,13 @@ static int send_run(void *arg, char *err)
         return rc;
     }
     px_tx_frame fr = {j->bytes, j->len};
+    if (j->own) {
+        memcpy(j->own, j->bytes, j->len);
+        rc = px_port_mac(j->ctx, j->ports[0], j->own + 6, err);
+        if (rc != 0)
+            return rc;
+        fr.bytes = j->own;
+    }
     px_pace_report rep;
     memset(&rep, 0, sizeof rep);
     rc = px_send_paced(j->ctx, j->ports[0], &fr, 1, j->so, j->po, &rep, err);
@@ -273,7 +301,8 @@ int px_cli_send(int argc, char **argv)
     char err[PX_ERRBUF_SIZE] = "";
     uint8_t *bytes = NULL;
     size_t len = 0;
-    int rc = px_frame_parse_text(a.ops[0], &bytes, &len, err);
+    unsigned flags = 0;
+    int rc = px_frame_parse_text_ex(a.ops[0], &bytes, &len, &flags, err);
     if (rc < 0) {
         fprintf(stderr, "pktexpect send: frame: %s\n", err);
         return PX_EXIT_INVALID;
@@ -287,11 +316,18 @@ int px_cli_send(int argc, char **argv)
     px_ctx_set_cancel_fd(ctx, px_sig_fd()); /* SIGINT / SIGTERM end a paced run at once */
     uint64_t tag = 0;
     so.tag_out = &tag;
-    send_job job = {ctx, ports, nports, bytes, len, &so, &po, paced, &tag};
+    send_job job = {ctx, ports, nports, bytes, len, &so, &po, paced, &tag, NULL};
+    if ((flags & PX_TEXT_SRC_MAC_UNSET) && !(job.own = malloc(len))) {
+        fprintf(stderr, "pktexpect send: out of memory\n");
+        px_ctx_free(ctx);
+        free(bytes);
+        return PX_EXIT_ENV;
+    }
     rc = px_topo_netns_run(netns, send_run, &job, err);
     if (rc < 0)
         fprintf(stderr, "pktexpect: %s\n", err); /* err names the operation and the port, or the namespace */
     px_ctx_free(ctx);
+    free(job.own);
     free(bytes);
     return rc < 0 ? exit_for(rc) : PX_EXIT_PASS;
 }

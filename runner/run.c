@@ -236,6 +236,9 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
             px_future_cancel(T.arm[i].f);
         px__test_wait_one(&T, &T.arm[i]);
     }
+    /* A frame from 00:00:00:00:00:00 is dropped by a bridge: the likeliest cause. */
+    if (T.status == PX_T_FAIL && T.src_notes.len)
+        px_buf_append(&T.details, px_buf_cstr(&T.src_notes));
 
 done:
     for (size_t i = 0; i < T.nrecs; i++) {
@@ -285,6 +288,7 @@ done:
     res->output = T.output.len ? px_buf_steal(&T.output) : NULL;
     px_buf_free(&T.message);
     px_buf_free(&T.details);
+    px_buf_free(&T.src_notes);
     px_buf_free(&T.output);
 }
 

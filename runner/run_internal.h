@@ -118,6 +118,7 @@ typedef struct px__test_run {
     px_buf output;   /* system-out */
     px_buf details;  /* failure reports */
     px_buf message;  /* first problem, one line */
+    px_buf src_notes; /* sent frames with a zero or multicast source MAC: told on FAIL */
     px_tstatus status;
 } px__test_run;
 

@@ -93,6 +93,21 @@ size_t px__test_ports(const px_scn_test *t, const char **out, size_t cap)
     return n;
 }
 
+/* Remembers a sent frame whose source MAC a bridge or switch drops (zero) or that
+ * no station may use (multicast), for the explanation of a FAIL (run.c). */
+static void note_source_mac(px__test_run *T, const px_step *st, const char *port, const uint8_t *b, size_t len)
+{
+    static const uint8_t zero[6] = {0};
+    if (len < 12 || (memcmp(b + 6, zero, 6) != 0 && !(b[6] & 1)))
+        return;
+    char mac[18];
+    px_format_mac(b + 6, mac);
+    px_buf_printf(&T->src_notes,
+                  "note: %s:%d: the frame sent on %s has the %s source MAC %s: a bridge or switch may drop it "
+                  "(leave Ether(src=...) out to send with the port's MAC)\n",
+                  st->pos.file, st->pos.line, port, b[6] & 1 ? "multicast" : "zero", mac);
+}
+
 static void step_send(px__test_run *T, const px_step *st)
 {
     char eb[PX_ERRBUF_SIZE] = "";
@@ -123,23 +138,43 @@ static void step_send(px__test_run *T, const px_step *st)
                        .vlan_id = (uint16_t)(st->vlan >= 0 ? st->vlan : 0),
                        .vlan_pcp = st->vlan_pcp,
                        .vlan_tpid = st->vlan_tpid};
-    /* The text form of what is sent, for the report. */
-    px_frame fv;
-    px_frame_dissect(&fv, bytes, (uint32_t)len, (uint32_t)len);
+    /* A text that leaves the Ethernet source out is sent with each port's MAC, as
+     * px_send_text does (docs/scenarios.md). */
+    uint8_t *own = NULL;
+    if (st->frame) {
+        uint8_t *tmp = NULL;
+        size_t tlen = 0;
+        unsigned flags = 0;
+        if (px_frame_parse_text_ex(st->frame, &tmp, &tlen, &flags, eb) == 0 && (flags & PX_TEXT_SRC_MAC_UNSET) &&
+            tlen == len)
+            own = malloc(len);
+        free(tmp);
+    }
     px_buf text = PX_BUF_INIT;
-    if (px_frame_to_text(&fv, &text) != 0)
-        px_buf_append(&text, "(frame)");
-    if (so.push_vlan)
-        px_buf_printf(&text, " + vlan push(vid=%u, pcp=%u, tpid=0x%04x)", (unsigned)so.vlan_id, (unsigned)so.vlan_pcp,
-                      so.vlan_tpid ? (unsigned)so.vlan_tpid : 0x8100u);
     for (size_t j = 0; j < st->nports; j++) {
         port_name pn;
         const char *port = lib_port(T, st->ports[j], &pn);
+        const uint8_t *pb = bytes;
+        if (own) {
+            memcpy(own, bytes, len);
+            if (px_port_mac(T->ctx, port, own + 6, NULL) == 0)
+                pb = own; /* else the send below fails and says why */
+        }
+        note_source_mac(T, st, st->ports[j], pb, len);
+        /* The text form of what is sent, for the report. */
+        px_frame fv;
+        px_frame_dissect(&fv, pb, (uint32_t)len, (uint32_t)len);
+        px_buf_clear(&text);
+        if (px_frame_to_text(&fv, &text) != 0)
+            px_buf_append(&text, "(frame)");
+        if (so.push_vlan)
+            px_buf_printf(&text, " + vlan push(vid=%u, pcp=%u, tpid=0x%04x)", (unsigned)so.vlan_id,
+                          (unsigned)so.vlan_pcp, so.vlan_tpid ? (unsigned)so.vlan_tpid : 0x8100u);
         int rc;
         if (st->send_count <= 1 && st->rate_pps <= 0) {
-            rc = px_send_ex(T->ctx, port, bytes, len, &so, eb);
+            rc = px_send_ex(T->ctx, port, pb, len, &so, eb);
         } else {
-            px_tx_frame fr = {bytes, len};
+            px_tx_frame fr = {pb, len};
             px_pace_opts pace = {.count = st->send_count, .rate_fps = st->rate_pps};
             rc = px_send_paced(T->ctx, port, &fr, 1, &so, &pace, NULL, eb);
         }
@@ -160,6 +195,7 @@ static void step_send(px__test_run *T, const px_step *st)
         }
     }
     px_buf_free(&text);
+    free(own);
 }
 
 static void step_expect(px__test_run *T, const px_step *st)

@@ -638,6 +638,55 @@ static void test_same_ifname_in_two_namespaces(void **state)
     assert_true(nothing_left());
 }
 
+/* Through a Linux bridge: a frame whose text leaves the Ethernet source out is
+ * sent with the port's MAC and forwarded; one sent from 00:00:00:00:00:00 (given
+ * explicitly, so kept) is dropped by the bridge, and the FAIL says why. */
+static void test_source_mac_through_a_bridge(void **state)
+{
+    (void)state;
+    char file[256];
+    write_scenario(file, sizeof file, "srcmac.yaml",
+                   "name: srcmac\n"
+                   "topology:\n"
+                   "  veths:\n"
+                   "    - { name: \"${a}\", peer: \"${h1}\" }\n"
+                   "    - { name: \"${b}\", peer: \"${h2}\" }\n"
+                   "  bridges:\n"
+                   "    - { name: \"${h3}\", ports: [ \"${h1}\", \"${h2}\" ] }\n"
+                   "ports:\n"
+                   "  left: \"${a}\"\n"
+                   "  right: \"${b}\"\n"
+                   "tests:\n"
+                   "  - name: no source given\n"
+                   "    steps:\n"
+                   "      - expect: { port: right, timeout: 3s, filter: \"udp port 4242\", predicate: \"received_packet()\" }\n"
+                   "      - send: { port: left, frame: \"Ether(dst=ff:ff:ff:ff:ff:ff)/IPv4()/UDP(dport=4242)\" }\n"
+                   "  - name: zero source given\n"
+                   "    steps:\n"
+                   "      - expect: { port: right, timeout: 1s, filter: \"udp port 4243\", predicate: \"received_packet()\" }\n"
+                   "      - send: { port: left, frame: \"Ether(dst=ff:ff:ff:ff:ff:ff,src=00:00:00:00:00:00)/IPv4()/UDP(dport=4243)\" }\n");
+    char v[5][64];
+    var(v[0], 64, "a", a);
+    var(v[1], 64, "b", b);
+    var(v[2], 64, "h1", h1);
+    var(v[3], 64, "h2", h2);
+    var(v[4], 64, "h3", h3);
+    const char *args[] = {"run", "--var", v[0], "--var", v[1], "--var", v[2], "--var", v[3], "--var", v[4], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (!strstr(out, "PASS  srcmac: no source given") || !strstr(out, "FAIL  srcmac: zero source given") ||
+        !strstr(out, "has the zero source MAC 00:00:00:00:00:00"))
+        print_error("exit %d\nstdout:\n%s\nstderr:\n%s\n", rc, out, err);
+    assert_non_null(strstr(out, "PASS  srcmac: no source given"));
+    assert_non_null(strstr(out, "FAIL  srcmac: zero source given"));
+    assert_non_null(strstr(out, "has the zero source MAC 00:00:00:00:00:00"));
+    /* the note belongs to the FAIL only */
+    assert_null(strstr(strstr(out, "zero source MAC") + 1, "zero source MAC"));
+    free(out);
+    free(err);
+    assert_true(nothing_left());
+}
+
 /* Counts the frames of a pcapng file that are at least `minlen` bytes, and those
  * carrying an outer tag with `tpid` and `tci`. */
 static int pcap_count(const char *path, uint32_t minlen, uint16_t tpid, uint16_t tci, int *tagged)
@@ -791,6 +840,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_in_a_namespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_ifname_in_two_namespaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_vlan_push_and_evidence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_mac_through_a_bridge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_exit_codes, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,6 +112,16 @@ static void test_structure_and_bytes(void **state)
     s = diff_text("Ether/IPv4/UDP", "Ether/IPv4/UDP/Pad(min=60)", "trailer", &score);
     assert_int_equal(score, 0);
     free(s);
+    /* IP over MPLS: the bytes after the datagram are padding there too, compared as
+     * padding unless "trailer" is masked */
+    s = diff_text("Ether/MPLS(label=5)/IPv4/UDP/Pad(min=60)",
+                  "Ether/MPLS(label=5)/IPv4/UDP/Pad(hex=0000000000000000000000000001)", NULL, &score);
+    assert_string_equal(s, "byte 59: expected 00, got 01\n");
+    free(s);
+    s = diff_text("Ether/MPLS(label=5)/IPv4/UDP", "Ether/MPLS(label=5)/IPv4/UDP/Pad(min=60)", "trailer", &score);
+    assert_string_equal(s, "");
+    assert_int_equal(score, 0);
+    free(s);
     /* a missing layer */
     s = diff_text("Ether/IPv4/UDP", "Ether/IPv4(proto=17)", "ipv4.len ipv4.chksum trailer", &score);
     assert_non_null(strstr(s, "layer 2: expected udp, got none\n"));

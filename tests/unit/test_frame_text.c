@@ -297,6 +297,9 @@ static const char *ROUND_TRIP[] = {
     "Ether/IPv6/IPv6Routing(segleft=1,data=00000000fe800000000000000000000000000001)/IPv6DestOpts/UDP",
     "Ether/IPv4/UDP(sport=4789,dport=4789)/VXLAN(vni=42)/Ether(dst=02:00:00:00:00:0a)/IPv4(ttl=5)/ICMP",
     "Ether/MPLS(label=100,tc=5)/MPLS(label=200,ttl=63)/IPv4/UDP",
+    /* padding after IP over MPLS is Pad, not a second Raw with len/chksum spelt out */
+    "Ether/MPLS(label=100)/IPv4/UDP(sport=10,dport=20)/Raw(\"x\")/Pad(13)",
+    "Ether/MPLS(label=100)/MPLS(label=7)/IPv6/UDP(sport=10,dport=20)/Pad(4)",
     "Ether/MPLS(label=3)/IPv6/ICMPv6(type=135)/Raw(hex=00000000fe800000000000000000000000000001)",
     "Ether/IPv4/GRE(key=42,seq=7,c=1)/Ether/ARP(op=2,psrc=10.0.0.1)",
     "Ether/IPv6/GRE/IPv4/ICMP(type=0,id=7,seq=9)",

@@ -1,5 +1,6 @@
-/* The README's C example is examples/quickstart.c, which the tests build and run:
- * check the page shows the file unchanged, so the example cannot rot. */
+/* The README's C example is examples/quickstart.c, and docs/c-api.md's is
+ * examples/c_api.c, which the tests build and run: check each page shows its
+ * file unchanged, so the examples cannot rot. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,8 +44,28 @@ static void test_readme_shows_quickstart(void **state)
     free(example);
 }
 
+/* docs/c-api.md shows examples/c_api.c unchanged (built and run as example/c_api). */
+static void test_c_api_shows_example(void **state)
+{
+    (void)state;
+    char *page = slurp("docs/c-api.md");
+    char *example = slurp("examples/c_api.c");
+    assert_non_null(page);
+    assert_non_null(example);
+    assert_non_null(strstr(page, example));
+    /* every function the one-liner header declares has its own section */
+    const char *names[] = {"int px_send_text(", "px_future *px_expect_expr(", "px_future *px_expect_expr_reg(",
+                           "int px_port_mac(", "int px_frame_parse_text_ex(", "px_predicate *px_checksums_ok("};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strstr(page, names[i]))
+            fail_msg("docs/c-api.md does not document %s", names[i]);
+    free(page);
+    free(example);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_readme_shows_quickstart)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_readme_shows_quickstart),
+                                       cmocka_unit_test(test_c_api_shows_example)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
