@@ -517,6 +517,9 @@ static void test_watch_prints_frames_in_a_namespace(void **state)
     assert_non_null(strstr(out, want));
     assert_non_null(strstr(out, "src=02:00:00:00:00:07"));
     assert_non_null(strstr(out, "verdict:  PASS"));
+    /* The core's port "NETNS/IFNAME" did the capture (no thread entered ns). */
+    snprintf(want, sizeof want, " on %s/%s ", ns, b);
+    assert_non_null(strstr(out, want));
     free(out);
 
     /* A port that does not exist: exit 3. */

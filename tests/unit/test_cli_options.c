@@ -9,7 +9,7 @@
  *   watch -F with an invalid BPF filter: exit 2     test_bad_bpf
  *   one duration parser: units, overflow, errors    test_duration_parse,
  *                                                   test_duration_options
- *   help: exit codes, --version; --port in send and watch; send/replay --netns
+ *   help: exit codes, --version; --port in send and watch; watch/send/replay --netns
  *                                                   test_help_and_names, test_netns
  *   one set of exit codes (run.h) for every command test_exit_codes_shared
  *
@@ -300,15 +300,22 @@ static void test_help_and_names(void **state)
     assert_non_null(strstr(err_text, "--timeout 'never'"));
 }
 
-/* send and replay take --netns like watch; a missing namespace is exit 3. */
+/* watch, send and replay take --netns; a missing namespace is exit 3, an
+ * invalid name (one the core's "NETNS/IFNAME" port names cannot hold) exit 2,
+ * both before any port is opened. */
 static void test_netns(void **state)
 {
     (void)state;
+    assert_int_equal(cli("watch", "-n", "pxcli-no-such-ns", "-i", "lo", "-t", "1s", "received_packet()", NULL), 3);
+    assert_non_null(strstr(err_text, "namespace 'pxcli-no-such-ns': does not exist"));
+    assert_int_equal(cli("watch", "-n", "bad/name", "-i", "lo", "-t", "1s", "received_packet()", NULL), 2);
+    assert_non_null(strstr(err_text, "invalid namespace name 'bad/name'"));
     assert_int_equal(cli("send", "--netns", "pxcli-no-such-ns", "-i", "lo", "Ether()", NULL), 3);
     assert_non_null(strstr(err_text, "namespace 'pxcli-no-such-ns': does not exist"));
     assert_int_equal(cli("replay", "-n", "pxcli-no-such-ns", "-i", "lo", path("no-such.pcap"), NULL), 3);
     assert_non_null(strstr(err_text, "namespace 'pxcli-no-such-ns': does not exist"));
     assert_int_equal(cli("send", "-n", "bad/name", "-i", "lo", "Ether()", NULL), 2);
+    assert_int_equal(cli("replay", "-n", "..", "-i", "lo", path("no-such.pcap"), NULL), 2);
 }
 
 /* Every command answers a bad option and --help with the same PX_EXIT_* codes. */
