@@ -28,6 +28,7 @@
 #include "pktexpect/error.h"
 #include "pktexpect/expr.h"
 #include "pktexpect/text.h"
+#include "px_src.h"
 
 /* Layers that lead the dissector to a layer of each protocol. */
 static const char *prefix_of(px__pid pid)
@@ -559,32 +560,13 @@ static void test_field_predicate_in_the_language(void **state)
     free(bytes);
 }
 
-/* The source tree: PX_SOURCE_DIR (set by ctest), else derived from this file's path. */
+/* A file of the source tree (tests/px_src.h); the test fails when it cannot be read. */
 static char *slurp_source(const char *rel)
 {
-    const char *dir = getenv("PX_SOURCE_DIR");
-    char from_file[1024];
-    if (!dir || !*dir) {
-        snprintf(from_file, sizeof from_file, "%s", __FILE__);
-        char *cut = strstr(from_file, "/tests/unit/");
-        if (!cut)
-            fail_msg("set PX_SOURCE_DIR to the source tree");
-        *cut = '\0';
-        dir = from_file;
-    }
-    char path[2048];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    px_buf b = PX_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        px_buf_append_n(&b, chunk, n);
-    fclose(f);
-    assert_false(b.oom);
-    return px_buf_steal(&b);
+    char *s = px_src_slurp(rel);
+    if (!s)
+        fail_msg("cannot open %s", px_src_path(rel));
+    return s;
 }
 
 /* The row docs/text-form.md must have for field fi of pr:

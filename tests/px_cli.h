@@ -1,0 +1,74 @@
+/* Helpers of pktexpect's own tests (not installed): run the command line
+ * in-process, `cli("run", "x.yaml", NULL)`, with its stdout and stderr
+ * captured into out_text and err_text (through temporary files), and name
+ * files of the source tree, `path("examples/demo.yaml")`.
+ *
+ * For one test program's use: the captured text is in static buffers, and
+ * stdout / stderr are redirected during a call (no other thread may print).
+ */
+#ifndef PX_CLI_H
+#define PX_CLI_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "px_src.h"
+
+static char out_text[65536], err_text[65536];
+
+static inline void px_cli_read_back(FILE *f, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!f)
+        return;
+    rewind(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* Runs `pktexpect ARGS...` (NULL-terminated) in-process; returns the exit code. */
+static inline int cli(const char *first, ...)
+{
+    char *argv[40];
+    int argc = 0;
+    argv[argc++] = (char *)"pktexpect";
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 39; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    FILE *fo = tmpfile(), *fe = tmpfile();
+    if (!fo || !fe) {
+        fprintf(stderr, "cli: no temporary file\n");
+        px_cli_read_back(fo, out_text, sizeof out_text);
+        px_cli_read_back(fe, err_text, sizeof err_text);
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    dup2(fileno(fo), 1);
+    dup2(fileno(fe), 2);
+    int rc = px_cli_main(argc, argv, NULL);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    px_cli_read_back(fo, out_text, sizeof out_text);
+    px_cli_read_back(fe, err_text, sizeof err_text);
+    return rc;
+}
+
+/* A file of the source tree (px_src_path). */
+static inline const char *path(const char *rel)
+{
+    return px_src_path(rel);
+}
+
+#endif
