@@ -39,6 +39,25 @@ static inline bool px_proc_tmpdir(char out[256])
     return mkdtemp(out) != NULL;
 }
 
+/* A test's scratch directory (a fresh px_proc_tmpdir) with the names of its
+ * usual files: DIR/s.yaml for a scenario, DIR/out.txt for a child's output. */
+static inline bool px_proc_scratch(char dir[256], char scn[512], char out[512])
+{
+    if (!px_proc_tmpdir(dir))
+        return false;
+    snprintf(scn, 512, "%s/s.yaml", dir);
+    snprintf(out, 512, "%s/out.txt", dir);
+    return true;
+}
+
+/* Removes `dir` and everything in it; 0, or -1 when that failed. */
+static inline int px_proc_rmtree(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* Starts `pktexpect ARGS...` (NULL-terminated) with stdout and stderr into
  * `outfile` (truncated). Returns the pid, -1 on error. */
 static inline pid_t px_proc_start(const char *outfile, const char *first, ...)

@@ -20,19 +20,13 @@ static char dir[256], scn[512], out[512];
 static int setup(void **state)
 {
     (void)state;
-    if (!px_proc_tmpdir(dir))
-        return -1;
-    snprintf(scn, sizeof scn, "%s/s.yaml", dir);
-    snprintf(out, sizeof out, "%s/out.txt", dir);
-    return 0;
+    return px_proc_scratch(dir, scn, out) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(dir);
 }
 
 static void pause_s(double s)

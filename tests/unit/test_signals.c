@@ -20,10 +20,8 @@ static char dir[256], scn[512], out[512], mark[512];
 static int setup(void **state)
 {
     (void)state;
-    if (!px_proc_tmpdir(dir))
+    if (!px_proc_scratch(dir, scn, out))
         return -1;
-    snprintf(scn, sizeof scn, "%s/s.yaml", dir);
-    snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(mark, sizeof mark, "%s/started", dir);
     return 0;
 }
@@ -31,9 +29,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(dir);
 }
 
 /* A scenario whose first test runs `exec` (after touching the start marker) and
