@@ -57,6 +57,37 @@ static bool nothing_left(void)
     return true;
 }
 
+/* Children of start() that finish() has not reaped yet. */
+static pid_t children[8];
+
+static void child_forget(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof children / sizeof *children; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+}
+
+/* Ends the children a failed assertion left running (a `watch` without -t
+ * runs until interrupted): SIGTERM first, so that a `run` tears its topology
+ * down, then SIGKILL after a safety net of 20 s. */
+static void end_children(void)
+{
+    for (size_t i = 0; i < sizeof children / sizeof *children; i++) {
+        pid_t pid = children[i];
+        if (!pid)
+            continue;
+        children[i] = 0;
+        kill(pid, SIGTERM);
+        int st;
+        for (int t = 0; t < 400 && waitpid(pid, &st, WNOHANG) == 0; t++) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (kill(pid, SIGKILL) == 0)
+            waitpid(pid, &st, 0);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -67,6 +98,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    end_children();
     cleanup();
     return 0;
 }
@@ -78,6 +110,9 @@ static pid_t start(const char *const *args)
     char outp[128], errp[128];
     snprintf(outp, sizeof outp, "%s/out.txt", tmp);
     snprintf(errp, sizeof errp, "%s/err.txt", tmp);
+    /* Not the last child's: a test that waits for "watching" must see this one's. */
+    unlink(outp);
+    unlink(errp);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -95,6 +130,11 @@ static pid_t start(const char *const *args)
         execv(bin, (char *const *)argv);
         _exit(127);
     }
+    for (size_t i = 0; i < sizeof children / sizeof *children; i++)
+        if (!children[i]) {
+            children[i] = pid;
+            break;
+        }
     return pid;
 }
 
@@ -103,6 +143,7 @@ static int finish(pid_t pid)
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+    child_forget(pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -561,9 +602,10 @@ static void test_send_in_a_namespace(void **state)
     /* The watcher ends with its first frame; a safety net, not a timing bound. */
     int st = 0, rc = -1;
     for (int i = 0; i < 600 && rc < 0; i++) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            child_forget(pid);
             rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        else {
+        } else {
             struct timespec ts = {0, 50 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
