@@ -162,6 +162,16 @@ static inline bool px_proc_write(const char *path, const char *text)
     return fclose(f) == 0;
 }
 
+/* Whether a child's exit code `rc` is `want`; when it is not, prints it with
+ * the child's output (file `out`) for the failed assertion that follows. */
+static inline bool px_proc_exited(int rc, int want, const char *out)
+{
+    if (rc == want)
+        return true;
+    fprintf(stderr, "exit %d (want %d), output:\n%s\n", rc, want, px_proc_slurp(out));
+    return false;
+}
+
 /* Number of occurrences of `needle` in `hay`. */
 static inline int px_proc_count(const char *hay, const char *needle)
 {
