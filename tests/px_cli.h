@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "px_proc.h"
 #include "px_src.h"
 
 static char out_text[65536], err_text[65536];
@@ -32,15 +33,11 @@ static inline void px_cli_read_back(FILE *f, char *buf, size_t cap)
 /* Runs `pktexpect ARGS...` (NULL-terminated) in-process; returns the exit code. */
 static inline int cli(const char *first, ...)
 {
-    char *argv[40];
-    int argc = 0;
-    argv[argc++] = (char *)"pktexpect";
+    char *argv[PX_PROC_ARGS_MAX];
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 39; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    int argc = px_proc_argv(argv, "pktexpect", first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     FILE *fo = tmpfile(), *fe = tmpfile();
     if (!fo || !fe) {
         fprintf(stderr, "cli: no temporary file\n");

@@ -1,5 +1,6 @@
 /* Helpers of pktexpect's own tests (not installed): run the built `pktexpect`
- * program as a child process, signal it, wait for it with a safety net.
+ * program as a child process, signal it, wait for it with a safety net; a
+ * test's scratch directory.
  *
  * The program is $PX_BUILD_DIR/pktexpect (ctest sets PX_BUILD_DIR). Output goes
  * to a file the test reads back. Every wait has a generous safety net: a child
@@ -58,19 +59,29 @@ static inline int px_proc_rmtree(const char *dir)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+#define PX_PROC_ARGS_MAX 40
+
+/* argv = {argv0, first, the rest of `ap` up to its NULL, NULL}, at most
+ * PX_PROC_ARGS_MAX slots; returns argc. */
+static inline int px_proc_argv(char *argv[PX_PROC_ARGS_MAX], const char *argv0, const char *first, va_list ap)
+{
+    int argc = 0;
+    argv[argc++] = (char *)argv0;
+    for (const char *a = first; a && argc < PX_PROC_ARGS_MAX - 1; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    argv[argc] = NULL;
+    return argc;
+}
+
 /* Starts `pktexpect ARGS...` (NULL-terminated) with stdout and stderr into
  * `outfile` (truncated). Returns the pid, -1 on error. */
 static inline pid_t px_proc_start(const char *outfile, const char *first, ...)
 {
-    char *argv[40];
-    int argc = 0;
-    argv[argc++] = (char *)px_proc_bin();
+    char *argv[PX_PROC_ARGS_MAX];
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 39; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    px_proc_argv(argv, px_proc_bin(), first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
