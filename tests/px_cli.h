@@ -3,12 +3,15 @@
  * captured into out_text and err_text (through temporary files), and name
  * files of the source tree, `path("examples/demo.yaml")`.
  *
+ * px_cli_run_into runs any command's entry point with its output redirected.
+ *
  * For one test program's use: the captured text is in static buffers, and
  * stdout / stderr are redirected during a call (no other thread may print).
  */
 #ifndef PX_CLI_H
 #define PX_CLI_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -30,6 +33,29 @@ static inline void px_cli_read_back(FILE *f, char *buf, size_t cap)
     fclose(f);
 }
 
+/* A command's entry point: px_cli_main, px_cli_check, ... */
+typedef int (*px_cli_fn)(int argc, char **argv, const volatile sig_atomic_t *stop);
+
+/* Runs fn(argc, argv, stop) with its stdout into descriptor `fo` and its
+ * stderr into `fe` (both left open); returns what fn returned. */
+static inline int px_cli_run_into(px_cli_fn fn, int argc, char **argv, const volatile sig_atomic_t *stop, int fo,
+                                  int fe)
+{
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    int rc = fn(argc, argv, stop);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    return rc;
+}
+
 /* Runs `pktexpect ARGS...` (NULL-terminated) in-process; returns the exit code. */
 static inline int cli(const char *first, ...)
 {
@@ -45,18 +71,7 @@ static inline int cli(const char *first, ...)
         px_cli_read_back(fe, err_text, sizeof err_text);
         return -1;
     }
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
-    dup2(fileno(fo), 1);
-    dup2(fileno(fe), 2);
-    int rc = px_cli_main(argc, argv, NULL);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
+    int rc = px_cli_run_into(px_cli_main, argc, argv, NULL, fileno(fo), fileno(fe));
     px_cli_read_back(fo, out_text, sizeof out_text);
     px_cli_read_back(fe, err_text, sizeof err_text);
     return rc;
