@@ -16,6 +16,7 @@
  * reaper process if this one dies (e.g. a sanitizer abort). */
 #include "engine_env.h"
 #include "source.h"
+#include "../../examples/switch_util.h" /* sw_no_ipv6 */
 
 /* =========================================================================
  * 7. DESIGN 2.1 / 2.5 on arms acknowledged while the capture thread sleeps:
@@ -36,25 +37,14 @@ static void wait_read(px_ctx *ctx, const char *port, uint64_t frames)
     }
 }
 
-/* No IPv6 on the interface: a fresh link's neighbour and router solicitations
- * would wake the capture thread, which is what the test must do without. */
-static void no_ipv6(const char *ifname)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs("1\n", f);
-        fclose(f);
-    }
-}
-
 static void test_parked_arms(void **state)
 {
     env *e = *state;
     const veth_pair *p0 = &g_pairs[0], *p1 = &g_pairs[1];
     char err[PX_ERRBUF_SIZE];
-    no_ipv6(p0->a), no_ipv6(p0->b), no_ipv6(p1->a), no_ipv6(p1->b);
+    /* No IPv6: a fresh link's neighbour and router solicitations would wake the
+     * capture thread, which is what the test must do without. */
+    sw_no_ipv6(p0->a), sw_no_ipv6(p0->b), sw_no_ipv6(p1->a), sw_no_ipv6(p1->b);
     e->ctx = ctx_new(4);
     open_port(e->ctx, p0->b);
     open_port(e->ctx, p1->b);
@@ -116,7 +106,7 @@ static void test_parked_arm_after_losses(void **state)
 {
     env *e = *state;
     const veth_pair *p = &g_pairs[0];
-    no_ipv6(p->a), no_ipv6(p->b);
+    sw_no_ipv6(p->a), sw_no_ipv6(p->b);
     spy_on_port(e, 1, 1u << 16, 20000); /* a 1 MiB ring, 300 us per frame */
     flood_start(e, e->ctx, p->a, 256, 0, 0, 400);
     while (!atomic_load(&e->fl.done))
@@ -155,7 +145,7 @@ static void test_ring_layouts_read_frames(void **state)
     static const char *const layouts[] = {"v2", "v2:prefetch=data", "v2:prefetch=none", "v2:slot=256",
                                           "v2:slot=snaplen", "v3:tov=1", "v3:tov=1:block=64"};
     char err[PX_ERRBUF_SIZE];
-    no_ipv6(p->a), no_ipv6(p->b);
+    sw_no_ipv6(p->a), sw_no_ipv6(p->b);
     for (size_t l = 0; l < sizeof layouts / sizeof *layouts; l++) {
         px__ring_opts o;
         assert_int_equal(px__ring_opts_parse(layouts[l], &o, err), 0);
