@@ -16,7 +16,6 @@
 #include "pktexpect/expr.h"
 #include "pktexpect/future.h"
 #include "pktexpect/text.h"
-#include "pktexpect/topology.h"
 #include "cli_opt.h"
 #include "cmd_check.h"
 #include "cmd_clean.h"
@@ -393,6 +392,7 @@ out:
 typedef struct watch_state {
     px_predicate *inner;
     bool stop;
+    const char *shown; /* the port as -i gave it (without the namespace of -n) */
 } watch_state;
 
 static void w_on_packet(void *state, const px_frame *f)
@@ -403,7 +403,7 @@ static void w_on_packet(void *state, const px_frame *f)
     localtime_r(&sec, &tm);
     px_buf b = PX_BUF_INIT;
     px_buf_printf(&b, "%02d:%02d:%02d.%06ld %s ", tm.tm_hour, tm.tm_min, tm.tm_sec, f->ts.tv_nsec / 1000,
-                  f->port ? f->port : "?");
+                  w->shown ? w->shown : f->port ? f->port : "?");
     if (px_frame_to_text(f, &b) != 0)
         px_buf_append(&b, "(frame)");
     px_buf_append(&b, "\n");
@@ -441,26 +441,6 @@ static const px_predicate_ops watch_ops = {.name = "watch", .on_packet = w_on_pa
 static const px_predicate_ops watch_ops_loss = {.name = "watch", .on_packet = w_on_packet, .stop_condition = w_stop,
                                                 .on_finish = w_finish, .describe = w_describe, .destroy = w_destroy,
                                                 .flags = PX_PRED_LOSS_SENSITIVE};
-
-typedef struct watch_call {
-    px_ctx *ctx;
-    const char *port;
-    px_predicate *pred;
-    px_expect_opts *eo;
-    px_future *fut;
-} watch_call;
-
-static int watch_arm(void *arg, char *errbuf)
-{
-    watch_call *c = arg;
-    int rc = px_port_open(c->ctx, c->port, errbuf);
-    if (rc) {
-        px_predicate_free(c->pred);
-        return rc;
-    }
-    c->fut = px_expect(c->ctx, c->port, c->pred, c->eo);
-    return c->fut ? 0 : PX_ENOMEM;
-}
 
 /* The window `watch` uses without -t: the longest one (~49 days), shown as
  * "until interrupted" rather than as a number of milliseconds. */
@@ -532,6 +512,11 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     const char *expr = a.ops[0];
     if (bpf && !px_cli_bpf_ok("watch", bpf))
         return PX_EXIT_INVALID;
+    px_cli_port_name ns_name;
+    const char *lib_port;
+    int nrc = px_cli_netns_ports("watch", netns, &port, 1, &ns_name, &lib_port);
+    if (nrc)
+        return nrc;
     px_predicate *inner = NULL;
     px_expr_error e;
     memset(&e, 0, sizeof e);
@@ -545,6 +530,7 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
         return PX_EXIT_ENV;
     }
     w->inner = inner;
+    w->shown = port;
     const px_predicate_ops *iops = px_predicate_get_ops(inner);
     px_predicate *pred = px_predicate_new(iops && (iops->flags & PX_PRED_LOSS_SENSITIVE) ? &watch_ops_loss : &watch_ops,
                                           w);
@@ -560,28 +546,30 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     }
     px_expect_opts eo = {.timeout_ms = timeout, .count = (uint32_t)count, .filter = bpf,
                          .noise = nonoise ? PX_NOISE_OFF : PX_NOISE_PORT};
-    watch_call wc = {ctx, port, pred, &eo, NULL};
-    int rc = px_topo_netns_run(netns, watch_arm, &wc, eb);
-    if (rc) {
-        fprintf(stderr, "pktexpect watch: %s\n", eb);
+    int rc = px_port_open(ctx, lib_port, eb);
+    px_future *fut = rc ? NULL : px_expect(ctx, lib_port, pred, &eo);
+    if (!fut) {
+        if (rc)
+            px_predicate_free(pred);
+        fprintf(stderr, "pktexpect watch: %s\n", rc ? eb : "out of memory");
         px_ctx_free(ctx);
         return PX_EXIT_ENV;
     }
     fprintf(stderr, "watching %s%s%s for %s (Ctrl-C to stop)\n", port, netns ? " in namespace " : "",
             netns ? netns : "", expr);
-    while (px_future_wait_for(wc.fut, 100) == PX_PENDING) {
+    while (px_future_wait_for(fut, 100) == PX_PENDING) {
         if (stop && *stop) {
-            px_future_cancel(wc.fut);
+            px_future_cancel(fut);
             break;
         }
     }
-    px_verdict v = px_future_verdict(wc.fut);
+    px_verdict v = px_future_verdict(fut);
     px_buf rep = PX_BUF_INIT;
-    px_future_report(wc.fut, &rep);
+    px_future_report(fut, &rep);
     print_watch_report(px_buf_cstr(&rep), timeout == WATCH_FOREVER_MS);
     px_buf_free(&rep);
     bool interrupted = stop && *stop;
-    px_future_free(wc.fut);
+    px_future_free(fut);
     px_ctx_free(ctx);
     if (interrupted)
         return PX_RUN_INTERRUPTED;

@@ -12,29 +12,7 @@
 #include "pktexpect/build.h"
 #include "pktexpect/error.h"
 #include "pktexpect/text.h"
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            assert_true(n < cap);
-            out[n++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    return n;
-}
+#include "px_frames.h"
 
 /* Test-local one's complement sum (RFC 1071). */
 static uint16_t csum(const uint8_t *p, size_t n, uint32_t acc)
@@ -130,7 +108,7 @@ static void test_text_known_answer(void **state)
 {
     (void)state;
     uint8_t want[128];
-    size_t wn = unhex("ffffffffffff 020000000001 8100 6066 0800"
+    size_t wn = px_unhex("ffffffffffff 020000000001 8100 6066 0800"
                       "4500 0021 0001 0000 4011 XXXX 0a000001 0a000002"
                       "04d2 0035 000d XXXX 68656c6c6f",
                       want, sizeof want);

@@ -11,29 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *slurp(const char *rel)
-{
-    const char *dir = getenv("PX_SOURCE_DIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
+#include "px_src.h"
 
 static void test_readme_shows_quickstart(void **state)
 {
     (void)state;
-    char *readme = slurp("README.md");
-    char *example = slurp("examples/quickstart.c");
+    char *readme = px_src_slurp("README.md");
+    char *example = px_src_slurp("examples/quickstart.c");
     assert_non_null(readme);
     assert_non_null(example);
     assert_non_null(strstr(readme, example));
@@ -48,8 +32,8 @@ static void test_readme_shows_quickstart(void **state)
 static void test_c_api_shows_example(void **state)
 {
     (void)state;
-    char *page = slurp("docs/c-api.md");
-    char *example = slurp("examples/c_api.c");
+    char *page = px_src_slurp("docs/c-api.md");
+    char *example = px_src_slurp("examples/c_api.c");
     assert_non_null(page);
     assert_non_null(example);
     assert_non_null(strstr(page, example));
