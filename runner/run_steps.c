@@ -1,9 +1,13 @@
 /* pktexpect runner: one test's ports and steps (send, expect, wait, sleep,
  * exec), on the test's context (run_internal.h). */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "pktexpect/command.h"
 #include "pktexpect/expect.h"
 #include "pktexpect/expr.h"
 #include "pktexpect/send.h"
@@ -289,6 +293,83 @@ static void step_exec(px__test_run *T, const px_step *st)
     px_buf_free(&out);
 }
 
+/* A cli step's batch from its input_file: at most CLI_INPUT_MAX bytes of a
+ * regular file (the loader's bound for a scenario file). NULL with `why`. */
+#define CLI_INPUT_MAX (4u << 20)
+static char *read_batch(const char *path, size_t *len, char *why, size_t whysz)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(why, whysz, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    char *buf = NULL;
+    if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode))
+        snprintf(why, whysz, "%s: not a regular file", path);
+    else if ((uint64_t)sb.st_size > CLI_INPUT_MAX)
+        snprintf(why, whysz, "%s: %lld bytes, more than the %u a batch may have", path, (long long)sb.st_size,
+                 CLI_INPUT_MAX);
+    else if (!(buf = malloc((size_t)sb.st_size + 1)))
+        snprintf(why, whysz, "%s", px_strerror(PX_ENOMEM));
+    else {
+        *len = fread(buf, 1, (size_t)sb.st_size, f);
+        buf[*len] = '\0';
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Output of a failed command in a report: its first CLI_SHOWN_MAX bytes. */
+#define CLI_SHOWN_MAX 8192
+static void show_output(px_buf *to, const px_buf *out)
+{
+    size_t n = out->len < CLI_SHOWN_MAX ? out->len : CLI_SHOWN_MAX;
+    px_buf_append_n(to, px_buf_cstr(out), n);
+    if (n < out->len)
+        px_buf_printf(to, "\n(%zu more bytes of output not shown)", out->len - n);
+    px_buf_append(to, "\n");
+}
+
+static void step_cli(px__test_run *T, const px_step *st)
+{
+    char why[PX_ERRBUF_SIZE] = "";
+    size_t len = 0;
+    char *batch = st->input_file ? read_batch(st->input_file, &len, why, sizeof why) : NULL;
+    if (st->input_file && !batch) {
+        px__test_problem(T, PX_T_ERROR, "%s:%d: cli input_file %s", st->pos.file, st->pos.line, why);
+        return;
+    }
+    const char *input = batch ? batch : st->input;
+    if (!batch)
+        len = strlen(input);
+    px_buf out = PX_BUF_INIT;
+    uint32_t tmo = px__run_scaled(T->R->o, st->cmd.timeout_ms ? st->cmd.timeout_ms : PX_RUN_CMD_TIMEOUT_MS);
+    px_cmd_opts co = {.netns = st->cmd.netns, .input = input, .input_len = len, .timeout_ms = tmo,
+                      .stop = T->R->o->stop, .cancel_fd = T->R->cancel_fd};
+    px_ctl_result res;
+    int rc = px_ctl_run(st->cmd.run, &co, (const char *const *)st->error_patterns, st->nerror_patterns, &out, &res,
+                        why);
+    free(batch);
+    px_buf_printf(&T->output, "cli %s: %s\n%s", st->cmd.run, rc ? why : "ok", px_buf_cstr(&out));
+    if (T->R->o->verbose)
+        px__run_say(T->R->o, "  cli %s: %s\n", st->cmd.run, rc ? why : "ok");
+    if (rc) {
+        if (rc == PX_ECANCELED)
+            px__test_problem(T, PX_T_ERROR, "%s:%d: cli '%s': %s", st->pos.file, st->pos.line, st->cmd.run,
+                             px__run_must_stop(T->R) ? px__run_stop_reason(T->R) : "interrupted");
+        else if (rc == PX_ETIMEDOUT)
+            px__test_problem(T, PX_T_ERROR, "%s:%d: cli '%s' timed out after %u ms", st->pos.file, st->pos.line,
+                             st->cmd.run, (unsigned)tmo);
+        else
+            px__test_problem(T, rc > 0 ? PX_T_FAIL : PX_T_ERROR, "%s:%d: cli %s", st->pos.file, st->pos.line, why);
+        px_buf_printf(&T->details, "%s:%d: cli %s\ncli '%s' output:\n", st->pos.file, st->pos.line, why,
+                      st->cmd.run);
+        show_output(&T->details, &out);
+    }
+    px_buf_free(&out);
+}
+
 int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np)
 {
     char eb[PX_ERRBUF_SIZE] = "";
@@ -335,6 +416,9 @@ void px__test_step(px__test_run *T, const px_step *st)
         break;
     case PX_STEP_EXEC:
         step_exec(T, st);
+        break;
+    case PX_STEP_CLI:
+        step_cli(T, st);
         break;
     }
 }

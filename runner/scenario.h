@@ -43,6 +43,7 @@ typedef enum px_step_kind {
     PX_STEP_WAIT,
     PX_STEP_SLEEP,
     PX_STEP_EXEC,
+    PX_STEP_CLI,
 } px_step_kind;
 
 /** A shell command of `setup:`, `teardown:` or an `exec` step. */
@@ -85,8 +86,14 @@ typedef struct px_step {
     bool wait_all;
     /* sleep */
     uint32_t sleep_ms;
-    /* exec */
+    /* exec, cli */
     px_scn_cmd cmd;
+    /* cli: the batch is `input` or the file `input_file` (resolved relative to the
+     * scenario file, read when the step runs); NULL error_patterns: the defaults */
+    char *input;
+    char *input_file;
+    char **error_patterns;
+    size_t nerror_patterns;
 } px_step;
 
 typedef struct px_scn_test {
