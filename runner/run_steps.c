@@ -171,7 +171,15 @@ static void step_expect(px__test_run *T, const px_step *st)
     px_predicate *pred = NULL;
     px_expr_error e;
     memset(&e, 0, sizeof e);
-    int rc = px_expr_parse(NULL, st->predicate, &pred, &e);
+    int rc = 0;
+    if (st->make_predicate) {
+        pred = st->make_predicate(st->make_arg);
+        if (!pred)
+            snprintf(e.message, sizeof e.message, "%s", px_strerror(PX_ENOMEM));
+        rc = pred ? 0 : PX_ENOMEM;
+    } else {
+        rc = px_expr_parse(NULL, st->predicate, &pred, &e);
+    }
     if (rc) {
         px__test_problem(T, PX_T_ERROR, "%s:%d: predicate: %s", st->predicate_pos.file, st->predicate_pos.line,
                          e.message);

@@ -55,6 +55,8 @@ typedef struct px_scn_cmd {
     px_scn_pos pos;
 } px_scn_cmd;
 
+struct px_predicate;
+
 typedef struct px_step {
     px_step_kind kind;
     px_scn_pos pos;
@@ -69,6 +71,12 @@ typedef struct px_step {
     uint32_t count;       /**< 0 = unlimited */
     char *filter;         /**< BPF, NULL = none */
     int noise_filter;     /**< -1 = scenario default, 0 off, 1 on */
+    /** Expect steps a program builds (`pktexpect stf`) instead of a file: makes
+     *  the predicate (NULL: out of memory) from make_arg (the builder's, not freed
+     *  with the scenario); `predicate` is then only its label. NULL in loaded
+     *  scenarios. */
+    struct px_predicate *(*make_predicate)(void *make_arg);
+    void *make_arg;
     /* send: exactly one of frame, hex, pcap */
     char *frame;          /**< text form */
     px_scn_pos frame_pos;
