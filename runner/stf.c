@@ -255,11 +255,13 @@ static bool get_table_cmd(parser *P, const char *p, const char *eol, px_stf_stmt
             return false;
         }
         if (!memchr(p, ':', (size_t)(e - p)) && st->nkeys == 0 && st->priority < 0) {
-            /* a priority: a decimal number before the keys */
-            char *end;
-            errno = 0;
-            long v = strtol(p, &end, 10);
-            if (end != e || errno || v < 0 || v > 0x7fffffff || !isdigit((unsigned char)*p)) {
+            /* a priority: a decimal number before the keys (read by hand: the
+             * text need not be NUL-terminated) */
+            long v = 0;
+            const char *q = p;
+            while (q < e && isdigit((unsigned char)*q) && v <= 0x7fffffff)
+                v = v * 10 + (*q++ - '0');
+            if (q != e || v > 0x7fffffff) {
                 char qn[MAX_QUOTED + 4];
                 err_at(P, p, "expected a priority (a number) or a key NAME:VALUE, got '%s'",
                        quoted(p, (size_t)(e - p), qn));
