@@ -1,11 +1,9 @@
 /* pktexpect runner: one test's ports and steps (send, expect, wait, sleep,
  * exec), on the test's context (run_internal.h). */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "pktexpect/command.h"
 #include "pktexpect/expect.h"
@@ -13,6 +11,7 @@
 #include "pktexpect/send.h"
 #include "pktexpect/text.h"
 #include "run_internal.h"
+#include "stf.h"
 
 #define SUMMARY_FRAMES_PER_PORT 20
 
@@ -301,32 +300,8 @@ static void step_exec(px__test_run *T, const px_step *st)
     px_buf_free(&out);
 }
 
-/* A cli step's batch from its input_file: at most CLI_INPUT_MAX bytes of a
- * regular file (the loader's bound for a scenario file). NULL with `why`. */
+/* A cli step's batch from its input_file: the loader's bound for a scenario file. */
 #define CLI_INPUT_MAX (4u << 20)
-static char *read_batch(const char *path, size_t *len, char *why, size_t whysz)
-{
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(why, whysz, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    char *buf = NULL;
-    if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode))
-        snprintf(why, whysz, "%s: not a regular file", path);
-    else if ((uint64_t)sb.st_size > CLI_INPUT_MAX)
-        snprintf(why, whysz, "%s: %lld bytes, more than the %u a batch may have", path, (long long)sb.st_size,
-                 CLI_INPUT_MAX);
-    else if (!(buf = malloc((size_t)sb.st_size + 1)))
-        snprintf(why, whysz, "%s", px_strerror(PX_ENOMEM));
-    else {
-        *len = fread(buf, 1, (size_t)sb.st_size, f);
-        buf[*len] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
 
 /* Output of a failed command in a report: its first CLI_SHOWN_MAX bytes. */
 #define CLI_SHOWN_MAX 8192
@@ -343,10 +318,18 @@ static void step_cli(px__test_run *T, const px_step *st)
 {
     char why[PX_ERRBUF_SIZE] = "";
     size_t len = 0;
-    char *batch = st->input_file ? read_batch(st->input_file, &len, why, sizeof why) : NULL;
-    if (st->input_file && !batch) {
-        px__test_problem(T, PX_T_ERROR, "%s:%d: cli input_file %s", st->pos.file, st->pos.line, why);
-        return;
+    char *batch = NULL;
+    if (st->input_file) {
+        px_buf e = PX_BUF_INIT;
+        int rc = px__read_file_bounded(st->input_file, CLI_INPUT_MAX, &batch, &len, &e);
+        if (rc) {
+            const char *msg = rc == PX_ENOMEM ? px_strerror(rc) : px_buf_cstr(&e);
+            px__test_problem(T, PX_T_ERROR, "%s:%d: cli input_file %.*s", st->pos.file, st->pos.line,
+                             (int)strcspn(msg, "\n"), msg);
+            px_buf_free(&e);
+            return;
+        }
+        px_buf_free(&e);
     }
     const char *input = batch ? batch : st->input;
     if (!batch)

@@ -413,7 +413,7 @@ int px_stf_parse(const char *file, const char *text, size_t len, px_stf **out, p
     return 0;
 }
 
-int px__stf_read_file(const char *path, size_t max, char **text, size_t *len, px_buf *errors)
+int px__read_file_bounded(const char *path, size_t max, char **text, size_t *len, px_buf *errors)
 {
     *text = NULL;
     *len = 0;
@@ -459,7 +459,7 @@ int px_stf_load(const char *path, px_stf **out, px_buf *errors)
     *out = NULL;
     char *buf;
     size_t n;
-    int rc = px__stf_read_file(path, PX_STF_FILE_MAX, &buf, &n, errors);
+    int rc = px__read_file_bounded(path, PX_STF_FILE_MAX, &buf, &n, errors);
     if (rc)
         return rc;
     rc = px_stf_parse(path, buf, n, out, errors);

@@ -83,8 +83,9 @@ void px_stf_free(px_stf *s);
 
 /** Reads the regular file `path` (opened without blocking) of at most `max`
  *  bytes into a new NUL-terminated buffer (caller frees). Returns 0, PX_EIO with
- *  "PATH: why" in `errors`, or PX_ENOMEM. (Also the BMv2 JSON's reader.) */
-int px__stf_read_file(const char *path, size_t max, char **text, size_t *len, px_buf *errors);
+ *  "PATH: why" in `errors`, or PX_ENOMEM. (Also the reader of the BMv2 JSON and
+ *  of a cli step's input_file.) */
+int px__read_file_bounded(const char *path, size_t max, char **text, size_t *len, px_buf *errors);
 
 /** True when frame `data` (len bytes) matches expect statement `e`. Otherwise
  *  false with *first_diff the index of the first differing byte (len or the

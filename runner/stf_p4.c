@@ -45,7 +45,7 @@ int px_p4json_load(const char *path, px_p4json **out, px_buf *err)
     *out = NULL;
     char *text;
     size_t len;
-    int rc = px__stf_read_file(path, PX_P4JSON_FILE_MAX, &text, &len, err);
+    int rc = px__read_file_bounded(path, PX_P4JSON_FILE_MAX, &text, &len, err);
     if (rc)
         return rc;
     rc = px_p4json_parse(path, text, len, out, err);

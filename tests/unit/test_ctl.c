@@ -5,7 +5,8 @@
  *   a non-zero exit fails; own patterns replace the defaults         test_ctl_exit_and_patterns
  *   a CLI that times out: ERROR with its output                      test_ctl_timeout_shows_output
  *   the `cli` step of a scenario: FAIL with the line and the output,
- *   PASS on a clean batch, input_file relative to the scenario       test_cli_step
+ *   PASS on a clean batch, input_file relative to the scenario,
+ *   ERROR when it cannot be read                                     test_cli_step
  *   a setup command that times out shows its output                  test_setup_timeout_shows_output */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,13 +195,18 @@ static void test_cli_step(void **state)
              "      - cli: { run: \"'%s'\", input: \"table_add ipv4_lpm set_nhop 10.0.0.0/24 => 1\\n\" }\n"
              "  - name: rejected\n"
              "    steps:\n"
-             "      - cli: { run: \"'%s'\", input_file: tables.txt, timeout: 20s }\n",
-             cli_sh, cli_sh);
+             "      - cli: { run: \"'%s'\", input_file: tables.txt, timeout: 20s }\n"
+             "  - name: no batch\n"
+             "    steps:\n"
+             "      - cli: { run: \"'%s'\", input_file: nosuch.txt }\n",
+             cli_sh, cli_sh, cli_sh);
     px_report rep = {0};
     char *printed = NULL;
     assert_int_equal(run_scenario("ctl.yaml", yaml, &rep, &printed), PX_EXIT_FAIL);
-    assert_int_equal(rep.n, 2);
+    assert_int_equal(rep.n, 3);
     assert_int_equal(rep.r[0].status, PX_T_PASS);
+    assert_int_equal(rep.r[2].status, PX_T_ERROR); /* a batch that cannot be read: not run */
+    assert_non_null(strstr(rep.r[2].message, "nosuch.txt: No such file or directory"));
     assert_int_equal(rep.r[1].status, PX_T_FAIL);
     assert_non_null(strstr(rep.r[1].message, "Error: Invalid table name"));
     assert_non_null(strstr(rep.r[1].details, "Adding entry: table_add ipv4_lpm")); /* the output, shown */
