@@ -8,7 +8,9 @@
  *   sent on the target CLI's stdin by the command (a recording script)  test_translate_all_kinds
  *   unknown table, wrong key count, missing priority, unknown action or
  *   parameter: a clear error at FILE:LINE:COL                           test_translate_errors
- *   a CLI that rejects an entry fails the run                           test_cli_rejects_entry */
+ *   a CLI that rejects an entry fails the run                           test_cli_rejects_entry
+ *   bounded inputs: a FIFO, a file over 4 MiB, a JSON that is no
+ *   BMv2 JSON are refused with the reason, without a hang              test_input_bounds */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,12 +296,40 @@ static void test_cli_rejects_entry(void **state)
     assert_null(got);
 }
 
+static void test_input_bounds(void **state)
+{
+    (void)state;
+    char p[320];
+    px_stf *s = NULL;
+    px_buf err = PX_BUF_INIT;
+    snprintf(p, sizeof p, "%s/fifo.stf", tmpdir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(px_stf_load(p, &s, &err), PX_EIO); /* opened without blocking, refused */
+    assert_non_null(strstr(px_buf_cstr(&err), "not a regular file"));
+    px_buf_clear(&err);
+    snprintf(p, sizeof p, "%s/big.stf", tmpdir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)PX_STF_FILE_MAX + 1), 0); /* sparse: nothing written */
+    fclose(f);
+    assert_int_equal(px_stf_load(p, &s, &err), PX_EIO);
+    assert_non_null(strstr(px_buf_cstr(&err), "larger than 4194304 bytes"));
+    assert_null(s);
+    px_buf_clear(&err);
+    px_p4json *j = NULL;
+    assert_int_equal(px_p4json_parse("x.json", "{\"tables\": []}", 14, &j, &err), PX_EPARSE);
+    assert_string_equal(px_buf_cstr(&err), "x.json: not a BMv2 JSON file: no 'pipelines' and 'actions' arrays\n");
+    assert_null(j);
+    px_buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_subset),       cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_match),              cmocka_unit_test(test_translate_all_kinds),
         cmocka_unit_test(test_translate_errors),   cmocka_unit_test(test_cli_rejects_entry),
+        cmocka_unit_test(test_input_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
