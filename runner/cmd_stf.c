@@ -312,11 +312,14 @@ static int build_test(const stf_opts *so, const px_stf *stf, px_scn_test *t, por
         pes[i] = (port_expect){.stf = stf, .port = so->map->port[i]};
     for (size_t i = 0; i <= stf->n && !oom; i++) {
         const px_stf_stmt *s = i < stf->n ? &stf->s[i] : NULL;
-        bool table = s && (s->kind == PX_STF_ADD || s->kind == PX_STF_SETDEFAULT);
+        bool table = s && (s->kind == PX_STF_ADD || s->kind == PX_STF_SETDEFAULT || s->kind == PX_STF_TARGET);
         if (table) {
-            if (!so->p4 || !so->target_cli) {
-                px_buf_printf(err, "%s:%d:%d: '%s' needs --json and --target-cli\n", stf->file, s->line, s->col,
-                              s->kind == PX_STF_ADD ? "add" : "setdefault");
+            if (!so->target_cli || (s->kind != PX_STF_TARGET && !so->p4)) {
+                px_buf_printf(err, "%s:%d:%d: '%s' needs %s\n", stf->file, s->line, s->col,
+                              s->kind == PX_STF_ADD          ? "add"
+                              : s->kind == PX_STF_SETDEFAULT ? "setdefault"
+                                                             : "a target command",
+                              s->kind == PX_STF_TARGET ? "--target-cli" : "--json and --target-cli");
                 rc = PX_EPARSE;
                 continue;
             }
@@ -508,8 +511,8 @@ int px_cli_stf(int argc, char **argv, const volatile sig_atomic_t *stop)
         fprintf(stderr, "pktexpect stf: no port map: give --port-map 0=IF,1=IF or -i 0@IF\n");
         goto out;
     }
-    if (!json != !so.target_cli) {
-        fprintf(stderr, "pktexpect stf: --json and --target-cli go together\n");
+    if (json && !so.target_cli) {
+        fprintf(stderr, "pktexpect stf: --json needs --target-cli (the CLI that receives the table entries)\n");
         goto out;
     }
     if (json && px_p4json_load(json, &p4, &err)) {

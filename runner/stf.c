@@ -285,10 +285,45 @@ static bool get_table_cmd(parser *P, const char *p, const char *eol, px_stf_stmt
 /* p4c's commands that this subset does not run: named, so the message says what
  * is missing rather than "unknown". */
 static const char *const unsupported[] = {
-    "remove",          "check_counter",     "mirroring_add",  "mirroring_add_mc", "mc_mgrp_create",
-    "mc_node_create",  "mc_node_associate", "packet_in",      "expect_in",        "register_write",
-    "register_read",   "counter_read",      "meter_set_rates", "setdefault_ext",  "add_ext",
+    "remove",        "check_counter", "packet_in",       "expect_in",      "register_write",
+    "register_read", "counter_read",  "meter_set_rates", "setdefault_ext", "add_ext",
 };
+
+/* p4c's multicast and mirroring commands: BMv2 CLI commands already, passed on
+ * as written (as p4c's BMv2 runner does), once their numbers are checked. */
+static const struct {
+    const char *w;
+    int min, max; /* numeric arguments */
+} passthrough[] = {
+    {"mirroring_add", 2, 2},  {"mirroring_add_mc", 2, 2}, {"mc_mgrp_create", 1, 1},
+    {"mc_node_create", 2, 64}, {"mc_node_associate", 2, 2},
+};
+
+static void get_passthrough(parser *P, const char *p, const char *eol, px_stf_stmt *st, int min, int max)
+{
+    const char *w = p;
+    int n = 0;
+    for (const char *a = skip_ws(word_end(p, eol), eol); a < eol; a = skip_ws(word_end(a, eol), eol)) {
+        const char *e = word_end(a, eol);
+        for (const char *q = a; q < e; q++)
+            if (!isdigit((unsigned char)*q) || e - a > 10) {
+                char qn[MAX_QUOTED + 4];
+                err_at(P, a, "expected a number, got '%s'", quoted(a, (size_t)(e - a), qn));
+                return;
+            }
+        n++;
+    }
+    if (n < min || n > max) {
+        char qn[MAX_QUOTED + 4];
+        err_at(P, w, min == max ? "'%s' takes %d numbers, got %d" : "'%s' takes %d or more numbers, got %d",
+               quoted(w, (size_t)(word_end(w, eol) - w), qn), min, n);
+        return;
+    }
+    const char *end = eol;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    st->table = dup_n(P, p, (size_t)(end - p)); /* the whole command */
+}
 
 static void parse_line(parser *P, px_stf *s, const char *p, const char *eol)
 {
@@ -308,7 +343,11 @@ static void parse_line(parser *P, px_stf *s, const char *p, const char *eol)
     size_t k = 0;
     while (k < sizeof cmds / sizeof cmds[0] && !(strlen(cmds[k].w) == wl && !strncmp(cmds[k].w, p, wl)))
         k++;
-    if (k == sizeof cmds / sizeof cmds[0]) {
+    size_t pt = 0;
+    while (pt < sizeof passthrough / sizeof passthrough[0] &&
+           !(strlen(passthrough[pt].w) == wl && !strncmp(passthrough[pt].w, p, wl)))
+        pt++;
+    if (k == sizeof cmds / sizeof cmds[0] && pt == sizeof passthrough / sizeof passthrough[0]) {
         char qn[MAX_QUOTED + 4];
         bool known = false;
         for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0] && !known; i++)
@@ -317,7 +356,8 @@ static void parse_line(parser *P, px_stf *s, const char *p, const char *eol)
             err_at(P, p, "unsupported STF command '%s' (docs/stf.md lists the supported subset)",
                    quoted(p, wl, qn));
         else
-            err_at(P, p, "unknown STF command '%s' (expected packet, expect, wait, add or setdefault)",
+            err_at(P, p, "unknown STF command '%s' (expected packet, expect, wait, add, setdefault, "
+                   "mirroring_add, mirroring_add_mc, mc_mgrp_create, mc_node_create or mc_node_associate)",
                    quoted(p, wl, qn));
         return;
     }
@@ -333,7 +373,7 @@ static void parse_line(parser *P, px_stf *s, const char *p, const char *eol)
     s->s = nv;
     px_stf_stmt *st = &s->s[s->n++];
     memset(st, 0, sizeof *st);
-    st->kind = cmds[k].k;
+    st->kind = k < sizeof cmds / sizeof cmds[0] ? cmds[k].k : PX_STF_TARGET;
     st->line = P->line;
     st->col = (int)(p - P->bol) + 1;
     switch (st->kind) {
@@ -349,6 +389,9 @@ static void parse_line(parser *P, px_stf *s, const char *p, const char *eol)
     case PX_STF_ADD:
     case PX_STF_SETDEFAULT:
         get_table_cmd(P, e, eol, st);
+        break;
+    case PX_STF_TARGET:
+        get_passthrough(P, p, eol, st, passthrough[pt].min, passthrough[pt].max);
         break;
     }
 }

@@ -9,9 +9,12 @@
  *   wait                                 a pause before the next statement
  *   add TABLE [PRIO] KEY:VALUE ... ACTION(PARAM:VALUE, ...)
  *   setdefault TABLE ACTION(PARAM:VALUE, ...)
- * with `#` comments to the end of a line. Every other command (p4c's mirroring,
- * multicast and counter commands among them) is an error "unsupported STF
- * command 'X'". Errors are lines "FILE:LINE:COL: what".
+ *   mirroring_add SESSION PORT, mirroring_add_mc SESSION GROUP,
+ *   mc_mgrp_create GROUP, mc_node_create RID PORT..., mc_node_associate GROUP NODE
+ *                                        BMv2 CLI commands, kept as written
+ * with `#` comments to the end of a line. Every other command of p4c (remove,
+ * check_counter, ...) is an error "unsupported STF command 'X'". Errors are
+ * lines "FILE:LINE:COL: what".
  *
  * Inputs are bounded: a file up to PX_STF_FILE_MAX bytes (a regular file,
  * opened without blocking), PX_STF_STMTS_MAX statements, frames up to 65535
@@ -34,7 +37,14 @@
 #define PX_STF_KEYS_MAX 64
 #define PX_STF_FRAME_MAX 65535
 
-typedef enum px_stf_kind { PX_STF_PACKET, PX_STF_EXPECT, PX_STF_WAIT, PX_STF_ADD, PX_STF_SETDEFAULT } px_stf_kind;
+typedef enum px_stf_kind {
+    PX_STF_PACKET,
+    PX_STF_EXPECT,
+    PX_STF_WAIT,
+    PX_STF_ADD,
+    PX_STF_SETDEFAULT,
+    PX_STF_TARGET, /**< a multicast or mirroring command for the target's CLI as written (in `table`) */
+} px_stf_kind;
 
 /** NAME:VALUE of a key or an action parameter, with the column of NAME. */
 typedef struct px_stf_kv {

@@ -373,6 +373,10 @@ static int action_params(translation *T, json_t *action, px_buf *out)
 int px_stf_translate(const px_p4json *p, const px_stf *stf, const px_stf_stmt *st, px_buf *cmd, px_buf *err)
 {
     translation T = {stf, st, err};
+    if (st->kind == PX_STF_TARGET) {
+        px_buf_printf(cmd, "%s\n", st->table);
+        return 0;
+    }
     json_t *t = find_table(p, &T, st->table);
     if (!t)
         return PX_EPARSE;

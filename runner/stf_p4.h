@@ -15,7 +15,8 @@
  *   ternary   V&&&MASK, or hex with '*' nibbles, or V (all bits)
  *   range     LO->HI, or V (LO = HI = V)
  *   optional  V
- * A table with a ternary, range or optional key needs a priority.
+ * A table with a ternary, range or optional key needs a priority. Multicast
+ * and mirroring statements (PX_STF_TARGET) are passed on as written.
  *
  * Ownership: a px_p4json owns the parsed document; free it with px_p4json_free.
  * Thread-safety: a loaded px_p4json is read-only and may be shared.
@@ -38,8 +39,8 @@ int px_p4json_parse(const char *name, const char *text, size_t len, px_p4json **
 int px_p4json_load(const char *path, px_p4json **out, px_buf *err);
 void px_p4json_free(px_p4json *p);
 
-/** Appends the CLI command of table statement `st` of `stf` (add or setdefault)
- *  and a newline to `cmd`. 0, or PX_EPARSE with "FILE:LINE:COL: why" in err. */
+/** Appends the CLI command of statement `st` of `stf` (add, setdefault or a
+ *  PX_STF_TARGET command; `p` may be NULL for the last) and a newline to `cmd`. 0, or PX_EPARSE with "FILE:LINE:COL: why" in err. */
 int px_stf_translate(const px_p4json *p, const px_stf *stf, const px_stf_stmt *st, px_buf *cmd, px_buf *err);
 
 #endif

@@ -5,7 +5,8 @@
  *   parse errors are FILE:LINE:COL, unsupported commands named          test_parse_errors
  *   expect: '*' nibbles, prefix unless '$', exact length with '$'       test_match
  *   every match kind and name form translates to the CLI's commands,
- *   sent on the target CLI's stdin by the command (a recording script)  test_translate_all_kinds
+ *   multicast and mirroring commands pass as written, all sent on the
+ *   target CLI's stdin by the command (a recording script)              test_translate_all_kinds
  *   unknown table, wrong key count, missing priority, unknown action or
  *   parameter: a clear error at FILE:LINE:COL                           test_translate_errors
  *   a CLI that rejects an entry fails the run                           test_cli_rejects_entry
@@ -147,10 +148,15 @@ static void test_parse_errors(void **state)
     e = parse_err("expect 1 00 $ 11\n");
     assert_string_equal(e, "t.stf:1:13: '$' (exact length) must end the expected data\n");
     free(e);
-    e = parse_err("mirroring_add 5 3\nfrobnicate\n");
-    assert_string_equal(e, "t.stf:1:1: unsupported STF command 'mirroring_add' (docs/stf.md lists the supported "
-                           "subset)\nt.stf:2:1: unknown STF command 'frobnicate' (expected packet, expect, wait, add "
-                           "or setdefault)\n");
+    e = parse_err("check_counter c(1) packets == 1\nfrobnicate\n");
+    assert_string_equal(e, "t.stf:1:1: unsupported STF command 'check_counter' (docs/stf.md lists the supported "
+                           "subset)\nt.stf:2:1: unknown STF command 'frobnicate' (expected packet, expect, wait, add, "
+                           "setdefault, mirroring_add, mirroring_add_mc, mc_mgrp_create, mc_node_create or "
+                           "mc_node_associate)\n");
+    free(e);
+    e = parse_err("mc_node_create 0\nmirroring_add 5 x\n");
+    assert_string_equal(e, "t.stf:1:1: 'mc_node_create' takes 2 or more numbers, got 1\n"
+                           "t.stf:2:17: expected a number, got 'x'\n");
     free(e);
     e = parse_err("add t k:1\n");
     assert_string_equal(e, "t.stf:1:10: expected an action ACTION(PARAM:VALUE, ...) at the end of the line\n");
