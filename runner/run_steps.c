@@ -1,5 +1,5 @@
 /* pktexpect runner: one test's ports and steps (send, expect, wait, sleep,
- * exec), on the test's context (run_internal.h). */
+ * exec, cli), on the test's context (run_internal.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

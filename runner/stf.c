@@ -131,7 +131,7 @@ static bool get_data(parser *P, const char *p, const char *eol, px_stf_stmt *st,
         }
         int v = hexval(*p);
         if (v < 0 && !(expect && *p == '*')) {
-            err_at(P, p, expect ? "expected a hex digit, '*' or a final '$', got '%c'" : "expected a hex digit, got '%c'",
+            err_at(P, p, "expected a hex digit%s, got '%c'", expect ? ", '*' or a final '$'" : "",
                    isprint((unsigned char)*p) ? *p : '?');
             ok = false;
             break;

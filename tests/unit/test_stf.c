@@ -139,37 +139,35 @@ static void test_parse_subset(void **state)
 static void test_parse_errors(void **state)
 {
     (void)state;
-    char *e = parse_err("packet 0 0102\n");
-    assert_string_equal(e, "t.stf:1:14: a packet needs at least 14 bytes (an Ethernet header), got 4 digits\n");
-    free(e);
-    e = parse_err("\n  expect 1 00zz\n");
-    assert_string_equal(e, "t.stf:2:14: expected a hex digit, '*' or a final '$', got 'z'\n");
-    free(e);
-    e = parse_err("expect 1 00 $ 11\n");
-    assert_string_equal(e, "t.stf:1:13: '$' (exact length) must end the expected data\n");
-    free(e);
-    e = parse_err("check_counter c(1) packets == 1\nfrobnicate\n");
-    assert_string_equal(e, "t.stf:1:1: unsupported STF command 'check_counter' (docs/stf.md lists the supported "
-                           "subset)\nt.stf:2:1: unknown STF command 'frobnicate' (expected packet, expect, wait, add, "
-                           "setdefault, mirroring_add, mirroring_add_mc, mc_mgrp_create, mc_node_create or "
-                           "mc_node_associate)\n");
-    free(e);
-    e = parse_err("mc_node_create 0\nmirroring_add 5 x\n");
-    assert_string_equal(e, "t.stf:1:1: 'mc_node_create' takes 2 or more numbers, got 1\n"
-                           "t.stf:2:17: expected a number, got 'x'\n");
-    free(e);
-    e = parse_err("add t k:1\n");
-    assert_string_equal(e, "t.stf:1:10: expected an action ACTION(PARAM:VALUE, ...) at the end of the line\n");
-    free(e);
-    e = parse_err("add t k a(x:1)\n");
-    assert_string_equal(e, "t.stf:1:7: expected a priority (a number) or a key NAME:VALUE, got 'k'\n");
-    free(e);
-    e = parse_err("packet x 00\n");
-    assert_string_equal(e, "t.stf:1:8: expected a port number (0 to 65535), got 'x'\n");
-    free(e);
-    e = parse_err("setdefault t a(x:1\n");
-    assert_string_equal(e, "t.stf:1:14: expected an action ACTION(PARAM:VALUE, ...)\n");
-    free(e);
+    static const struct {
+        const char *stf, *err;
+    } cases[] = {
+        {"packet 0 0102\n",
+         "t.stf:1:14: a packet needs at least 14 bytes (an Ethernet header), got 4 digits\n"},
+        {"\n  expect 1 00zz\n",
+         "t.stf:2:14: expected a hex digit, '*' or a final '$', got 'z'\n"},
+        {"expect 1 00 $ 11\n",
+         "t.stf:1:13: '$' (exact length) must end the expected data\n"},
+        {"check_counter c(1) packets == 1\nfrobnicate\n",
+         "t.stf:1:1: unsupported STF command 'check_counter' (docs/stf.md lists the supported subset)\n"
+         "t.stf:2:1: unknown STF command 'frobnicate' (expected packet, expect, wait, add, setdefault, "
+         "mirroring_add, mirroring_add_mc, mc_mgrp_create, mc_node_create or mc_node_associate)\n"},
+        {"mc_node_create 0\nmirroring_add 5 x\n",
+         "t.stf:1:1: 'mc_node_create' takes 2 or more numbers, got 1\nt.stf:2:17: expected a number, got 'x'\n"},
+        {"add t k:1\n",
+         "t.stf:1:10: expected an action ACTION(PARAM:VALUE, ...) at the end of the line\n"},
+        {"add t k a(x:1)\n",
+         "t.stf:1:7: expected a priority (a number) or a key NAME:VALUE, got 'k'\n"},
+        {"packet x 00\n",
+         "t.stf:1:8: expected a port number (0 to 65535), got 'x'\n"},
+        {"setdefault t a(x:1\n",
+         "t.stf:1:14: expected an action ACTION(PARAM:VALUE, ...)\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *e = parse_err(cases[i].stf);
+        assert_string_equal(e, cases[i].err);
+        free(e);
+    }
 }
 
 static void test_match(void **state)
@@ -245,40 +243,35 @@ static void test_translate_errors(void **state)
     px_p4json *p = NULL;
     px_buf err = PX_BUF_INIT;
     assert_int_equal(px_p4json_load(json_path, &p, &err), 0);
-    char *e = translate_err(p, "add nosuch k:1 drop()\n");
-    assert_string_equal(e, "t.stf:1:5: no table 'nosuch' in the BMv2 JSON\n");
-    free(e);
-    e = translate_err(p, "add dmac dstAddr:1 ingress_port:2 forward(port:1)\n");
-    assert_string_equal(e, "t.stf:1:5: table 'MyIngress.dmac' has 1 key (hdr.ethernet.dstAddr), the entry gives 2\n");
-    free(e);
-    e = translate_err(p, "add acl srcAddr:1 ingress_port:2 drop()\n");
-    assert_string_equal(e, "t.stf:1:5: table 'MyIngress.acl' has ternary, range or optional keys: the entry needs a "
-                           "priority (add TABLE PRIORITY KEY:VALUE ...)\n");
-    free(e);
-    e = translate_err(p, "add dmac dstAddr:1 set_nhop(port:1)\n");
-    assert_string_equal(e, "t.stf:1:20: no action 'set_nhop' in table 'MyIngress.dmac' (its actions: "
-                           "MyIngress.forward, MyIngress.drop)\n");
-    free(e);
-    e = translate_err(p, "add dmac dstAddr:1 forward(prot:1)\n");
-    assert_string_equal(e, "t.stf:1:20: action 'MyIngress.forward' needs parameter 'port'\n");
-    free(e);
-    e = translate_err(p, "add dmac dstAddr:1 forward(port:1, x:2)\n");
-    assert_string_equal(e, "t.stf:1:36: action 'MyIngress.forward' has no parameter 'x' (it has 1)\n");
-    free(e);
-    e = translate_err(p, "add dmac srcAddr:1 forward(port:1)\n");
-    assert_string_equal(e, "t.stf:1:5: table 'MyIngress.dmac': the entry gives no value for key 'hdr.ethernet.dstAddr'\n");
-    free(e);
-    e = translate_err(p, "add ipv4_lpm dstAddr:0x0a**0001 drop()\n");
-    assert_string_equal(e, "t.stf:1:14: key 'dstAddr' (lpm): '*' nibbles must all be at the end, got '0x0a**0001'\n");
-    free(e);
-    e = translate_err(p, "add dmac dstAddr:0x1* forward(port:1)\n");
-    assert_string_equal(e, "t.stf:1:10: key 'dstAddr' (exact): expected a number (decimal, 0x hex or 0b binary), got "
-                           "'0x1*'\n");
-    free(e);
-    e = translate_err(p, "setdefault stats NoAction()\n");
-    assert_string_equal(e, "t.stf:1:12: table 'stats' is ambiguous: 'MyIngress.stats' and 'MyEgress.stats' (give "
-                           "more of the name)\n");
-    free(e);
+    static const struct {
+        const char *stf, *err;
+    } cases[] = {
+        {"add nosuch k:1 drop()\n", "t.stf:1:5: no table 'nosuch' in the BMv2 JSON\n"},
+        {"add dmac dstAddr:1 ingress_port:2 forward(port:1)\n",
+         "t.stf:1:5: table 'MyIngress.dmac' has 1 key (hdr.ethernet.dstAddr), the entry gives 2\n"},
+        {"add acl srcAddr:1 ingress_port:2 drop()\n",
+         "t.stf:1:5: table 'MyIngress.acl' has ternary, range or optional keys: the entry needs a priority (add TABLE "
+         "PRIORITY KEY:VALUE ...)\n"},
+        {"add dmac dstAddr:1 set_nhop(port:1)\n",
+         "t.stf:1:20: no action 'set_nhop' in table 'MyIngress.dmac' (its actions: MyIngress.forward, "
+         "MyIngress.drop)\n"},
+        {"add dmac dstAddr:1 forward(prot:1)\n", "t.stf:1:20: action 'MyIngress.forward' needs parameter 'port'\n"},
+        {"add dmac dstAddr:1 forward(port:1, x:2)\n",
+         "t.stf:1:36: action 'MyIngress.forward' has no parameter 'x' (it has 1)\n"},
+        {"add dmac srcAddr:1 forward(port:1)\n",
+         "t.stf:1:5: table 'MyIngress.dmac': the entry gives no value for key 'hdr.ethernet.dstAddr'\n"},
+        {"add ipv4_lpm dstAddr:0x0a**0001 drop()\n",
+         "t.stf:1:14: key 'dstAddr' (lpm): '*' nibbles must all be at the end, got '0x0a**0001'\n"},
+        {"add dmac dstAddr:0x1* forward(port:1)\n",
+         "t.stf:1:10: key 'dstAddr' (exact): expected a number (decimal, 0x hex or 0b binary), got '0x1*'\n"},
+        {"setdefault stats NoAction()\n",
+         "t.stf:1:12: table 'stats' is ambiguous: 'MyIngress.stats' and 'MyEgress.stats' (give more of the name)\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *e = translate_err(p, cases[i].stf);
+        assert_string_equal(e, cases[i].err);
+        free(e);
+    }
     px_p4json_free(p);
     /* Not a BMv2 JSON: the place of the error. */
     assert_int_equal(px_p4json_parse("x.json", "{\"a\": [1,}", 10, &p, &err), PX_EPARSE);
