@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "cmd_junit_merge.h"
 #include "cmd_send.h"
+#include "cmd_stf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ static const char usage_main[] =
     "  check --pcap FILE EXPR evaluate predicates against a recorded capture\n"
     "  send ...               inject frames (pktexpect send --help)\n"
     "  replay ...             replay a pcap file (pktexpect replay --help)\n"
+    "  stf --port-map ... FILE.stf  run p4c STF tests against a live target\n"
     "  junit-merge OUT IN...  merge the JUnit files of several shards\n"
     "  clean [--dry-run]      remove the namespaces and interfaces dead runs left\n"
     "\n"
@@ -140,7 +142,8 @@ const px_cli_command *px_cli_commands(void)
         {"pktexpect", main_opts}, {"run", run_opts},       {"validate", validate_opts},
         {"watch", watch_opts},    {"check", px_cli_check_opts}, {"send", px_cli_send_opts},
         {"replay", px_cli_replay_opts}, {"junit-merge", px_cli_merge_opts},
-        {"clean", px_cli_clean_opts},   {NULL, NULL}};
+        {"clean", px_cli_clean_opts},   {"stf", px_cli_stf_opts},
+        {NULL, NULL}};
     return cmds;
 }
 
@@ -221,6 +224,31 @@ out:
 }
 
 /* Every test of `scns`, for a --filter that matched none. */
+int px_cli_run_report(px_scenario *const *scns, size_t n, const px_run_opts *o, const char *junit)
+{
+    px_report rep = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = px_run(scns, n, o, &rep);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (!o->tap)
+        px_report_console_summary(o->out, &rep, el, o->color);
+    if (rc == PX_RUN_INTERRUPTED)
+        fprintf(o->err, "pktexpect: interrupted; topology torn down\n");
+    if (junit) {
+        px_buf err = PX_BUF_INIT;
+        if (px_report_write_junit_file(&rep, junit, &err)) {
+            fprintf(o->err, "pktexpect: %s\n", px_buf_cstr(&err));
+            if (rc == PX_EXIT_PASS)
+                rc = PX_EXIT_ENV;
+        }
+        px_buf_free(&err);
+    }
+    px_report_free(&rep);
+    return rc;
+}
+
 static void list_tests(FILE *f, px_scenario *const *scns, int n)
 {
     for (int i = 0; i < n; i++)
@@ -358,26 +386,7 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
         goto out;
     }
     o.color = !nocolor && !o.tap && isatty(fileno(stdout)) && !getenv("NO_COLOR");
-    px_report rep = {0};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = px_run(scns, (size_t)nfiles, &o, &rep);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (!o.tap)
-        px_report_console_summary(stdout, &rep, el, o.color);
-    if (rc == PX_RUN_INTERRUPTED)
-        fprintf(stderr, "pktexpect: interrupted; topology torn down\n");
-    if (junit) {
-        px_buf err = PX_BUF_INIT;
-        if (px_report_write_junit_file(&rep, junit, &err)) {
-            fprintf(stderr, "pktexpect run: %s\n", px_buf_cstr(&err));
-            if (rc == PX_EXIT_PASS)
-                rc = PX_EXIT_ENV;
-        }
-        px_buf_free(&err);
-    }
-    px_report_free(&rep);
+    rc = px_cli_run_report(scns, (size_t)nfiles, &o, junit);
 out:
     for (int i = 0; scns && i < nfiles; i++)
         px_scenario_free(scns[i]);
@@ -622,6 +631,8 @@ int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
         return px_cli_clean(sub_argc, sub_argv);
     if (!strcmp(cmd, "junit-merge"))
         return px_cli_junit_merge(sub_argc, sub_argv, stop);
+    if (!strcmp(cmd, "stf"))
+        return px_cli_stf(sub_argc, sub_argv, stop);
     if (!strcmp(cmd, "send"))
         return cmd_sender(sub_argc, sub_argv, false);
     if (!strcmp(cmd, "replay"))

@@ -231,7 +231,7 @@ bool px__scn_get_str_list(loader *L, doc *d, yaml_node_t *n, const char *what,
  * included file's (scenario_load.c), tests and steps (scenario_steps.c). */
 extern const px__scn_policy px__scn_top_policy, px__scn_include_policy;
 extern const px__scn_policy px__scn_test_policy, px__scn_expect_policy, px__scn_send_policy;
-extern const px__scn_policy px__scn_vlan_push_policy;
+extern const px__scn_policy px__scn_vlan_push_policy, px__scn_cli_policy;
 /* All of them (scenario_schema.c), NULL-terminated: what a scenario may say, in
  * one place (tests check docs/scenarios.md against it). */
 extern const px__scn_policy *const px__scn_schema[];

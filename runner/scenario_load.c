@@ -561,6 +561,9 @@ void px_scenario_free(px_scenario *s)
             free(st->pcap);
             px__scn_free_strs(st->names, st->nnames);
             free_cmd(&st->cmd);
+            free(st->input);
+            free(st->input_file);
+            px__scn_free_strs(st->error_patterns, st->nerror_patterns);
         }
         free(t->steps);
         free(t->name);

@@ -791,5 +791,6 @@ const px__scn_policy *const px__scn_schema[] = {
     &px__scn_expect_policy,
     &px__scn_send_policy,
     &px__scn_vlan_push_policy,
+    &px__scn_cli_policy,
     NULL,
 };
