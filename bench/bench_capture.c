@@ -49,10 +49,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pxb_mix.h"
 #include "pxb_util.h"
 #include "source.h"
 
-#define DPORT_BULK 9
+#define DPORT_BULK PXB_MIX_DPORT
 #define DPORT_MARKER 9999
 #define NFRAMES 8
 #define MAX_RUNS 20
@@ -108,50 +109,8 @@ static void trial_finish(trial *t)
 
 /* ---- pktexpect ---- */
 
-/* One predicate of the mix: i = 0 counts, i = 1 is BPF-filtered, the rest never match. */
-static px_future *arm_one(px_ctx *rx, const char *port, int i)
-{
-    px_expect_opts o = {.timeout_ms = 120000};
-    px_predicate *p = NULL;
-    if (i == 0) {
-        px_l4_spec u = PX_L4_SPEC_ANY;
-        u.dport = DPORT_BULK;
-        p = px_count(px_saw_udp(&u));
-    } else if (i == 1) {
-        p = px_packet_count();
-        o.filter = "udp dst port 9";
-    } else {
-        switch (i % 5) {
-        case 0: p = px_saw_vlan_tag(100 + i, -1); break;
-        case 1: {
-            px_l4_spec u = PX_L4_SPEC_ANY;
-            u.dport = 10000 + i;
-            p = px_saw_udp(&u);
-            break;
-        }
-        case 2: {
-            px_ip_spec s = PX_IP_SPEC_ANY;
-            s.dst.family = 4;
-            s.dst.len = 24;
-            s.dst.addr[0] = 192, s.dst.addr[1] = 168, s.dst.addr[2] = (uint8_t)i;
-            p = px_saw_ipv4(&s);
-            break;
-        }
-        case 3: {
-            uint8_t mac[6] = {0x02, 0xee, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
-            p = px_saw_dst_mac(mac);
-            break;
-        }
-        default: {
-            px_l4_spec t = PX_L4_SPEC_ANY;
-            t.dport = 80;
-            p = px_saw_tcp(&t);
-            break;
-        }
-        }
-    }
-    return p ? px_expect(rx, port, p, &o) : NULL;
-}
+/* One predicate of the mix (pxb_mix.h). */
+static px_future *arm_one(px_ctx *rx, const char *port, int i) { return pxb_mix_arm(rx, port, i); }
 
 /* The indexed kind: saw_udp(dport=N), which must declare the UDP_DPORT key (an
  * expectation with a BPF filter or a count limit would not be indexed: none here). */

@@ -171,6 +171,12 @@ void px__sender_ctx_free(void *sender);
 /* The evidence recorder of the context, or NULL when recording is off. */
 struct px_evidence *px__ctx_evidence(px_ctx *ctx);
 
+/* A future already resolved ERROR with `msg`, armed on no port (px_expect_expr's
+ * parse errors: the message stays in the future's explanation). Takes `pred`
+ * (only describes the expectation); NULL when ctx is NULL or out of memory. */
+px_future *px__expect_error(px_ctx *ctx, const char *port, px_predicate *pred, const px_expect_opts *opts,
+                            const char *msg);
+
 /* A port name is "IFNAME", or "NETNS/IFNAME" for an interface inside the named
  * network namespace (as `ip netns` names them). Splits it; PX_EINVAL with errbuf. */
 int px__port_split(const char *port, char netns[PX__NETNS_MAX], char ifname[IF_NAMESIZE], char *errbuf);

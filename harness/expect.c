@@ -419,6 +419,20 @@ px_future *px_expect(px_ctx *ctx, const char *port, px_predicate *pred, const px
     return px_expect_any(ctx, ports, 1, pred, opts);
 }
 
+px_future *px__expect_error(px_ctx *ctx, const char *port, px_predicate *pred, const px_expect_opts *opts,
+                            const char *msg)
+{
+    px_exp *e = ctx && pred ? exp_new(ctx, pred, opts) : NULL;
+    if (!e) {
+        px_predicate_free(pred);
+        return NULL;
+    }
+    const char *ports[1] = {port};
+    exp_describe(e, opts, ports, port && *port ? 1 : 0);
+    exp_fail_setup(e, msg);
+    return (px_future *)e;
+}
+
 /* ---- futures ---- */
 
 #define EXP(f) ((px_exp *)(f))

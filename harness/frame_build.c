@@ -291,15 +291,17 @@ static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc) { return px__csu
 static uint16_t fold(uint32_t acc) { return (uint16_t)~px__csum_fold(acc); }
 
 /* Checksum of [off, end) of `buf` plus the pseudo-header of the IP header at
- * `ip_off` (kind IPv4 or IPv6), with upper-layer protocol `proto`. */
-static uint16_t l4_checksum(const uint8_t *buf, px__pid ip, size_t ip_off, size_t off, size_t end, uint8_t proto)
+ * `ip_off` (kind IPv4 or IPv6), with upper-layer protocol `proto`; dst6 non-NULL
+ * replaces the IPv6 destination (the final one of a Routing header). */
+static uint16_t l4_checksum(const uint8_t *buf, px__pid ip, size_t ip_off, size_t off, size_t end, uint8_t proto,
+                            const uint8_t *dst6)
 {
     uint32_t acc = 0;
     size_t len = end - off;
     if (ip == PX__P_IPV4)
         acc = sum16(buf + ip_off + 12, 8, 0);
     else if (ip == PX__P_IPV6)
-        acc = sum16(buf + ip_off + 8, 32, 0);
+        acc = sum16(dst6 ? dst6 : buf + ip_off + 24, 16, sum16(buf + ip_off + 8, 16, 0));
     if (ip == PX__P_IPV4 || ip == PX__P_IPV6) {
         acc += (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff);
         acc += proto;
@@ -405,6 +407,12 @@ int px_pkt_build(const px_pkt *p, uint8_t **bytes, size_t *len, char errbuf[])
         }
         px__pid ip = ipj < j ? p->layers[ipj].pid : PX__P_COUNT;
         size_t ip_off = ipj < j ? offs[ipj] : 0;
+        /* RFC 8200 8.1: with segments left, the pseudo-header takes the final
+         * destination from the Routing header (the first one after the IPv6 header) */
+        const uint8_t *dst6 = NULL;
+        for (size_t k = ipj + 1; ip == PX__P_IPV6 && k < j && !dst6; k++)
+            if (p->layers[k].pid == PX__P_ROUTING)
+                dst6 = px__rh_final_dst(buf + offs[k], hlens[k]);
         switch (l->pid) {
         case PX__P_ETHER:
             autofill(l, buf, off, hl, "type", next == PX__P_LLC ? (uint32_t)(after - hl) : px__ethertype_of(next));
@@ -437,7 +445,7 @@ int px_pkt_build(const px_pkt *p, uint8_t **bytes, size_t *len, char errbuf[])
             autofill(l, buf, off, hl, "dataofs", (uint32_t)(hl / 4));
             if (!is_set(l, "chksum")) {
                 h[16] = h[17] = 0;
-                uint16_t c = l4_checksum(buf, ip, ip_off, off, content_end, 6);
+                uint16_t c = l4_checksum(buf, ip, ip_off, off, content_end, 6, dst6);
                 h[16] = (uint8_t)(c >> 8);
                 h[17] = (uint8_t)c;
             }
@@ -450,7 +458,7 @@ int px_pkt_build(const px_pkt *p, uint8_t **bytes, size_t *len, char errbuf[])
             autofill(l, buf, off, hl, "len", (uint32_t)after);
             if (!is_set(l, "chksum")) {
                 h[6] = h[7] = 0;
-                uint16_t c = l4_checksum(buf, ip, ip_off, off, content_end, 17);
+                uint16_t c = l4_checksum(buf, ip, ip_off, off, content_end, 17, dst6);
                 if (c == 0)
                     c = 0xffff; /* 0 means "no checksum" in UDP */
                 h[6] = (uint8_t)(c >> 8);
@@ -462,7 +470,7 @@ int px_pkt_build(const px_pkt *p, uint8_t **bytes, size_t *len, char errbuf[])
             if (!is_set(l, "chksum")) {
                 h[2] = h[3] = 0;
                 uint16_t c = l->pid == PX__P_ICMP ? fold(sum16(h, after, 0))
-                                                  : l4_checksum(buf, ip, ip_off, off, content_end, 58);
+                                                  : l4_checksum(buf, ip, ip_off, off, content_end, 58, dst6);
                 h[2] = (uint8_t)(c >> 8);
                 h[3] = (uint8_t)c;
             }

@@ -28,7 +28,7 @@ typedef struct dissector {
     px_frame *f;
     const uint8_t *p;
     uint32_t end;       /* bytes beyond this offset are not part of the current datagram */
-    bool outer_bounded; /* the outermost datagram end has been recorded in padlen */
+    bool outer_bounded; /* the outermost datagram's end is known (padlen recorded if any) */
 } dissector;
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -64,15 +64,19 @@ static bool push(dissector *d, px_layer_kind kind, uint32_t off, uint32_t len, u
     return true;
 }
 
-/* Shrinks the datagram end to off + len when that is shorter (trailing padding). */
+/* Shrinks the datagram end to off + len when that is shorter (trailing padding).
+ * The first datagram with a length is the outermost one, whatever its encap
+ * level (IP over MPLS is encap 1 with nothing bounded before it): only what
+ * follows it is Ethernet padding; a tunnel's inner datagram ending early is not. */
 static void bound(dissector *d, uint32_t off, uint32_t len, unsigned encap)
 {
+    (void)encap;
+    bool outer = !d->outer_bounded;
+    d->outer_bounded = true;
     if (off <= d->end && len < d->end - off) {
         d->end = off + len;
-        if (encap == 0 && !d->outer_bounded) {
-            d->outer_bounded = true;
+        if (outer)
             d->f->padlen = d->f->caplen - d->end;
-        }
     }
 }
 

@@ -368,10 +368,24 @@ done:
 
 int px_frame_parse_text(const char *text, uint8_t **bytes, size_t *len, char errbuf[])
 {
+    return px_frame_parse_text_ex(text, bytes, len, NULL, errbuf);
+}
+
+int px_frame_parse_text_ex(const char *text, uint8_t **bytes, size_t *len, unsigned *flags, char errbuf[])
+{
     px_pkt *p;
     int rc = px_pkt_parse_text(text, &p, errbuf);
     if (rc != 0)
         return rc;
+    if (flags) {
+        *flags = 0;
+        px__pid pid;
+        uint32_t set;
+        px__pkt_layer_info(p, 0, &pid, &set);
+        int src = px__field_index(px__proto_get(PX__P_ETHER), "src", 3);
+        if (pid == PX__P_ETHER && src >= 0 && !(set & (1u << src)))
+            *flags |= PX_TEXT_SRC_MAC_UNSET;
+    }
     rc = px_pkt_build(p, bytes, len, errbuf);
     px_pkt_free(p);
     if (rc != 0 && errbuf && strncmp(errbuf, "col ", 4) != 0) {

@@ -652,6 +652,33 @@ int px_send_ex(px_ctx *ctx, const char *port, const uint8_t *bytes, size_t len, 
     return px__tx_burst(ctx, tp, mtu, &f, 1, opts, px__tx_first_tag(ctx, opts), NULL, errbuf);
 }
 
+int px_port_mac(px_ctx *ctx, const char *port, uint8_t mac[6], char *errbuf)
+{
+    px__txport *tp;
+    uint32_t mtu;
+    char netns[PX__NETNS_MAX], ifname[IF_NAMESIZE], local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    int rc = px__tx_resolve(ctx, port, &tp, &mtu, errbuf);
+    if (rc < 0)
+        return rc;
+    rc = px__port_split(port, netns, ifname, errbuf);
+    if (rc < 0)
+        return rc;
+    /* Asked on every call through the port's TX socket (so in its namespace): an
+     * address changed with `ip link set ... address` is seen at once. */
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    if (ioctl(tp->fd, SIOCGIFHWADDR, &ifr) < 0) {
+        int e = errno;
+        snprintf(errbuf, PX_ERRBUF_SIZE, "MAC address of '%s': %s", port, strerror(e));
+        return err_from_errno(e);
+    }
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    return 0;
+}
+
 int px_send(px_ctx *ctx, const char *port, const uint8_t *bytes, size_t len, char *errbuf)
 {
     return px_send_ex(ctx, port, bytes, len, NULL, errbuf);

@@ -187,6 +187,13 @@ static px_predicate *f_mac(px_expr_args *a, void *u, char *e)
     return p ? p : oom(e);
 }
 
+static px_predicate *f_checksums(px_expr_args *a, void *u, char *e)
+{
+    (void)a, (void)u;
+    px_predicate *p = px_checksums_ok();
+    return p ? p : oom(e);
+}
+
 static px_predicate *f_vlan(px_expr_args *a, void *u, char *e)
 {
     (void)u;
@@ -640,6 +647,7 @@ static const px_expr_def builtins[] = {
     DEF("did_not_see_payload", "no frame whose payload contains these bytes", p_payload, f_payload),
     DEF("matches", "a frame equal to the expected one (under a mask)", p_matches, f_matches),
     DEF("bpf", "a frame the libpcap filter accepts", p_bpf, f_bpf),
+    DEF0("checksums_ok", "every checksum of every frame verifies", f_checksums),
     DEF("all_of", "every predicate passes", p_multi, f_multi),
     DEF("any_of", "one predicate passes", p_multi, f_multi),
     DEF("sequence", "the predicates pass one after the other", p_multi, f_multi),

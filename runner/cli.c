@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "cmd_junit_merge.h"
 #include "cmd_send.h"
+#include "cmd_stf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include "pktexpect/expr.h"
 #include "pktexpect/future.h"
 #include "pktexpect/text.h"
-#include "pktexpect/topology.h"
 #include "cli_opt.h"
 #include "cmd_check.h"
 #include "cmd_clean.h"
@@ -40,6 +40,7 @@ static const char usage_main[] =
     "  check --pcap FILE EXPR evaluate predicates against a recorded capture\n"
     "  send ...               inject frames (pktexpect send --help)\n"
     "  replay ...             replay a pcap file (pktexpect replay --help)\n"
+    "  stf --port-map ... FILE.stf  run p4c STF tests against a live target\n"
     "  junit-merge OUT IN...  merge the JUnit files of several shards\n"
     "  clean [--dry-run]      remove the namespaces and interfaces dead runs left\n"
     "\n"
@@ -141,7 +142,8 @@ const px_cli_command *px_cli_commands(void)
         {"pktexpect", main_opts}, {"run", run_opts},       {"validate", validate_opts},
         {"watch", watch_opts},    {"check", px_cli_check_opts}, {"send", px_cli_send_opts},
         {"replay", px_cli_replay_opts}, {"junit-merge", px_cli_merge_opts},
-        {"clean", px_cli_clean_opts},   {NULL, NULL}};
+        {"clean", px_cli_clean_opts},   {"stf", px_cli_stf_opts},
+        {NULL, NULL}};
     return cmds;
 }
 
@@ -222,6 +224,31 @@ out:
 }
 
 /* Every test of `scns`, for a --filter that matched none. */
+int px_cli_run_report(px_scenario *const *scns, size_t n, const px_run_opts *o, const char *junit)
+{
+    px_report rep = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = px_run(scns, n, o, &rep);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (!o->tap)
+        px_report_console_summary(o->out, &rep, el, o->color);
+    if (rc == PX_RUN_INTERRUPTED)
+        fprintf(o->err, "pktexpect: interrupted; topology torn down\n");
+    if (junit) {
+        px_buf err = PX_BUF_INIT;
+        if (px_report_write_junit_file(&rep, junit, &err)) {
+            fprintf(o->err, "pktexpect: %s\n", px_buf_cstr(&err));
+            if (rc == PX_EXIT_PASS)
+                rc = PX_EXIT_ENV;
+        }
+        px_buf_free(&err);
+    }
+    px_report_free(&rep);
+    return rc;
+}
+
 static void list_tests(FILE *f, px_scenario *const *scns, int n)
 {
     for (int i = 0; i < n; i++)
@@ -359,26 +386,7 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
         goto out;
     }
     o.color = !nocolor && !o.tap && isatty(fileno(stdout)) && !getenv("NO_COLOR");
-    px_report rep = {0};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = px_run(scns, (size_t)nfiles, &o, &rep);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (!o.tap)
-        px_report_console_summary(stdout, &rep, el, o.color);
-    if (rc == PX_RUN_INTERRUPTED)
-        fprintf(stderr, "pktexpect: interrupted; topology torn down\n");
-    if (junit) {
-        px_buf err = PX_BUF_INIT;
-        if (px_report_write_junit_file(&rep, junit, &err)) {
-            fprintf(stderr, "pktexpect run: %s\n", px_buf_cstr(&err));
-            if (rc == PX_EXIT_PASS)
-                rc = PX_EXIT_ENV;
-        }
-        px_buf_free(&err);
-    }
-    px_report_free(&rep);
+    rc = px_cli_run_report(scns, (size_t)nfiles, &o, junit);
 out:
     for (int i = 0; scns && i < nfiles; i++)
         px_scenario_free(scns[i]);
@@ -393,6 +401,7 @@ out:
 typedef struct watch_state {
     px_predicate *inner;
     bool stop;
+    const char *shown; /* the port as -i gave it (without the namespace of -n) */
 } watch_state;
 
 static void w_on_packet(void *state, const px_frame *f)
@@ -403,7 +412,7 @@ static void w_on_packet(void *state, const px_frame *f)
     localtime_r(&sec, &tm);
     px_buf b = PX_BUF_INIT;
     px_buf_printf(&b, "%02d:%02d:%02d.%06ld %s ", tm.tm_hour, tm.tm_min, tm.tm_sec, f->ts.tv_nsec / 1000,
-                  f->port ? f->port : "?");
+                  w->shown ? w->shown : f->port ? f->port : "?");
     if (px_frame_to_text(f, &b) != 0)
         px_buf_append(&b, "(frame)");
     px_buf_append(&b, "\n");
@@ -441,26 +450,6 @@ static const px_predicate_ops watch_ops = {.name = "watch", .on_packet = w_on_pa
 static const px_predicate_ops watch_ops_loss = {.name = "watch", .on_packet = w_on_packet, .stop_condition = w_stop,
                                                 .on_finish = w_finish, .describe = w_describe, .destroy = w_destroy,
                                                 .flags = PX_PRED_LOSS_SENSITIVE};
-
-typedef struct watch_call {
-    px_ctx *ctx;
-    const char *port;
-    px_predicate *pred;
-    px_expect_opts *eo;
-    px_future *fut;
-} watch_call;
-
-static int watch_arm(void *arg, char *errbuf)
-{
-    watch_call *c = arg;
-    int rc = px_port_open(c->ctx, c->port, errbuf);
-    if (rc) {
-        px_predicate_free(c->pred);
-        return rc;
-    }
-    c->fut = px_expect(c->ctx, c->port, c->pred, c->eo);
-    return c->fut ? 0 : PX_ENOMEM;
-}
 
 /* The window `watch` uses without -t: the longest one (~49 days), shown as
  * "until interrupted" rather than as a number of milliseconds. */
@@ -532,6 +521,11 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     const char *expr = a.ops[0];
     if (bpf && !px_cli_bpf_ok("watch", bpf))
         return PX_EXIT_INVALID;
+    px_cli_port_name ns_name;
+    const char *lib_port;
+    int nrc = px_cli_netns_ports("watch", netns, &port, 1, &ns_name, &lib_port);
+    if (nrc)
+        return nrc;
     px_predicate *inner = NULL;
     px_expr_error e;
     memset(&e, 0, sizeof e);
@@ -545,6 +539,7 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
         return PX_EXIT_ENV;
     }
     w->inner = inner;
+    w->shown = port;
     const px_predicate_ops *iops = px_predicate_get_ops(inner);
     px_predicate *pred = px_predicate_new(iops && (iops->flags & PX_PRED_LOSS_SENSITIVE) ? &watch_ops_loss : &watch_ops,
                                           w);
@@ -560,28 +555,30 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     }
     px_expect_opts eo = {.timeout_ms = timeout, .count = (uint32_t)count, .filter = bpf,
                          .noise = nonoise ? PX_NOISE_OFF : PX_NOISE_PORT};
-    watch_call wc = {ctx, port, pred, &eo, NULL};
-    int rc = px_topo_netns_run(netns, watch_arm, &wc, eb);
-    if (rc) {
-        fprintf(stderr, "pktexpect watch: %s\n", eb);
+    int rc = px_port_open(ctx, lib_port, eb);
+    px_future *fut = rc ? NULL : px_expect(ctx, lib_port, pred, &eo);
+    if (!fut) {
+        if (rc)
+            px_predicate_free(pred);
+        fprintf(stderr, "pktexpect watch: %s\n", rc ? eb : "out of memory");
         px_ctx_free(ctx);
         return PX_EXIT_ENV;
     }
     fprintf(stderr, "watching %s%s%s for %s (Ctrl-C to stop)\n", port, netns ? " in namespace " : "",
             netns ? netns : "", expr);
-    while (px_future_wait_for(wc.fut, 100) == PX_PENDING) {
+    while (px_future_wait_for(fut, 100) == PX_PENDING) {
         if (stop && *stop) {
-            px_future_cancel(wc.fut);
+            px_future_cancel(fut);
             break;
         }
     }
-    px_verdict v = px_future_verdict(wc.fut);
+    px_verdict v = px_future_verdict(fut);
     px_buf rep = PX_BUF_INIT;
-    px_future_report(wc.fut, &rep);
+    px_future_report(fut, &rep);
     print_watch_report(px_buf_cstr(&rep), timeout == WATCH_FOREVER_MS);
     px_buf_free(&rep);
     bool interrupted = stop && *stop;
-    px_future_free(wc.fut);
+    px_future_free(fut);
     px_ctx_free(ctx);
     if (interrupted)
         return PX_RUN_INTERRUPTED;
@@ -634,6 +631,8 @@ int px_cli_main(int argc, char **argv, const volatile sig_atomic_t *stop)
         return px_cli_clean(sub_argc, sub_argv);
     if (!strcmp(cmd, "junit-merge"))
         return px_cli_junit_merge(sub_argc, sub_argv, stop);
+    if (!strcmp(cmd, "stf"))
+        return px_cli_stf(sub_argc, sub_argv, stop);
     if (!strcmp(cmd, "send"))
         return cmd_sender(sub_argc, sub_argv, false);
     if (!strcmp(cmd, "replay"))

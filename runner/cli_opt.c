@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pktexpect/topology.h"
+#include "run.h"
+
 void px_cli_args_init(px_cli_args *a, const char *cmd, int argc, char **argv, const px_cli_opt *opts)
 {
     memset(a, 0, sizeof *a);
@@ -122,4 +125,32 @@ bool px_cli_bpf_ok(const char *cmd, const char *filter)
         fprintf(stderr, "pktexpect %s: --bpf '%s': %s\n", cmd, filter, pcap_geterr(dead));
     pcap_close(dead);
     return ok;
+}
+
+int px_cli_netns_ports(const char *cmd, const char *netns, const char *const *ports, size_t n,
+                       px_cli_port_name *names, const char **out)
+{
+    if (!netns) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = ports[i];
+        return 0;
+    }
+    /* What `ip netns` accepts as a name, and short enough for a port name. */
+    if (!*netns || strchr(netns, '/') || !strcmp(netns, ".") || !strcmp(netns, "..") ||
+        strlen(netns) + 1 + 15 >= PX_CLI_PORT_NAME_MAX) {
+        fprintf(stderr, "pktexpect %s: invalid namespace name '%s'\n", cmd, netns);
+        return PX_EXIT_INVALID;
+    }
+    if (!px_topo_netns_exists(netns)) {
+        fprintf(stderr, "pktexpect %s: namespace '%s': does not exist\n", cmd, netns);
+        return PX_EXIT_ENV;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = NULL;
+        if (ports[i]) {
+            snprintf(names[i].s, sizeof names[i].s, "%s/%s", netns, ports[i]);
+            out[i] = names[i].s;
+        }
+    }
+    return 0;
 }

@@ -18,6 +18,7 @@
 #define PX_RUNNER_CLI_OPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct px_cli_opt {
     const char *lname; /**< long name without "--"; NULL ends a table */
@@ -53,6 +54,25 @@ int px_cli_next(px_cli_args *a, const char **value);
  *  otherwise prints "pktexpect CMD: --bpf 'FILTER': why" on stderr. Commands
  *  check it before opening anything, so a bad filter is a usage error (exit 2). */
 bool px_cli_bpf_ok(const char *cmd, const char *filter);
+
+/** Room for a core port name "NETNS/IFNAME" (the core takes a namespace name
+ *  of up to 63 characters and an interface name of up to 15), with its NUL. */
+#define PX_CLI_PORT_NAME_MAX 80
+
+typedef struct px_cli_port_name {
+    char s[PX_CLI_PORT_NAME_MAX];
+} px_cli_port_name;
+
+/** `-n, --netns NETNS` of watch, send and replay: the ports become the core's
+ *  names of interfaces inside a namespace, out[i] = "NETNS/ports[i]" (written
+ *  into names[i]; a NULL item stays NULL); without netns, out[i] = ports[i].
+ *  The library then opens every socket in the namespace itself (no command
+ *  enters it). The namespace is checked first, before anything is opened: an
+ *  invalid name prints "pktexpect CMD: invalid namespace name 'NETNS'" and
+ *  returns 2, a missing namespace "pktexpect CMD: namespace 'NETNS': does not
+ *  exist" and returns 3 (PX_EXIT_INVALID, PX_EXIT_ENV); 0 when out is filled. */
+int px_cli_netns_ports(const char *cmd, const char *netns, const char *const *ports, size_t n,
+                       px_cli_port_name *names, const char **out);
 
 /** A command and its option table, for the documentation test. */
 typedef struct px_cli_command {

@@ -13,7 +13,6 @@
 #include "pktexpect/context.h"
 #include "pktexpect/send.h"
 #include "pktexpect/text.h"
-#include "pktexpect/topology.h"
 #include "cli_opt.h"
 #include "duration.h"
 #include "run.h"
@@ -146,11 +145,12 @@ static bool parse_vlan(const char *s, px_send_opts *o)
     return true;
 }
 
-/* One send, run inside the namespace of --netns (px_topo_netns_run) so the
- * ports' sockets are opened there. */
+/* One send; with --netns its ports are "NETNS/IFNAME", whose sockets the
+ * library opens in the namespace. */
 typedef struct send_job {
     px_ctx *ctx;
     const char *const *ports;
+    const char *shown;       /* the first port as -i gave it, for the report */
     size_t nports;
     const uint8_t *bytes;
     size_t len;
@@ -158,14 +158,34 @@ typedef struct send_job {
     const px_pace_opts *po;
     bool paced;
     uint64_t *tag;
+    uint8_t *own;   /* non-NULL: the text left Ether src out; each port's MAC goes there */
 } send_job;
 
-static int send_run(void *arg, char *err)
+/* With own: sends a copy carrying each port's MAC, as px_send_text does; the
+ * first error is returned, the other ports are still tried (as px_send_ports). */
+static int send_own_src(const send_job *j, char *err)
 {
-    send_job *j = arg;
+    int first = 0;
+    char e[PX_ERRBUF_SIZE];
+    for (size_t i = 0; i < j->nports; i++) {
+        memcpy(j->own, j->bytes, j->len);
+        int rc = px_port_mac(j->ctx, j->ports[i], j->own + 6, e);
+        if (rc == 0)
+            rc = px_send_ex(j->ctx, j->ports[i], j->own, j->len, j->so, e);
+        if (rc != 0 && first == 0) {
+            first = rc;
+            snprintf(err, PX_ERRBUF_SIZE, "%s", e);
+        }
+    }
+    return first;
+}
+
+static int send_run(const send_job *j, char *err)
+{
     int rc;
     if (!j->paced) {
-        rc = j->nports == 1 ? px_send_ex(j->ctx, j->ports[0], j->bytes, j->len, j->so, err)
+        rc = j->own ? send_own_src(j, err)
+           : j->nports == 1 ? px_send_ex(j->ctx, j->ports[0], j->bytes, j->len, j->so, err)
                             : px_send_ports(j->ctx, j->ports, j->nports, j->bytes, j->len, j->so, err);
         if (rc == 0) {
             printf("sent 1 frame of %zu bytes on %zu port%s", j->len + (j->so->push_vlan ? 4 : 0), j->nports,
@@ -177,11 +197,18 @@ static int send_run(void *arg, char *err)
         return rc;
     }
     px_tx_frame fr = {j->bytes, j->len};
+    if (j->own) {
+        memcpy(j->own, j->bytes, j->len);
+        rc = px_port_mac(j->ctx, j->ports[0], j->own + 6, err);
+        if (rc != 0)
+            return rc;
+        fr.bytes = j->own;
+    }
     px_pace_report rep;
     memset(&rep, 0, sizeof rep);
     rc = px_send_paced(j->ctx, j->ports[0], &fr, 1, j->so, j->po, &rep, err);
     printf("sent %llu frames (%llu bytes) on %s in %.3f s: %.0f frames/s, %.3f Mbit/s", (unsigned long long)rep.sent,
-           (unsigned long long)rep.bytes, j->ports[0], (double)rep.elapsed_ns / 1e9, rep.achieved_fps,
+           (unsigned long long)rep.bytes, j->shown, (double)rep.elapsed_ns / 1e9, rep.achieved_fps,
            rep.achieved_bps / 1e6);
     if (j->po->rate_fps > 0 || j->po->rate_bps > 0)
         printf("; lateness mean %.1f us, max %.1f us", (double)rep.late_mean_ns / 1e3, (double)rep.late_max_ns / 1e3);
@@ -269,11 +296,17 @@ int px_cli_send(int argc, char **argv)
         fprintf(stderr, "pktexpect send: several ports take a single frame (no --count, --rate, --duration)\n");
         return PX_EXIT_INVALID;
     }
+    px_cli_port_name ns_names[MAX_CLI_PORTS];
+    const char *lib_ports[MAX_CLI_PORTS];
+    int nrc = px_cli_netns_ports("send", netns, ports, nports, ns_names, lib_ports);
+    if (nrc)
+        return nrc;
 
     char err[PX_ERRBUF_SIZE] = "";
     uint8_t *bytes = NULL;
     size_t len = 0;
-    int rc = px_frame_parse_text(a.ops[0], &bytes, &len, err);
+    unsigned flags = 0;
+    int rc = px_frame_parse_text_ex(a.ops[0], &bytes, &len, &flags, err);
     if (rc < 0) {
         fprintf(stderr, "pktexpect send: frame: %s\n", err);
         return PX_EXIT_INVALID;
@@ -287,28 +320,27 @@ int px_cli_send(int argc, char **argv)
     px_ctx_set_cancel_fd(ctx, px_sig_fd()); /* SIGINT / SIGTERM end a paced run at once */
     uint64_t tag = 0;
     so.tag_out = &tag;
-    send_job job = {ctx, ports, nports, bytes, len, &so, &po, paced, &tag};
-    rc = px_topo_netns_run(netns, send_run, &job, err);
+    send_job job = {ctx, lib_ports, ports[0], nports, bytes, len, &so, &po, paced, &tag, NULL};
+    if ((flags & PX_TEXT_SRC_MAC_UNSET) && !(job.own = malloc(len))) {
+        fprintf(stderr, "pktexpect send: out of memory\n");
+        px_ctx_free(ctx);
+        free(bytes);
+        return PX_EXIT_ENV;
+    }
+    rc = send_run(&job, err);
     if (rc < 0)
-        fprintf(stderr, "pktexpect: %s\n", err); /* err names the operation and the port, or the namespace */
+        fprintf(stderr, "pktexpect: %s\n", err); /* err names the operation and the port */
     px_ctx_free(ctx);
+    free(job.own);
     free(bytes);
     return rc < 0 ? exit_for(rc) : PX_EXIT_PASS;
 }
 
-typedef struct replay_job {
-    px_ctx *ctx;
-    const char *port;
-    const char *file;
-    const px_replay_opts *o;
-} replay_job;
-
-static int replay_run(void *arg, char *err)
+static int replay_run(px_ctx *ctx, const char *port, const char *file, const px_replay_opts *o, char *err)
 {
-    replay_job *j = arg;
     px_replay_report rep;
     memset(&rep, 0, sizeof rep);
-    int rc = px_replay(j->ctx, j->port, j->file, j->o, &rep, err);
+    int rc = px_replay(ctx, port, file, o, &rep, err);
     printf("replayed %llu frames (%llu bytes) in %.3f s", (unsigned long long)rep.sent, (unsigned long long)rep.bytes,
            (double)rep.elapsed_ns / 1e9);
     if (rep.skipped)
@@ -374,8 +406,13 @@ int px_cli_replay(int argc, char **argv)
         fprintf(stderr, "pktexpect replay: give -i PORT and exactly one file\n%s", usage_replay);
         return PX_EXIT_INVALID;
     }
+    px_cli_port_name ns_names[MAX_CLI_PORTS];
+    const char *lib_ports[MAX_CLI_PORTS];
+    int nrc = px_cli_netns_ports("replay", netns, ports, nports, ns_names, lib_ports);
+    if (nrc)
+        return nrc;
     if (nports > 1) {
-        o.port_map = ports;
+        o.port_map = lib_ports;
         o.nport_map = nports;
     }
     char err[PX_ERRBUF_SIZE] = "";
@@ -385,10 +422,9 @@ int px_cli_replay(int argc, char **argv)
         return PX_EXIT_ENV;
     }
     px_ctx_set_cancel_fd(ctx, px_sig_fd()); /* SIGINT / SIGTERM end the replay at once */
-    replay_job job = {ctx, nports == 1 ? ports[0] : NULL, a.ops[0], &o};
-    int rc = px_topo_netns_run(netns, replay_run, &job, err);
+    int rc = replay_run(ctx, nports == 1 ? lib_ports[0] : NULL, a.ops[0], &o, err);
     if (rc < 0)
-        fprintf(stderr, "pktexpect: %s\n", err); /* err names the file, or the namespace */
+        fprintf(stderr, "pktexpect: %s\n", err); /* err names the file or the port */
     px_ctx_free(ctx);
     return rc < 0 ? exit_for(rc) : PX_EXIT_PASS;
 }

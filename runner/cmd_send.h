@@ -8,8 +8,9 @@
  * failed, 2 invalid command line, frame or file, 3 environment (no such
  * interface, no privileges, interface down).
  *
- * With -n NETNS the ports are opened, and the frames sent, from a thread inside
- * that network namespace (px_topo_netns_run); a missing namespace is exit 3.
+ * With -n NETNS the ports are the core's "NETNS/IFNAME" ports: the library
+ * opens their sockets inside that network namespace (px_cli_netns_ports); a
+ * missing namespace is exit 3, checked before anything is opened.
  *
  * Thread-safety: one call at a time per process (stdout is shared).
  */

@@ -225,10 +225,10 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
     if (T.status == PX_T_PASS && px__run_must_stop(R))
         px__test_problem(&T, PX_T_ERROR, "%s", px__run_stop_reason(R));
     /* The steps an ERROR left out, in the report's output (JUnit system-out). */
-    static const char *const step_names[] = {"expect", "send", "wait", "sleep", "exec"};
+    static const char *const step_names[] = {"expect", "send", "wait", "sleep", "exec", "cli"};
     for (; si < t->nsteps; si++)
         px_buf_printf(&T.output, "skipped %s step at %s:%d (not run after the ERROR)\n",
-                      (unsigned)t->steps[si].kind < 5 ? step_names[t->steps[si].kind] : "?", t->steps[si].pos.file,
+                      (unsigned)t->steps[si].kind < 6 ? step_names[t->steps[si].kind] : "?", t->steps[si].pos.file,
                       t->steps[si].pos.line);
     /* Every expectation is waited at the end (cancelled if the test already broke). */
     for (size_t i = 0; i < T.narm; i++) {
@@ -236,6 +236,9 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
             px_future_cancel(T.arm[i].f);
         px__test_wait_one(&T, &T.arm[i]);
     }
+    /* A frame from 00:00:00:00:00:00 is dropped by a bridge: the likeliest cause. */
+    if (T.status == PX_T_FAIL && T.src_notes.len)
+        px_buf_append(&T.details, px_buf_cstr(&T.src_notes));
 
 done:
     for (size_t i = 0; i < T.nrecs; i++) {
@@ -285,6 +288,7 @@ done:
     res->output = T.output.len ? px_buf_steal(&T.output) : NULL;
     px_buf_free(&T.message);
     px_buf_free(&T.details);
+    px_buf_free(&T.src_notes);
     px_buf_free(&T.output);
 }
 

@@ -4,10 +4,10 @@
  *   run.c           orchestration: the run's state (stop flag, deadline, cancel
  *                   descriptor), each scenario's topology then its tests, each
  *                   test's context and evidence, results to the reporters
- *   run_exec.c      child processes: px_run_command (process groups, timeouts)
+ *   run_exec.c      child processes: px_run_command over px_cmd_run (pktexpect/command.h)
  *   run_topology.c  a scenario's topology: plan, build, undo, --keep-topology,
  *                   over the name locks and state file of topo_state.h
- *   run_steps.c     one test's ports and steps (send, expect, wait, sleep, exec)
+ *   run_steps.c     one test's ports and steps (send, expect, wait, sleep, exec, cli)
  *   run_select.c    which tests run: filters and shards (px_run_select)
  *
  * Thread-safety: everything here runs on the thread that called px_run.
@@ -118,6 +118,7 @@ typedef struct px__test_run {
     px_buf output;   /* system-out */
     px_buf details;  /* failure reports */
     px_buf message;  /* first problem, one line */
+    px_buf src_notes; /* sent frames with a zero or multicast source MAC: told on FAIL */
     px_tstatus status;
 } px__test_run;
 

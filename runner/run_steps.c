@@ -1,14 +1,17 @@
 /* pktexpect runner: one test's ports and steps (send, expect, wait, sleep,
- * exec), on the test's context (run_internal.h). */
+ * exec, cli), on the test's context (run_internal.h). */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pktexpect/command.h"
 #include "pktexpect/expect.h"
 #include "pktexpect/expr.h"
 #include "pktexpect/send.h"
 #include "pktexpect/text.h"
 #include "run_internal.h"
+#include "stf.h"
 
 #define SUMMARY_FRAMES_PER_PORT 20
 
@@ -93,6 +96,21 @@ size_t px__test_ports(const px_scn_test *t, const char **out, size_t cap)
     return n;
 }
 
+/* Remembers a sent frame whose source MAC a bridge or switch drops (zero) or that
+ * no station may use (multicast), for the explanation of a FAIL (run.c). */
+static void note_source_mac(px__test_run *T, const px_step *st, const char *port, const uint8_t *b, size_t len)
+{
+    static const uint8_t zero[6] = {0};
+    if (len < 12 || (memcmp(b + 6, zero, 6) != 0 && !(b[6] & 1)))
+        return;
+    char mac[18];
+    px_format_mac(b + 6, mac);
+    px_buf_printf(&T->src_notes,
+                  "note: %s:%d: the frame sent on %s has the %s source MAC %s: a bridge or switch may drop it "
+                  "(leave Ether(src=...) out to send with the port's MAC)\n",
+                  st->pos.file, st->pos.line, port, b[6] & 1 ? "multicast" : "zero", mac);
+}
+
 static void step_send(px__test_run *T, const px_step *st)
 {
     char eb[PX_ERRBUF_SIZE] = "";
@@ -123,23 +141,43 @@ static void step_send(px__test_run *T, const px_step *st)
                        .vlan_id = (uint16_t)(st->vlan >= 0 ? st->vlan : 0),
                        .vlan_pcp = st->vlan_pcp,
                        .vlan_tpid = st->vlan_tpid};
-    /* The text form of what is sent, for the report. */
-    px_frame fv;
-    px_frame_dissect(&fv, bytes, (uint32_t)len, (uint32_t)len);
+    /* A text that leaves the Ethernet source out is sent with each port's MAC, as
+     * px_send_text does (docs/scenarios.md). */
+    uint8_t *own = NULL;
+    if (st->frame) {
+        uint8_t *tmp = NULL;
+        size_t tlen = 0;
+        unsigned flags = 0;
+        if (px_frame_parse_text_ex(st->frame, &tmp, &tlen, &flags, eb) == 0 && (flags & PX_TEXT_SRC_MAC_UNSET) &&
+            tlen == len)
+            own = malloc(len);
+        free(tmp);
+    }
     px_buf text = PX_BUF_INIT;
-    if (px_frame_to_text(&fv, &text) != 0)
-        px_buf_append(&text, "(frame)");
-    if (so.push_vlan)
-        px_buf_printf(&text, " + vlan push(vid=%u, pcp=%u, tpid=0x%04x)", (unsigned)so.vlan_id, (unsigned)so.vlan_pcp,
-                      so.vlan_tpid ? (unsigned)so.vlan_tpid : 0x8100u);
     for (size_t j = 0; j < st->nports; j++) {
         port_name pn;
         const char *port = lib_port(T, st->ports[j], &pn);
+        const uint8_t *pb = bytes;
+        if (own) {
+            memcpy(own, bytes, len);
+            if (px_port_mac(T->ctx, port, own + 6, NULL) == 0)
+                pb = own; /* else the send below fails and says why */
+        }
+        note_source_mac(T, st, st->ports[j], pb, len);
+        /* The text form of what is sent, for the report. */
+        px_frame fv;
+        px_frame_dissect(&fv, pb, (uint32_t)len, (uint32_t)len);
+        px_buf_clear(&text);
+        if (px_frame_to_text(&fv, &text) != 0)
+            px_buf_append(&text, "(frame)");
+        if (so.push_vlan)
+            px_buf_printf(&text, " + vlan push(vid=%u, pcp=%u, tpid=0x%04x)", (unsigned)so.vlan_id,
+                          (unsigned)so.vlan_pcp, so.vlan_tpid ? (unsigned)so.vlan_tpid : 0x8100u);
         int rc;
         if (st->send_count <= 1 && st->rate_pps <= 0) {
-            rc = px_send_ex(T->ctx, port, bytes, len, &so, eb);
+            rc = px_send_ex(T->ctx, port, pb, len, &so, eb);
         } else {
-            px_tx_frame fr = {bytes, len};
+            px_tx_frame fr = {pb, len};
             px_pace_opts pace = {.count = st->send_count, .rate_fps = st->rate_pps};
             rc = px_send_paced(T->ctx, port, &fr, 1, &so, &pace, NULL, eb);
         }
@@ -160,6 +198,7 @@ static void step_send(px__test_run *T, const px_step *st)
         }
     }
     px_buf_free(&text);
+    free(own);
 }
 
 static void step_expect(px__test_run *T, const px_step *st)
@@ -167,7 +206,15 @@ static void step_expect(px__test_run *T, const px_step *st)
     px_predicate *pred = NULL;
     px_expr_error e;
     memset(&e, 0, sizeof e);
-    int rc = px_expr_parse(NULL, st->predicate, &pred, &e);
+    int rc = 0;
+    if (st->make_predicate) {
+        pred = st->make_predicate(st->make_arg);
+        if (!pred)
+            snprintf(e.message, sizeof e.message, "%s", px_strerror(PX_ENOMEM));
+        rc = pred ? 0 : PX_ENOMEM;
+    } else {
+        rc = px_expr_parse(NULL, st->predicate, &pred, &e);
+    }
     if (rc) {
         px__test_problem(T, PX_T_ERROR, "%s:%d: predicate: %s", st->predicate_pos.file, st->predicate_pos.line,
                          e.message);
@@ -289,6 +336,67 @@ static void step_exec(px__test_run *T, const px_step *st)
     px_buf_free(&out);
 }
 
+/* A cli step's batch from its input_file: the loader's bound for a scenario file. */
+#define CLI_INPUT_MAX (4u << 20)
+
+/* Output of a failed command in a report: its first CLI_SHOWN_MAX bytes. */
+#define CLI_SHOWN_MAX 8192
+static void show_output(px_buf *to, const px_buf *out)
+{
+    size_t n = out->len < CLI_SHOWN_MAX ? out->len : CLI_SHOWN_MAX;
+    px_buf_append_n(to, px_buf_cstr(out), n);
+    if (n < out->len)
+        px_buf_printf(to, "\n(%zu more bytes of output not shown)", out->len - n);
+    px_buf_append(to, "\n");
+}
+
+static void step_cli(px__test_run *T, const px_step *st)
+{
+    char why[PX_ERRBUF_SIZE] = "";
+    size_t len = 0;
+    char *batch = NULL;
+    if (st->input_file) {
+        px_buf e = PX_BUF_INIT;
+        int rc = px__read_file_bounded(st->input_file, CLI_INPUT_MAX, &batch, &len, &e);
+        if (rc) {
+            const char *msg = rc == PX_ENOMEM ? px_strerror(rc) : px_buf_cstr(&e);
+            px__test_problem(T, PX_T_ERROR, "%s:%d: cli input_file %.*s", st->pos.file, st->pos.line,
+                             (int)strcspn(msg, "\n"), msg);
+            px_buf_free(&e);
+            return;
+        }
+        px_buf_free(&e);
+    }
+    const char *input = batch ? batch : st->input;
+    if (!batch)
+        len = strlen(input);
+    px_buf out = PX_BUF_INIT;
+    uint32_t tmo = px__run_scaled(T->R->o, st->cmd.timeout_ms ? st->cmd.timeout_ms : PX_RUN_CMD_TIMEOUT_MS);
+    px_cmd_opts co = {.netns = st->cmd.netns, .input = input, .input_len = len, .timeout_ms = tmo,
+                      .stop = T->R->o->stop, .cancel_fd = T->R->cancel_fd};
+    px_ctl_result res;
+    int rc = px_ctl_run(st->cmd.run, &co, (const char *const *)st->error_patterns, st->nerror_patterns, &out, &res,
+                        why);
+    free(batch);
+    px_buf_printf(&T->output, "cli %s: %s\n%s", st->cmd.run, rc ? why : "ok", px_buf_cstr(&out));
+    if (T->R->o->verbose)
+        px__run_say(T->R->o, "  cli %s: %s\n", st->cmd.run, rc ? why : "ok");
+    if (rc) {
+        if (rc == PX_ECANCELED)
+            px__test_problem(T, PX_T_ERROR, "%s:%d: cli '%s': %s", st->pos.file, st->pos.line, st->cmd.run,
+                             px__run_must_stop(T->R) ? px__run_stop_reason(T->R) : "interrupted");
+        else if (rc == PX_ETIMEDOUT)
+            px__test_problem(T, PX_T_ERROR, "%s:%d: cli '%s' timed out after %u ms", st->pos.file, st->pos.line,
+                             st->cmd.run, (unsigned)tmo);
+        else
+            px__test_problem(T, rc > 0 ? PX_T_FAIL : PX_T_ERROR, "%s:%d: cli %s", st->pos.file, st->pos.line, why);
+        px_buf_printf(&T->details, "%s:%d: cli %s\ncli '%s' output:\n", st->pos.file, st->pos.line, why,
+                      st->cmd.run);
+        show_output(&T->details, &out);
+    }
+    px_buf_free(&out);
+}
+
 int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np)
 {
     char eb[PX_ERRBUF_SIZE] = "";
@@ -335,6 +443,9 @@ void px__test_step(px__test_run *T, const px_step *st)
         break;
     case PX_STEP_EXEC:
         step_exec(T, st);
+        break;
+    case PX_STEP_CLI:
+        step_cli(T, st);
         break;
     }
 }

@@ -43,6 +43,7 @@ typedef enum px_step_kind {
     PX_STEP_WAIT,
     PX_STEP_SLEEP,
     PX_STEP_EXEC,
+    PX_STEP_CLI,
 } px_step_kind;
 
 /** A shell command of `setup:`, `teardown:` or an `exec` step. */
@@ -53,6 +54,8 @@ typedef struct px_scn_cmd {
     uint32_t timeout_ms;  /**< 0 = the default (60 s) */
     px_scn_pos pos;
 } px_scn_cmd;
+
+struct px_predicate;
 
 typedef struct px_step {
     px_step_kind kind;
@@ -68,6 +71,12 @@ typedef struct px_step {
     uint32_t count;       /**< 0 = unlimited */
     char *filter;         /**< BPF, NULL = none */
     int noise_filter;     /**< -1 = scenario default, 0 off, 1 on */
+    /** Expect steps a program builds (`pktexpect stf`) instead of a file: makes
+     *  the predicate (NULL: out of memory) from make_arg (the builder's, not freed
+     *  with the scenario); `predicate` is then only its label. NULL in loaded
+     *  scenarios. */
+    struct px_predicate *(*make_predicate)(void *make_arg);
+    void *make_arg;
     /* send: exactly one of frame, hex, pcap */
     char *frame;          /**< text form */
     px_scn_pos frame_pos;
@@ -85,8 +94,14 @@ typedef struct px_step {
     bool wait_all;
     /* sleep */
     uint32_t sleep_ms;
-    /* exec */
+    /* exec, cli */
     px_scn_cmd cmd;
+    /* cli: the batch is `input` or the file `input_file` (resolved relative to the
+     * scenario file, read when the step runs); NULL error_patterns: the defaults */
+    char *input;
+    char *input_file;
+    char **error_patterns;
+    size_t nerror_patterns;
 } px_step;
 
 typedef struct px_scn_test {

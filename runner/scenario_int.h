@@ -46,6 +46,11 @@
 /* One scalar after ${var} expansion, and all expansions of a scenario together. */
 #define MAX_EXPANDED_BYTES (64u << 10)
 #define MAX_EXPANDED_TOTAL (16u << 20)
+/* Variables whose values use variables: how deep the chain may go, and how many
+ * references inside values a whole scenario may expand (empty values expand to
+ * nothing, so the byte bounds alone would not bound the work). */
+#define MAX_VAR_DEPTH 16
+#define MAX_VAR_REFS (1u << 20)
 /* A frame to send: the snap length every capture uses. */
 #define MAX_FRAME_BYTES 65535
 /* Names from the file quoted in messages (keys, step kinds): never more than
@@ -77,6 +82,7 @@ typedef struct px__scn_loader {
     long budget;
     size_t bytes_read;      /* all files read, against MAX_TOTAL_BYTES */
     size_t expanded_total;  /* all ${var} expansions, against MAX_EXPANDED_TOTAL */
+    size_t var_refs;        /* references expanded inside variables' values, against MAX_VAR_REFS */
     const px_scn_checkers *chk;
     var *vars;
     size_t nvars;
@@ -226,7 +232,7 @@ bool px__scn_get_str_list(loader *L, doc *d, yaml_node_t *n, const char *what,
  * included file's (scenario_load.c), tests and steps (scenario_steps.c). */
 extern const px__scn_policy px__scn_top_policy, px__scn_include_policy;
 extern const px__scn_policy px__scn_test_policy, px__scn_expect_policy, px__scn_send_policy;
-extern const px__scn_policy px__scn_vlan_push_policy;
+extern const px__scn_policy px__scn_vlan_push_policy, px__scn_cli_policy;
 /* All of them (scenario_schema.c), NULL-terminated: what a scenario may say, in
  * one place (tests check docs/scenarios.md against it). */
 extern const px__scn_policy *const px__scn_schema[];

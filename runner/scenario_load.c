@@ -561,6 +561,9 @@ void px_scenario_free(px_scenario *s)
             free(st->pcap);
             px__scn_free_strs(st->names, st->nnames);
             free_cmd(&st->cmd);
+            free(st->input);
+            free(st->input_file);
+            px__scn_free_strs(st->error_patterns, st->nerror_patterns);
         }
         free(t->steps);
         free(t->name);
@@ -583,6 +586,33 @@ static char *default_name(const char *path)
     return strndup(b, n);
 }
 
+/* The absolute directory of the scenario file `path`, for ${scenario_dir}: setup
+ * and exec commands run in the runner's working directory, while include: and
+ * pcap: are relative to the file. Symbolic links resolved when the directory
+ * exists; else made absolute from the working directory. NULL when out of memory. */
+static char *scenario_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return NULL;
+    char *abs = realpath(dir, NULL);
+    if (abs || dir[0] == '/') {
+        if (abs)
+            free(dir);
+        return abs ? abs : dir;
+    }
+    char cwd[PATH_MAX];
+    px_buf b = PX_BUF_INIT;
+    if (!getcwd(cwd, sizeof cwd))
+        return dir;
+    px_buf_append(&b, cwd);
+    if (strcmp(dir, ".") != 0)
+        px_buf_printf(&b, "/%s", dir);
+    free(dir);
+    return px_buf_steal(&b);
+}
+
 /* Loads `text`, read from `path` (identity `top`) or given by the caller. */
 static int load_text(const char *path, const char *text, size_t len, file_id top, const px_scn_checkers *checkers,
                      const px_scn_var *vars, size_t nvars, px_scenario **out, px_buf *errors)
@@ -598,6 +628,13 @@ static int load_text(const char *path, const char *text, size_t len, file_id top
     if (!L.s->path || !L.s->name)
         L.oom = true;
 
+    /* Built in first, so a `variables:` entry or --var of the same name overrides it. */
+    char *sd = scenario_dir(path);
+    if (sd)
+        px__scn_var_set(&L, "scenario_dir", sd);
+    else
+        L.oom = true;
+    free(sd);
     file_id chain[MAX_INCLUDE_DEPTH + 1] = {top};
     load_doc(&L, path, text, len, true, 0, chain);
     for (size_t i = 0; i < nvars; i++) {

@@ -457,6 +457,22 @@ static void get_bvlans(loader *L, doc *d, yaml_node_t *n, px_scn_bvlan **out, si
     }
 }
 
+/* Calls item(L, d, e, arg) for each element e of the sequence v (the value of
+ * key `what`), each visit paid from the budget. False when the loader must
+ * stop: the budget or memory ran out, or item said so. */
+static bool each_item(loader *L, doc *d, yaml_node_t *v, const char *what,
+                      bool (*item)(loader *L, doc *d, yaml_node_t *e, void *arg), void *arg)
+{
+    if (!px__scn_want_type(L, d, v, YAML_SEQUENCE_NODE, what))
+        return true;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *e = px__scn_node(d, *it);
+        if (!e || !px__scn_spend(L, d, e) || !item(L, d, e, arg))
+            return false;
+    }
+    return true;
+}
+
 static bool topo_namespaces(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
     (void)f;
@@ -478,47 +494,42 @@ static const px__scn_field veth_fields[] = {
 };
 static const px__scn_policy veth_policy = POLICY("a veth", veth_fields);
 
-static bool topo_veths(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+static bool veth_item(loader *L, doc *d, yaml_node_t *e, void *arg)
 {
-    loader *L = w->L;
-    doc *d = w->d;
+    (void)arg;
     px_scenario *s = L->s;
-    if (!px__scn_want_type(L, d, v, YAML_SEQUENCE_NODE, f->key))
+    px_scn_veth tmp = {.pos = px__scn_pos_of(d, e)};
+    yaml_node_t *fv[sizeof veth_fields / sizeof veth_fields[0]];
+    if (!px__scn_keys(L, d, e, &veth_policy, fv))
         return true;
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *e = px__scn_node(d, *it);
-        if (!e || !px__scn_spend(L, d, e))
-            return false;
-        px_scn_veth tmp = {.pos = px__scn_pos_of(d, e)};
-        yaml_node_t *fv[sizeof veth_fields / sizeof veth_fields[0]];
-        if (!px__scn_keys(L, d, e, &veth_policy, fv))
-            continue;
-        px__scn_walk_fields(L, d, e, &veth_policy, &tmp, NULL, fv);
-        px_scn_veth *ve = tmp.name && tmp.peer ? PUSH(L, s->veths, s->nveths) : NULL;
-        if (!ve) {
-            free(tmp.name);
-            free(tmp.peer);
-            free(tmp.netns);
-            free(tmp.peer_netns);
-            if (L->oom)
-                return false;
-            continue;
-        }
-        *ve = tmp;
-        if (!strcmp(ve->name, ve->peer) && px__scn_streq_null(ve->netns, ve->peer_netns))
-            px__scn_err_node(L, d, e, "a veth needs two different names, got '%s' twice", ve->name);
-        /* Names must be unique per namespace. */
-        for (size_t j = 0; j + 1 < s->nveths; j++) {
-            const char *nm[2] = {ve->name, ve->peer};
-            const char *ns[2] = {ve->netns, ve->peer_netns};
-            for (int k = 0; k < 2; k++)
-                if ((!strcmp(s->veths[j].name, nm[k]) && px__scn_streq_null(s->veths[j].netns, ns[k])) ||
-                    (!strcmp(s->veths[j].peer, nm[k]) && px__scn_streq_null(s->veths[j].peer_netns, ns[k])))
-                    px__scn_err_node(L, d, e, "interface '%s' is already defined at line %d", nm[k],
-                                     s->veths[j].pos.line);
-        }
+    px__scn_walk_fields(L, d, e, &veth_policy, &tmp, NULL, fv);
+    px_scn_veth *ve = tmp.name && tmp.peer ? PUSH(L, s->veths, s->nveths) : NULL;
+    if (!ve) {
+        free(tmp.name);
+        free(tmp.peer);
+        free(tmp.netns);
+        free(tmp.peer_netns);
+        return !L->oom;
+    }
+    *ve = tmp;
+    if (!strcmp(ve->name, ve->peer) && px__scn_streq_null(ve->netns, ve->peer_netns))
+        px__scn_err_node(L, d, e, "a veth needs two different names, got '%s' twice", ve->name);
+    /* Names must be unique per namespace. */
+    for (size_t j = 0; j + 1 < s->nveths; j++) {
+        const char *nm[2] = {ve->name, ve->peer};
+        const char *ns[2] = {ve->netns, ve->peer_netns};
+        for (int k = 0; k < 2; k++)
+            if ((!strcmp(s->veths[j].name, nm[k]) && px__scn_streq_null(s->veths[j].netns, ns[k])) ||
+                (!strcmp(s->veths[j].peer, nm[k]) && px__scn_streq_null(s->veths[j].peer_netns, ns[k])))
+                px__scn_err_node(L, d, e, "interface '%s' is already defined at line %d", nm[k],
+                                 s->veths[j].pos.line);
     }
     return true;
+}
+
+static bool topo_veths(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    return each_item(w->L, w->d, v, f->key, veth_item, NULL);
 }
 
 enum { BR_NAME, BR_NETNS, BR_VLAN_FILTERING, BR_MTU, BR_PORTS, BR_VLANS, BR_N };
@@ -567,79 +578,67 @@ static const px__scn_field bport_fields[] = {
 };
 static const px__scn_policy bport_policy = POLICY("a bridge port", bport_fields);
 
-static bool bridge_ports(loader *L, doc *d, yaml_node_t *n, px_scn_bridge *b)
+/* One element of a bridge's ports; arg is the bridge. */
+static bool bport_item(loader *L, doc *d, yaml_node_t *pe, void *arg)
 {
-    if (!px__scn_want_type(L, d, n, YAML_SEQUENCE_NODE, "ports"))
+    px_scn_bridge *b = arg;
+    px_scn_bport tmp = {0};
+    yaml_node_t *pname = pe, *pf[2] = {NULL, NULL};
+    if (pe->type == YAML_MAPPING_NODE) {
+        if (!px__scn_walk_map(L, d, pe, &bport_policy, &tmp, NULL, pf))
+            return true;
+        pname = pf[0];
+    } else if (!px__scn_decode(L, d, pe, &bport_fields[0], &tmp)) {
         return true;
-    for (yaml_node_item_t *pi = n->data.sequence.items.start; pi < n->data.sequence.items.top; pi++) {
-        yaml_node_t *pe = px__scn_node(d, *pi);
-        if (!pe || !px__scn_spend(L, d, pe))
-            return false;
-        px_scn_bport tmp = {0};
-        yaml_node_t *pname = pe, *pf[2] = {NULL, NULL};
-        if (pe->type == YAML_MAPPING_NODE) {
-            if (!px__scn_walk_map(L, d, pe, &bport_policy, &tmp, NULL, pf))
-                continue;
-            pname = pf[0];
-        } else if (!px__scn_decode(L, d, pe, &bport_fields[0], &tmp)) {
-            continue;
-        }
-        px_scn_bport *bp = PUSH(L, b->ports, b->nports);
-        if (!bp) {
-            free(tmp.name);
-            return false;
-        }
-        *bp = tmp;
-        bp->pos = px__scn_pos_of(d, pname);
-        const char *pn = bp->name;
-        if (!px__scn_topo_has_if(L->s, pn, b->netns, false))
-            px__scn_err_node(L, d, pname, "bridge port '%s' is not a veth end in %s%s%s", pn,
-                             b->netns ? "namespace '" : "the runner's namespace", b->netns ? b->netns : "",
-                             b->netns ? "'" : "");
-        if (pf[1]) {
-            get_bvlans(L, d, pf[1], &bp->vlans, &bp->nvlans);
-            if (bp->nvlans && !b->vlan_filtering)
-                px__scn_err_node(L, d, pf[1], "bridge '%s' has VLANs but not 'vlan_filtering: true'", b->name);
-        }
-        for (size_t j = 0; j + 1 < b->nports; j++)
-            if (!strcmp(b->ports[j].name, pn))
-                px__scn_err_node(L, d, pname, "bridge port '%s' is listed twice", pn);
     }
+    px_scn_bport *bp = PUSH(L, b->ports, b->nports);
+    if (!bp) {
+        free(tmp.name);
+        return false;
+    }
+    *bp = tmp;
+    bp->pos = px__scn_pos_of(d, pname);
+    const char *pn = bp->name;
+    if (!px__scn_topo_has_if(L->s, pn, b->netns, false))
+        px__scn_err_node(L, d, pname, "bridge port '%s' is not a veth end in %s%s%s", pn,
+                         b->netns ? "namespace '" : "the runner's namespace", b->netns ? b->netns : "",
+                         b->netns ? "'" : "");
+    if (pf[1]) {
+        get_bvlans(L, d, pf[1], &bp->vlans, &bp->nvlans);
+        if (bp->nvlans && !b->vlan_filtering)
+            px__scn_err_node(L, d, pf[1], "bridge '%s' has VLANs but not 'vlan_filtering: true'", b->name);
+    }
+    for (size_t j = 0; j + 1 < b->nports; j++)
+        if (!strcmp(b->ports[j].name, pn))
+            px__scn_err_node(L, d, pname, "bridge port '%s' is listed twice", pn);
     return true;
+}
+
+static bool bridge_item(loader *L, doc *d, yaml_node_t *e, void *arg)
+{
+    (void)arg;
+    px_scenario *s = L->s;
+    px_scn_bridge tmp = {.pos = px__scn_pos_of(d, e)};
+    yaml_node_t *bf[BR_N];
+    bool ok = px__scn_walk_map(L, d, e, &bridge_policy, &tmp, NULL, bf);
+    px_scn_bridge *b = ok ? PUSH(L, s->bridges, s->nbridges) : NULL;
+    if (!b) {
+        free(tmp.name);
+        free(tmp.netns);
+        return !(L->oom || L->budget_hit);
+    }
+    *b = tmp;
+    if (bf[BR_VLANS]) {
+        get_bvlans(L, d, bf[BR_VLANS], &b->vlans, &b->nvlans);
+        if (b->nvlans && !b->vlan_filtering)
+            px__scn_err_node(L, d, bf[BR_VLANS], "bridge '%s' has VLANs but not 'vlan_filtering: true'", b->name);
+    }
+    return !bf[BR_PORTS] || each_item(L, d, bf[BR_PORTS], "ports", bport_item, b);
 }
 
 static bool topo_bridges(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
-    loader *L = w->L;
-    doc *d = w->d;
-    px_scenario *s = L->s;
-    if (!px__scn_want_type(L, d, v, YAML_SEQUENCE_NODE, f->key))
-        return true;
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *e = px__scn_node(d, *it);
-        if (!e || !px__scn_spend(L, d, e))
-            return false;
-        px_scn_bridge tmp = {.pos = px__scn_pos_of(d, e)};
-        yaml_node_t *bf[BR_N];
-        bool ok = px__scn_walk_map(L, d, e, &bridge_policy, &tmp, NULL, bf);
-        px_scn_bridge *b = ok ? PUSH(L, s->bridges, s->nbridges) : NULL;
-        if (!b) {
-            free(tmp.name);
-            free(tmp.netns);
-            if (L->oom || L->budget_hit)
-                return false;
-            continue;
-        }
-        *b = tmp;
-        if (bf[BR_VLANS]) {
-            get_bvlans(L, d, bf[BR_VLANS], &b->vlans, &b->nvlans);
-            if (b->nvlans && !b->vlan_filtering)
-                px__scn_err_node(L, d, bf[BR_VLANS], "bridge '%s' has VLANs but not 'vlan_filtering: true'", b->name);
-        }
-        if (bf[BR_PORTS] && !bridge_ports(L, d, bf[BR_PORTS], b))
-            return false;
-    }
-    return true;
+    return each_item(w->L, w->d, v, f->key, bridge_item, NULL);
 }
 
 static const px__scn_field addr_fields[] = {
@@ -650,44 +649,39 @@ static const px__scn_field addr_fields[] = {
 /* Both required keys are checked first: an address without one is not read. */
 static const px__scn_policy addr_policy = {"an address", addr_fields, sizeof addr_fields / sizeof addr_fields[0], true};
 
-static bool topo_addresses(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+static bool addr_item(loader *L, doc *d, yaml_node_t *e, void *arg)
 {
-    loader *L = w->L;
-    doc *d = w->d;
+    (void)arg;
     px_scenario *s = L->s;
-    if (!px__scn_want_type(L, d, v, YAML_SEQUENCE_NODE, f->key))
-        return true;
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *e = px__scn_node(d, *it);
-        if (!e || !px__scn_spend(L, d, e))
-            return false;
-        px_scn_addr tmp = {.pos = px__scn_pos_of(d, e)};
-        yaml_node_t *af[3];
-        bool ok = px__scn_walk_map(L, d, e, &addr_policy, &tmp, NULL, af);
-        px_scn_addr *a = ok ? PUSH(L, s->addrs, s->naddrs) : NULL;
-        if (!a) {
-            free(tmp.dev);
-            free(tmp.netns);
-            free(tmp.cidr);
-            if (L->oom || L->budget_hit)
-                return false;
-            continue;
-        }
-        *a = tmp;
-        if (a->dev && !px__scn_topo_has_if(s, a->dev, a->netns, true))
-            px__scn_err_node(L, d, af[0], "'%s' is not an interface of the topology in %s%s%s", a->dev,
-                             a->netns ? "namespace '" : "the runner's namespace", a->netns ? a->netns : "",
-                             a->netns ? "'" : "");
-        if (a->cidr) {
-            const char *slash = strchr(a->cidr, '/');
-            bool cidr_ok =
-                slash && slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1) && strlen(slash + 1) <= 3;
-            if (!cidr_ok)
-                px__scn_err_node(L, d, af[2],
-                                 "address: expected CIDR form like 10.0.0.1/24 or 2001:db8::1/64, got '%s'", a->cidr);
-        }
+    px_scn_addr tmp = {.pos = px__scn_pos_of(d, e)};
+    yaml_node_t *af[3];
+    bool ok = px__scn_walk_map(L, d, e, &addr_policy, &tmp, NULL, af);
+    px_scn_addr *a = ok ? PUSH(L, s->addrs, s->naddrs) : NULL;
+    if (!a) {
+        free(tmp.dev);
+        free(tmp.netns);
+        free(tmp.cidr);
+        return !(L->oom || L->budget_hit);
+    }
+    *a = tmp;
+    if (a->dev && !px__scn_topo_has_if(s, a->dev, a->netns, true))
+        px__scn_err_node(L, d, af[0], "'%s' is not an interface of the topology in %s%s%s", a->dev,
+                         a->netns ? "namespace '" : "the runner's namespace", a->netns ? a->netns : "",
+                         a->netns ? "'" : "");
+    if (a->cidr) {
+        const char *slash = strchr(a->cidr, '/');
+        bool cidr_ok =
+            slash && slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1) && strlen(slash + 1) <= 3;
+        if (!cidr_ok)
+            px__scn_err_node(L, d, af[2], "address: expected CIDR form like 10.0.0.1/24 or 2001:db8::1/64, got '%s'",
+                             a->cidr);
     }
     return true;
+}
+
+static bool topo_addresses(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    return each_item(w->L, w->d, v, f->key, addr_item, NULL);
 }
 
 static bool topo_setup(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
@@ -826,5 +820,6 @@ const px__scn_policy *const px__scn_schema[] = {
     &px__scn_expect_policy,
     &px__scn_send_policy,
     &px__scn_vlan_push_policy,
+    &px__scn_cli_policy,
     NULL,
 };

@@ -4,6 +4,7 @@
 #include "scenario_int.h"
 
 #include <ctype.h>
+#include <regex.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,22 @@ static void get_expect(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_ste
 
 enum { SE_PORT = STEP_PORT, SE_PORTS = STEP_PORTS, SE_FRAME, SE_HEX, SE_PCAP, SE_COUNT, SE_RATE, SE_VLAN, SE_N };
 
+/* A path from scenario file `d` (taken), relative to the directory of that file
+ * unless absolute; NULL stays NULL. */
+static char *relative_to_file(loader *L, const doc *d, char *p)
+{
+    const char *dir_end = strrchr(d->file, '/');
+    if (!p || p[0] == '/' || !dir_end)
+        return p;
+    px_buf b = PX_BUF_INIT;
+    px_buf_printf(&b, "%.*s/%s", (int)(dir_end - d->file), d->file, p);
+    free(p);
+    p = px_buf_steal(&b);
+    if (!p)
+        L->oom = true;
+    return p;
+}
+
 /* Exactly one of frame, hex and pcap (the handler of `frame`, which reads all three). */
 static bool send_source(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
@@ -184,22 +201,10 @@ static bool send_source(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
             free(hex);
         }
     } else if (pcap) {
-        char *p = px__scn_get_nonempty(L, d, pcap, "pcap");
-        if (p) {
-            /* relative to the scenario file that names it */
-            const char *dir_end = strrchr(d->file, '/');
-            if (p[0] != '/' && dir_end) {
-                px_buf b = PX_BUF_INIT;
-                px_buf_printf(&b, "%.*s/%s", (int)(dir_end - d->file), d->file, p);
-                free(p);
-                p = px_buf_steal(&b);
-                if (!p)
-                    L->oom = true;
-            }
-            if (p)
-                px__scn_check_pcap(L, d, pcap, p);
-            st->pcap = p;
-        }
+        char *p = relative_to_file(L, d, px__scn_get_nonempty(L, d, pcap, "pcap"));
+        if (p)
+            px__scn_check_pcap(L, d, pcap, p);
+        st->pcap = p;
     }
     return true;
 }
@@ -318,6 +323,76 @@ static void get_exec(loader *L, doc *d, yaml_node_t *v, px_scn_test *t, px_step 
     px__scn_get_cmd(L, d, v, "exec", true, &st->cmd);
 }
 
+/* `cli: { run: CMD, input: TEXT | input_file: PATH, error_patterns: RE | [RE, ...],
+ * netns: NS, timeout: T }`: a control-plane batch (pktexpect/command.h). */
+enum { CL_RUN, CL_NETNS, CL_TIMEOUT, CL_INPUT, CL_INPUT_FILE, CL_ERROR_PATTERNS, CL_N };
+
+static bool cli_netns(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    (void)f;
+    px__scn_check_ns(w->L, w->d, v, ((px_step *)w->obj)->cmd.netns);
+    return true;
+}
+
+/* Exactly one of input and input_file (the handler of `input`, which reads both). */
+static bool cli_input(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    (void)f;
+    px_step *st = w->obj;
+    yaml_node_t *file = w->vals[CL_INPUT_FILE];
+    if (!!v + !!file != 1) {
+        px__scn_err_node(w->L, w->d, v ? v : w->map, "a cli step needs exactly one of 'input' or 'input_file'");
+        return true;
+    }
+    if (v) {
+        if (px__scn_want_type(w->L, w->d, v, YAML_SCALAR_NODE, "input"))
+            st->input = px__scn_expand(w->L, w->d, v, NULL);
+    } else {
+        st->input_file = relative_to_file(w->L, w->d, px__scn_get_nonempty(w->L, w->d, file, "input_file"));
+    }
+    return true;
+}
+
+/* Each pattern must compile (POSIX extended), as px_ctl_run will compile it. */
+static bool cli_patterns(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    px_step *st = w->obj;
+    if (!px__scn_get_str_list(w->L, w->d, v, f->key, px__scn_get_nonempty, &st->error_patterns,
+                              &st->nerror_patterns))
+        return true;
+    for (size_t i = 0; i < st->nerror_patterns; i++) {
+        regex_t re;
+        int rc = regcomp(&re, st->error_patterns[i], REG_EXTENDED | REG_NOSUB);
+        if (rc) {
+            char m[128];
+            regerror(rc, &re, m, sizeof m);
+            px__scn_err_node(w->L, w->d, v, "error_patterns: '%.32s' is not a POSIX extended regular expression: %s",
+                             st->error_patterns[i], m);
+        } else {
+            regfree(&re);
+        }
+    }
+    return true;
+}
+
+static const px__scn_field cli_fields[CL_N] = {
+    [CL_RUN] = {.key = "run", .type = PX__SCN_NONEMPTY, AT(px_step, cmd.run), .flags = PX__SCN_REQUIRED},
+    [CL_NETNS] = {.key = "netns", .type = PX__SCN_NSNAME, AT(px_step, cmd.netns), .fn = cli_netns},
+    [CL_TIMEOUT] = {.key = "timeout", .type = PX__SCN_DURATION, AT(px_step, cmd.timeout_ms)},
+    [CL_INPUT] = {.key = "input", .flags = PX__SCN_ALWAYS, .fn = cli_input},
+    [CL_INPUT_FILE] = {.key = "input_file"}, /* read by cli_input */
+    [CL_ERROR_PATTERNS] = {.key = "error_patterns", .fn = cli_patterns},
+};
+const px__scn_policy px__scn_cli_policy = POLICY("a cli step", cli_fields);
+
+static void get_cli(loader *L, doc *d, yaml_node_t *v, px_scn_test *t, px_step *st)
+{
+    (void)t;
+    yaml_node_t *vals[CL_N];
+    st->cmd.pos = px__scn_pos_of(d, v);
+    px__scn_walk_map(L, d, v, &px__scn_cli_policy, st, NULL, vals);
+}
+
 /* A step is a mapping with one key, its kind; indexed by px_step_kind. */
 static const struct {
     const char *key;
@@ -325,6 +400,7 @@ static const struct {
 } step_kinds[] = {
     [PX_STEP_EXPECT] = {"expect", get_expect}, [PX_STEP_SEND] = {"send", get_send}, [PX_STEP_WAIT] = {"wait", get_wait},
     [PX_STEP_SLEEP] = {"sleep", get_sleep},    [PX_STEP_EXEC] = {"exec", get_exec},
+    [PX_STEP_CLI] = {"cli", get_cli},
 };
 #define NKINDS (sizeof step_kinds / sizeof step_kinds[0])
 
@@ -375,7 +451,7 @@ const px__scn_policy px__scn_test_policy = POLICY("a test", test_fields);
 static void get_step(loader *L, doc *d, yaml_node_t *e, px_scn_test *t)
 {
     if (e->type != YAML_MAPPING_NODE || e->data.mapping.pairs.top - e->data.mapping.pairs.start != 1) {
-        px__scn_err_node(L, d, e, "a step is a mapping with one key: expect, send, wait, sleep or exec");
+        px__scn_err_node(L, d, e, "a step is a mapping with one key: expect, send, wait, sleep, exec or cli");
         return;
     }
     yaml_node_t *k = px__scn_node(d, e->data.mapping.pairs.start->key);

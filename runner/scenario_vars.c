@@ -1,9 +1,11 @@
 /* pktexpect runner: ${variables} of scenario files. Values come from
- * `variables:` mappings (an includer's override its includes') and --var;
- * ${name:q} quotes the value for /bin/sh. See scenario_int.h. */
+ * `variables:` mappings (an includer's override its includes'), --var and the
+ * built-in ${scenario_dir}; values may use variables; ${name:q} quotes the
+ * value for /bin/sh. See scenario_int.h. */
 #include "scenario_int.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -60,11 +62,142 @@ static void shell_quote(px_buf *out, const char *v)
     px_buf_append(out, "'");
 }
 
+/* One expansion of a scalar: where errors point, and the chain of variables
+ * whose values are being expanded (for the cycle check and the messages). */
+typedef struct expansion {
+    loader *L;
+    const doc *d;
+    const yaml_node_t *n;
+    const var *chain[MAX_VAR_DEPTH];
+    int depth;
+    bool changed;
+} expansion;
+
+/* " (in the value of ${a}, used by ${b})": where a nested reference was found. */
+static void chain_text(const expansion *X, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = 0;
+    for (int i = X->depth; i-- > 0 && n < cap;) {
+        int w = snprintf(out + n, cap - n, "%s${%.32s}", i == X->depth - 1 ? " (in the value of " : ", used by ",
+                         X->chain[i]->name);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    if (X->depth && n < cap)
+        snprintf(out + n, cap - n, ")");
+}
+
+/* Appends `s` to out with its variables expanded, the values of variables too
+ * (recursively, `${name:q}` quoting the expanded value). false after logging an
+ * error; an out longer than MAX_EXPANDED_BYTES returns true early (the caller
+ * reports it). */
+static bool expand_into(expansion *X, const char *s, px_buf *out)
+{
+    loader *L = X->L;
+    const char *p = s;
+    char where[256];
+    while (*p) {
+        if (out->len > MAX_EXPANDED_BYTES)
+            return true;
+        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+            px_buf_append(out, "${");
+            p += 3;
+            X->changed = true;
+            continue;
+        }
+        if (p[0] != '$' || p[1] != '{') {
+            px_buf_append_n(out, p, 1);
+            p++;
+            continue;
+        }
+        chain_text(X, where, sizeof where);
+        const char *close = strchr(p + 2, '}');
+        if (!close) {
+            px__scn_err_node(L, X->d, X->n,
+                             "unterminated '${' in '%.64s%s'%s: expected ${name} (write $${ for a literal ${)", s,
+                             strlen(s) > 64 ? "..." : "", where);
+            return false;
+        }
+        size_t nl = (size_t)(close - (p + 2));
+        bool quote = nl > 2 && !strncmp(close - 2, ":q", 2);
+        if (quote)
+            nl -= 2;
+        if (!px__scn_var_name_ok(p + 2, nl)) {
+            px__scn_err_node(L, X->d, X->n,
+                             "'%.*s' is not a variable name%s: expected letters, digits, '_' or '-' (and ':q' to "
+                             "quote for the shell)",
+                             (int)(nl < 64 ? nl : 64), p + 2, where);
+            return false;
+        }
+        var *v = px__scn_var_find(L, p + 2, nl);
+        if (!v) {
+            px__scn_err_node(L, X->d, X->n, "unknown variable '${%.*s}'%s: define it under 'variables:' or with --var",
+                             (int)(nl < 64 ? nl : 64), p + 2, where);
+            return false;
+        }
+        for (int i = 0; i < X->depth; i++) {
+            if (X->chain[i] != v)
+                continue;
+            px_buf c = PX_BUF_INIT;
+            for (int j = i; j < X->depth; j++)
+                px_buf_printf(&c, "${%.32s} -> ", X->chain[j]->name);
+            px__scn_err_node(L, X->d, X->n, "variable cycle: %s${%.32s}: a variable's value cannot use itself",
+                             px_buf_cstr(&c), v->name);
+            px_buf_free(&c);
+            return false;
+        }
+        X->changed = true;
+        p = close + 1;
+        if (!strstr(v->value, "${")) { /* a plain value, the common case */
+            if (strlen(v->value) > MAX_EXPANDED_BYTES) {
+                out->len = MAX_EXPANDED_BYTES + 1;
+                return true;
+            }
+            if (quote)
+                shell_quote(out, v->value);
+            else
+                px_buf_append(out, v->value);
+            continue;
+        }
+        if (X->depth == MAX_VAR_DEPTH) {
+            px__scn_err_node(L, X->d, X->n, "variables use variables more than %d levels deep%s", MAX_VAR_DEPTH,
+                             where);
+            return false;
+        }
+        if (++L->var_refs > MAX_VAR_REFS) {
+            px__scn_err_node(L, X->d, X->n, "more than %u variables expanded inside variables' values in all",
+                             MAX_VAR_REFS);
+            return false;
+        }
+        X->chain[X->depth++] = v;
+        bool ok;
+        if (quote) {
+            px_buf inner = PX_BUF_INIT;
+            ok = expand_into(X, v->value, &inner);
+            if (ok && inner.len <= MAX_EXPANDED_BYTES)
+                shell_quote(out, px_buf_cstr(&inner));
+            else if (ok)
+                out->len = MAX_EXPANDED_BYTES + 1;
+            if (inner.oom)
+                out->oom = true;
+            px_buf_free(&inner);
+        } else {
+            ok = expand_into(X, v->value, out);
+        }
+        X->depth--;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 /* Expands ${name} and ${name:q} (the value quoted for the shell) in a scalar
- * ("$${" is a literal "${"). Returns a new string, or NULL after logging an
- * error. *changed tells whether anything was replaced. Each result is at most
- * MAX_EXPANDED_BYTES, all results together MAX_EXPANDED_TOTAL: a large variable
- * used many times would otherwise multiply its size. */
+ * ("$${" is a literal "${"); a variable's value is expanded the same way, so
+ * variables may use variables (a cycle is an error). Returns a new string, or
+ * NULL after logging an error. *changed tells whether anything was replaced.
+ * Each result is at most MAX_EXPANDED_BYTES, all results together
+ * MAX_EXPANDED_TOTAL: a large variable used many times would otherwise multiply
+ * its size. */
 char *px__scn_expand(loader *L, const doc *d, const yaml_node_t *n, bool *changed)
 {
     const char *s = px__scn_scalar(n);
@@ -78,63 +211,10 @@ char *px__scn_expand(loader *L, const doc *d, const yaml_node_t *n, bool *change
     if (!strstr(s, "${"))
         return px__scn_strdup(L, s);
     px_buf out = PX_BUF_INIT;
-    const char *p = s;
-    bool ok = true;
-    while (*p) {
-        if (out.len > MAX_EXPANDED_BYTES)
-            break;
-        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
-            px_buf_append(&out, "${");
-            p += 3;
-            if (changed)
-                *changed = true;
-            continue;
-        }
-        if (p[0] == '$' && p[1] == '{') {
-            const char *close = strchr(p + 2, '}');
-            if (!close) {
-                px__scn_err_node(L, d, n,
-                                 "unterminated '${' in '%.64s%s': expected ${name} (write $${ for a literal ${)", s,
-                                 strlen(s) > 64 ? "..." : "");
-                ok = false;
-                break;
-            }
-            size_t nl = (size_t)(close - (p + 2));
-            bool quote = nl > 2 && !strncmp(close - 2, ":q", 2);
-            if (quote)
-                nl -= 2;
-            if (!px__scn_var_name_ok(p + 2, nl)) {
-                px__scn_err_node(
-                    L, d, n,
-                    "'%.*s' is not a variable name: expected letters, digits, '_' or '-' (and ':q' to quote "
-                    "for the shell)",
-                    (int)(nl < 64 ? nl : 64), p + 2);
-                ok = false;
-                break;
-            }
-            var *v = px__scn_var_find(L, p + 2, nl);
-            if (!v) {
-                px__scn_err_node(L, d, n, "unknown variable '${%.*s}': define it under 'variables:' or with --var",
-                                 (int)nl, p + 2);
-                ok = false;
-                break;
-            }
-            if (strlen(v->value) > MAX_EXPANDED_BYTES) {
-                out.len = MAX_EXPANDED_BYTES + 1;
-                break;
-            }
-            if (quote)
-                shell_quote(&out, v->value);
-            else
-                px_buf_append(&out, v->value);
-            if (changed)
-                *changed = true;
-            p = close + 1;
-            continue;
-        }
-        px_buf_append_n(&out, p, 1);
-        p++;
-    }
+    expansion X = {.L = L, .d = d, .n = n};
+    bool ok = expand_into(&X, s, &out);
+    if (changed)
+        *changed = X.changed;
     if (ok && out.len > MAX_EXPANDED_BYTES) {
         px__scn_err_node(L, d, n, "value longer than %u bytes once variables are expanded", MAX_EXPANDED_BYTES);
         ok = false;

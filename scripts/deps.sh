@@ -9,7 +9,8 @@ groups=("$@")
 want=()
 for g in "${groups[@]}"; do
   case "$g" in
-    build) want+=(gcc make cmake pkg-config libpcap-dev libyaml-dev libmnl-dev libnanomsg-dev libcmocka-dev iproute2) ;;
+    build) want+=(gcc make cmake pkg-config libpcap-dev libyaml-dev libmnl-dev libnanomsg-dev libcmocka-dev libjansson-dev
+                  iproute2) ;;
     # clang + compiler-rt for the sanitizer builds and libFuzzer; tshark is the dissector
     # oracle; xmllint reads JUnit reports back; openvswitch for the switch suites;
     # libnng-dev for unit/test_bmv2_nng (the BMv2 stand-in on nng, as BMv2 is built);

@@ -1,5 +1,6 @@
 /* Helpers of pktexpect's own tests (not installed): run the built `pktexpect`
- * program as a child process, signal it, wait for it with a safety net.
+ * program as a child process, signal it, wait for it with a safety net; a
+ * test's scratch directory.
  *
  * The program is $PX_BUILD_DIR/pktexpect (ctest sets PX_BUILD_DIR). Output goes
  * to a file the test reads back. Every wait has a generous safety net: a child
@@ -39,19 +40,48 @@ static inline bool px_proc_tmpdir(char out[256])
     return mkdtemp(out) != NULL;
 }
 
+/* A test's scratch directory (a fresh px_proc_tmpdir) with the names of its
+ * usual files: DIR/s.yaml for a scenario, DIR/out.txt for a child's output. */
+static inline bool px_proc_scratch(char dir[256], char scn[512], char out[512])
+{
+    if (!px_proc_tmpdir(dir))
+        return false;
+    snprintf(scn, 512, "%s/s.yaml", dir);
+    snprintf(out, 512, "%s/out.txt", dir);
+    return true;
+}
+
+/* Removes `dir` and everything in it; 0, or -1 when that failed. */
+static inline int px_proc_rmtree(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+#define PX_PROC_ARGS_MAX 40
+
+/* argv = {argv0, first, the rest of `ap` up to its NULL, NULL}, at most
+ * PX_PROC_ARGS_MAX slots; returns argc. */
+static inline int px_proc_argv(char *argv[PX_PROC_ARGS_MAX], const char *argv0, const char *first, va_list ap)
+{
+    int argc = 0;
+    argv[argc++] = (char *)argv0;
+    for (const char *a = first; a && argc < PX_PROC_ARGS_MAX - 1; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    argv[argc] = NULL;
+    return argc;
+}
+
 /* Starts `pktexpect ARGS...` (NULL-terminated) with stdout and stderr into
  * `outfile` (truncated). Returns the pid, -1 on error. */
 static inline pid_t px_proc_start(const char *outfile, const char *first, ...)
 {
-    char *argv[40];
-    int argc = 0;
-    argv[argc++] = (char *)px_proc_bin();
+    char *argv[PX_PROC_ARGS_MAX];
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 39; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    px_proc_argv(argv, px_proc_bin(), first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -141,6 +171,16 @@ static inline bool px_proc_write(const char *path, const char *text)
         return false;
     fputs(text, f);
     return fclose(f) == 0;
+}
+
+/* Whether a child's exit code `rc` is `want`; when it is not, prints it with
+ * the child's output (file `out`) for the failed assertion that follows. */
+static inline bool px_proc_exited(int rc, int want, const char *out)
+{
+    if (rc == want)
+        return true;
+    fprintf(stderr, "exit %d (want %d), output:\n%s\n", rc, want, px_proc_slurp(out));
+    return false;
 }
 
 /* Number of occurrences of `needle` in `hay`. */

@@ -5,7 +5,9 @@
  * fills in what depends on the rest of the frame: lengths (IPv4 ihl/len, IPv6
  * plen, UDP len, TCP dataofs, extension header len, 802.3 length), checksums
  * (IPv4 header; TCP, UDP, ICMPv6 with the pseudo-header of the nearest IP layer
- * before them; ICMP; GRE when its C flag is set) and next-protocol fields
+ * before them, whose destination is the final one of an IPv6 Routing header
+ * with segments left, RFC 8200 section 8.1; ICMP; GRE when its C flag is set)
+ * and next-protocol fields
  * (ethertypes, IP protocol / next header, GRE protocol, MPLS bottom-of-stack,
  * the UDP ports 4789 before VXLAN). A field set explicitly is never
  * overwritten, so tests can build deliberately broken frames (bad checksum,

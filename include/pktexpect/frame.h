@@ -74,7 +74,7 @@ typedef struct px_frame {
     uint8_t nlayers;
     uint8_t truncated_at;    /**< px_layer_kind that did not fit, PX_LAYER_NONE if whole */
     px_layer layers[PX_FRAME_MAX_LAYERS];
-    /** Bytes after the outermost IP datagram (or 802.3 length): Ethernet padding or a
+    /** Bytes after the outermost IP datagram (also over MPLS; or ARP, 802.3 length): Ethernet padding or a
      *  trailer. They belong to no layer; px_frame_payload() excludes them. */
     uint32_t padlen;
     uint32_t flags;          /**< PX_FRAME_* */
@@ -267,7 +267,10 @@ typedef enum px_csum_status {
     PX_CSUM_UNKNOWN   /**< the bytes it covers were not all captured */
 } px_csum_status;
 /** Verifies the checksum of an IPv4, TCP, UDP, ICMP, ICMPv6 or GRE layer, with the
- *  pseudo-header of the nearest IP layer before it for TCP, UDP and ICMPv6. */
+ *  pseudo-header of the nearest IP layer before it for TCP, UDP and ICMPv6. Behind
+ *  an IPv6 Routing header with segments left > 0, the pseudo-header's destination
+ *  is the final one (RFC 8200 section 8.1): the last address of a type 0 or 2
+ *  header, segment 0 of a Segment Routing header (type 4). */
 px_csum_status px_layer_checksum(const px_frame *f, const px_layer *l);
 
 /** The layer that `l` is carried in (the previous layer), or NULL for the first. */

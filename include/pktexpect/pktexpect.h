@@ -19,6 +19,7 @@
 #include "expr.h"
 #include "frame.h"
 #include "future.h"
+#include "oneline.h"
 #include "predicate.h"
 #include "predicates.h"
 #include "print.h"

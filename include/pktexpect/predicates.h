@@ -31,6 +31,14 @@ extern "C" {
 px_predicate *px_received_packet(void);
 /** PASS if the window closes with no frame offered; FAIL on the first frame. */
 px_predicate *px_timed_out(void);
+/** checksums_ok(): PASS when at least one frame was offered and every checksum of
+ *  every frame offered verifies (IPv4 header, TCP, UDP, ICMP, ICMPv6, GRE with
+ *  its C flag; px_layer_checksum). FAIL at the first bad one, naming the frame,
+ *  the layer and the expected and actual values, or when no frame arrived. TCP/UDP
+ *  checksums the kernel had not computed (PX_FRAME_CSUM_NOT_READY) and checksums
+ *  over bytes not captured are not checked (counted in the explanation). Value:
+ *  the number of frames offered. Loss-sensitive. */
+px_predicate *px_checksums_ok(void);
 
 px_predicate *px_saw_src_mac(const uint8_t mac[6]);
 px_predicate *px_saw_dst_mac(const uint8_t mac[6]);

@@ -69,6 +69,11 @@ extern "C" {
  *  for an empty frame). `bytes` is not kept. errbuf may be NULL. */
 int px_send(px_ctx *ctx, const char *port, const uint8_t *bytes, size_t len, char *errbuf);
 
+/** The MAC address of `port`'s interface, read from the kernel on each call
+ *  (opens the port's TX socket on first use, like px_send). Returns 0 or a
+ *  negative PX_E* with detail in errbuf (may be NULL). Any thread. */
+int px_port_mac(px_ctx *ctx, const char *port, uint8_t mac[6], char *errbuf);
+
 /** Options of every send call. Zero-initialise, then set what you need. */
 typedef struct px_send_opts {
     bool push_vlan;     /**< insert a VLAN tag after the MAC addresses */

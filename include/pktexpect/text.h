@@ -51,6 +51,17 @@ void px_format_ipv6(const uint8_t addr[16], char out[46]);
  *  PX_ENOMEM with "col N: ..." in errbuf (columns count from 1). */
 int px_frame_parse_text(const char *text, uint8_t **bytes, size_t *len, char errbuf[]);
 
+/** What a text left to the defaults, for the senders that fill it in. */
+enum {
+    /** The frame starts with an Ether layer whose src was not given (it is built as
+     *  00:00:00:00:00:00; px_send_text and the runner write the port's MAC there). A
+     *  src given explicitly, even 00:00:00:00:00:00, and a plain hex frame do not set it. */
+    PX_TEXT_SRC_MAC_UNSET = 1u << 0,
+};
+
+/** px_frame_parse_text that also sets *flags (PX_TEXT_*; may be NULL) on success. */
+int px_frame_parse_text_ex(const char *text, uint8_t **bytes, size_t *len, unsigned *flags, char errbuf[]);
+
 /** Appends the text form of a dissected frame to `out`, such that parsing it gives
  *  back the same bytes. Fields equal to their default or to the value the builder
  *  would compute are left out. Frames the text form cannot express exactly come

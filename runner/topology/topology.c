@@ -47,6 +47,31 @@ static int fail(char *errbuf, const px__nl_ctx *c, int neg_errno, const char *wh
 
 /* ---- operations; each runs in the target namespace ---- */
 
+/* The request every link operation starts with: `type` on link `name` (by
+ * name, family AF_UNSPEC); *ifm (may be NULL) for flags to change. */
+static struct nlmsghdr *link_msg(char *buf, uint16_t type, uint16_t flags, const char *name, struct ifinfomsg **ifm)
+{
+    struct nlmsghdr *nlh = px__nl_link_msg(buf, type, flags, AF_UNSPEC, 0, ifm);
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+    return nlh;
+}
+
+/* Sends a request and waits for its acknowledge; on error, errbuf says
+ * "WHAT: reason" with WHAT from the format (the operation and its names). */
+__attribute__((format(printf, 3, 4))) static int talk(struct nlmsghdr *nlh, char *errbuf, const char *fmt, ...)
+{
+    px__nl_ctx c = {0};
+    int rc = px__nl_talk(nlh, &c);
+    if (rc == 0)
+        return 0;
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return fail(errbuf, &c, rc, what);
+}
+
 typedef struct link_op {
     const char *a, *b;   /* names */
     const char *ns_to;   /* link_set_netns target */
@@ -58,26 +83,17 @@ static int set_up_here(const char *name, bool up, char *errbuf)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct ifinfomsg *ifm;
-    struct nlmsghdr *nlh = px__nl_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, 0, &ifm);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, name, &ifm);
     ifm->ifi_change = IFF_UP;
     ifm->ifi_flags = up ? IFF_UP : 0;
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-    px__nl_ctx c = {0};
-    int rc = px__nl_talk(nlh, &c);
-    if (rc) {
-        char what[96];
-        snprintf(what, sizeof what, "setting '%s' %s", name, up ? "up" : "down");
-        return fail(errbuf, &c, rc, what);
-    }
-    return 0;
+    return talk(nlh, errbuf, "setting '%s' %s", name, up ? "up" : "down");
 }
 
 static int op_veth_add(void *arg, char *errbuf)
 {
     link_op *o = arg;
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = px__nl_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0, NULL);
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, o->a);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, o->a, NULL);
     struct nlattr *linfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
     mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
     struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -90,21 +106,16 @@ static int op_veth_add(void *arg, char *errbuf)
     mnl_attr_nest_end(nlh, peer);
     mnl_attr_nest_end(nlh, data);
     mnl_attr_nest_end(nlh, linfo);
-    px__nl_ctx c = {0};
-    int rc = px__nl_talk(nlh, &c);
-    if (rc) {
-        char what[96];
-        snprintf(what, sizeof what, "creating veth '%s' <-> '%s'", o->a, o->b);
-        return fail(errbuf, &c, rc, what);
-    }
+    int rc = talk(nlh, errbuf, "creating veth '%s' <-> '%s'", o->a, o->b);
+    if (rc)
+        return rc;
     rc = set_up_here(o->a, true, errbuf);
     if (rc == 0)
         rc = set_up_here(o->b, true, errbuf);
     if (rc) {
         /* Do not leave a half-made pair behind. */
         char b2[MNL_SOCKET_BUFFER_SIZE];
-        struct nlmsghdr *d = px__nl_link_msg(b2, RTM_DELLINK, 0, AF_UNSPEC, 0, NULL);
-        mnl_attr_put_strz(d, IFLA_IFNAME, o->a);
+        struct nlmsghdr *d = link_msg(b2, RTM_DELLINK, 0, o->a, NULL);
         px__nl_ctx c2 = {0};
         (void)px__nl_talk(d, &c2);
     }
@@ -115,13 +126,10 @@ static int op_link_del(void *arg, char *errbuf)
 {
     link_op *o = arg;
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = px__nl_link_msg(buf, RTM_DELLINK, 0, AF_UNSPEC, 0, NULL);
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, o->a);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_DELLINK, 0, o->a, NULL);
     px__nl_ctx c = {0};
     int rc = px__nl_talk(nlh, &c);
-    if (rc == -ENODEV)
-        return 0;
-    if (rc) {
+    if (rc && rc != -ENODEV) { /* gone already: done */
         char what[96];
         snprintf(what, sizeof what, "deleting '%s'", o->a);
         return fail(errbuf, &c, rc, what);
@@ -139,17 +147,9 @@ static int op_set_mtu(void *arg, char *errbuf)
 {
     link_op *o = arg;
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = px__nl_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, 0, NULL);
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, o->a);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, o->a, NULL);
     mnl_attr_put_u32(nlh, IFLA_MTU, o->num);
-    px__nl_ctx c = {0};
-    int rc = px__nl_talk(nlh, &c);
-    if (rc) {
-        char what[96];
-        snprintf(what, sizeof what, "setting MTU %u on '%s'", (unsigned)o->num, o->a);
-        return fail(errbuf, &c, rc, what);
-    }
-    return 0;
+    return talk(nlh, errbuf, "setting MTU %u on '%s'", (unsigned)o->num, o->a);
 }
 
 /* num = file descriptor of the target namespace, opened by the caller's thread. */
@@ -157,25 +157,16 @@ static int op_set_netns(void *arg, char *errbuf)
 {
     link_op *o = arg;
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = px__nl_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, 0, NULL);
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, o->a);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, o->a, NULL);
     mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, o->num);
-    px__nl_ctx c = {0};
-    int rc = px__nl_talk(nlh, &c);
-    if (rc) {
-        char what[128];
-        snprintf(what, sizeof what, "moving '%s' into namespace '%s'", o->a, o->ns_to ? o->ns_to : "(caller's)");
-        return fail(errbuf, &c, rc, what);
-    }
-    return 0;
+    return talk(nlh, errbuf, "moving '%s' into namespace '%s'", o->a, o->ns_to ? o->ns_to : "(caller's)");
 }
 
 static int op_bridge_add(void *arg, char *errbuf)
 {
     link_op *o = arg;
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = px__nl_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0, NULL);
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, o->a);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, o->a, NULL);
     struct nlattr *linfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
     mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
     /* Only when asked: kernels without VLAN filtering reject the attribute even as 0. */
@@ -185,12 +176,8 @@ static int op_bridge_add(void *arg, char *errbuf)
         mnl_attr_nest_end(nlh, data);
     }
     mnl_attr_nest_end(nlh, linfo);
-    px__nl_ctx c = {0};
-    int rc = px__nl_talk(nlh, &c);
+    int rc = talk(nlh, errbuf, "creating bridge '%s'", o->a);
     if (rc) {
-        char what[96];
-        snprintf(what, sizeof what, "creating bridge '%s'", o->a);
-        rc = fail(errbuf, &c, rc, what);
         if (rc == PX_ENOTSUP && o->flag1 && errbuf) {
             size_t n = strlen(errbuf);
             snprintf(errbuf + n, PX_ERRBUF_SIZE - n,
@@ -216,19 +203,11 @@ static int op_set_master(void *arg, char *errbuf)
         master = (uint32_t)li.index;
     }
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = px__nl_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, 0, NULL);
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, o->a);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, o->a, NULL);
     mnl_attr_put_u32(nlh, IFLA_MASTER, master);
-    px__nl_ctx c = {0};
-    int rc = px__nl_talk(nlh, &c);
-    if (rc) {
-        if (o->b)
-            snprintf(what, sizeof what, "adding '%s' to bridge '%s'", o->a, o->b);
-        else
-            snprintf(what, sizeof what, "releasing '%s' from its master", o->a);
-        return fail(errbuf, &c, rc, what);
-    }
-    return 0;
+    if (o->b)
+        return talk(nlh, errbuf, "adding '%s' to bridge '%s'", o->a, o->b);
+    return talk(nlh, errbuf, "releasing '%s' from its master", o->a);
 }
 
 /* flag1 = add (else delete), flag2 unused; num = vid | pvid << 16 | untagged << 17 */
@@ -257,11 +236,7 @@ static int op_bridge_vlan(void *arg, char *errbuf)
         vi.flags |= BRIDGE_VLAN_INFO_UNTAGGED;
     mnl_attr_put(nlh, IFLA_BRIDGE_VLAN_INFO, sizeof vi, &vi);
     mnl_attr_nest_end(nlh, spec);
-    px__nl_ctx c = {0};
-    rc = px__nl_talk(nlh, &c);
-    if (rc)
-        return fail(errbuf, &c, rc, what);
-    return 0;
+    return talk(nlh, errbuf, "%s", what);
 }
 
 static int op_addr_add(void *arg, char *errbuf)
@@ -322,11 +297,7 @@ static int op_addr_add(void *arg, char *errbuf)
         ifa->ifa_flags = IFA_F_NODAD;
         mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
     }
-    px__nl_ctx c = {0};
-    rc = px__nl_talk(nlh, &c);
-    if (rc)
-        return fail(errbuf, &c, rc, what);
-    return 0;
+    return talk(nlh, errbuf, "%s", what);
 }
 
 static int op_exists(void *arg, char *errbuf)

@@ -17,9 +17,8 @@
 #include <string.h>
 
 #include "pktexpect/cmocka.h"
-#include "pktexpect/expr.h"
+#include "pktexpect/oneline.h"
 #include "pktexpect/pktexpect.h"
-#include "pktexpect/text.h"
 #include "veth_pairs.h"
 
 #define BLOCK_TIMEOUT_MS 400
@@ -29,7 +28,6 @@ static veth_pair pair[1];
 
 typedef struct env {
     px_ctx *ctx;
-    px_registry *reg;
 } env;
 
 static int setup(void **state)
@@ -39,7 +37,7 @@ static int setup(void **state)
     env *e = calloc(1, sizeof *e);
     char err[PX_ERRBUF_SIZE] = "";
     px_ctx_opts o = {.capture = PX_CAPTURE_THROUGHPUT, .block_timeout_ms = BLOCK_TIMEOUT_MS};
-    if (!e || !(e->ctx = px_ctx_new(&o, err)) || !(e->reg = px_registry_new())) {
+    if (!e || !(e->ctx = px_ctx_new(&o, err))) {
         print_error("context: %s\n", err);
         if (e)
             px_ctx_free(e->ctx);
@@ -56,7 +54,6 @@ static int teardown(void **state)
     env *e = *state;
     if (e) {
         px_ctx_free(e->ctx);
-        px_registry_free(e->reg);
         free(e);
     }
     return veth_pairs_del(pair, 1) == 0 ? 0 : -1;
@@ -64,27 +61,18 @@ static int teardown(void **state)
 
 static px_future *expect(env *e, const char *expr, uint32_t timeout_ms)
 {
-    px_predicate *p = NULL;
-    px_expr_error err;
-    if (px_expr_parse(e->reg, expr, &p, &err) != 0)
-        fail_msg("'%s': %s", expr, err.message);
+    char err[PX_ERRBUF_SIZE];
     px_expect_opts o = {.timeout_ms = timeout_ms};
-    px_future *f = px_expect(e->ctx, pair[0].b, p, &o);
+    px_future *f = px_expect_expr(e->ctx, pair[0].b, expr, &o, err);
     assert_non_null(f);
     return f;
 }
 
 static void send_text(env *e, const char *text)
 {
-    uint8_t *bytes;
-    size_t len;
     char err[PX_ERRBUF_SIZE];
-    if (px_frame_parse_text(text, &bytes, &len, err) != 0)
+    if (px_send_text(e->ctx, pair[0].a, text, err) != 0)
         fail_msg("'%s': %s", text, err);
-    int rc = px_send(e->ctx, pair[0].a, bytes, len, err);
-    free(bytes);
-    if (rc != 0)
-        fail_msg("px_send: %s", err);
 }
 
 #define UDP(port) \

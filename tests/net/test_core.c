@@ -446,6 +446,22 @@ static void test_no_privileges(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* What test_interface_deleted ("pxd" pair) and test_port_in_namespace ("pxn"
+ * pair and namespace) make besides the group's pair: removed after the test,
+ * also when one of its assertions failed. */
+static int del_own_links(void **state)
+{
+    (void)state;
+    char name[16];
+    px_test_ifname(name, "pxd", "a");
+    px_topo_link_del(NULL, name, NULL);
+    px_test_ifname(name, "pxn", "a");
+    px_topo_link_del(NULL, name, NULL);
+    px_test_ifname(name, "pxn", "");
+    px_topo_netns_del(name, NULL);
+    return 0;
+}
+
 /* An interface deleted mid-wait: ERROR within 1 s, not at the deadline. */
 static void test_interface_deleted(void **state)
 {
@@ -473,7 +489,6 @@ static void test_interface_deleted(void **state)
     assert_int_equal(px_topo_link_set_up(NULL, b, false, err), 0);
     assert_int_equal(px_port_open(env->ctx, b, err), PX_EDOWN);
     assert_non_null(strstr(err, "ip link set"));
-    px_topo_link_del(NULL, a, NULL);
 }
 
 /* A port inside a network namespace is named "NETNS/IFNAME". */
@@ -503,8 +518,6 @@ static void test_port_in_namespace(void **state)
     px_future *g = px_expect(env->ctx, "pxnosuchns/eth0", px_received_packet(), NULL);
     px_assert_error(g);
     px_future_free(g);
-    px_topo_netns_del(ns, NULL);
-    px_topo_link_del(NULL, a, NULL);
 }
 
 /* DESIGN 2.10: the context records what it sent and saw into a pcapng file. */
@@ -560,9 +573,9 @@ int main(void)
         cmocka_unit_test(test_drops_make_error),
         cmocka_unit_test(test_bad_ports_and_close),
         cmocka_unit_test(test_no_privileges),
-        cmocka_unit_test(test_interface_deleted),
+        cmocka_unit_test_teardown(test_interface_deleted, del_own_links),
         cmocka_unit_test(test_evidence_recording),
-        cmocka_unit_test(test_port_in_namespace),
+        cmocka_unit_test_teardown(test_port_in_namespace, del_own_links),
     };
     return cmocka_run_group_tests(tests, px_cmocka_veth_setup, px_cmocka_veth_teardown);
 }

@@ -57,6 +57,37 @@ static bool nothing_left(void)
     return true;
 }
 
+/* Children of start() that finish() has not reaped yet. */
+static pid_t children[8];
+
+static void child_forget(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof children / sizeof *children; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+}
+
+/* Ends the children a failed assertion left running (a `watch` without -t
+ * runs until interrupted): SIGTERM first, so that a `run` tears its topology
+ * down, then SIGKILL after a safety net of 20 s. */
+static void end_children(void)
+{
+    for (size_t i = 0; i < sizeof children / sizeof *children; i++) {
+        pid_t pid = children[i];
+        if (!pid)
+            continue;
+        children[i] = 0;
+        kill(pid, SIGTERM);
+        int st;
+        for (int t = 0; t < 400 && waitpid(pid, &st, WNOHANG) == 0; t++) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (kill(pid, SIGKILL) == 0)
+            waitpid(pid, &st, 0);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -67,6 +98,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    end_children();
     cleanup();
     return 0;
 }
@@ -78,6 +110,9 @@ static pid_t start(const char *const *args)
     char outp[128], errp[128];
     snprintf(outp, sizeof outp, "%s/out.txt", tmp);
     snprintf(errp, sizeof errp, "%s/err.txt", tmp);
+    /* Not the last child's: a test that waits for "watching" must see this one's. */
+    unlink(outp);
+    unlink(errp);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -95,6 +130,11 @@ static pid_t start(const char *const *args)
         execv(bin, (char *const *)argv);
         _exit(127);
     }
+    for (size_t i = 0; i < sizeof children / sizeof *children; i++)
+        if (!children[i]) {
+            children[i] = pid;
+            break;
+        }
     return pid;
 }
 
@@ -103,6 +143,7 @@ static int finish(pid_t pid)
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+    child_forget(pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -143,6 +184,32 @@ static const char *xpath(const char *file, const char *expr)
 static void var(char *out, size_t n, const char *name, const char *value)
 {
     snprintf(out, n, "%s=%s", name, value);
+}
+
+/* The --var values of the scenarios under tests/data/scenarios/net/: ns=, a=, b=
+ * of this process. */
+static void vars_ns_a_b(char v[3][64])
+{
+    var(v[0], 64, "ns", ns);
+    var(v[1], 64, "a", a);
+    var(v[2], 64, "b", b);
+}
+
+/* Waits (bounded, 10 s) until the last child started says "watching" on
+ * stderr: its capture is armed. */
+static bool wait_watching(void)
+{
+    bool armed = false;
+    for (int i = 0; i < 200 && !armed; i++) {
+        char *err = slurp("err.txt");
+        armed = strstr(err, "watching") != NULL;
+        free(err);
+        if (!armed) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return armed;
 }
 
 static void test_demo_passes_with_reports_and_shards(void **state)
@@ -228,9 +295,7 @@ static void test_failure_has_diff_and_evidence(void **state)
     (void)state;
     char file[4200], v[3][64], junit[128], pdir[128];
     snprintf(file, sizeof file, "%s/tests/data/scenarios/net/failing.yaml", src);
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     snprintf(junit, sizeof junit, "%s/fail.xml", tmp);
     snprintf(pdir, sizeof pdir, "%s/evidence", tmp);
     const char *args[] = {"run",   "--junit", junit, "--pcap-dir", pdir, "--var", v[0], "--var", v[1],
@@ -292,9 +357,7 @@ static void test_evidence_on_full_disk(void **state)
     close(fd);
     char file[4200], v[3][64];
     snprintf(file, sizeof file, "%s/tests/data/scenarios/net/failing.yaml", src);
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     const char *args[] = {"run", "--pcap-dir", pdir, "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
     int rc = pktexpect(args);
     char *out = slurp("out.txt"), *err = slurp("err.txt");
@@ -350,9 +413,7 @@ static void test_evidence_names(void **state)
             steps_pass, longname, steps_pass);
     assert_int_equal(fclose(f), 0);
     char v[3][64];
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     const char *args[] = {"run", "--pcap-dir", pdir, "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
     int rc = pktexpect(args);
     char *out = slurp("out.txt"), *err = slurp("err.txt");
@@ -380,9 +441,7 @@ static void test_setup_failure_tears_down(void **state)
     (void)state;
     char file[4200], v[3][64];
     snprintf(file, sizeof file, "%s/tests/data/scenarios/net/setup_fails.yaml", src);
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     const char *args[] = {"run", "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
     int rc = pktexpect(args);
     char *out = slurp("out.txt"), *err = slurp("err.txt");
@@ -399,9 +458,7 @@ static void test_sigint_tears_down(void **state)
     (void)state;
     char file[4200], v[3][64];
     snprintf(file, sizeof file, "%s/tests/data/scenarios/net/hang.yaml", src);
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     const char *args[] = {"run", "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
     pid_t pid = start(args);
     /* Wait (bounded) until the topology is up, then interrupt. */
@@ -434,9 +491,7 @@ static void test_deadline_bounds_the_run(void **state)
     (void)state;
     char file[4200], v[3][64];
     snprintf(file, sizeof file, "%s/tests/data/scenarios/net/hang.yaml", src);
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     const char *args[] = {"run", "--deadline", "1", "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
     int rc = pktexpect(args);
     char *out = slurp("out.txt");
@@ -454,9 +509,7 @@ static void test_keep_topology_and_invalid_input(void **state)
     (void)state;
     char file[4200], v[3][64];
     snprintf(file, sizeof file, "%s/tests/data/scenarios/net/failing.yaml", src);
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     const char *args[] = {"run", "--keep-topology", "--filter", "*arrive", "--var", v[0], "--var", v[1], "--var",
                           v[2], file, NULL};
     assert_int_equal(pktexpect(args), 0);
@@ -489,17 +542,7 @@ static void test_watch_prints_frames_in_a_namespace(void **state)
     const char *args[] = {"watch", "-n", ns, "-i", b, "-c", "1", "-t", "10s", "saw_src_mac(02:00:00:00:00:07)", NULL};
     pid_t pid = start(args);
     /* It says "watching" once the capture is armed; then send one frame on a. */
-    bool armed = false;
-    for (int i = 0; i < 200 && !armed; i++) {
-        char *err = slurp("err.txt");
-        armed = strstr(err, "watching") != NULL;
-        free(err);
-        if (!armed) {
-            struct timespec ts = {0, 50 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    assert_true(armed);
+    assert_true(wait_watching());
     int fd = socket(AF_PACKET, SOCK_RAW, 0);
     assert_true(fd >= 0);
     struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(a)};
@@ -517,6 +560,9 @@ static void test_watch_prints_frames_in_a_namespace(void **state)
     assert_non_null(strstr(out, want));
     assert_non_null(strstr(out, "src=02:00:00:00:00:07"));
     assert_non_null(strstr(out, "verdict:  PASS"));
+    /* The core's port "NETNS/IFNAME" did the capture (no thread entered ns). */
+    snprintf(want, sizeof want, " on %s/%s ", ns, b);
+    assert_non_null(strstr(out, want));
     free(out);
 
     /* A port that does not exist: exit 3. */
@@ -537,17 +583,7 @@ static void test_send_in_a_namespace(void **state)
     assert_int_equal(px_topo_link_set_up(NULL, a, true, eb), 0);
     const char *args[] = {"watch", "--port", a, "-c", "1", "saw_src_mac(02:00:00:00:00:08)", NULL};
     pid_t pid = start(args);
-    bool armed = false;
-    for (int i = 0; i < 200 && !armed; i++) {
-        char *err = slurp("err.txt");
-        armed = strstr(err, "watching") != NULL;
-        free(err);
-        if (!armed) {
-            struct timespec ts = {0, 50 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    assert_true(armed);
+    assert_true(wait_watching());
     /* start() writes into the same files: the watcher's are read after it ends. */
     char sendout[128];
     snprintf(sendout, sizeof sendout, "%s/send.txt", tmp);
@@ -558,9 +594,10 @@ static void test_send_in_a_namespace(void **state)
     /* The watcher ends with its first frame; a safety net, not a timing bound. */
     int st = 0, rc = -1;
     for (int i = 0; i < 600 && rc < 0; i++) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            child_forget(pid);
             rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        else {
+        } else {
             struct timespec ts = {0, 50 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
@@ -638,6 +675,55 @@ static void test_same_ifname_in_two_namespaces(void **state)
     assert_true(nothing_left());
 }
 
+/* Through a Linux bridge: a frame whose text leaves the Ethernet source out is
+ * sent with the port's MAC and forwarded; one sent from 00:00:00:00:00:00 (given
+ * explicitly, so kept) is dropped by the bridge, and the FAIL says why. */
+static void test_source_mac_through_a_bridge(void **state)
+{
+    (void)state;
+    char file[256];
+    write_scenario(file, sizeof file, "srcmac.yaml",
+                   "name: srcmac\n"
+                   "topology:\n"
+                   "  veths:\n"
+                   "    - { name: \"${a}\", peer: \"${h1}\" }\n"
+                   "    - { name: \"${b}\", peer: \"${h2}\" }\n"
+                   "  bridges:\n"
+                   "    - { name: \"${h3}\", ports: [ \"${h1}\", \"${h2}\" ] }\n"
+                   "ports:\n"
+                   "  left: \"${a}\"\n"
+                   "  right: \"${b}\"\n"
+                   "tests:\n"
+                   "  - name: no source given\n"
+                   "    steps:\n"
+                   "      - expect: { port: right, timeout: 3s, filter: \"udp port 4242\", predicate: \"received_packet()\" }\n"
+                   "      - send: { port: left, frame: \"Ether(dst=ff:ff:ff:ff:ff:ff)/IPv4()/UDP(dport=4242)\" }\n"
+                   "  - name: zero source given\n"
+                   "    steps:\n"
+                   "      - expect: { port: right, timeout: 1s, filter: \"udp port 4243\", predicate: \"received_packet()\" }\n"
+                   "      - send: { port: left, frame: \"Ether(dst=ff:ff:ff:ff:ff:ff,src=00:00:00:00:00:00)/IPv4()/UDP(dport=4243)\" }\n");
+    char v[5][64];
+    var(v[0], 64, "a", a);
+    var(v[1], 64, "b", b);
+    var(v[2], 64, "h1", h1);
+    var(v[3], 64, "h2", h2);
+    var(v[4], 64, "h3", h3);
+    const char *args[] = {"run", "--var", v[0], "--var", v[1], "--var", v[2], "--var", v[3], "--var", v[4], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (!strstr(out, "PASS  srcmac: no source given") || !strstr(out, "FAIL  srcmac: zero source given") ||
+        !strstr(out, "has the zero source MAC 00:00:00:00:00:00"))
+        print_error("exit %d\nstdout:\n%s\nstderr:\n%s\n", rc, out, err);
+    assert_non_null(strstr(out, "PASS  srcmac: no source given"));
+    assert_non_null(strstr(out, "FAIL  srcmac: zero source given"));
+    assert_non_null(strstr(out, "has the zero source MAC 00:00:00:00:00:00"));
+    /* the note belongs to the FAIL only */
+    assert_null(strstr(strstr(out, "zero source MAC") + 1, "zero source MAC"));
+    free(out);
+    free(err);
+    assert_true(nothing_left());
+}
+
 /* Counts the frames of a pcapng file that are at least `minlen` bytes, and those
  * carrying an outer tag with `tpid` and `tci`. */
 static int pcap_count(const char *path, uint32_t minlen, uint16_t tpid, uint16_t tci, int *tagged)
@@ -694,9 +780,7 @@ static void test_send_vlan_push_and_evidence(void **state)
              big);
     write_scenario(file, sizeof file, "vlanpush.yaml", text);
     char v[3][64], pdir[160];
-    var(v[0], 64, "ns", ns);
-    var(v[1], 64, "a", a);
-    var(v[2], 64, "b", b);
+    vars_ns_a_b(v);
     snprintf(pdir, sizeof pdir, "%s/evidence-vlan", tmp);
     const char *args[] = {"run", "--pcap-dir", pdir, "--var", v[0], "--var", v[1], "--var", v[2], file, NULL};
     int rc = pktexpect(args);
@@ -738,17 +822,7 @@ static void test_signal_exit_codes(void **state)
     for (int k = 0; k < 2; k++) {
         const char *args[] = {"watch", "-i", a, "did_not_see_ethertype(0x1234)", NULL};
         pid_t pid = start(args);
-        bool armed = false;
-        for (int i = 0; i < 200 && !armed; i++) {
-            char *err = slurp("err.txt");
-            armed = strstr(err, "watching") != NULL;
-            free(err);
-            if (!armed) {
-                struct timespec ts = {0, 50 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-            }
-        }
-        assert_true(armed);
+        assert_true(wait_watching());
         kill(pid, sigs[k]);
         assert_int_equal(finish(pid), want[k]);
     }
@@ -791,6 +865,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_in_a_namespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_ifname_in_two_namespaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_vlan_push_and_evidence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_mac_through_a_bridge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_exit_codes, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

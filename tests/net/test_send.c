@@ -237,6 +237,42 @@ static void test_vlan_push(void **state)
     assert_int_equal(px_send_ex(e->ctx, e->a[0], frame, sizeof frame, &so, err), PX_ERANGE);
 }
 
+/* px_send_text: a text that leaves the Ethernet source out is sent with the
+ * port's MAC (as scapy's sendp); one given explicitly, even all zeros, is kept. */
+static void test_send_text_source_mac(void **state)
+{
+    env *e = *state;
+    char err[PX_ERRBUF_SIZE], path[96], want[32] = "", expr[96];
+    uint8_t mac[6];
+    assert_int_equal(px_port_mac(e->ctx, e->a[0], mac, err), 0);
+    /* the kernel's own view of the address */
+    snprintf(path, sizeof path, "/sys/class/net/%s/address", e->a[0]);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(want, sizeof want, fp));
+    fclose(fp);
+    char got[18];
+    px_format_mac(mac, got);
+    assert_memory_equal(got, want, 17);
+
+    px_expect_opts o = {.timeout_ms = 2000, .count = 1, .filter = "ether proto 0x88b5"};
+    snprintf(expr, sizeof expr, "saw_src_mac(%s)", got);
+    px_future *f = px_expect_expr(e->ctx, e->b[0], expr, &o, err);
+    assert_string_equal(err, "");
+    assert_int_equal(px_send_text(e->ctx, e->a[0], "Ether(dst=ff:ff:ff:ff:ff:ff,type=0x88b5)/Raw(\"filled\")", err), 0);
+    px_assert_pass(f);
+    px_future_free(f);
+
+    f = px_expect_expr(e->ctx, e->b[0], "saw_src_mac(00:00:00:00:00:00)", &o, err);
+    assert_string_equal(err, "");
+    assert_int_equal(
+        px_send_text(e->ctx, e->a[0], "Ether(dst=ff:ff:ff:ff:ff:ff,src=00:00:00:00:00:00,type=0x88b5)/Raw(\"kept\")",
+                     err),
+        0);
+    px_assert_pass(f);
+    px_future_free(f);
+}
+
 /* 100,000 frames in one burst arrive complete (counted by the harness, which turns
  * the verdict into ERROR if its ring dropped any). */
 #define BURST 100000
@@ -609,6 +645,29 @@ static void test_cli(void **state)
     px_assert_pass(f);
     px_future_free(f);
 
+    /* no Ether src in the text: each port sends with its own MAC, paced or not */
+    px_future *src[2];
+    for (int i = 0; i < 2; i++) {
+        uint8_t mac[6];
+        char m[18], expr[64];
+        assert_int_equal(px_port_mac(e->ctx, e->a[i], mac, NULL), 0);
+        px_format_mac(mac, m);
+        snprintf(expr, sizeof expr, "packet_count_was(%d)", i == 0 ? 3 : 1);
+        px_expect_opts so = {.timeout_ms = 1500};
+        char filter[64];
+        snprintf(filter, sizeof filter, "ether src %s and udp port 54", m);
+        so.filter = filter;
+        src[i] = px_expect_expr(e->ctx, e->b[i], expr, &so, NULL);
+    }
+    char *own1[] = {"send", "-i", e->a[0], "-i", e->a[1], "Ether()/IPv4()/UDP(dport=54)", NULL};
+    assert_int_equal(px_cli_send(6, own1), 0);
+    char *own2[] = {"send", "-i", e->a[0], "--count", "2", "Ether()/IPv4()/UDP(dport=54)", NULL};
+    assert_int_equal(px_cli_send(6, own2), 0);
+    for (int i = 0; i < 2; i++) {
+        px_assert_pass(src[i]);
+        px_future_free(src[i]);
+    }
+
     write_pcap(e->tmp, 5);
     f = expect_test_frames(e, e->b[0], px_packet_count_was(5), 0, 1000);
     char *replay_argv[] = {"replay", "-i", e->a[0], e->tmp, NULL};
@@ -831,6 +890,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_send_ports_once_each),
         cmocka_unit_test(test_vlan_push),
+        cmocka_unit_test(test_send_text_source_mac),
         cmocka_unit_test(test_burst_100k),
         cmocka_unit_test(test_burst_bad_frame),
         cmocka_unit_test(test_bad_input),

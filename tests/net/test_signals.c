@@ -20,19 +20,13 @@ static char dir[256], scn[512], out[512];
 static int setup(void **state)
 {
     (void)state;
-    if (!px_proc_tmpdir(dir))
-        return -1;
-    snprintf(scn, sizeof scn, "%s/s.yaml", dir);
-    snprintf(out, sizeof out, "%s/out.txt", dir);
-    return 0;
+    return px_proc_scratch(dir, scn, out) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(dir);
 }
 
 static void pause_s(double s)
@@ -48,9 +42,7 @@ static void signal_after_1s(int sig, int want, pid_t pid)
     pause_s(1.0);
     kill(pid, sig);
     int rc = px_proc_wait(pid, 20); /* the operations below last 100 s */
-    if (rc != want)
-        fprintf(stderr, "exit %d, output:\n%s\n", rc, px_proc_slurp(out));
-    assert_int_equal(rc, want);
+    assert_true(px_proc_exited(rc, want, out));
 }
 
 static void test_send_paced_sigint(void **state)
@@ -123,9 +115,7 @@ static void test_run_send_step_deadline(void **state)
     write_send_scenario("{ port: l, frame: \"Ether(dst=02:00:00:00:00:02)/IPv4()/UDP()\", count: 100000, rate: 1000 }");
     int rc = px_proc_run(30, out, "run", "--deadline", "1", scn);
     const char *text = px_proc_slurp(out);
-    if (rc != 1)
-        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
-    assert_int_equal(rc, 1);
+    assert_true(px_proc_exited(rc, 1, out));
     assert_null(strstr(text, "PASS"));
     assert_non_null(strstr(text, "global deadline reached"));
 }

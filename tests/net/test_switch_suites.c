@@ -167,6 +167,42 @@ static int group_setup(void **state)
     return 0;
 }
 
+/* Deletes this process's interfaces or namespaces (entries of `dir`) whose
+ * name starts with `prefix`. */
+static void remove_prefixed(const char *dir, const char *prefix, bool netns)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+            if (netns)
+                px_topo_netns_del(e->d_name, NULL);
+            else
+                px_topo_link_del(NULL, e->d_name, NULL);
+        }
+    closedir(d);
+}
+
+/* After each test, also when an assertion failed: what its run left (the
+ * interfaces and namespaces of this process's prefixes, the OVS instances of
+ * the run, whose owner is gone by now) is removed, so that a failure leaves
+ * nothing for the next run to find. */
+static int remove_leftovers(void **state)
+{
+    (void)state;
+    ovs_reap();
+    static const char *const tags[][2] = {{"pxb", "y"}, {"pxo", "y"}, {"pxo", "z"}};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        char p[16];
+        px_test_ifname(p, tags[i][0], tags[i][1]);
+        remove_prefixed("/sys/class/net", p, false);
+        remove_prefixed("/run/netns", p, true);
+    }
+    return 0;
+}
+
 /* Runs `pktexpect run` on `file` with prefix `p`, only the tests matching `only`
  * (NULL: all); returns the exit status and leaves the output in `out`. */
 static int run_scenario(const char *file, const char *p, const char *src, const char *only, px_buf *out)
@@ -353,11 +389,11 @@ int main(void)
 {
     px_test_require_root("test_switch_suites");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bridge_learning_yaml),
-        cmocka_unit_test(test_bridge_vlan_yaml),
-        cmocka_unit_test(test_ovs_pipeline_yaml),
-        cmocka_unit_test(test_ovs_vlan_yaml),
-        cmocka_unit_test(test_ovs_pipeline_yaml_catches_a_broken_pipeline),
+        cmocka_unit_test_teardown(test_bridge_learning_yaml, remove_leftovers),
+        cmocka_unit_test_teardown(test_bridge_vlan_yaml, remove_leftovers),
+        cmocka_unit_test_teardown(test_ovs_pipeline_yaml, remove_leftovers),
+        cmocka_unit_test_teardown(test_ovs_vlan_yaml, remove_leftovers),
+        cmocka_unit_test_teardown(test_ovs_pipeline_yaml_catches_a_broken_pipeline, remove_leftovers),
     };
     return cmocka_run_group_tests_name("switch_suites", tests, group_setup, NULL);
 }

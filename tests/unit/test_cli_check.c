@@ -30,6 +30,7 @@
 
 #include "cmd_check.h"
 #include "pcap_stream.h"
+#include "px_cli.h"
 
 #define SEC 1000000000LL
 #define MS 1000000LL
@@ -99,23 +100,12 @@ static int run_check(fx *x, const char *const *args)
     for (; *args && argc < 31; args++)
         argv[argc++] = (char *)*args;
     argv[argc] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
     int fo = open(x->out, O_WRONLY | O_TRUNC | O_CLOEXEC), fe = open(x->err, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    assert_true(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
-    dup2(fo, 1);
-    dup2(fe, 2);
+    assert_true(fo >= 0 && fe >= 0);
+    volatile sig_atomic_t stop = 0;
+    int rc = px_cli_run_into(px_cli_check, argc, argv, &stop, fo, fe);
     close(fo);
     close(fe);
-    volatile sig_atomic_t stop = 0;
-    int rc = px_cli_check(argc, argv, &stop);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
     free(x->out_text);
     free(x->err_text);
     x->out_text = slurp(x->out);

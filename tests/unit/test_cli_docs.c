@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "cli_opt.h"
+#include "px_src.h"
 
 #define MAX_DOC_OPTS 64
 
@@ -33,24 +34,6 @@ typedef struct doc_section {
 
 static doc_section secs[16];
 static int nsecs;
-
-static char *slurp(const char *rel)
-{
-    const char *dir = getenv("PX_SOURCE_DIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* The options named in the first cell of a table row: "-x" and "--name"
  * tokens inside backticks, up to the cell's closing '|'. */
@@ -82,7 +65,7 @@ static void row_options(doc_section *sec, const char *row)
 static int parse_doc(void **state)
 {
     (void)state;
-    char *doc = slurp("docs/cli.md");
+    char *doc = px_src_slurp("docs/cli.md");
     if (!doc)
         return -1;
     doc_section *cur = NULL;

@@ -9,7 +9,7 @@
  *   watch -F with an invalid BPF filter: exit 2     test_bad_bpf
  *   one duration parser: units, overflow, errors    test_duration_parse,
  *                                                   test_duration_options
- *   help: exit codes, --version; --port in send and watch; send/replay --netns
+ *   help: exit codes, --version; --port in send and watch; watch/send/replay --netns
  *                                                   test_help_and_names, test_netns
  *   one set of exit codes (run.h) for every command test_exit_codes_shared
  *
@@ -25,64 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "px_cli.h"
 #include "cli_opt.h"
 #include "duration.h"
 #include "run.h"
 #include "pktexpect/error.h"
 #include "scenario.h"
-
-static char out_text[65536], err_text[65536];
-static char src[4096];
-
-static void read_back(FILE *f, char *buf, size_t cap)
-{
-    rewind(f);
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-/* Runs `pktexpect ARGS...` (NULL-terminated) in-process; returns the exit code. */
-static int cli(const char *first, ...)
-{
-    char *argv[40];
-    int argc = 0;
-    argv[argc++] = (char *)"pktexpect";
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 39; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
-    va_end(ap);
-    argv[argc] = NULL;
-    FILE *fo = tmpfile(), *fe = tmpfile();
-    assert_non_null(fo);
-    assert_non_null(fe);
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
-    dup2(fileno(fo), 1);
-    dup2(fileno(fe), 2);
-    int rc = px_cli_main(argc, argv, NULL);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
-    read_back(fo, out_text, sizeof out_text);
-    read_back(fe, err_text, sizeof err_text);
-    return rc;
-}
-
-static const char *path(const char *rel)
-{
-    static char p[8][4200];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(p[i], sizeof p[i], "%s/%s", src, rel);
-    return p[i];
-}
 
 static const char LEARN[] = "demo/learned unicast goes only to the learned port\n";
 
@@ -300,15 +248,22 @@ static void test_help_and_names(void **state)
     assert_non_null(strstr(err_text, "--timeout 'never'"));
 }
 
-/* send and replay take --netns like watch; a missing namespace is exit 3. */
+/* watch, send and replay take --netns; a missing namespace is exit 3, an
+ * invalid name (one the core's "NETNS/IFNAME" port names cannot hold) exit 2,
+ * both before any port is opened. */
 static void test_netns(void **state)
 {
     (void)state;
+    assert_int_equal(cli("watch", "-n", "pxcli-no-such-ns", "-i", "lo", "-t", "1s", "received_packet()", NULL), 3);
+    assert_non_null(strstr(err_text, "namespace 'pxcli-no-such-ns': does not exist"));
+    assert_int_equal(cli("watch", "-n", "bad/name", "-i", "lo", "-t", "1s", "received_packet()", NULL), 2);
+    assert_non_null(strstr(err_text, "invalid namespace name 'bad/name'"));
     assert_int_equal(cli("send", "--netns", "pxcli-no-such-ns", "-i", "lo", "Ether()", NULL), 3);
     assert_non_null(strstr(err_text, "namespace 'pxcli-no-such-ns': does not exist"));
     assert_int_equal(cli("replay", "-n", "pxcli-no-such-ns", "-i", "lo", path("no-such.pcap"), NULL), 3);
     assert_non_null(strstr(err_text, "namespace 'pxcli-no-such-ns': does not exist"));
     assert_int_equal(cli("send", "-n", "bad/name", "-i", "lo", "Ether()", NULL), 2);
+    assert_int_equal(cli("replay", "-n", "..", "-i", "lo", path("no-such.pcap"), NULL), 2);
 }
 
 /* Every command answers a bad option and --help with the same PX_EXIT_* codes. */
@@ -330,15 +285,6 @@ static void test_exit_codes_shared(void **state)
 
 int main(void)
 {
-    const char *sd = getenv("PX_SOURCE_DIR");
-    if (sd) {
-        snprintf(src, sizeof src, "%s", sd);
-    } else {
-        snprintf(src, sizeof src, "%s", __FILE__);
-        char *slash = strstr(src, "/tests/unit/");
-        if (slash)
-            *slash = '\0';
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options_anywhere), cmocka_unit_test(test_parser_forms),
         cmocka_unit_test(test_filter),           cmocka_unit_test(test_bad_bpf),

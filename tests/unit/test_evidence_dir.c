@@ -21,23 +21,20 @@
 
 #include "evidence_dir.h"
 #include "pktexpect/error.h"
+#include "px_proc.h"
 
 static char tmpdir[256];
 
 static int make_tmp(void **state)
 {
     (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/pxr-evdir-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return px_proc_tmpdir(tmpdir) ? 0 : -1;
 }
 
 static int rm_tmp(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(tmpdir);
 }
 
 static void sub(char *out, size_t n, const char *name)

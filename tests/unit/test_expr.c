@@ -320,9 +320,82 @@ static void test_user_registration(void **state)
     assert_null(px_registry_get(REG, px_registry_count(REG)));
 }
 
+/* A valid value of a parameter, for filling the required ones. */
+static void some_value(const px_expr_param *q, px_buf *out)
+{
+    if (q->types & PX_EXPR_INT)
+        px_buf_printf(out, "%lld", (long long)q->min);
+    else if (q->types & PX_EXPR_PRED)
+        px_buf_append(out, "received_packet()");
+    else if (q->types & PX_EXPR_MAC)
+        px_buf_append(out, "02:00:00:00:00:01");
+    else if (q->types & PX_EXPR_IP)
+        px_buf_append(out, "10.0.0.1");
+    else if (q->types & PX_EXPR_FRAME)
+        px_buf_append(out, "Ether()/IPv4()");
+    else if (q->types & PX_EXPR_NAME)
+        px_buf_append(out, "ipv4.ttl");
+    else
+        px_buf_append(out, "\"x\"");
+}
+
+/* Every ranged integer argument of every built-in: one past its range is a
+ * precise error (which argument, the range, the value, the column), never a
+ * constructor's bare refusal; its bounds themselves are accepted (a constructor
+ * refusing them would be reported as "out of memory"). */
+static void test_every_range_is_precise(void **state)
+{
+    (void)state;
+    px_registry *reg = px_registry_new();
+    assert_non_null(reg);
+    unsigned checked = 0;
+    for (size_t i = 0; i < px_registry_count(reg); i++) {
+        const px_expr_def *d = px_registry_get(reg, i);
+        for (size_t k = 0; k < d->nparams; k++) {
+            const px_expr_param *p = &d->params[k];
+            if (!(p->types & PX_EXPR_INT) || (p->flags & (PX_EXPR_U64 | PX_EXPR_VARIADIC)) || !(p->min || p->max) ||
+                p->max == INT64_MAX)
+                continue;
+            px_buf t = PX_BUF_INIT, want = PX_BUF_INIT;
+            px_buf_printf(&t, "%s(%s=%lld)", d->name, p->name, (long long)p->max + 1);
+            px_buf_printf(&want, "col %zu: argument '%s' of %s must be %lld..%lld, got %lld", strlen(d->name) + 2 +
+                          strlen(p->name) + 1, p->name, d->name, (long long)p->min, (long long)p->max,
+                          (long long)p->max + 1);
+            px_predicate *pred = NULL;
+            px_expr_error e;
+            int rc = px_expr_parse(reg, px_buf_cstr(&t), &pred, &e);
+            if (rc != PX_ERANGE || strcmp(e.message, px_buf_cstr(&want)) != 0)
+                fail_msg("%s: rc %d, '%s'; wanted '%s'", px_buf_cstr(&t), rc, e.message, px_buf_cstr(&want));
+            /* the bounds, with every other required argument given */
+            for (int b = 0; b < 2; b++) {
+                px_buf_clear(&t);
+                px_buf_printf(&t, "%s(%s=%lld", d->name, p->name, (long long)(b ? p->max : p->min));
+                for (size_t j = 0; j < d->nparams; j++) {
+                    if (j == k || !(d->params[j].flags & PX_EXPR_REQUIRED))
+                        continue;
+                    px_buf_printf(&t, ", %s=", d->params[j].name);
+                    some_value(&d->params[j], &t);
+                }
+                px_buf_append(&t, ")");
+                rc = px_expr_parse(reg, px_buf_cstr(&t), &pred, &e);
+                if (rc == PX_ENOMEM || (rc != 0 && strstr(e.message, "arguments rejected")))
+                    fail_msg("%s: an in-range value refused without a reason: %s", px_buf_cstr(&t), e.message);
+                px_predicate_free(pred);
+                pred = NULL;
+            }
+            px_buf_free(&t);
+            px_buf_free(&want);
+            checked++;
+        }
+    }
+    assert_true(checked >= 30);
+    px_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_range_is_precise),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_evaluation),
         cmocka_unit_test(test_frames_without_parentheses),

@@ -28,6 +28,8 @@
 #include "pktexpect/error.h"
 #include "pktexpect/expr.h"
 #include "pktexpect/text.h"
+#include "px_src.h"
+#include "px_frames.h"
 
 /* Layers that lead the dissector to a layer of each protocol. */
 static const char *prefix_of(px__pid pid)
@@ -99,29 +101,15 @@ static void value_for(const px__proto *pr, int fi, bool usual, const uint8_t *bu
     }
 }
 
-typedef struct built {
-    uint8_t *bytes;
-    size_t len;
-    px_frame f;
-} built;
-
-static void build(built *b, const char *text)
-{
-    char err[PX_ERRBUF_SIZE];
-    if (px_frame_parse_text(text, &b->bytes, &b->len, err) != 0)
-        fail_msg("the text form cannot set it: %s: %s", text, err);
-    px_frame_dissect(&b->f, b->bytes, (uint32_t)b->len, (uint32_t)b->len);
-}
-
 /* The layer of `pid` at position `at` of b's frame, or a test failure. */
-static const px_layer *layer_at(const built *b, unsigned at, px__pid pid, const char *text)
+static const px_layer *layer_at(const px_built *b, unsigned at, px__pid pid, const char *text)
 {
     if (at >= b->f.nlayers || !px__layer_is(&b->f, &b->f.layers[at], pid))
         fail_msg("%s: layer %u is not %s", text, at, px__proto_get(pid)->name);
     return &b->f.layers[at];
 }
 
-static bool diff_names(const built *e, const built *g, const char *path, const char *mask_spec)
+static bool diff_names(const px_built *e, const px_built *g, const char *path, const char *mask_spec)
 {
     px_diff_mask *m = NULL;
     char err[PX_ERRBUF_SIZE];
@@ -244,9 +232,9 @@ static void check_field(px__pid pid, int fi, unsigned *checked, unsigned *expose
         at += *s == '/';
 
     /* The reference frame: the layer as the builder makes it by default. */
-    built ref;
+    px_built ref;
     snprintf(ref_text, sizeof ref_text, "%s%s()", prefix, pr->name);
-    build(&ref, ref_text);
+    px_build(&ref, ref_text);
     const px_layer *rl = layer_at(&ref, at, pid, ref_text);
     int roff = px__field_wire_off(pr, fi, ref.bytes + rl->off, rl->len);
     /* A GRE optional word is absent by default: its value then starts from 0. */
@@ -261,9 +249,9 @@ static void check_field(px__pid pid, int fi, unsigned *checked, unsigned *expose
         other[0] = '\0';
 
     /* 1. The text form sets it. */
-    built b;
+    px_built b;
     snprintf(text, sizeof text, "%s%s(%s=%s)", prefix, pr->name, fd->name, value);
-    build(&b, text);
+    px_build(&b, text);
 
     /* 2. The builder writes it where the dissector reads it back. */
     const px_layer *l = layer_at(&b, at, pid, text);
@@ -284,8 +272,8 @@ static void check_field(px__pid pid, int fi, unsigned *checked, unsigned *expose
 
     /* The frame the diff and the predicate compare with: the reference, or for
      * a defining field this frame with another value written in place. */
-    built *cmp = &ref;
-    built alt = {0};
+    px_built *cmp = &ref;
+    px_built alt = {0};
     if (usual) {
         alt.len = b.len;
         alt.bytes = malloc(b.len);
@@ -427,7 +415,7 @@ static void test_field_predicate_words(void **state)
     assert_non_null(strstr(err, "expected an IPv4 address"));
 }
 
-/* The built-in field predicates (saw_ipv4(ttl=...), saw_vlan_tag(...), ...) name
+/* The px_built-in field predicates (saw_ipv4(ttl=...), saw_vlan_tag(...), ...) name
  * each condition a frame misses by its path in the table, as the diff does:
  * every "path: expected" of their explanations resolves in the table. The
  * frame misses every condition, so every name is printed. */
@@ -559,32 +547,13 @@ static void test_field_predicate_in_the_language(void **state)
     free(bytes);
 }
 
-/* The source tree: PX_SOURCE_DIR (set by ctest), else derived from this file's path. */
+/* A file of the source tree (tests/px_src.h); the test fails when it cannot be read. */
 static char *slurp_source(const char *rel)
 {
-    const char *dir = getenv("PX_SOURCE_DIR");
-    char from_file[1024];
-    if (!dir || !*dir) {
-        snprintf(from_file, sizeof from_file, "%s", __FILE__);
-        char *cut = strstr(from_file, "/tests/unit/");
-        if (!cut)
-            fail_msg("set PX_SOURCE_DIR to the source tree");
-        *cut = '\0';
-        dir = from_file;
-    }
-    char path[2048];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    px_buf b = PX_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        px_buf_append_n(&b, chunk, n);
-    fclose(f);
-    assert_false(b.oom);
-    return px_buf_steal(&b);
+    char *s = px_src_slurp(rel);
+    if (!s)
+        fail_msg("cannot open %s", px_src_path(rel));
+    return s;
 }
 
 /* The row docs/text-form.md must have for field fi of pr:

@@ -11,31 +11,7 @@
 
 #include "dissect.h"
 #include "pktexpect/frame.h"
-
-/* Test-local hex reader (spaces ignored), independent of the library's. */
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            assert_true(n < cap);
-            out[n++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    assert_int_equal(hi, -1);
-    return n;
-}
+#include "px_frames.h"
 
 /* Every recorded layer lies inside the captured bytes. */
 static void check_bounds(const px_frame *f)
@@ -58,7 +34,7 @@ static void test_vlan_ipv4_udp(void **state)
 {
     (void)state;
     uint8_t b[128];
-    size_t n = unhex(F_VLAN_UDP, b, sizeof b);
+    size_t n = px_unhex(F_VLAN_UDP, b, sizeof b);
     px_frame f;
     px_frame_dissect(&f, b, (uint32_t)n, 0);
     check_bounds(&f);
@@ -158,7 +134,7 @@ static void test_qinq_ipv6_ext_tcp(void **state)
 {
     (void)state;
     uint8_t b[160];
-    size_t n = unhex(F_QINQ_V6_TCP, b, sizeof b);
+    size_t n = px_unhex(F_QINQ_V6_TCP, b, sizeof b);
     px_frame f;
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -230,7 +206,7 @@ static void test_vxlan_inner(void **state)
 {
     (void)state;
     uint8_t b[160];
-    size_t n = unhex(F_VXLAN, b, sizeof b);
+    size_t n = px_unhex(F_VXLAN, b, sizeof b);
     px_frame f;
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -274,7 +250,7 @@ static void test_mpls_stack(void **state)
 {
     (void)state;
     uint8_t b[128];
-    size_t n = unhex(F_MPLS, b, sizeof b);
+    size_t n = px_unhex(F_MPLS, b, sizeof b);
     px_frame f;
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -315,7 +291,7 @@ static void test_gre_arp(void **state)
 {
     (void)state;
     uint8_t b[160];
-    size_t n = unhex(F_GRE, b, sizeof b);
+    size_t n = px_unhex(F_GRE, b, sizeof b);
     px_frame f;
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -344,7 +320,7 @@ static void test_gre_arp(void **state)
     /* Key only: 8-byte header, IPv4 inside. */
     static const char *key_only = "020000000001 020000000002 0800 4500 0034 0000 0000 402f 0000 0a000001 0a000002"
                                   "2000 0800 00000005 4500 0014 0000 0000 40fd 0000 0a000003 0a000004";
-    n = unhex(key_only, b, sizeof b);
+    n = px_unhex(key_only, b, sizeof b);
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
     assert_true(px_layer_gre(&f, NULL, &g));
@@ -362,7 +338,7 @@ static void test_llc_and_padding(void **state)
     (void)state;
     uint8_t b[64];
     /* 802.3 length 8: LLC (STP SAPs, UI) + 5 bytes, then 4 bytes of padding */
-    size_t n = unhex("0180c2000000 020000000003 0008 424203 0102030405 00000000", b, sizeof b);
+    size_t n = px_unhex("0180c2000000 020000000003 0008 424203 0102030405 00000000", b, sizeof b);
     px_frame f;
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -387,7 +363,7 @@ static void test_fragments_icmp_options(void **state)
     (void)state;
     uint8_t b[128];
     /* non-first fragment of UDP: no UDP layer */
-    size_t n = unhex("020000000001 020000000002 0800 4500 001c 0001 20b9 4011 0000 0a000001 0a000002"
+    size_t n = px_unhex("020000000001 020000000002 0800 4500 001c 0001 20b9 4011 0000 0a000001 0a000002"
                      "0001000200080000", b, sizeof b);
     px_frame f;
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
@@ -399,7 +375,7 @@ static void test_fragments_icmp_options(void **state)
     assert_int_equal(ip.frag_off, 0xb9);
     assert_int_equal(f.layers[f.nlayers - 1].kind, PX_LAYER_PAYLOAD);
     /* IPv4 with 4 bytes of options, ICMP echo request id 0x1234 seq 1 */
-    n = unhex("020000000001 020000000002 0800 4600 0020 0001 0000 4001 0000 0a000001 0a000002 01010101"
+    n = px_unhex("020000000001 020000000002 0800 4600 0020 0001 0000 4001 0000 0a000001 0a000002 01010101"
               "0800 0000 1234 0001", b, sizeof b);
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -411,7 +387,7 @@ static void test_fragments_icmp_options(void **state)
     assert_int_equal(c.rest >> 16, 0x1234);
     assert_int_equal(c.rest & 0xffff, 1);
     /* ICMPv6 neighbour solicitation */
-    n = unhex("333300000001 020000000002 86dd 60000000 0008 3a ff fe800000000000000000000000000001"
+    n = px_unhex("333300000001 020000000002 86dd 60000000 0008 3a ff fe800000000000000000000000000001"
               "ff020000000000000000000000000001 8700 0000 00000000", b, sizeof b);
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -436,7 +412,7 @@ static void test_malformed(void **state)
         "020000000001 020000000002 0800 4500 0010 0000 0000 4011 0000 0a000001 0a000002",
     };
     for (size_t i = 0; i < 3; i++) {
-        size_t n = unhex(bad_ip[i], b, sizeof b);
+        size_t n = px_unhex(bad_ip[i], b, sizeof b);
         px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
         check_bounds(&f);
         assert_int_equal(f.truncated_at, PX_LAYER_IPV4);
@@ -444,7 +420,7 @@ static void test_malformed(void **state)
         assert_null(px_frame_find(&f, PX_LAYER_IPV4));
     }
     /* TCP data offset 4 (< 20 bytes) */
-    size_t n = unhex("020000000001 020000000002 0800 4500 0028 0000 0000 4006 0000 0a000001 0a000002"
+    size_t n = px_unhex("020000000001 020000000002 0800 4500 0028 0000 0000 4006 0000 0a000001 0a000002"
                      "0001 0002 00000000 00000000 4002 0000 0000 0000", b, sizeof b);
     px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
     check_bounds(&f);
@@ -482,7 +458,7 @@ static void test_every_prefix(void **state)
     const char *frames[] = {F_VLAN_UDP, F_QINQ_V6_TCP, F_VXLAN, F_MPLS, F_GRE};
     for (size_t k = 0; k < sizeof frames / sizeof frames[0]; k++) {
         uint8_t full[256];
-        size_t n = unhex(frames[k], full, sizeof full);
+        size_t n = px_unhex(frames[k], full, sizeof full);
         px_frame whole;
         px_frame_dissect(&whole, full, (uint32_t)n, (uint32_t)n);
         for (size_t len = 0; len <= n; len++) {
@@ -527,7 +503,7 @@ static void test_vlan_walk(void **state)
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         uint8_t b[64];
-        size_t n = unhex(rows[i].hex, b, sizeof b), off = 99;
+        size_t n = px_unhex(rows[i].hex, b, sizeof b), off = 99;
         unsigned tags = px__eth_vlan_walk(b, n, &off);
         if (tags != rows[i].tags || off != rows[i].type_off)
             fail_msg("row %zu: %u tags, type at %zu; expected %u, %zu", i, tags, off, rows[i].tags,

@@ -60,11 +60,26 @@ static const sample CORPUS[] = {
     {"Ether/IPv6/IPv6HopByHop/IPv6DestOpts/UDP(sport=3,dport=4)/Raw(\"x\")", NULL},
     {"Ether/IPv6/IPv6Routing(type=0,segleft=0,data=00000000)/UDP(sport=3,dport=4)", NULL},
     {"Ether/IPv6/IPv6Frag(offset=100,id=7)/Raw(hex=0102030405060708)", NULL},
+    /* segments left > 0: the pseudo-header takes the final destination (RFC 8200 8.1) */
+    {"Ether()/IPv6(src=2001:db8::1,dst=2001:db8::2)/IPv6Routing(segleft=1,data=0000000020010db8000000000000000000000099)/"
+     "UDP(sport=1000,dport=53)/Raw(\"x\")", NULL},
+    {"Ether/IPv6(src=2001:db8::1,dst=2001:db8::2)/IPv6Routing(type=0,segleft=2,data=00000000"
+     "20010db8000000000000000000000098" "20010db8000000000000000000000099)/TCP(sport=1,dport=2,flags=S)", NULL},
+    {"Ether/IPv6(src=2001:db8::1,dst=2001:db8::2)/IPv6Routing(segleft=1,data=0000000020010db8000000000000000000000099)/"
+     "ICMPv6(type=128,id=1,seq=1)/Raw(\"ping\")", NULL},
+    {"Ether/IPv6(src=2001:db8::1,dst=2001:db8::2)/IPv6Routing(type=4,segleft=1,data=0000000020010db8000000000000000000000077)/"
+     "UDP(sport=1000,dport=53)/Raw(\"srh\")", NULL},
+    {"Ether/IPv6(src=2001:db8::1,dst=2001:db8::2)/IPv6Routing(segleft=1,data=0000000020010db8000000000000000000000099)/"
+     "UDP(sport=1000,dport=53,chksum=0x284a)/Raw(\"x\")", "udp.checksum.status"},
     {"Ether/IPv4(frag=100,proto=17)/Raw(hex=0102030405060708)", NULL},
     {"Ether/MPLS(label=100)/IPv4/UDP(sport=10,dport=20)", NULL},
     {"Ether/MPLS(label=100,tc=5,ttl=10)/MPLS(label=200)/IPv4/UDP(sport=10,dport=20)", NULL},
     {"Ether/MPLS(label=1048575)/IPv6/UDP(sport=10,dport=20)", NULL},
     {"Ether/Dot1Q(vlan=9)/MPLS(label=16)/MPLS(label=17)/MPLS(label=18)/IPv4/ICMP", NULL},
+    /* IP over MPLS with Ethernet padding after the datagram */
+    {"Ether/MPLS(label=100)/IPv4/UDP(sport=10,dport=20)/Raw(\"x\")/Pad(min=60)", NULL},
+    {"Ether/MPLS(label=100)/IPv6/UDP(sport=10,dport=20)/Pad(hex=00000000)", NULL},
+    {"Ether/MPLS(label=100)/IPv4/TCP(sport=10,dport=20)/Pad(hex=0000000000000000)", NULL},
     {"Ether/IPv4/GRE/IPv4/UDP(sport=10,dport=20)", NULL},
     {"Ether/IPv4/GRE(key=42)/IPv4/UDP(sport=10,dport=20)", NULL},
     {"Ether/IPv4/GRE(key=1,seq=9)/IPv6/UDP(sport=10,dport=20)", NULL},

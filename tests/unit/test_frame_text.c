@@ -12,29 +12,7 @@
 #include "pktexpect/build.h"
 #include "pktexpect/error.h"
 #include "pktexpect/text.h"
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            assert_true(n < cap);
-            out[n++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    return n;
-}
+#include "px_frames.h"
 
 /* Test-local one's complement sum (RFC 1071). */
 static uint16_t csum(const uint8_t *p, size_t n, uint32_t acc)
@@ -130,7 +108,7 @@ static void test_text_known_answer(void **state)
 {
     (void)state;
     uint8_t want[128];
-    size_t wn = unhex("ffffffffffff 020000000001 8100 6066 0800"
+    size_t wn = px_unhex("ffffffffffff 020000000001 8100 6066 0800"
                       "4500 0021 0001 0000 4011 XXXX 0a000001 0a000002"
                       "04d2 0035 000d XXXX 68656c6c6f",
                       want, sizeof want);
@@ -297,6 +275,9 @@ static const char *ROUND_TRIP[] = {
     "Ether/IPv6/IPv6Routing(segleft=1,data=00000000fe800000000000000000000000000001)/IPv6DestOpts/UDP",
     "Ether/IPv4/UDP(sport=4789,dport=4789)/VXLAN(vni=42)/Ether(dst=02:00:00:00:00:0a)/IPv4(ttl=5)/ICMP",
     "Ether/MPLS(label=100,tc=5)/MPLS(label=200,ttl=63)/IPv4/UDP",
+    /* padding after IP over MPLS is Pad, not a second Raw with len/chksum spelt out */
+    "Ether/MPLS(label=100)/IPv4/UDP(sport=10,dport=20)/Raw(\"x\")/Pad(13)",
+    "Ether/MPLS(label=100)/MPLS(label=7)/IPv6/UDP(sport=10,dport=20)/Pad(4)",
     "Ether/MPLS(label=3)/IPv6/ICMPv6(type=135)/Raw(hex=00000000fe800000000000000000000000000001)",
     "Ether/IPv4/GRE(key=42,seq=7,c=1)/Ether/ARP(op=2,psrc=10.0.0.1)",
     "Ether/IPv6/GRE/IPv4/ICMP(type=0,id=7,seq=9)",

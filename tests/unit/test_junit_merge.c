@@ -24,25 +24,22 @@
 #include "cmd_junit_merge.h"
 #include "pktexpect/error.h"
 #include "report.h"
+#include "px_proc.h"
 
 static char tmpdir[256];
 
 static int make_tmp(void **state)
 {
     (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/pxr-jmerge-XXXXXX", t && *t ? t : "/tmp");
     /* Safety net: a read that blocks (FIFO) fails the run instead of hanging it. */
     alarm(120);
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return px_proc_tmpdir(tmpdir) ? 0 : -1;
 }
 
 static int rm_tmp(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(tmpdir);
 }
 
 static const char *at(const char *name)

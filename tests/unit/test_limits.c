@@ -11,6 +11,7 @@
  * of a hang. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -334,6 +335,152 @@ static void test_var_shell_quoting(void **state)
     px_buf_free(&errs);
 }
 
+/* A scenario whose `variables:` are `vars` (flow mapping entries) and whose one
+ * test runs `steps`. */
+static char *scenario_vars(const char *vars, const char *steps)
+{
+    char *body = scenario_with(steps);
+    px_buf b = PX_BUF_INIT;
+    px_buf_printf(&b, "variables: { %s }\n%s", vars, body);
+    free(body);
+    return px_buf_steal(&b);
+}
+
+/* Values may use variables, in any order, quoted or not; --var applies inside. */
+static void test_vars_use_vars(void **state)
+{
+    (void)state;
+    char *text = scenario_vars("a: 'x${b}y', b: '${c}-${c}', lit: '$${HOME}', c: z",
+                               "      - exec: \"echo ${a} ${a:q} ${lit}\"\n");
+    write_file("vv.yaml", text);
+    free(text);
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s;
+    int rc = load("vv.yaml", NULL, 0, &s, &errs);
+    if (rc)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(s->tests[0].steps[0].cmd.run, "echo xz-zy 'xz-zy' ${HOME}");
+    px_scenario_free(s);
+    px_scn_var c = {"c", "it's"};
+    rc = load("vv.yaml", &c, 1, &s, &errs);
+    if (rc)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(s->tests[0].steps[0].cmd.run, "echo xit's-it'sy 'xit'\\''s-it'\\''sy' ${HOME}");
+    px_scenario_free(s);
+    px_buf_free(&errs);
+}
+
+/* Cycles, unknown names inside values, depth and the total work are errors. */
+static void test_vars_use_vars_bounded(void **state)
+{
+    (void)state;
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s;
+    char *text = scenario_vars("a: '${b}', b: 'x${a}'", "      - exec: \"echo ${a}\"\n");
+    write_file("cyc.yaml", text);
+    free(text);
+    assert_error(load("cyc.yaml", NULL, 0, &s, &errs), &errs,
+                 "variable cycle: ${a} -> ${b} -> ${a}: a variable's value cannot use itself");
+    text = scenario_vars("a: 'x${a}'", "      - exec: \"echo ${a:q}\"\n");
+    write_file("self.yaml", text);
+    free(text);
+    assert_error(load("self.yaml", NULL, 0, &s, &errs), &errs, "variable cycle: ${a} -> ${a}");
+    text = scenario_vars("a: '${b}', b: '${nope}'", "      - exec: \"echo ${a}\"\n");
+    write_file("unk.yaml", text);
+    free(text);
+    assert_error(load("unk.yaml", NULL, 0, &s, &errs), &errs,
+                 "unknown variable '${nope}' (in the value of ${b}, used by ${a})");
+
+    /* a chain deeper than 16 */
+    px_buf v = PX_BUF_INIT;
+    for (int i = 0; i < 20; i++)
+        px_buf_printf(&v, "v%d: 'x${v%d}', ", i, i + 1);
+    px_buf_append(&v, "v20: end");
+    text = scenario_vars(px_buf_cstr(&v), "      - exec: \"echo ${v0}\"\n");
+    px_buf_free(&v);
+    write_file("deep.yaml", text);
+    free(text);
+    assert_error(load("deep.yaml", NULL, 0, &s, &errs), &errs, "variables use variables more than 16 levels deep");
+    /* 16 levels load */
+    px_buf_clear(&v);
+    for (int i = 0; i < 15; i++)
+        px_buf_printf(&v, "v%d: 'x${v%d}', ", i, i + 1);
+    px_buf_append(&v, "v15: end");
+    text = scenario_vars(px_buf_cstr(&v), "      - exec: \"echo ${v0}\"\n");
+    px_buf_free(&v);
+    write_file("deep16.yaml", text);
+    free(text);
+    int rc = load("deep16.yaml", NULL, 0, &s, &errs);
+    if (rc)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(s->tests[0].steps[0].cmd.run, "echo xxxxxxxxxxxxxxxend");
+    px_scenario_free(s);
+
+    /* Empty values expand to nothing, so only a count bounds the work: 1100 uses of
+     * b, each using c 1100 times, is over a million references. */
+    px_buf_clear(&v);
+    px_buf_append(&v, "e: '', c: '${e}', b: '");
+    for (int i = 0; i < 1100; i++)
+        px_buf_append(&v, "${c}");
+    px_buf_append(&v, "', a: '");
+    for (int i = 0; i < 1100; i++)
+        px_buf_append(&v, "${b}");
+    px_buf_append(&v, "'");
+    text = scenario_vars(px_buf_cstr(&v), "      - exec: \"echo ${a}\"\n");
+    px_buf_free(&v);
+    write_file("work.yaml", text);
+    free(text);
+    assert_error(load("work.yaml", NULL, 0, &s, &errs), &errs,
+                 "more than 1048576 variables expanded inside variables' values in all");
+    px_buf_free(&errs);
+}
+
+/* ${scenario_dir}: the absolute directory of the scenario file, whatever the
+ * working directory; a variable or --var of that name overrides it. */
+static void test_scenario_dir(void **state)
+{
+    (void)state;
+    char *text = scenario_with("      - exec: \"cd ${scenario_dir:q} && ls\"\n");
+    write_file("sd.yaml", text);
+    free(text);
+    char real[PATH_MAX], want[PATH_MAX + 32], cwd[PATH_MAX];
+    assert_non_null(realpath(dir, real));
+    snprintf(want, sizeof want, "cd '%s' && ls", real);
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s;
+    int rc = load("sd.yaml", NULL, 0, &s, &errs);
+    if (rc)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(s->tests[0].steps[0].cmd.run, want);
+    px_scenario_free(s);
+    /* a relative path, from the file's directory and from its parent */
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    rc = px_scenario_load("sd.yaml", px_run_checkers(), NULL, 0, &s, &errs);
+    if (rc)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(s->tests[0].steps[0].cmd.run, want);
+    px_scenario_free(s);
+    assert_int_equal(chdir(".."), 0);
+    char rel[PATH_MAX];
+    const char *base = strrchr(dir, '/');
+    snprintf(rel, sizeof rel, "%s/sd.yaml", base ? base + 1 : dir);
+    rc = px_scenario_load(rel, px_run_checkers(), NULL, 0, &s, &errs);
+    if (rc)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(s->tests[0].steps[0].cmd.run, want);
+    px_scenario_free(s);
+    assert_int_equal(chdir(cwd), 0);
+    /* --var overrides it */
+    px_scn_var o = {"scenario_dir", "/elsewhere"};
+    rc = load("sd.yaml", &o, 1, &s, &errs);
+    if (rc)
+        fail_msg("%s", px_buf_cstr(&errs));
+    assert_string_equal(s->tests[0].steps[0].cmd.run, "cd '/elsewhere' && ls");
+    px_scenario_free(s);
+    px_buf_free(&errs);
+}
+
 /* ------------------------------------------------------------ what errors echo */
 
 /* Including a file that is not a scenario must not print its content: the
@@ -571,6 +718,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deep_nesting_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expansion_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_var_shell_quoting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vars_use_vars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vars_use_vars_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scenario_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_not_echoed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcap_checked, setup, teardown),

@@ -15,42 +15,15 @@
 #include <string.h>
 
 #include "pktexpect/expr.h"
+#include "px_src.h"
 
-/* The source tree: PX_SOURCE_DIR (set by ctest), else derived from this file's path. */
-static char *source_path(const char *rel)
-{
-    const char *dir = getenv("PX_SOURCE_DIR");
-    char from_file[1024];
-    if (!dir || !*dir) {
-        snprintf(from_file, sizeof from_file, "%s", __FILE__);
-        char *cut = strstr(from_file, "/tests/unit/");
-        if (!cut)
-            fail_msg("set PX_SOURCE_DIR to the source tree");
-        *cut = '\0';
-        dir = from_file;
-    }
-    size_t n = strlen(dir) + strlen(rel) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", dir, rel);
-    return p;
-}
-
+/* A file of the source tree (tests/px_src.h); the test fails when it cannot be read. */
 static char *slurp(const char *rel)
 {
-    char *path = source_path(rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    px_buf b = PX_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        px_buf_append_n(&b, chunk, n);
-    fclose(f);
-    free(path);
-    assert_false(b.oom);
-    return px_buf_steal(&b);
+    char *s = px_src_slurp(rel);
+    if (!s)
+        fail_msg("cannot open %s", px_src_path(rel));
+    return s;
 }
 
 /* The signature as predicates.md writes it: n, [opt], name=, preds... */

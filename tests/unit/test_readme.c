@@ -1,5 +1,6 @@
-/* The README's C example is examples/quickstart.c, which the tests build and run:
- * check the page shows the file unchanged, so the example cannot rot. */
+/* The README's C example is examples/quickstart.c, and docs/c-api.md's is
+ * examples/c_api.c, which the tests build and run: check each page shows its
+ * file unchanged, so the examples cannot rot. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,29 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *slurp(const char *rel)
-{
-    const char *dir = getenv("PX_SOURCE_DIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
+#include "px_src.h"
 
 static void test_readme_shows_quickstart(void **state)
 {
     (void)state;
-    char *readme = slurp("README.md");
-    char *example = slurp("examples/quickstart.c");
+    char *readme = px_src_slurp("README.md");
+    char *example = px_src_slurp("examples/quickstart.c");
     assert_non_null(readme);
     assert_non_null(example);
     assert_non_null(strstr(readme, example));
@@ -43,8 +28,28 @@ static void test_readme_shows_quickstart(void **state)
     free(example);
 }
 
+/* docs/c-api.md shows examples/c_api.c unchanged (built and run as example/c_api). */
+static void test_c_api_shows_example(void **state)
+{
+    (void)state;
+    char *page = px_src_slurp("docs/c-api.md");
+    char *example = px_src_slurp("examples/c_api.c");
+    assert_non_null(page);
+    assert_non_null(example);
+    assert_non_null(strstr(page, example));
+    /* every function the one-liner header declares has its own section */
+    const char *names[] = {"int px_send_text(", "px_future *px_expect_expr(", "px_future *px_expect_expr_reg(",
+                           "int px_port_mac(", "int px_frame_parse_text_ex(", "px_predicate *px_checksums_ok("};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strstr(page, names[i]))
+            fail_msg("docs/c-api.md does not document %s", names[i]);
+    free(page);
+    free(example);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_readme_shows_quickstart)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_readme_shows_quickstart),
+                                       cmocka_unit_test(test_c_api_shows_example)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,22 +19,20 @@
 #include "cmd_junit_merge.h"
 #include "report.h"
 #include "pktexpect/error.h"
+#include "px_proc.h"
 
-static char tmpdir[64];
+static char tmpdir[256];
 
 static int make_tmp(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/pxr-report-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return px_proc_tmpdir(tmpdir) ? 0 : -1;
 }
 
 static int rm_tmp(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(tmpdir);
 }
 
 /* Runs a command, returns its whole stdout (static buffer) and exit status. */

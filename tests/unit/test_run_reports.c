@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "px_proc.h"
 
 static char tmpdir[256], scn_pass[300], scn_fail[300];
 static char err_text[8192];
@@ -37,9 +38,7 @@ static void write_file(const char *path, const char *text)
 static int make_tmp(void **state)
 {
     (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/pxr-runrep-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir))
+    if (!px_proc_tmpdir(tmpdir))
         return -1;
     snprintf(scn_pass, sizeof scn_pass, "%s/quiet.yaml", tmpdir);
     snprintf(scn_fail, sizeof scn_fail, "%s/loud.yaml", tmpdir);
@@ -51,9 +50,7 @@ static int make_tmp(void **state)
 static int rm_tmp(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(tmpdir);
 }
 
 /* Runs `pktexpect ARGS...` (NULL-terminated) in a child whose stdout is

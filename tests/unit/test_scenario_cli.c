@@ -13,61 +13,7 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
-
-static char out_text[65536], err_text[65536];
-static char src[4096];
-
-static void read_back(int fd, char *buf, size_t cap)
-{
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, buf, cap - 1);
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
-}
-
-/* Runs `pktexpect ARGS...` (NULL-terminated) in-process; returns the exit code. */
-static int cli(const char *first, ...)
-{
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = (char *)"pktexpect";
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
-    va_end(ap);
-    argv[argc] = NULL;
-    char o[] = "/tmp/pxr-cli-outXXXXXX", e[] = "/tmp/pxr-cli-errXXXXXX";
-    int fo = mkstemp(o), fe = mkstemp(e);
-    assert_true(fo >= 0 && fe >= 0);
-    unlink(o);
-    unlink(e);
-    fflush(stdout);
-    fflush(stderr);
-    int so = dup(1), se = dup(2);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    int rc = px_cli_main(argc, argv, NULL);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(so, 1);
-    dup2(se, 2);
-    close(so);
-    close(se);
-    read_back(fo, out_text, sizeof out_text);
-    read_back(fe, err_text, sizeof err_text);
-    return rc;
-}
-
-static const char *path(const char *rel)
-{
-    static char p[8][4200];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(p[i], sizeof p[i], "%s/%s", src, rel);
-    return p[i];
-}
+#include "px_cli.h"
 
 static void test_help_everywhere(void **state)
 {
@@ -252,15 +198,6 @@ static void test_bad_options(void **state)
 
 int main(void)
 {
-    const char *sd = getenv("PX_SOURCE_DIR");
-    if (sd) {
-        snprintf(src, sizeof src, "%s", sd);
-    } else {
-        snprintf(src, sizeof src, "%s", __FILE__);
-        char *slash = strstr(src, "/tests/unit/");
-        if (slash)
-            *slash = '\0';
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_everywhere),
         cmocka_unit_test(test_validate),

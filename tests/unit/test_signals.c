@@ -20,10 +20,8 @@ static char dir[256], scn[512], out[512], mark[512];
 static int setup(void **state)
 {
     (void)state;
-    if (!px_proc_tmpdir(dir))
+    if (!px_proc_scratch(dir, scn, out))
         return -1;
-    snprintf(scn, sizeof scn, "%s/s.yaml", dir);
-    snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(mark, sizeof mark, "%s/started", dir);
     return 0;
 }
@@ -31,9 +29,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return px_proc_rmtree(dir);
 }
 
 /* A scenario whose first test runs `exec` (after touching the start marker) and
@@ -67,9 +63,7 @@ static void interrupt_run(int sig, int want_exit)
     kill(pid, sig);
     int rc = px_proc_wait(pid, 20); /* safety net; the command sleeps 60 s */
     const char *text = px_proc_slurp(out);
-    if (rc != want_exit)
-        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
-    assert_int_equal(rc, want_exit);
+    assert_true(px_proc_exited(rc, want_exit, out));
     assert_null(strstr(text, "PASS"));
     assert_non_null(strstr(text, "ERROR sig: long"));
     assert_non_null(strstr(text, "interrupted"));
@@ -97,9 +91,7 @@ static void test_deadline_exec(void **state)
     write_exec_scenario("sleep 60");
     int rc = px_proc_run(30, out, "run", "--deadline", "1", scn);
     const char *text = px_proc_slurp(out);
-    if (rc != 1)
-        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
-    assert_int_equal(rc, 1);
+    assert_true(px_proc_exited(rc, 1, out));
     assert_null(strstr(text, "PASS"));
     assert_non_null(strstr(text, "global deadline reached"));
     assert_non_null(strstr(text, "not run: global deadline reached")); /* the second test */
@@ -257,9 +249,7 @@ static void test_clean_dead_and_live(void **state)
     assert_int_equal(access(dead, F_OK), 0); /* a dry run removes nothing */
     rc = px_proc_run(30, out, "clean");
     const char *text = px_proc_slurp(out);
-    if (rc != 0)
-        fprintf(stderr, "exit %d, output:\n%s\n", rc, text);
-    assert_int_equal(rc, 0);
+    assert_true(px_proc_exited(rc, 0, out));
     assert_non_null(strstr(text, "gone already"));
     assert_non_null(strstr(text, "still running"));
     assert_int_not_equal(access(dead, F_OK), 0);

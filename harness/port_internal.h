@@ -1,0 +1,88 @@
+/* pktexpect: a port's state, shared by port.c (references, control messages
+ * from other threads, parked arms, creation) and port_loop.c (the capture
+ * thread). Internal to the core.
+ *
+ * Ownership and locking are written beside each group of fields: immutable
+ * after create, guarded by ctl, capture thread only, atomics for statistics.
+ */
+#ifndef PX_PORT_INTERNAL_H
+#define PX_PORT_INTERNAL_H
+
+#include "ctx_internal.h"
+#include "port_index.h"
+#include "source.h"
+
+#define SETTLE_NS PX__SETTLE_NS          /* kernel timestamp -> ring visibility margin (slots) */
+#define COALESCE_NS 50000L               /* under load: how long to let frames gather */
+
+typedef enum { PORT_OPENING, PORT_RUNNING, PORT_DEAD } port_state;
+
+struct px__port_impl {
+    /* immutable after create */
+    char netns[PX__NETNS_MAX];
+    char ifname[IF_NAMESIZE];
+    bool is_pcap;
+    bool is_bmv2;            /* "bmv2:ADDR:N" (source_bmv2.c) */
+    px_pcap_port_opts pcap;  /* strings owned (copies) */
+    uint32_t ring_mib;
+    px__ring_opts ring;      /* the ring's layout (benchmarks; default all zero) */
+    uint32_t grace_ms;
+    int64_t settle;          /* timestamp -> visible margin of the source (px__ring_settle_ns); fixed at creation */
+    int efd;
+    int tfd;                 /* timerfd: parked arms' deadlines (see port.c's file comment) */
+    pthread_t thread;
+    bool thread_started, joined;
+    atomic_bool stop;
+
+    /* guarded by ctl */
+    pthread_mutex_t ctl;
+    pthread_cond_t ctl_cond;
+    port_state state;
+    int dead_err;
+    char dead_msg[PX_ERRBUF_SIZE];
+    char stop_why[PX_ERRBUF_SIZE];
+    px__node *arms_head, *arms_tail;
+    bool noise_changed;
+    px_noise_fn noise_new_fn;
+    void *noise_new_user;
+    bool start_req;
+    bool parked;             /* the thread sleeps in ppoll; written only by the thread */
+    bool gathering;          /* parked: letting frames gather under load (COALESCE_NS) */
+    int64_t parked_until;    /* parked: the ppoll timeout (monotonic ns; INT64_MAX: none) */
+    int64_t timer_at;        /* what the timerfd is set to (INT64_MAX: disarmed) */
+    int ifindex;
+    uint32_t mtu;
+    bool offline;
+    atomic_bool ctl_pending;
+    atomic_bool scan_req;
+
+    /* capture thread only */
+    px__source *src;
+    bool paused, eof;
+    px__clock_map clk;
+    int64_t wm, floor, last_t;
+    bool have_frame;
+    px_noise_fn noise_fn;
+    void *noise_user;
+    uint64_t drops, gaps;
+    bool drops_fresh;
+    px__nodevec all, fallback, closing;
+    px__keymap keys[PX_KEY__COUNT];
+    px__node *pend_head, *pend_tail;
+    px__deadline_heap heap;
+    uint32_t unbounded;      /* active open nodes whose deadline is not known yet */
+    bool held;               /* stream: held_sf waits for a deadline (see past_unknown_deadline) */
+    px__src_frame held_sf;
+    uint64_t tot_seen, tot_trunc, tot_noise; /* non-noise frames, truncated among them, noise */
+    uint64_t last_drain;     /* frames the last drain read */
+
+    /* statistics for other threads */
+    _Atomic uint64_t st_frames, st_drops, st_noise, st_truncated;
+};
+
+/* The loss count now; read from the source at most once per phase (port_loop.c). */
+uint64_t px__port_drops_now(struct px__port_impl *P);
+/* The capture thread's body; `arg` is the px_port (port_loop.c). */
+void *px__port_thread(void *arg);
+
+#endif
