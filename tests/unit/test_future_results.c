@@ -35,39 +35,14 @@
 
 /* ---- streams ---- */
 
-/* Classic pcap, nanosecond magic. */
-static void pcap_header(int fd)
-{
-    uint8_t h[24] = {0};
-    put32(h, 0xa1b23c4d);
-    put16(h + 4, 2);
-    put16(h + 6, 4);
-    put32(h + 16, 65535);
-    put32(h + 20, 1);
-    write_all(fd, h, sizeof h);
-}
-
 /* A record: the eth60 frame of ethertype `type` with `mark` as its first
  * payload byte (tells frames apart), stamped `ns`. */
 static void frame_at(int fd, int64_t ns, uint16_t type, uint8_t mark)
 {
-    uint8_t rec[16 + 60] = {0};
-    put32(rec, (uint32_t)(ns / SEC));
-    put32(rec + 4, (uint32_t)(ns % SEC));
-    put32(rec + 8, 60);
-    put32(rec + 12, 60);
-    eth60(rec + 16, type);
-    rec[16 + 14] = mark;
-    write_all(fd, rec, sizeof rec);
-}
-
-static px_ctx *new_ctx(void)
-{
-    char err[PX_ERRBUF_SIZE];
-    px_ctx_opts o = {.noise_filter_off = true};
-    px_ctx *ctx = px_ctx_new(&o, err);
-    assert_non_null(ctx);
-    return ctx;
+    uint8_t f[60];
+    eth60(f, type);
+    f[14] = mark;
+    pcap_write_record(fd, ns, f, sizeof f);
 }
 
 /* Opens port `name`, paused, on a new pipe; returns the write end with the pcap
@@ -81,8 +56,43 @@ static int open_paused(px_ctx *ctx, const char *name)
     if (px_port_open_pcap(ctx, name, &o, err) != 0)
         fail_msg("px_port_open_pcap: %s", err);
     close(p[0]);
-    pcap_header(p[1]);
+    pcap_write_header(p[1]);
     return p[1];
+}
+
+/* Per test: a context and port "a", paused, whose stream the test writes. */
+typedef struct fx {
+    px_ctx *ctx;
+    int w; /* the stream's write end; -1 once ended */
+} fx;
+
+static int fx_setup(void **state)
+{
+    fx *x = calloc(1, sizeof *x);
+    assert_non_null(x);
+    char err[PX_ERRBUF_SIZE];
+    x->ctx = px_ctx_new(&(px_ctx_opts){.noise_filter_off = true}, err);
+    assert_non_null(x->ctx);
+    x->w = open_paused(x->ctx, "a");
+    *state = x;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    fx *x = *state;
+    if (x->w >= 0)
+        close(x->w);
+    px_ctx_free(x->ctx);
+    free(x);
+    return 0;
+}
+
+/* Ends port a's stream: windows still open close at its end. */
+static void end_stream(fx *x)
+{
+    close(x->w);
+    x->w = -1;
 }
 
 static px_future *arm(px_ctx *ctx, const char *port, px_predicate *p)
@@ -117,9 +127,9 @@ static int64_t now_rt(void)
 
 static void test_frame_of_positive_match(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int w = x->w;
     px_future *f = arm(ctx, "a", px_saw_ethertype(0x88b5));
     px_frame fr;
     struct timespec at;
@@ -130,7 +140,7 @@ static void test_frame_of_positive_match(void **state)
     frame_at(w, 10 * SEC, 0x0800, 1);
     frame_at(w, 10 * SEC + 100 * MS, 0x88b5, 2);
     frame_at(w, 10 * SEC + 200 * MS, 0x88b5, 3);
-    close(w);
+    end_stream(x);
     assert_int_equal(wait_done(f), PX_PASS);
     int64_t after = now_rt();
 
@@ -147,20 +157,19 @@ static void test_frame_of_positive_match(void **state)
     assert_true(px_future_resolved_at(f, &at));
     assert_true(ts_ns(&at) >= before && ts_ns(&at) <= after);
     px_future_free(f);
-    px_ctx_free(ctx);
 }
 
 static void test_frame_of_negative_offender(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int w = x->w;
     px_future *f = arm(ctx, "a", px_did_not_see_ethertype(0x88b5));
     assert_int_equal(px_port_start(ctx, "a"), 0);
     frame_at(w, 10 * SEC, 0x0800, 1);
     frame_at(w, 10 * SEC + 200 * MS, 0x88b5, 7);
     frame_at(w, 10 * SEC + 300 * MS, 0x88b5, 8);
-    close(w);
+    end_stream(x);
     assert_int_equal(wait_done(f), PX_FAIL);
     px_frame fr;
     assert_true(px_future_frame(f, &fr));
@@ -168,21 +177,20 @@ static void test_frame_of_negative_offender(void **state)
     assert_int_equal(ts_ns(&fr.ts), 10 * SEC + 200 * MS);
     assert_string_equal(px_future_port(f), "a");
     px_future_free(f);
-    px_ctx_free(ctx);
 }
 
 static void test_no_frame_when_decided_at_deadline(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int w = x->w;
     px_future *pos = arm(ctx, "a", px_saw_ethertype(0x88b5));
     px_future *neg = arm(ctx, "a", px_did_not_see_ethertype(0x88b5));
     assert_int_equal(px_port_start(ctx, "a"), 0);
     frame_at(w, 10 * SEC, 0x0800, 1);
     frame_at(w, 10 * SEC + 100 * MS, 0x86dd, 2);
     frame_at(w, 20 * SEC, 0x88b5, 3); /* after the deadline: never decides */
-    close(w);
+    end_stream(x);
     assert_int_equal(wait_done(pos), PX_FAIL);
     assert_int_equal(wait_done(neg), PX_PASS);
     px_frame fr = {.caplen = 1234};
@@ -196,14 +204,13 @@ static void test_no_frame_when_decided_at_deadline(void **state)
     assert_true(px_future_resolved_at(neg, &at));
     px_future_free(pos);
     px_future_free(neg);
-    px_ctx_free(ctx);
 }
 
 static void test_any_port_names_the_matching_port(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int wa = open_paused(ctx, "a"), wb = open_paused(ctx, "b");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int wa = x->w, wb = open_paused(ctx, "b");
     const char *ports[] = {"a", "b"};
     px_expect_opts o = {.timeout_ms = 1000};
     px_future *f = px_expect_any(ctx, ports, 2, px_saw_ethertype(0x88b5), &o);
@@ -214,7 +221,7 @@ static void test_any_port_names_the_matching_port(void **state)
     frame_at(wa, 10 * SEC + 500 * MS, 0x0800, 2);
     frame_at(wb, 10 * SEC, 0x0800, 3);
     frame_at(wb, 10 * SEC + 50 * MS, 0x88b5, 9);
-    close(wa);
+    end_stream(x);
     close(wb);
     assert_int_equal(wait_done(f), PX_PASS);
     assert_string_equal(px_future_port(f), "b");
@@ -223,15 +230,12 @@ static void test_any_port_names_the_matching_port(void **state)
     assert_string_equal(fr.port, "b");
     assert_int_equal(fr.data[14], 9);
     px_future_free(f);
-    px_ctx_free(ctx);
 }
 
 static void test_error_has_no_frame(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
-    px_future *f = arm(ctx, "a", px_saw_ethertype(0x88b5));
+    fx *x = *state;
+    px_future *f = arm(x->ctx, "a", px_saw_ethertype(0x88b5));
     px_future_cancel(f);
     assert_int_equal(px_future_verdict(f), PX_ERROR);
     px_frame fr;
@@ -240,8 +244,6 @@ static void test_error_has_no_frame(void **state)
     assert_null(px_future_port(NULL));
     assert_false(px_future_frame(NULL, &fr));
     px_future_free(f);
-    close(w);
-    px_ctx_free(ctx);
 }
 
 /* ---- px_future_on_done ---- */
@@ -273,9 +275,9 @@ static void wait_calls(done_rec *r, int n)
 
 static void test_on_done_once_on_resolving_thread(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int w = x->w;
     px_future *f = arm(ctx, "a", px_saw_ethertype(0x88b5));
     done_rec r = {.calls = 0};
     assert_int_equal(px_future_on_done(f, on_done, &r), 0);
@@ -283,23 +285,21 @@ static void test_on_done_once_on_resolving_thread(void **state)
     assert_int_equal(atomic_load(&r.calls), 0);
     assert_int_equal(px_port_start(ctx, "a"), 0);
     frame_at(w, 10 * SEC, 0x88b5, 1);
-    close(w);
+    end_stream(x);
     wait_calls(&r, 1);
     assert_false(pthread_equal(r.thread, pthread_self())); /* the capture thread */
     assert_int_equal(r.seen, PX_PASS);
     px_future_free(f);
     assert_int_equal(atomic_load(&r.calls), 1); /* final once px_future_free returned */
-    px_ctx_free(ctx);
 }
 
 static void test_on_done_on_resolved_future_runs_now(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
     px_future *f = arm(ctx, "a", px_saw_ethertype(0x88b5));
     assert_int_equal(px_port_start(ctx, "a"), 0);
-    close(w);
+    end_stream(x);
     assert_int_equal(wait_done(f), PX_FAIL);
     done_rec r = {.calls = 0};
     assert_int_equal(px_future_on_done(f, on_done, &r), 0);
@@ -311,14 +311,13 @@ static void test_on_done_on_resolved_future_runs_now(void **state)
     assert_int_equal(px_future_on_done(NULL, on_done, &r), PX_EINVAL);
     assert_int_equal(atomic_load(&r.calls), 1);
     px_future_free(f);
-    px_ctx_free(ctx);
 }
 
 static void test_on_done_may_free_its_future(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int w = x->w;
     /* Resolved by the capture thread, freed there. */
     px_future *f = arm(ctx, "a", px_saw_ethertype(0x88b5));
     assert_true(px_future_fd(f) >= 0); /* closed by the free inside the callback */
@@ -326,7 +325,7 @@ static void test_on_done_may_free_its_future(void **state)
     assert_int_equal(px_future_on_done(f, on_done, &r), 0);
     assert_int_equal(px_port_start(ctx, "a"), 0);
     frame_at(w, 10 * SEC, 0x88b5, 1);
-    close(w);
+    end_stream(x);
     wait_calls(&r, 1);
     assert_int_equal(r.seen, PX_PASS);
     /* Resolved already, freed on this thread inside px_future_on_done. */
@@ -335,21 +334,18 @@ static void test_on_done_may_free_its_future(void **state)
     done_rec r2 = {.calls = 0, .free_it = true};
     assert_int_equal(px_future_on_done(g, on_done, &r2), 0);
     assert_int_equal(atomic_load(&r2.calls), 1);
-    px_ctx_free(ctx);
 }
 
 static void test_free_drops_pending_callback(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
-    px_future *f = arm(ctx, "a", px_saw_ethertype(0x88b5));
+    fx *x = *state;
+    px_future *f = arm(x->ctx, "a", px_saw_ethertype(0x88b5));
     done_rec r = {.calls = 0};
     assert_int_equal(px_future_on_done(f, on_done, &r), 0);
     px_future_free(f); /* pending: cancelled without running the callback */
     assert_int_equal(atomic_load(&r.calls), 0);
-    close(w);
-    px_ctx_free(ctx);
+    end_stream(x);
+    usleep(10000); /* a callback wrongly run late would have had time to */
     assert_int_equal(atomic_load(&r.calls), 0);
 }
 
@@ -365,9 +361,9 @@ static int readable(int fd, int timeout_ms)
 
 static void test_fd_readable_at_resolution(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int w = x->w;
     px_future *f = arm(ctx, "a", px_saw_ethertype(0x88b5));
     int fd = px_future_fd(f);
     assert_true(fd >= 0);
@@ -393,17 +389,34 @@ static void test_fd_readable_at_resolution(void **state)
     assert_int_equal(readable(gfd, 0), 1);
     px_future_free(g);
     assert_int_equal(px_future_fd(NULL), PX_EINVAL);
-    close(w);
-    px_ctx_free(ctx);
 }
 
 #define NFUT 16
 
+/* Takes `n` readiness events from the epoll set `ep` (data: the future's index,
+ * of parity `parity`), each future once, resolved when reported; removes each. */
+static void collect(int ep, px_future *const *f, bool *seen, int n, uint32_t parity)
+{
+    struct epoll_event evs[NFUT];
+    for (int got = 0; got < n;) {
+        int k = epoll_wait(ep, evs, NFUT, 10000); /* a safety net only */
+        assert_true(k > 0);
+        for (int j = 0; j < k; j++, got++) {
+            uint32_t i = evs[j].data.u32;
+            assert_int_equal(i % 2, parity);
+            assert_false(seen[i]);
+            seen[i] = true;
+            assert_true(px_future_done(f[i]));
+            assert_int_equal(epoll_ctl(ep, EPOLL_CTL_DEL, px_future_fd(f[i]), NULL), 0);
+        }
+    }
+}
+
 static void test_fd_many_futures_in_one_epoll(void **state)
 {
-    (void)state;
-    px_ctx *ctx = new_ctx();
-    int w = open_paused(ctx, "a");
+    fx *x = *state;
+    px_ctx *ctx = x->ctx;
+    int w = x->w;
     int ep = epoll_create1(EPOLL_CLOEXEC);
     assert_true(ep >= 0);
     px_future *f[NFUT];
@@ -420,38 +433,13 @@ static void test_fd_many_futures_in_one_epoll(void **state)
     for (int i = 0; i < NFUT; i += 2)
         frame_at(w, 10 * SEC + i * MS, (uint16_t)(0x8800 + i), (uint8_t)i);
     bool seen[NFUT] = {false};
-    int got = 0;
-    while (got < NFUT / 2) {
-        int n = epoll_wait(ep, evs, NFUT, 10000);
-        assert_true(n > 0);
-        for (int k = 0; k < n; k++) {
-            uint32_t i = evs[k].data.u32;
-            assert_true(i % 2 == 0);
-            assert_false(seen[i]);
-            seen[i] = true;
-            got++;
-            assert_true(px_future_done(f[i]));
-            assert_int_equal(epoll_ctl(ep, EPOLL_CTL_DEL, px_future_fd(f[i]), NULL), 0);
-        }
-    }
+    collect(ep, f, seen, NFUT / 2, 0);
     assert_int_equal(epoll_wait(ep, evs, NFUT, 0), 0); /* the odd ones are pending */
     for (int i = 1; i < NFUT; i += 2)
         assert_false(px_future_done(f[i]));
     /* The stream ends: the odd ones FAIL, each readable once resolved. */
-    close(w);
-    while (got < NFUT) {
-        int n = epoll_wait(ep, evs, NFUT, 10000);
-        assert_true(n > 0);
-        for (int k = 0; k < n; k++) {
-            uint32_t i = evs[k].data.u32;
-            assert_true(i % 2 == 1);
-            assert_false(seen[i]);
-            seen[i] = true;
-            got++;
-            assert_true(px_future_done(f[i]));
-            assert_int_equal(epoll_ctl(ep, EPOLL_CTL_DEL, px_future_fd(f[i]), NULL), 0);
-        }
-    }
+    end_stream(x);
+    collect(ep, f, seen, NFUT / 2, 1);
     for (int i = 0; i < NFUT; i++) {
         px_frame fr;
         assert_int_equal(px_future_verdict(f[i]), i % 2 ? PX_FAIL : PX_PASS);
@@ -461,23 +449,22 @@ static void test_fd_many_futures_in_one_epoll(void **state)
         px_future_free(f[i]);
     }
     close(ep);
-    px_ctx_free(ctx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frame_of_positive_match),
-        cmocka_unit_test(test_frame_of_negative_offender),
-        cmocka_unit_test(test_no_frame_when_decided_at_deadline),
-        cmocka_unit_test(test_any_port_names_the_matching_port),
-        cmocka_unit_test(test_error_has_no_frame),
-        cmocka_unit_test(test_on_done_once_on_resolving_thread),
-        cmocka_unit_test(test_on_done_on_resolved_future_runs_now),
-        cmocka_unit_test(test_on_done_may_free_its_future),
-        cmocka_unit_test(test_free_drops_pending_callback),
-        cmocka_unit_test(test_fd_readable_at_resolution),
-        cmocka_unit_test(test_fd_many_futures_in_one_epoll),
+        cmocka_unit_test_setup_teardown(test_frame_of_positive_match, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_frame_of_negative_offender, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_frame_when_decided_at_deadline, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_any_port_names_the_matching_port, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_error_has_no_frame, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_on_done_once_on_resolving_thread, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_on_done_on_resolved_future_runs_now, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_on_done_may_free_its_future, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_free_drops_pending_callback, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_fd_readable_at_resolution, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_fd_many_futures_in_one_epoll, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
