@@ -3,8 +3,9 @@
  * paused until the expectations are armed), so which frame decides and when a
  * future resolves are under the test's control.
  *
- *   px_future_frame / px_future_port   the frame that decided, its bytes, port, time;
- *                                       none for verdicts decided at the deadline
+ *   px_future_frame / px_future_port   the frame that decided (match, offender, count
+ *                                       limit), its bytes, port, time; none for
+ *                                       verdicts decided at the deadline
  *   px_future_resolved_at              set at resolution only
  *   px_future_on_done                  once, on the resolving thread or at once;
  *                                       may free its own future; dropped by free
@@ -176,6 +177,24 @@ static void test_frame_of_negative_offender(void **state)
     assert_int_equal(fr.data[14], 7); /* the first offender */
     assert_int_equal(ts_ns(&fr.ts), 10 * SEC + 200 * MS);
     assert_string_equal(px_future_port(f), "a");
+    px_future_free(f);
+}
+
+static void test_frame_of_count_limit(void **state)
+{
+    fx *x = *state;
+    px_expect_opts o = {.timeout_ms = 1000, .count = 2};
+    px_future *f = px_expect(x->ctx, "a", px_count(NULL), &o);
+    assert_non_null(f);
+    assert_int_equal(px_port_start(x->ctx, "a"), 0);
+    frame_at(x->w, 10 * SEC, 0x0800, 1);
+    frame_at(x->w, 10 * SEC + 1 * MS, 0x0800, 2);
+    frame_at(x->w, 10 * SEC + 2 * MS, 0x0800, 3);
+    end_stream(x);
+    assert_int_equal(wait_done(f), PX_PASS);
+    px_frame fr;
+    assert_true(px_future_frame(f, &fr));
+    assert_int_equal(fr.data[14], 2); /* the count-th frame ended it */
     px_future_free(f);
 }
 
@@ -456,6 +475,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_frame_of_positive_match, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_frame_of_negative_offender, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_frame_of_count_limit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_frame_when_decided_at_deadline, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_any_port_names_the_matching_port, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_error_has_no_frame, fx_setup, fx_teardown),
