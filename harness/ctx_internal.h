@@ -105,6 +105,20 @@ struct px_exp {
                                         this long after it (0: none seen before the close) */
     char late_port[80];              /* under lock: the port of that frame */
     px__wait_link *waiters;
+
+    /* Results and completion (under lock). The deciding frame is copied by the
+     * winner of the stop (px__exp_stop_on_frame), once per expectation. */
+    px_frame decider;                /* view of decider_data; port points into a port name */
+    uint8_t *decider_data;           /* NULL: no frame decided */
+    struct timespec resolved_at;     /* CLOCK_REALTIME, set at resolution */
+    px_future_done_fn on_done;       /* registered, not yet run */
+    void *on_done_user;
+    bool on_done_set;                /* one callback per future */
+    bool on_done_running;            /* taken at resolution, running after the unlock */
+    pthread_t on_done_thread;        /* the thread running it (px_future_free from inside it) */
+    px_future_done_fn firing;        /* what that thread runs (written under lock before) */
+    void *firing_user;
+    int efd;                         /* px_future_fd's eventfd, -1 until requested */
 };
 
 /* One expectation's registration on one port: owned by that port's capture thread. */
@@ -224,6 +238,9 @@ int px__port_info(px_port *p, int *ifindex, uint32_t *mtu);
 /* expect.c, called by capture threads */
 /* Marks the expectation stopped (first reason wins) and kicks its other ports. */
 void px__exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from);
+/* px__exp_stop for a stop on frame `f` (predicate stopped, count reached): the
+ * winner keeps a copy of the frame (px_future_frame). */
+void px__exp_stop_on_frame(px_exp *e, px__stop_reason why, px_port *from, const px_frame *f);
 /* A node's port part of the window is over: adds its counts, and when it was the
  * last open node, decides the verdict. Called on the node's capture thread. */
 void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg);

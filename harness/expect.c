@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "ctx_internal.h"
 
@@ -51,6 +53,9 @@ void px__exp_unref(px_exp *e)
     for (size_t i = 0; i < e->nports; i++)
         px__port_unref(e->ports[i]);
     px_buf_free(&e->result.explanation);
+    free(e->decider_data);
+    if (e->efd >= 0)
+        close(e->efd);
     free(e->description);
     free(e->name);
     free(e->behind_msg);
@@ -59,14 +64,34 @@ void px__exp_unref(px_exp *e)
     free(e);
 }
 
+/* Makes px_future_fd's eventfd readable (it stays so until read). */
+static void exp_signal_fd_locked(px_exp *e)
+{
+    uint64_t one = 1;
+    ssize_t r = write(e->efd, &one, sizeof one); /* cannot block: the counter stays tiny */
+    (void)r;
+}
+
 /* Resolves under e->lock. The caller broadcasts e->done after unlocking (a
  * waiter woken under the lock would only block on it again); wait_any's waiters
  * live on their callers' stacks and are signalled here, under the lock that
- * keeps them linked. */
+ * keeps them linked. The on_done callback is taken here and run by this thread
+ * after the unlock (exp_run_on_done): under the lock, a callback reading its
+ * future would deadlock. */
 static void exp_resolve_locked(px_exp *e, px_verdict v)
 {
     e->verdict = v;
     e->finished = true;
+    clock_gettime(CLOCK_REALTIME, &e->resolved_at);
+    if (e->efd >= 0)
+        exp_signal_fd_locked(e);
+    if (e->on_done) {
+        e->firing = e->on_done;
+        e->firing_user = e->on_done_user;
+        e->on_done = NULL;
+        e->on_done_running = true;
+        e->on_done_thread = pthread_self();
+    }
     for (px__wait_link *l = e->waiters; l; l = l->next) {
         pthread_mutex_lock(&l->w->lock);
         l->w->fired = true;
@@ -127,14 +152,47 @@ static void exp_decide_locked(px_exp *e)
     exp_resolve_locked(e, v);
 }
 
-void px__exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from)
+/* Runs the callback exp_resolve_locked took, on the resolving thread, after
+ * the unlock. The caller holds a reference of its own (a node's, or px_expect's
+ * while arming), so e outlives a px_future_free called from inside the callback;
+ * px_future_free from another thread waits for on_done_running to clear. */
+static void exp_run_on_done(px_exp *e)
+{
+    e->firing((px_future *)e, e->firing_user);
+    pthread_mutex_lock(&e->lock);
+    e->on_done_running = false;
+    pthread_mutex_unlock(&e->lock);
+    pthread_cond_broadcast(&e->done);
+}
+
+/* Copies the frame that ends the expectation (px_future_frame): the bytes once
+ * per expectation, under e->lock by the winner of the stop. The view's layer
+ * offsets are relative to data, so the dissection carries over; its port name
+ * lives in a port the expectation holds a reference to. */
+static void exp_keep_frame_locked(px_exp *e, const px_frame *f)
+{
+    uint8_t *copy = malloc(f->caplen ? f->caplen : 1);
+    if (!copy)
+        return; /* out of memory: the verdict stands, without its frame */
+    memcpy(copy, f->data, f->caplen);
+    e->decider = *f;
+    e->decider.data = copy;
+    e->decider_data = copy;
+}
+
+static void exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from, const px_frame *f)
 {
     int none = PX__STOP_NONE;
     /* The message is written before the reason is published (release), and only
-     * by the winner, so readers that see the reason see the message. */
+     * by the winner, so readers that see the reason see the message. Every writer
+     * of stop_reason holds e->lock, so NONE here means this CAS wins. */
     pthread_mutex_lock(&e->lock);
-    if (atomic_load(&e->stop_reason) == PX__STOP_NONE && msg)
-        snprintf(e->stop_msg, sizeof e->stop_msg, "%s", msg);
+    if (atomic_load(&e->stop_reason) == PX__STOP_NONE) {
+        if (msg)
+            snprintf(e->stop_msg, sizeof e->stop_msg, "%s", msg);
+        if (f)
+            exp_keep_frame_locked(e, f);
+    }
     bool won = atomic_compare_exchange_strong(&e->stop_reason, &none, (int)why);
     pthread_mutex_unlock(&e->lock);
     if (!won)
@@ -142,6 +200,16 @@ void px__exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from
     for (size_t i = 0; i < e->nports; i++)
         if (e->ports[i] != from)
             px__port_kick(e->ports[i], true);
+}
+
+void px__exp_stop(px_exp *e, px__stop_reason why, const char *msg, px_port *from)
+{
+    exp_stop(e, why, msg, from, NULL);
+}
+
+void px__exp_stop_on_frame(px_exp *e, px__stop_reason why, px_port *from, const px_frame *f)
+{
+    exp_stop(e, why, NULL, from, f);
 }
 
 void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg)
@@ -159,11 +227,17 @@ void px__exp_node_closed(px__node *n, uint64_t drops, const char *behind_msg)
         e->late_ns = n->late_ns;
         snprintf(e->late_port, sizeof e->late_port, "%s", n->port ? n->port->name : "?");
     }
-    if (atomic_fetch_sub(&e->open_nodes, 1) == 1)
+    bool fire = false;
+    if (atomic_fetch_sub(&e->open_nodes, 1) == 1) {
+        bool was = e->finished;
         exp_decide_locked(e);
+        fire = !was && e->on_done_running;
+    }
     pthread_mutex_unlock(&e->lock);
     /* Safe after the unlock: the node being closed still holds a reference. */
     pthread_cond_broadcast(&e->done);
+    if (fire)
+        exp_run_on_done(e);
 }
 
 void px__exp_ack(px_exp *e)
@@ -255,6 +329,7 @@ static px_exp *exp_new(px_ctx *ctx, px_predicate *pred, const px_expect_opts *op
     atomic_init(&e->deadline, PX__NS_NEVER);
     atomic_init(&e->start_max, INT64_MIN);
     atomic_init(&e->stop_reason, PX__STOP_NONE);
+    e->efd = -1;
     if (opts && opts->name)
         e->name = strdup(opts->name);
 
@@ -683,10 +758,107 @@ void px_future_report(px_future *f, px_buf *out)
                   (unsigned long long)c.drops, (unsigned long long)c.truncated);
 }
 
+bool px_future_frame(px_future *f, px_frame *out)
+{
+    if (!f || !out)
+        return false;
+    px_exp *e = EXP(f);
+    /* Written once, before `finished` is set, and never again until freed. */
+    pthread_mutex_lock(&e->lock);
+    bool has = e->finished && e->decider_data;
+    if (has)
+        *out = e->decider;
+    pthread_mutex_unlock(&e->lock);
+    return has;
+}
+
+const char *px_future_port(px_future *f)
+{
+    if (!f)
+        return NULL;
+    px_exp *e = EXP(f);
+    pthread_mutex_lock(&e->lock);
+    const char *port = e->finished && e->decider_data ? e->decider.port : NULL;
+    pthread_mutex_unlock(&e->lock);
+    return port;
+}
+
+bool px_future_resolved_at(px_future *f, struct timespec *out)
+{
+    if (!f || !out)
+        return false;
+    px_exp *e = EXP(f);
+    pthread_mutex_lock(&e->lock);
+    bool done = e->finished;
+    if (done)
+        *out = e->resolved_at;
+    pthread_mutex_unlock(&e->lock);
+    return done;
+}
+
+int px_future_on_done(px_future *f, px_future_done_fn cb, void *user)
+{
+    if (!f || !cb)
+        return PX_EINVAL;
+    px_exp *e = EXP(f);
+    pthread_mutex_lock(&e->lock);
+    if (e->on_done_set) {
+        pthread_mutex_unlock(&e->lock);
+        return PX_EEXIST;
+    }
+    e->on_done_set = true;
+    bool now = e->finished;
+    if (!now) {
+        e->on_done = cb; /* run by the resolving thread (exp_resolve_locked) */
+        e->on_done_user = user;
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (now)
+        cb(f, user); /* last: the callback may free f */
+    return 0;
+}
+
+int px_future_fd(px_future *f)
+{
+    if (!f)
+        return PX_EINVAL;
+    px_exp *e = EXP(f);
+    pthread_mutex_lock(&e->lock);
+    if (e->efd < 0) {
+        e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (e->efd < 0) {
+            pthread_mutex_unlock(&e->lock);
+            return PX_ESYS;
+        }
+        if (e->finished)
+            exp_signal_fd_locked(e);
+    }
+    int fd = e->efd;
+    pthread_mutex_unlock(&e->lock);
+    return fd;
+}
+
 void px_future_free(px_future *f)
 {
     if (!f)
         return;
+    px_exp *e = EXP(f);
+    pthread_mutex_lock(&e->lock);
+    /* A pending future's callback is dropped unrun; one already running on
+     * another thread is waited for, so that after this returns nothing calls
+     * it (the caller may free `user`). From inside the callback itself there is
+     * nothing to wait for: its thread holds a reference until it returns. */
+    e->on_done = NULL;
+    bool inside = e->on_done_running && pthread_equal(e->on_done_thread, pthread_self());
+    while (e->on_done_running && !inside)
+        pthread_cond_wait(&e->done, &e->lock);
+    pthread_mutex_unlock(&e->lock);
     px_future_cancel(f);
-    px__exp_unref(EXP(f));
+    /* Resolved now: nothing writes the eventfd any more. */
+    pthread_mutex_lock(&e->lock);
+    if (e->efd >= 0)
+        close(e->efd);
+    e->efd = -1;
+    pthread_mutex_unlock(&e->lock);
+    px__exp_unref(e);
 }

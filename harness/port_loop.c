@@ -159,7 +159,8 @@ static void node_offer(struct px__port_impl *P, px__node *n, const px_frame *f, 
     if (n->locked)
         pthread_mutex_unlock(&e->lock);
     if (stop) {
-        px__exp_stop(e, stop, NULL, n->port);
+        /* This frame decided: the stop's winner copies it (px_future_frame). */
+        px__exp_stop_on_frame(e, stop, n->port, f);
         node_close(P, n, NULL);
     }
 }

@@ -129,86 +129,12 @@ px_predicate *px_did_not_see_vlan_tag(int vid)
     return px_did_not_see_vlan(&spec);
 }
 
-/* ---- counting ---- */
+/* ---- counting: the old names, aliases of the counting combinators ----
+ * One count vocabulary (docs/predicates.md#counting): count, exactly, at_least,
+ * at_most, between. These keep the first names working, with the combinators'
+ * behaviour, explanations and descriptions. */
 
-typedef enum count_rule { C_ANY, C_EQ, C_LT } count_rule;
-
-typedef struct count_state {
-    count_rule rule;
-    uint64_t n;
-    uint64_t seen;
-} count_state;
-
-static void count_on_packet(void *state, const px_frame *f)
-{
-    (void)f;
-    ((count_state *)state)->seen++;
-}
-
-/* Stop as soon as the verdict cannot change any more: more than n frames for
- * "was(n)", n frames for "less_than(n)". */
-static bool count_stop(void *state, const px_frame *f)
-{
-    (void)f;
-    const count_state *s = state;
-    switch (s->rule) {
-    case C_EQ: return s->seen > s->n;
-    case C_LT: return s->seen >= s->n;
-    case C_ANY: break;
-    }
-    return false;
-}
-
-static px_verdict count_finish(void *state, bool timed_out, px_result *r)
-{
-    const count_state *s = state;
-    (void)timed_out;
-    px_result_set_value(r, (int64_t)s->seen);
-    switch (s->rule) {
-    case C_ANY:
-        px_result_explain(r, "%llu frame%s seen", (unsigned long long)s->seen, s->seen == 1 ? "" : "s");
-        return PX_PASS;
-    case C_EQ:
-        px_result_explain(r, "expected exactly %llu frame%s, saw %llu%s", (unsigned long long)s->n,
-                          s->n == 1 ? "" : "s", (unsigned long long)s->seen,
-                          s->seen > s->n ? " (stopped at the first one too many)" : "");
-        return s->seen == s->n ? PX_PASS : PX_FAIL;
-    case C_LT:
-        px_result_explain(r, "expected fewer than %llu frame%s, saw %llu", (unsigned long long)s->n,
-                          s->n == 1 ? "" : "s", (unsigned long long)s->seen);
-        return s->seen < s->n ? PX_PASS : PX_FAIL;
-    }
-    return PX_ERROR;
-}
-
-static void count_describe(const void *state, px_buf *out)
-{
-    const count_state *s = state;
-    switch (s->rule) {
-    case C_ANY: px_buf_append(out, "packet_count()"); break;
-    case C_EQ: px_buf_printf(out, "packet_count_was(%llu)", (unsigned long long)s->n); break;
-    case C_LT: px_buf_printf(out, "packet_count_was_less_than(%llu)", (unsigned long long)s->n); break;
-    }
-}
-
-#define COUNT_OPS(var, pname)                                                                                  \
-    static const px_predicate_ops var = {.name = pname, .on_packet = count_on_packet, .stop_condition = count_stop, \
-                                         .on_finish = count_finish, .describe = count_describe, .destroy = free, \
-                                         .flags = PX_PRED_LOSS_SENSITIVE}
-COUNT_OPS(count_any_ops, "packet_count");
-COUNT_OPS(count_eq_ops, "packet_count_was");
-COUNT_OPS(count_lt_ops, "packet_count_was_less_than");
-
-static px_predicate *make_count(const px_predicate_ops *ops, count_rule rule, uint64_t n)
-{
-    count_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->rule = rule;
-    s->n = n;
-    return px_predicate_new(ops, s);
-}
-
-px_predicate *px_packet_count(void) { return make_count(&count_any_ops, C_ANY, 0); }
-px_predicate *px_packet_count_was(uint64_t n) { return make_count(&count_eq_ops, C_EQ, n); }
-px_predicate *px_packet_count_was_less_than(uint64_t n) { return make_count(&count_lt_ops, C_LT, n); }
+px_predicate *px_packet_count(void) { return px_count(NULL); }
+px_predicate *px_packet_count_was(uint64_t n) { return px_exactly(n, NULL); }
+/* "fewer than 0" can never PASS: refused, as `count() < 0` is. */
+px_predicate *px_packet_count_was_less_than(uint64_t n) { return n ? px_at_most(n - 1, NULL) : NULL; }

@@ -147,6 +147,7 @@ static px_predicate *f_timed_out(px_expr_args *a, void *u, char *e)
     return p ? p : oom(e);
 }
 
+/* The first names of the counts, aliases of count / exactly / at_most. */
 static px_predicate *f_packet_count(px_expr_args *a, void *u, char *e)
 {
     (void)u;
@@ -537,6 +538,8 @@ static px_predicate *f_no_other(px_expr_args *a, void *u, char *e)
 
 static const px_expr_param p_none[1] = {{"unused", T_I, NAMED, 0, 0, "unused"}};
 static const px_expr_param p_n[] = {{"n", T_I, REQ, 0, INT64_MAX, "number of frames"}};
+/* packet_count_was_less_than(0) could never PASS (as `count() < 0`) */
+static const px_expr_param p_n1[] = {{"n", T_I, REQ, 1, INT64_MAX, "number of frames"}};
 static const px_expr_param p_tag[] = {
     {"tag", T_I, REQ | PX_EXPR_U64, 0, 0, "tag of the frames sent with px_send_opts.tagged (0 .. 2^64-1)"}};
 static const px_expr_param p_ethertype[] = {{"type", T_I, REQ, 0, 0xffff, "ethertype after the VLAN tags"}};
@@ -626,9 +629,9 @@ static const px_expr_param p_no_other[] = {
 static const px_expr_def builtins[] = {
     DEF0("received_packet", "any frame", f_received),
     DEF0("timed_out", "no frame at all", f_timed_out),
-    DEF0("packet_count", "value = number of frames", f_packet_count),
-    DEF("packet_count_was", "exactly n frames", p_n, f_packet_count),
-    DEF("packet_count_was_less_than", "fewer than n frames", p_n, f_packet_count),
+    DEF0("packet_count", "alias of count()", f_packet_count),
+    DEF("packet_count_was", "alias of exactly(n)", p_n, f_packet_count),
+    DEF("packet_count_was_less_than", "alias of at_most(n - 1)", p_n1, f_packet_count),
     DEF("saw_tag", "a frame sent with this tag (value = latency in ns)", p_tag, f_tag),
     PAIR("ethertype", "this ethertype", p_ethertype, f_ethertype),
     PAIR("src_mac", "this source MAC (under a mask)", p_mac, f_mac),

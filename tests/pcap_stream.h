@@ -44,6 +44,32 @@ static inline void eth60(uint8_t f[60], uint16_t type)
     f[13] = (uint8_t)type;
 }
 
+/* Classic pcap file header: nanosecond magic, Ethernet, snap length 65535. */
+static inline void pcap_write_header(int fd)
+{
+    uint8_t h[24] = {0};
+    put32(h, 0xa1b23c4d);
+    put16(h + 4, 2);
+    put16(h + 6, 4);
+    put32(h + 16, 65535);
+    put32(h + 20, 1);
+    write_all(fd, h, sizeof h);
+}
+
+/* A classic pcap record of frame `f` (len bytes, at most 60), stamped `ns`
+ * nanoseconds after the epoch. */
+static inline void pcap_write_record(int fd, int64_t ns, const uint8_t *f, uint32_t len)
+{
+    uint8_t rec[16 + 60] = {0};
+    assert_true(len <= 60);
+    put32(rec, (uint32_t)(ns / 1000000000LL));
+    put32(rec + 4, (uint32_t)(ns % 1000000000LL));
+    put32(rec + 8, len);
+    put32(rec + 12, len);
+    memcpy(rec + 16, f, len);
+    write_all(fd, rec, 16 + len);
+}
+
 /* Section header block: version 1.0, section length unknown. */
 static inline void pcapng_write_shb(int fd)
 {

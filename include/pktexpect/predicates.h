@@ -52,11 +52,14 @@ px_predicate *px_did_not_see_dst_mac(const uint8_t mac[6]);
 /** No frame whose outer VLAN tag has VID `vid`. */
 px_predicate *px_did_not_see_vlan_tag(int vid);
 
-/** Always PASS at the close; value = number of frames offered. */
+/* The first names of the counts, kept as aliases of the counting combinators
+ * below (one count vocabulary: docs/predicates.md#counting). */
+/** Alias of px_count(NULL): always PASS at the close; value = number of frames offered. */
 px_predicate *px_packet_count(void);
-/** PASS if exactly n frames were offered in the window; value = the number seen. */
+/** Alias of px_exactly(n, NULL): PASS if exactly n frames were offered; value = the count. */
 px_predicate *px_packet_count_was(uint64_t n);
-/** PASS if fewer than n frames were offered in the window; value = the number seen. */
+/** Alias of px_at_most(n - 1, NULL): PASS if fewer than n frames were offered; value =
+ *  the count. NULL for n = 0 (it could never PASS). */
 px_predicate *px_packet_count_was_less_than(uint64_t n);
 
 /* ---- Predicate library (field predicates, BPF, combinators, counts) ----

@@ -43,27 +43,14 @@
 /* ---- writing streams (pcapng blocks: pcap_stream.h) ---- */
 
 /* Classic pcap, nanosecond magic. */
-static void pcap_header(int fd)
-{
-    uint8_t h[24] = {0};
-    put32(h, 0xa1b23c4d);
-    put16(h + 4, 2);
-    put16(h + 6, 4);
-    put32(h + 16, 65535);
-    put32(h + 20, 1);
-    write_all(fd, h, sizeof h);
-}
+static void pcap_header(int fd) { pcap_write_header(fd); }
 
 /* A pcap record: the eth60 frame of ethertype `type`, stamped `ns`. */
 static void pcap_frame(int fd, int64_t ns, uint16_t type)
 {
-    uint8_t rec[16 + 60] = {0};
-    put32(rec, (uint32_t)(ns / SEC));
-    put32(rec + 4, (uint32_t)(ns % SEC));
-    put32(rec + 8, 60);
-    put32(rec + 12, 60);
-    eth60(rec + 16, type);
-    write_all(fd, rec, sizeof rec);
+    uint8_t f[60];
+    eth60(f, type);
+    pcap_write_record(fd, ns, f, sizeof f);
 }
 
 /* ---- fixtures ---- */

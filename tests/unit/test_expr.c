@@ -76,6 +76,10 @@ static void test_round_trips(void **state)
 {
     (void)state;
     round_trip("saw_vlan_tag(102)", "saw_vlan_tag(102)");
+    /* One count vocabulary: the first names are aliases of the combinators. */
+    round_trip("packet_count()", "count()");
+    round_trip("packet_count_was(3)", "exactly(3)");
+    round_trip("packet_count_was_less_than(3)", "at_most(2)");
     round_trip("saw_vlan_tag( vid = 102 , pcp=3, tpid=0x88a8, depth=1)",
                "saw_vlan_tag(102, pcp=3, tpid=0x88a8, depth=1)");
     round_trip("did_not_see_vlan_tag(untagged=true)", "did_not_see_vlan_tag(untagged=true)");
@@ -218,6 +222,8 @@ static void test_errors(void **state)
     bad("saw_ipv4(ttl=63, dstt=10.0.0.1)", PX_EPARSE, 18,
         "unknown argument 'dstt' of saw_ipv4; arguments are: src, dst, proto, ttl, dscp, ecn, encap");
     bad("saw_vlan_tag(4096)", PX_ERANGE, 14, "argument 'vid' of saw_vlan_tag must be 0..4095, got 4096");
+    bad("packet_count_was_less_than(0)", PX_ERANGE, 28,
+        "argument 'n' of packet_count_was_less_than must be 1..");
     bad("saw_udp(dport=70000)", PX_ERANGE, 15, "must be 0..65535");
     bad("saw_vlan_tag(\"102\")", PX_EINVAL, 14, "must be an integer, not a string");
     bad("saw_ipv4(src=10.0.0.1/33)", PX_ERANGE, 14, "prefix length");
