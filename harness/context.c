@@ -43,13 +43,12 @@ px_ctx *px_ctx_new(const px_ctx_opts *opts, char *errbuf)
         /* TPACKET_V3 blocks, as tcpdump reads (bench/README.md, "Ring options"). */
         px__ring_opts ro = {.version = 3,
                             .block_tov_ms = ctx->opts.block_timeout_ms ? ctx->opts.block_timeout_ms : 1};
-        if (!(ctx->ring = malloc(sizeof *ctx->ring))) {
+        if (px__ctx_set_ring(ctx, &ro) != 0) {
             if (errbuf)
                 snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory creating a context");
             free(ctx);
             return NULL;
         }
-        *ctx->ring = ro;
     }
     if (!ctx->opts.default_timeout_ms)
         ctx->opts.default_timeout_ms = PX_DEFAULT_TIMEOUT_MS;
