@@ -52,6 +52,12 @@ px_ctx *px_ctx_new(const px_ctx_opts *opts, char *errbuf)
     }
     if (!ctx->opts.default_timeout_ms)
         ctx->opts.default_timeout_ms = PX_DEFAULT_TIMEOUT_MS;
+    if (!ctx->opts.history_mib)
+        ctx->opts.history_mib = PX_DEFAULT_HISTORY_MIB;
+    if (!ctx->opts.verify_timeout_ms)
+        ctx->opts.verify_timeout_ms = PX_DEFAULT_VERIFY_TIMEOUT_MS;
+    if (!ctx->opts.verify_negative_ms)
+        ctx->opts.verify_negative_ms = PX_DEFAULT_VERIFY_NEGATIVE_MS;
     pthread_mutex_init(&ctx->lock, NULL);
     atomic_init(&ctx->evidence, NULL);
     atomic_init(&ctx->cancel_fd, -1);
@@ -98,6 +104,7 @@ void px_ctx_free(px_ctx *ctx)
     free(ports);
     if (ctx->sender)
         px__sender_ctx_free(ctx->sender);
+    px__verify_ctx_free(ctx->verify); /* its marks: the ports are closed, nothing waits */
     px__bmv2_ctx_free(ctx->bmv2); /* after the ports and the sender that use its sockets */
     px_evidence *ev = atomic_load(&ctx->evidence);
     if (ev && !ctx->evidence_borrowed)

@@ -28,6 +28,7 @@
 #include "pktexpect/context.h"
 #include "pktexpect/expect.h"
 #include "pktexpect/future.h"
+#include "pktexpect/mark.h"
 
 struct px_evidence;
 typedef struct px_port px_port;
@@ -121,6 +122,26 @@ struct px_exp {
     int efd;                         /* px_future_fd's eventfd, -1 until requested */
 };
 
+/* A mark on one port (pktexpect/mark.h): where a look-back starts. Owned by its
+ * px_mark; the port's capture thread reads it from the take request until it
+ * has acknowledged the release (or died). */
+typedef struct px__pmark {
+    px_port *port;                   /* the px_mark's reference */
+    /* written by the capture thread before it sets `acked` (under P->ctl) */
+    uint64_t seq;                    /* the port's frame number the mark starts at */
+    int64_t start, start_rt;         /* window clock / CLOCK_REALTIME at the ack (as a node's) */
+    uint32_t epoch;
+    uint64_t drops;                  /* the drop epoch */
+    bool acked, released;            /* under P->ctl */
+    struct px__pmark *next_req;      /* the port's take / release queues (P->ctl) */
+} px__pmark;
+
+struct px_mark {
+    px_ctx *ctx;
+    size_t n;
+    px__pmark *pm[];                 /* one per port, each owned */
+};
+
 /* One expectation's registration on one port: owned by that port's capture thread. */
 struct px__node {
     px_exp *e;
@@ -142,6 +163,11 @@ struct px__node {
     size_t heap_pos;                 /* in the deadline heap, SIZE_MAX when not there */
     bool preacked;                   /* acknowledged by px_expect's thread on a parked port
                                         (start and drop epoch set then; see port.c) */
+    const px__pmark *since;          /* look back from this mark (opts.since): read only while
+                                        the arm is taken, the mark outlives px_expect */
+    bool lookback;                   /* armed with a mark: frames from lb_* on are in the window */
+    int64_t lb_start, lb_start_rt;   /* the mark's start (window clock, CLOCK_REALTIME) */
+    uint32_t lb_epoch;
     /* counts of this port's part of the window */
     uint64_t seen, filtered, noise, truncated;
     uint64_t port_seen_at_start, port_trunc_at_start, port_noise_at_start;
@@ -167,6 +193,7 @@ struct px_ctx {
     struct px__ring_opts *ring;      /* benchmarks only (px__ctx_set_ring): owned; NULL: default */
     bool closed;
     void *sender;                    /* the sender's per-context state (send.c) */
+    void *verify;                    /* the verification layer's state (verify.c): created under lock */
     void *bmv2;                      /* BMv2 nanomsg hubs (source_bmv2.c): created under lock */
     _Atomic(struct px_evidence *) evidence;
     bool evidence_borrowed;          /* px_ctx_record_into: the caller closes it */
@@ -181,6 +208,9 @@ struct px_ctx {
 pthread_mutex_t *px__ctx_lock(px_ctx *ctx);
 void **px__ctx_sender_slot(px_ctx *ctx);
 void px__sender_ctx_free(void *sender);
+
+/* verify.c: frees the verification state (px_ctx_free, after the ports). */
+void px__verify_ctx_free(void *state);
 
 /* The evidence recorder of the context, or NULL when recording is off. */
 struct px_evidence *px__ctx_evidence(px_ctx *ctx);
@@ -227,6 +257,14 @@ void px__port_unref(px_port *p);
  * and the expectation anchored, nothing to wait for), or PX_E* with errbuf when
  * the port's thread is gone. */
 int px__port_post_arm(px_port *p, px__node *n, char *errbuf);
+/* Registers a mark with the port's capture thread and waits for its
+ * acknowledgement (0), or PX_E* with errbuf when the port's thread is gone. */
+int px__port_take_mark(px_port *p, px__pmark *m, char *errbuf);
+/* mark.c: the part of mark `m` on port `p`, or NULL. */
+const px__pmark *px__mark_on(const px_mark *m, const px_port *p);
+/* Unregisters it and waits until the thread no longer reads it; afterwards the
+ * caller may free it. */
+void px__port_release_mark(px_port *p, px__pmark *m);
 /* Wakes the thread: a stop_reason changed or the deadline became known. */
 void px__port_kick(px_port *p, bool scan);
 void px__port_set_noise(px_port *p, px_noise_fn fn, void *user);

@@ -400,7 +400,7 @@ static int exp_take_ports(px_ctx *ctx, px_exp *e, const char *const *ports, size
 }
 
 /* Posts one node per port and waits for every acknowledgement. */
-static void exp_arm(px_exp *e)
+static void exp_arm(px_exp *e, const px_mark *since)
 {
     size_t n = e->nports;
     atomic_store(&e->open_nodes, (int)n);
@@ -416,7 +416,8 @@ static void exp_arm(px_exp *e)
             node->e = e;
             node->port = e->ports[i];
             node->locked = n > 1;
-            node->indexed = e->has_key && !e->has_bpf && !e->count_limit && e->noise == PX_NOISE_PORT;
+            node->since = since ? px__mark_on(since, e->ports[i]) : NULL;
+            node->indexed = e->has_key && !e->has_bpf && !e->count_limit && e->noise == PX_NOISE_PORT && !since;
             node->heap_pos = SIZE_MAX;
             px__exp_ref(e);
             rc = px__port_post_arm(e->ports[i], node, err);
@@ -484,7 +485,18 @@ px_future *px_expect_any(px_ctx *ctx, const char *const *ports, size_t nports, p
         exp_fail_setup(e, err);
         return (px_future *)e;
     }
-    exp_arm(e);
+    const px_mark *since = opts ? opts->since : NULL;
+    for (size_t i = 0; since && i < e->nports; i++) {
+        if (!px__mark_on(since, e->ports[i])) {
+            snprintf(err, sizeof err,
+                     "cannot look back on '%s': the mark was not taken on it (or before the port was reopened); "
+                     "take the mark on every port of the expectation",
+                     e->ports[i]->name);
+            exp_fail_setup(e, err);
+            return (px_future *)e;
+        }
+    }
+    exp_arm(e, since);
     return (px_future *)e;
 }
 

@@ -128,7 +128,8 @@ int px__port_post_arm(px_port *p, px__node *n, char *errbuf)
         return err;
     }
     bool kick = true;
-    bool acked = P->parked && P->state == PORT_RUNNING && arm_parked(p, n, &kick);
+    /* A look-back arm replays the port's history: only its thread can. */
+    bool acked = P->parked && P->state == PORT_RUNNING && !n->since && arm_parked(p, n, &kick);
     n->next_arm = NULL;
     if (P->arms_tail)
         P->arms_tail->next_arm = n;
@@ -140,6 +141,57 @@ int px__port_post_arm(px_port *p, px__node *n, char *errbuf)
     if (kick)
         px__port_kick(p, false);
     return acked ? 1 : 0;
+}
+
+/* ---- marks (pktexpect/mark.h): a handshake like an arm's ---- */
+
+static void push_req(px__pmark **head, px__pmark *m)
+{
+    m->next_req = NULL;
+    while (*head)
+        head = &(*head)->next_req;
+    *head = m;
+}
+
+int px__port_take_mark(px_port *p, px__pmark *m, char *errbuf)
+{
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    while (P->state == PORT_OPENING)
+        pthread_cond_wait(&P->ctl_cond, &P->ctl);
+    if (P->state == PORT_RUNNING) {
+        push_req(&P->mark_req, m);
+        atomic_store_explicit(&P->ctl_pending, true, memory_order_release);
+        pthread_mutex_unlock(&P->ctl);
+        px__port_kick(p, false);
+        pthread_mutex_lock(&P->ctl);
+        while (!m->acked && P->state != PORT_DEAD)
+            pthread_cond_wait(&P->ctl_cond, &P->ctl);
+    }
+    int rc = 0;
+    if (!m->acked) {
+        rc = P->dead_err ? P->dead_err : PX_ECLOSED;
+        snprintf(errbuf, PX_ERRBUF_SIZE, "%s", P->dead_msg[0] ? P->dead_msg : "port closed");
+    }
+    pthread_mutex_unlock(&P->ctl);
+    return rc;
+}
+
+void px__port_release_mark(px_port *p, px__pmark *m)
+{
+    struct px__port_impl *P = p->impl;
+    pthread_mutex_lock(&P->ctl);
+    /* A dead port's thread reads no mark any more (port_die dropped them). */
+    if (m->acked && P->state != PORT_DEAD) {
+        push_req(&P->unmark_req, m);
+        atomic_store_explicit(&P->ctl_pending, true, memory_order_release);
+        pthread_mutex_unlock(&P->ctl);
+        px__port_kick(p, false);
+        pthread_mutex_lock(&P->ctl);
+        while (!m->released && P->state != PORT_DEAD)
+            pthread_cond_wait(&P->ctl_cond, &P->ctl);
+    }
+    pthread_mutex_unlock(&P->ctl);
 }
 
 void px__port_set_noise(px_port *p, px_noise_fn fn, void *user)
@@ -260,6 +312,7 @@ int px__port_create(px_ctx *ctx, const px__port_spec *spec, px_port **out, char 
     P->ring_mib = ctx->opts.ring_mib;
     if (ctx->ring)
         P->ring = *ctx->ring;
+    P->hist.limit = (size_t)ctx->opts.history_mib << 20;
     P->grace_ms = ctx->opts.lag_grace_ms ? ctx->opts.lag_grace_ms : PX_DEFAULT_LAG_GRACE_MS;
     P->is_bmv2 = !spec->pcap && px__bmv2_is_name(spec->name);
     P->settle = spec->pcap || P->is_bmv2 ? SETTLE_NS : px__ring_settle_ns(&P->ring);

@@ -9,6 +9,7 @@
 #define PX_PORT_INTERNAL_H
 
 #include "ctx_internal.h"
+#include "history.h"
 #include "port_index.h"
 #include "source.h"
 
@@ -53,6 +54,7 @@ struct px__port_impl {
     int ifindex;
     uint32_t mtu;
     bool offline;
+    px__pmark *mark_req, *unmark_req; /* marks to take / release (pktexpect/mark.h) */
     atomic_bool ctl_pending;
     atomic_bool scan_req;
 
@@ -75,6 +77,12 @@ struct px__port_impl {
     px__src_frame held_sf;
     uint64_t tot_seen, tot_trunc, tot_noise; /* non-noise frames, truncated among them, noise */
     uint64_t last_drain;     /* frames the last drain read */
+    uint64_t frame_seq;      /* frames drained so far (noise included): the next one's number */
+    px__pmark **marks;       /* marks taken on this port (acknowledged, not released) */
+    size_t nmarks, mcap;
+    px__history hist;        /* frames since the oldest mark (kept while nmarks > 0) */
+    int64_t cur_t, cur_rt;   /* the frame being offered: window time, kernel stamp (live) */
+    uint32_t cur_epoch;
 
     /* statistics for other threads */
     _Atomic uint64_t st_frames, st_drops, st_noise, st_truncated;

@@ -129,6 +129,10 @@ static void node_offer(struct px__port_impl *P, px__node *n, const px_frame *f, 
     px_exp *e = n->e;
     if (n->closed)
         return;
+    /* A look-back window starts at its mark: a frame stamped before the mark but
+     * read only now (the capture was behind) is not in it. */
+    if (n->lookback && (P->cur_epoch == n->lb_epoch ? P->cur_rt < n->lb_start_rt : P->cur_t < n->lb_start))
+        return;
     if (atomic_load_explicit(&e->stop_reason, memory_order_acquire) != PX__STOP_NONE) {
         atomic_store_explicit(&P->scan_req, true, memory_order_relaxed);
         return;
@@ -199,6 +203,150 @@ static void refresh_source(px_port *p)
     pthread_mutex_unlock(&P->ctl);
 }
 
+/* ---- marks and looking back (pktexpect/mark.h, history.h) ---- */
+
+static void set_current(struct px__port_impl *P, int64_t t, int64_t rt, uint32_t epoch)
+{
+    P->cur_t = t;
+    P->cur_rt = rt;
+    P->cur_epoch = epoch;
+}
+
+/* Why a look-back from `m` is impossible on this port, or NULL. */
+static const char *lookback_refusal(px_port *p, const px__pmark *m, char *buf, size_t len)
+{
+    struct px__port_impl *P = p->impl;
+    if (m->seq >= P->hist.base)
+        return NULL;
+    snprintf(buf, len,
+             "cannot look back from the mark on '%s': %llu frames since it were forgotten, over the port's history "
+             "limit of %zu MiB (px_ctx_opts.history_mib; take marks closer to the checks that use them)",
+             p->name, (unsigned long long)(P->hist.base - m->seq), P->hist.limit >> 20);
+    return buf;
+}
+
+/* Offers a look-back node the frames of the history since its mark, in arrival
+ * order, as they were offered live (noise flag, timestamps); the live frames
+ * that follow come through the dispatch. */
+static void replay(px_port *p, px__node *n)
+{
+    struct px__port_impl *P = p->impl;
+    const px__history *h = &P->hist;
+    for (uint64_t s = n->since->seq; s < h->base + h->n && !n->closed; s++) {
+        const px__hist_rec *r = &h->rec[s - h->base];
+        px_frame f;
+        px_frame_dissect(&f, px__hist_data(h, r), r->caplen, r->wirelen);
+        f.ts = r->ts;
+        f.port = p->name;
+        f.dir = PX_DIR_IN;
+        f.flags |= r->flags & PX_FRAME_CSUM_NOT_READY;
+        set_current(P, r->t, P->src->live ? px__ts_ns(&r->ts) : INT64_MIN, r->epoch);
+        node_offer(P, n, &f, r->noise);
+    }
+}
+
+/* Keeps a frame for the marks of the port. */
+static void record(struct px__port_impl *P, const px_frame *f, bool is_noise)
+{
+    px__hist_rec r = {.caplen = f->caplen, .wirelen = f->wirelen, .ts = f->ts, .t = P->cur_t,
+                      .epoch = P->cur_epoch, .flags = f->flags, .noise = is_noise};
+    if (P->hist.base + P->hist.n != P->frame_seq)
+        px__hist_reset(&P->hist, P->frame_seq); /* cannot happen: the history is contiguous */
+    (void)px__hist_add(&P->hist, f->data, &r);
+}
+
+static uint64_t oldest_mark(struct px__port_impl *P)
+{
+    uint64_t s = UINT64_MAX;
+    for (size_t i = 0; i < P->nmarks; i++)
+        if (P->marks[i]->seq < s)
+            s = P->marks[i]->seq;
+    return s;
+}
+
+/* Takes and releases marks: the acknowledgements, under ctl, wake the callers. */
+static void take_marks(px_port *p, px__pmark *take, px__pmark *release)
+{
+    struct px__port_impl *P = p->impl;
+    if (take) {
+        P->drops_fresh = false;
+        uint64_t drops = px__port_drops_now(P);
+        int64_t now = px__mono_ns();
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        for (px__pmark *m = take; m; m = m->next_req) {
+            if (P->nmarks == P->mcap) {
+                size_t cap = P->mcap ? P->mcap * 2 : 8;
+                px__pmark **v = realloc(P->marks, cap * sizeof *v);
+                if (!v)
+                    continue; /* out of memory: not acknowledged, the taker gets an error */
+                P->marks = v;
+                P->mcap = cap;
+            }
+            if (P->nmarks == 0)
+                px__hist_reset(&P->hist, P->frame_seq);
+            m->seq = P->frame_seq;
+            m->drops = drops;
+            m->start = !P->offline ? now : P->have_frame ? P->last_t : ANCHOR_NEXT;
+            m->start_rt = P->offline ? INT64_MIN : px__ts_ns(&rt);
+            m->epoch = P->clk.epoch;
+            P->marks[P->nmarks++] = m;
+        }
+    }
+    for (px__pmark *m = release; m; m = m->next_req) {
+        for (size_t i = 0; i < P->nmarks; i++)
+            if (P->marks[i] == m) {
+                P->marks[i] = P->marks[--P->nmarks];
+                break;
+            }
+    }
+    if (release) {
+        if (P->nmarks == 0)
+            px__hist_free(&P->hist);
+        else
+            px__hist_trim(&P->hist, oldest_mark(P));
+    }
+    pthread_mutex_lock(&P->ctl);
+    for (px__pmark *m = take; m; m = m->next_req)
+        for (size_t i = 0; i < P->nmarks; i++)
+            m->acked |= P->marks[i] == m;
+    for (px__pmark *m = release; m; m = m->next_req)
+        m->released = true;
+    if (take || release)
+        pthread_cond_broadcast(&P->ctl_cond);
+    pthread_mutex_unlock(&P->ctl);
+}
+
+/* A look-back arm, acknowledged: its window started at its mark, so it is
+ * offered the history first and is in the dispatch from now on. */
+static void arm_lookback(px_port *p, px__node *n)
+{
+    struct px__port_impl *P = p->impl;
+    const px__pmark *m = n->since;
+    n->lookback = true;
+    n->indexed = false;
+    n->drops_at_start = m->drops;
+    n->lb_start = m->start == ANCHOR_NEXT ? INT64_MIN : m->start;
+    n->lb_start_rt = m->start_rt;
+    n->lb_epoch = m->epoch;
+    node_activate(P, n);
+    if (n->start != ANCHOR_NEXT) {
+        px__exp_anchor(n->e, n->start, p);
+        node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
+    } else {
+        /* An offline stream with no frame yet: the deadline is anchored by the
+         * next frame (activate_until), the window is open already. */
+        n->next_pending = NULL;
+        if (P->pend_tail)
+            P->pend_tail->next_pending = n;
+        else
+            P->pend_head = n;
+        P->pend_tail = n;
+    }
+    replay(p, n);
+    n->since = NULL; /* the mark may be freed once px_expect returns */
+}
+
 static void take_arms(px_port *p, px__node *arms)
 {
     struct px__port_impl *P = p->impl;
@@ -231,6 +379,11 @@ static void take_arms(px_port *p, px__node *arms)
         arms = n->next_arm;
         n->heap_pos = SIZE_MAX;
         n->deadline = PX__NS_NEVER;
+        char why[PX_ERRBUF_SIZE];
+        if (n->since && lookback_refusal(p, n->since, why, sizeof why)) {
+            refuse_arm(p, n, why);
+            continue;
+        }
         if (!px__vec_push(&P->all, n)) {
             refuse_arm(p, n, "out of memory arming the expectation");
             continue;
@@ -241,6 +394,11 @@ static void take_arms(px_port *p, px__node *arms)
             n->start = !P->offline ? now : P->have_frame ? P->last_t : ANCHOR_NEXT;
             n->start_rt = px__ts_ns(&rt);
             n->epoch = P->clk.epoch;
+        }
+        if (n->since) {
+            arm_lookback(p, n);
+            px__exp_ack(n->e);
+            continue;
         }
         n->next_pending = NULL;
         if (P->pend_tail)
@@ -276,8 +434,15 @@ static void phase_control(px_port *p)
     }
     if (P->start_req)
         P->paused = false;
+    px__pmark *take = P->mark_req, *release = P->unmark_req;
+    P->mark_req = P->unmark_req = NULL;
     pthread_mutex_unlock(&P->ctl);
+    /* Marks before arms: an arm that looks back from a mark follows its take. */
+    if (take)
+        take_marks(p, take, NULL);
     take_arms(p, arms);
+    if (release)
+        take_marks(p, NULL, release);
 }
 
 /* Scan requested by another thread (px__port_kick): deadlines that became
@@ -327,7 +492,8 @@ static void activate_until(struct px__port_impl *P, int64_t t, int64_t rt, bool 
             n->drops_at_start = px__port_drops_now(P);
             px__exp_anchor(n->e, t, n->port);
         }
-        node_activate(P, n);
+        if (!n->active)
+            node_activate(P, n);
         node_set_deadline(P, n, atomic_load_explicit(&n->e->deadline, memory_order_acquire));
     }
 }
@@ -451,6 +617,7 @@ static int phase_drain(px_port *p, char *msg)
         }
         P->last_t = t;
         P->have_frame = true;
+        set_current(P, t, src->live ? px__ts_ns(&sf.ts) : INT64_MIN, P->clk.epoch);
         frames++;
         if (ev)
             px__evidence_write_frame(ev, p->name, PX_DIR_IN, &f);
@@ -466,6 +633,9 @@ static int phase_drain(px_port *p, char *msg)
             }
         }
         dispatch(P, &f, is_noise);
+        if (P->nmarks)
+            record(P, &f, is_noise);
+        P->frame_seq++;
         src->ops->release(src);
     }
     publish_stats(P, frames, noise, trunc);
@@ -609,6 +779,8 @@ static void port_die(px_port *p, int err, const char *msg)
     snprintf(P->dead_msg, sizeof P->dead_msg, "%s", msg);
     px__node *arms = P->arms_head;
     P->arms_head = P->arms_tail = NULL;
+    P->mark_req = P->unmark_req = NULL; /* their takers see the port dead */
+    P->nmarks = 0;
     pthread_cond_broadcast(&P->ctl_cond);
     pthread_mutex_unlock(&P->ctl);
     while (arms) {
@@ -635,6 +807,8 @@ static void port_thread_cleanup(struct px__port_impl *P)
     free(P->fallback.v);
     free(P->closing.v);
     free(P->heap.v);
+    free(P->marks);
+    px__hist_free(&P->hist);
     for (int k = 0; k < PX_KEY__COUNT; k++)
         px__keymap_free(&P->keys[k]);
 }

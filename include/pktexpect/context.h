@@ -71,9 +71,24 @@ typedef struct px_ctx_opts {
     /** PX_CAPTURE_THROUGHPUT: the block timeout in ms (0 -> 1, the smallest the
      *  kernel takes; at most PX_MAX_BLOCK_TIMEOUT_MS). */
     uint32_t block_timeout_ms;
+    /** Bytes of frames a port keeps for looking back while a mark is taken on it
+     *  (pktexpect/mark.h, the verification layer of pktexpect/verify.h), in MiB;
+     *  0 -> PX_DEFAULT_HISTORY_MIB. Past it the oldest half is forgotten and a
+     *  look-back from a mark before it resolves ERROR, saying so. */
+    uint32_t history_mib;
+    /** pktexpect/verify.h: how long a positive verification waits for its frame;
+     *  0 -> PX_DEFAULT_VERIFY_TIMEOUT_MS (PTF's default_timeout). */
+    uint32_t verify_timeout_ms;
+    /** pktexpect/verify.h: the window of a negative verification (no packet, no
+     *  other packets); 0 -> PX_DEFAULT_VERIFY_NEGATIVE_MS (PTF's
+     *  default_negative_timeout). */
+    uint32_t verify_negative_ms;
 } px_ctx_opts;
 
 #define PX_DEFAULT_LAG_GRACE_MS 100
+#define PX_DEFAULT_HISTORY_MIB 256
+#define PX_DEFAULT_VERIFY_TIMEOUT_MS 2000
+#define PX_DEFAULT_VERIFY_NEGATIVE_MS 100
 
 /** Creates a context. `opts` may be NULL for defaults. Returns NULL on failure
  *  with the reason in errbuf (may be NULL). Caller frees with px_ctx_free. */

@@ -18,6 +18,7 @@
 
 #include "context.h"
 #include "future.h"
+#include "mark.h"
 #include "predicate.h"
 
 #ifdef __cplusplus
@@ -37,6 +38,11 @@ typedef struct px_expect_opts {
     const char *filter;   /**< BPF filter expression (libpcap syntax), NULL = none; copied */
     const char *name;     /**< name for messages, NULL = none; copied */
     px_noise_mode noise;
+    /** Look back from this mark (pktexpect/mark.h): the window starts at the mark
+     *  on each port instead of at px_expect's return, and frames since then are
+     *  offered first. NULL: no look-back. Every port of the expectation must be
+     *  one of the mark's; the mark must stay alive until px_expect returns. */
+    const px_mark *since;
 } px_expect_opts;
 
 /** Arms `pred` on one port (opened on first use). Takes ownership of `pred` in

@@ -19,11 +19,13 @@
 #include "expr.h"
 #include "frame.h"
 #include "future.h"
+#include "mark.h"
 #include "oneline.h"
 #include "predicate.h"
 #include "predicates.h"
 #include "print.h"
 #include "send.h"
 #include "text.h"
+#include "verify.h"
 
 #endif

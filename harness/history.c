@@ -1,0 +1,100 @@
+/* pktexpect: a port's frame history (history.h). Two growing arrays, records
+ * and bytes; the front is trimmed by moving the rest down once it is at least
+ * half of the array, so each frame is moved at most once on average. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+
+void px__hist_reset(px__history *h, uint64_t seq)
+{
+    h->n = 0;
+    h->len = 0;
+    h->base = seq;
+}
+
+void px__hist_free(px__history *h)
+{
+    free(h->rec);
+    free(h->bytes);
+    h->rec = NULL;
+    h->bytes = NULL;
+    h->n = h->cap = h->len = h->bcap = 0;
+}
+
+/* Drops records [0, k) and their bytes. */
+static void drop_front(px__history *h, size_t k)
+{
+    if (k == 0)
+        return;
+    if (k >= h->n) {
+        h->base += h->n;
+        h->n = 0;
+        h->len = 0;
+        return;
+    }
+    size_t off = h->rec[k].off;
+    memmove(h->bytes, h->bytes + off, h->len - off);
+    h->len -= off;
+    memmove(h->rec, h->rec + k, (h->n - k) * sizeof *h->rec);
+    h->n -= k;
+    h->base += k;
+    for (size_t i = 0; i < h->n; i++)
+        h->rec[i].off -= off;
+}
+
+void px__hist_trim(px__history *h, uint64_t seq)
+{
+    if (seq <= h->base)
+        return;
+    uint64_t k = seq - h->base;
+    if (k >= h->n) {
+        drop_front(h, h->n);
+        h->base = seq;
+        return;
+    }
+    /* Only once the dead front is half of what is kept: amortised O(1) per frame. */
+    if (k * 2 >= h->n)
+        drop_front(h, (size_t)k);
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+bool px__hist_add(px__history *h, const uint8_t *data, const px__hist_rec *r)
+{
+    if (h->limit && h->len + r->caplen > h->limit && h->n) {
+        /* Over the limit: the oldest half goes; marks before it break (counted). */
+        size_t k = h->n / 2 ? h->n / 2 : 1;
+        while (k < h->n && h->len - h->rec[k].off + r->caplen > h->limit)
+            k++;
+        h->evicted += k;
+        drop_front(h, k);
+    }
+    if (!grow((void **)&h->rec, &h->cap, h->n + 1, sizeof *h->rec) ||
+        !grow((void **)&h->bytes, &h->bcap, h->len + r->caplen + 1, 1)) {
+        h->evicted += h->n + 1;
+        h->base += h->n + 1;
+        h->n = 0;
+        h->len = 0;
+        return false;
+    }
+    px__hist_rec *d = &h->rec[h->n++];
+    *d = *r;
+    d->off = h->len;
+    memcpy(h->bytes + h->len, data, r->caplen);
+    h->len += r->caplen;
+    return true;
+}

@@ -1,0 +1,705 @@
+/* pktexpect: the verification layer (pktexpect/verify.h). Verifications are
+ * ordinary expectations armed with opts.since = the context's verification
+ * mark, whose predicate is wrapped so that claimed frames are skipped:
+ *  - pos: one inner predicate per port slot (one slot over all ports for
+ *    "any"); a slot is done when its inner predicate stops on a frame, which
+ *    the wrapper then claims; the expectation stops when every slot is done;
+ *  - neg: FAIL on the first unclaimed frame accepted by `match` (NULL: any).
+ * Claims live in a period (begin / mark / no_other_packets start a new one),
+ * reference-counted because wrappers on capture threads read them; a period's
+ * own lock guards its claims and nothing else, so a capture thread never waits
+ * for a caller that holds the context's verification lock (px_expect's arm
+ * handshake runs under it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx_internal.h"
+#include "pred_internal.h"
+#include "pktexpect/expect.h"
+#include "pktexpect/mark.h"
+#include "pktexpect/predicates.h"
+#include "pktexpect/verify.h"
+
+typedef struct claim {
+    char *port;
+    struct timespec ts;
+    uint32_t caplen;
+} claim;
+
+typedef struct period {
+    atomic_int refs;
+    pthread_mutex_t lock; /* claims */
+    claim *v;
+    size_t n, cap;
+} period;
+
+typedef struct vstate {
+    pthread_mutex_t lock; /* mark, ports, cur */
+    px_mark *mark;
+    char **ports;
+    size_t nports;
+    period *cur;
+} vstate;
+
+/* ---- periods and claims ---- */
+
+static period *period_new(void)
+{
+    period *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    atomic_init(&p->refs, 1);
+    pthread_mutex_init(&p->lock, NULL);
+    return p;
+}
+
+static void period_unref(period *p)
+{
+    if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i].port);
+    free(p->v);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+static bool same_frame(const claim *c, const px_frame *f)
+{
+    return c->caplen == f->caplen && c->ts.tv_sec == f->ts.tv_sec && c->ts.tv_nsec == f->ts.tv_nsec &&
+           strcmp(c->port, f->port ? f->port : "") == 0;
+}
+
+static bool claimed(period *p, const px_frame *f)
+{
+    pthread_mutex_lock(&p->lock);
+    bool hit = false;
+    for (size_t i = 0; i < p->n && !hit; i++)
+        hit = same_frame(&p->v[i], f);
+    pthread_mutex_unlock(&p->lock);
+    return hit;
+}
+
+static void claim_frame(period *p, const px_frame *f)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        claim *v = realloc(p->v, cap * sizeof *v);
+        if (v) {
+            p->v = v;
+            p->cap = cap;
+        }
+    }
+    char *port = p->n < p->cap ? strdup(f->port ? f->port : "") : NULL;
+    if (port) /* out of memory: the frame stays matchable (never a false FAIL) */
+        p->v[p->n++] = (claim){.port = port, .ts = f->ts, .caplen = f->caplen};
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- the positive wrapper ---- */
+
+typedef struct pos_st {
+    period *per;
+    size_t n;               /* slots */
+    char **port;            /* each: the slot's port; NULL: one slot for every port */
+    px_predicate **inner;
+    bool *done;
+    char matched[PX__NETNS_MAX + IF_NAMESIZE];
+} pos_st;
+
+static long pos_slot(const pos_st *st, const px_frame *f)
+{
+    if (!st->port)
+        return 0;
+    for (size_t i = 0; i < st->n; i++)
+        if (f->port && strcmp(st->port[i], f->port) == 0)
+            return (long)i;
+    return -1;
+}
+
+static bool pos_stop(void *state, const px_frame *f)
+{
+    pos_st *st = state;
+    long i = pos_slot(st, f);
+    if (i < 0 || st->done[i] || claimed(st->per, f))
+        return false;
+    if (!px_predicate_offer(st->inner[i], f))
+        return false;
+    st->done[i] = true;
+    claim_frame(st->per, f);
+    snprintf(st->matched, sizeof st->matched, "%s", f->port ? f->port : "");
+    for (size_t k = 0; k < st->n; k++)
+        if (!st->done[k])
+            return false;
+    return true;
+}
+
+static px_verdict pos_finish(void *state, bool timed_out, px_result *out)
+{
+    pos_st *st = state;
+    px_verdict worst = PX_PASS;
+    size_t got = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        px_result r = {0};
+        px_verdict v = px_predicate_finish(st->inner[i], timed_out && !st->done[i], &r);
+        if (!st->done[i] && v == PX_PASS)
+            v = PX_FAIL; /* never matched: a predicate passing at the close is not a match */
+        got += st->done[i];
+        if (v == PX_ERROR || (v == PX_FAIL && worst == PX_PASS))
+            worst = v;
+        if (st->n > 1 || v != PX_PASS) {
+            if (out->explanation.len)
+                px_result_explain(out, "; ");
+            if (st->port)
+                px_result_explain(out, "on '%s': ", st->port[i]);
+            px_result_explain(out, "%s", px_buf_cstr(&r.explanation));
+        } else {
+            px_result_explain(out, "on '%s': %s", st->matched, px_buf_cstr(&r.explanation));
+        }
+        px_buf_free(&r.explanation);
+    }
+    px_result_set_value(out, (int64_t)got);
+    return worst;
+}
+
+static void pos_describe(const void *state, px_buf *out)
+{
+    const pos_st *st = state;
+    px_buf_append(out, st->port ? "verify_packet_each(" : "verify_packet(");
+    px_predicate_describe(st->inner[0], out);
+    px_buf_append(out, ")");
+}
+
+static void pos_destroy(void *state)
+{
+    pos_st *st = state;
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++) {
+        px_predicate_free(st->inner[i]);
+        if (st->port)
+            free(st->port[i]);
+    }
+    free(st->port);
+    free(st->inner);
+    free(st->done);
+    period_unref(st->per);
+    free(st);
+}
+
+static const px_predicate_ops pos_ops = {
+    .name = "verify_packet",
+    .stop_condition = pos_stop,
+    .on_finish = pos_finish,
+    .describe = pos_describe,
+    .destroy = pos_destroy,
+};
+
+/* ---- the negative wrapper ---- */
+
+typedef struct neg_st {
+    period *per;
+    px_predicate *match;    /* per-frame; NULL: every frame */
+    bool other;             /* no_other_packets: says "other" */
+    uint64_t seen;
+    char port[PX__NETNS_MAX + IF_NAMESIZE];
+    px_buf summary;         /* the first offender */
+    bool offended;
+} neg_st;
+
+static bool neg_stop(void *state, const px_frame *f)
+{
+    neg_st *st = state;
+    if (st->offended || claimed(st->per, f))
+        return st->offended;
+    st->seen++;
+    if (st->match && px__frame_test(st->match, f) != 1)
+        return false;
+    st->offended = true;
+    snprintf(st->port, sizeof st->port, "%s", f->port ? f->port : "");
+    px__frame_summary(f, &st->summary);
+    return true;
+}
+
+static px_verdict neg_finish(void *state, bool timed_out, px_result *out)
+{
+    (void)timed_out;
+    neg_st *st = state;
+    px_result_set_value(out, st->offended ? 1 : 0);
+    if (st->offended) {
+        px_result_explain(out, "expected no %sframe since the mark; on '%s' came: %s", st->other ? "other " : "",
+                          st->port, px_buf_cstr(&st->summary));
+        return PX_FAIL;
+    }
+    px_result_explain(out, "%llu unclaimed frame%s since the mark, none %s", (unsigned long long)st->seen,
+                      st->seen == 1 ? "" : "s", st->match ? "matching" : "at all");
+    return PX_PASS;
+}
+
+static void neg_describe(const void *state, px_buf *out)
+{
+    const neg_st *st = state;
+    if (st->other) {
+        px_buf_append(out, "verify_no_other_packets()");
+        return;
+    }
+    px_buf_append(out, "verify_no_packet(");
+    if (st->match)
+        px_predicate_describe(st->match, out);
+    px_buf_append(out, ")");
+}
+
+static void neg_destroy(void *state)
+{
+    neg_st *st = state;
+    if (!st)
+        return;
+    px_predicate_free(st->match);
+    px_buf_free(&st->summary);
+    period_unref(st->per);
+    free(st);
+}
+
+static const px_predicate_ops neg_ops = {
+    .name = "verify_no_packet",
+    .stop_condition = neg_stop,
+    .on_finish = neg_finish,
+    .describe = neg_describe,
+    .destroy = neg_destroy,
+    .flags = PX_PRED_LOSS_SENSITIVE,
+};
+
+/* ---- describing what could not be armed ---- */
+
+typedef struct bad_st {
+    char *what;
+} bad_st;
+
+static px_verdict bad_finish(void *state, bool timed_out, px_result *out)
+{
+    (void)state;
+    (void)timed_out;
+    (void)out;
+    return PX_ERROR;
+}
+
+static void bad_describe(const void *state, px_buf *out)
+{
+    px_buf_append(out, ((const bad_st *)state)->what);
+}
+
+static void bad_destroy(void *state)
+{
+    bad_st *st = state;
+    if (st)
+        free(st->what);
+    free(st);
+}
+
+static const px_predicate_ops bad_ops = {
+    .name = "verify", .on_finish = bad_finish, .describe = bad_describe, .destroy = bad_destroy};
+
+/* A future already resolved ERROR with `msg`, described as `what`. */
+static px_future *error_future(px_ctx *ctx, const char *port, const char *what, const px_verify_opts *vo,
+                               const char *msg)
+{
+    bad_st *st = calloc(1, sizeof *st);
+    if (st)
+        st->what = strdup(what);
+    px_predicate *p = st && st->what ? px_predicate_new(&bad_ops, st) : NULL;
+    if (!p) {
+        bad_destroy(st);
+        return NULL;
+    }
+    px_expect_opts o = {.timeout_ms = vo ? vo->timeout_ms : 0, .name = vo ? vo->name : NULL};
+    return px__expect_error(ctx, port, p, &o, msg);
+}
+
+/* ---- the context's state ---- */
+
+static vstate *vs_get(px_ctx *ctx, bool create)
+{
+    pthread_mutex_lock(&ctx->lock);
+    vstate *vs = ctx->verify;
+    if (!vs && create) {
+        vs = calloc(1, sizeof *vs);
+        if (vs) {
+            pthread_mutex_init(&vs->lock, NULL);
+            ctx->verify = vs;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return vs;
+}
+
+void px__verify_ctx_free(void *state)
+{
+    vstate *vs = state;
+    if (!vs)
+        return;
+    px_mark_free(vs->mark);
+    for (size_t i = 0; i < vs->nports; i++)
+        free(vs->ports[i]);
+    free(vs->ports);
+    period_unref(vs->cur);
+    pthread_mutex_destroy(&vs->lock);
+    free(vs);
+}
+
+/* Under vs->lock: a new mark and period on the verified ports. */
+static int vs_new_period(vstate *vs, px_ctx *ctx, px_mark **old, char *errbuf)
+{
+    period *per = period_new();
+    px_mark *m = per ? px_mark_take(ctx, (const char *const *)vs->ports, vs->nports, errbuf) : NULL;
+    if (!m) {
+        if (!per)
+            snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
+        period_unref(per);
+        return per ? PX_EIO : PX_ENOMEM;
+    }
+    *old = vs->mark;
+    vs->mark = m;
+    period_unref(vs->cur);
+    vs->cur = per;
+    return 0;
+}
+
+int px_verify_begin(px_ctx *ctx, const char *const *ports, size_t nports, char *errbuf)
+{
+    char err[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = err;
+    if (!ctx || !ports || nports == 0) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "px_verify_begin needs a context and at least one port");
+        return PX_EINVAL;
+    }
+    vstate *vs = vs_get(ctx, true);
+    char **copy = calloc(nports, sizeof *copy);
+    if (!vs || !copy) {
+        free(copy);
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
+        return PX_ENOMEM;
+    }
+    for (size_t i = 0; i < nports; i++) {
+        copy[i] = ports[i] ? strdup(ports[i]) : NULL;
+        if (!copy[i]) {
+            for (size_t j = 0; j < i; j++)
+                free(copy[j]);
+            free(copy);
+            snprintf(errbuf, PX_ERRBUF_SIZE, ports[i] ? "out of memory" : "port name is NULL");
+            return ports[i] ? PX_ENOMEM : PX_EINVAL;
+        }
+    }
+    pthread_mutex_lock(&vs->lock);
+    char **old_ports = vs->ports;
+    size_t old_n = vs->nports;
+    vs->ports = copy;
+    vs->nports = nports;
+    px_mark *old = NULL;
+    int rc = vs_new_period(vs, ctx, &old, errbuf);
+    if (rc != 0) {
+        vs->ports = old_ports;
+        vs->nports = old_n;
+        old_ports = copy;
+        old_n = nports;
+    }
+    pthread_mutex_unlock(&vs->lock);
+    px_mark_free(old);
+    for (size_t i = 0; i < old_n; i++)
+        free(old_ports[i]);
+    free(old_ports);
+    return rc;
+}
+
+int px_verify_mark(px_ctx *ctx, char *errbuf)
+{
+    char err[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = err;
+    vstate *vs = ctx ? vs_get(ctx, false) : NULL;
+    if (!vs) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "px_verify_mark before px_verify_begin: no port is verified");
+        return PX_EINVAL;
+    }
+    pthread_mutex_lock(&vs->lock);
+    px_mark *old = NULL;
+    int rc = vs->nports ? vs_new_period(vs, ctx, &old, errbuf) : PX_EINVAL;
+    pthread_mutex_unlock(&vs->lock);
+    px_mark_free(old);
+    return rc;
+}
+
+/* Under vs->lock: "" when every port is verified, else the message. */
+static bool vs_covers(const vstate *vs, const char *const *ports, size_t n, char *msg)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t j = 0; ports[i] && j < vs->nports && !found; j++)
+            found = strcmp(vs->ports[j], ports[i]) == 0;
+        if (!found) {
+            snprintf(msg, PX_ERRBUF_SIZE,
+                     "port '%s' is not verified: name it in px_verify_begin before sending (frames that came "
+                     "before cannot be looked at)",
+                     ports[i] ? ports[i] : "(null)");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Arms `wrapped` (built by make() under vs->lock with the current period) on
+ * `ports`, looking back from the mark. `inner` is freed on every error. */
+typedef px_predicate *(*wrap_fn)(period *per, void *arg);
+
+static px_future *arm(px_ctx *ctx, const char *const *ports, size_t n, const char *what, const px_verify_opts *vo,
+                      bool negative, wrap_fn make, void *arg, void (*drop)(void *arg))
+{
+    char msg[PX_ERRBUF_SIZE];
+    vstate *vs = ctx ? vs_get(ctx, false) : NULL;
+    if (!ctx) {
+        drop(arg);
+        return NULL;
+    }
+    const char *first = n ? ports[0] : NULL;
+    if (!vs) {
+        drop(arg);
+        return error_future(ctx, first, what, vo,
+                            "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
+    }
+    pthread_mutex_lock(&vs->lock);
+    if (!vs_covers(vs, ports, n, msg)) {
+        pthread_mutex_unlock(&vs->lock);
+        drop(arg);
+        return error_future(ctx, first, what, vo, msg);
+    }
+    atomic_fetch_add(&vs->cur->refs, 1);
+    px_predicate *p = make(vs->cur, arg); /* owns the reference and arg from here */
+    px_future *f = NULL;
+    if (p) {
+        uint32_t ms = vo && vo->timeout_ms ? vo->timeout_ms
+                      : negative          ? ctx->opts.verify_negative_ms
+                                          : ctx->opts.verify_timeout_ms;
+        px_expect_opts o = {.timeout_ms = ms, .name = vo ? vo->name : NULL, .since = vs->mark};
+        f = px_expect_any(ctx, ports, n, p, &o);
+    }
+    pthread_mutex_unlock(&vs->lock);
+    return f;
+}
+
+/* ---- positive ---- */
+
+typedef struct pos_arg {
+    size_t n;
+    bool each;
+    const char *const *ports;
+    px_predicate **inner;
+} pos_arg;
+
+static void pos_arg_drop(void *a)
+{
+    pos_arg *pa = a;
+    for (size_t i = 0; i < pa->n; i++)
+        px_predicate_free(pa->inner[i]);
+    free(pa->inner);
+    pa->inner = NULL;
+}
+
+static px_predicate *make_pos(period *per, void *a)
+{
+    pos_arg *pa = a;
+    pos_st *st = calloc(1, sizeof *st);
+    if (st) {
+        st->per = per;
+        st->n = pa->n;
+        st->inner = pa->inner;
+        pa->inner = NULL;
+        st->done = calloc(pa->n, sizeof *st->done);
+        if (pa->each) {
+            st->port = calloc(pa->n, sizeof *st->port);
+            for (size_t i = 0; st->port && i < pa->n; i++)
+                if (!(st->port[i] = strdup(pa->ports[i]))) {
+                    st->done = (free(st->done), NULL);
+                    break;
+                }
+        }
+        if (st->done && (!pa->each || st->port))
+            return px_predicate_new(&pos_ops, st);
+        pos_destroy(st);
+        return NULL;
+    }
+    period_unref(per);
+    pos_arg_drop(pa);
+    return NULL;
+}
+
+/* Builds `count` matches() of `expected`; NULL with errbuf on error. */
+static px_predicate **matches_n(size_t count, const char *expected, const px_verify_opts *vo, char *errbuf)
+{
+    px_predicate **v = calloc(count, sizeof *v);
+    for (size_t i = 0; v && i < count; i++) {
+        v[i] = px_matches(expected, vo ? vo->ignore : NULL, vo ? vo->allow_padding : false, errbuf);
+        if (!v[i]) {
+            for (size_t j = 0; j < i; j++)
+                px_predicate_free(v[j]);
+            free(v);
+            return NULL;
+        }
+    }
+    if (!v)
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
+    return v;
+}
+
+static px_future *verify_pos(px_ctx *ctx, const char *const *ports, size_t n, const char *expected,
+                             px_predicate *pred, const px_verify_opts *vo, bool each, const char *fn)
+{
+    char err[PX_ERRBUF_SIZE] = "", what[256];
+    snprintf(what, sizeof what, "%s(%.200s)", fn, expected ? expected : "predicate");
+    if (!ctx) {
+        px_predicate_free(pred);
+        return NULL;
+    }
+    if (!ports || n == 0) {
+        px_predicate_free(pred);
+        return error_future(ctx, NULL, what, vo, "a verification needs at least one port");
+    }
+    size_t slots = each ? n : 1;
+    px_predicate **inner = pred ? calloc(1, sizeof *inner) : matches_n(slots, expected ? expected : "", vo, err);
+    if (pred && inner)
+        inner[0] = pred;
+    if (!inner) {
+        px_predicate_free(pred);
+        char msg[PX_ERRBUF_SIZE + 32];
+        snprintf(msg, sizeof msg, "expected frame: %s", err[0] ? err : "out of memory");
+        return error_future(ctx, ports[0], what, vo, msg);
+    }
+    pos_arg pa = {.n = slots, .each = each, .ports = ports, .inner = inner};
+    return arm(ctx, ports, n, what, vo, false, make_pos, &pa, pos_arg_drop);
+}
+
+px_future *px_verify_packet(px_ctx *ctx, const char *port, const char *expected, const px_verify_opts *opts)
+{
+    const char *ports[1] = {port};
+    return verify_pos(ctx, ports, 1, expected, NULL, opts, false, "verify_packet");
+}
+
+px_future *px_verify_packet_pred(px_ctx *ctx, const char *port, px_predicate *pred, const px_verify_opts *opts)
+{
+    const char *ports[1] = {port};
+    if (!pred)
+        return ctx ? error_future(ctx, port, "verify_packet(NULL)", opts, "the predicate is NULL") : NULL;
+    if (!px_predicate_is_per_frame(pred)) {
+        px_predicate_free(pred);
+        return ctx ? error_future(ctx, port, "verify_packet(predicate)", opts,
+                                  "px_verify_packet_pred needs a per-frame predicate (saw_..., matches, bpf, "
+                                  "all_of/any_of of those)")
+                   : NULL;
+    }
+    return verify_pos(ctx, ports, 1, NULL, pred, opts, false, "verify_packet");
+}
+
+px_future *px_verify_packet_any(px_ctx *ctx, const char *const *ports, size_t nports, const char *expected,
+                                const px_verify_opts *opts)
+{
+    return verify_pos(ctx, ports, nports, expected, NULL, opts, false, "verify_packet_any");
+}
+
+px_future *px_verify_packet_each(px_ctx *ctx, const char *const *ports, size_t nports, const char *expected,
+                                 const px_verify_opts *opts)
+{
+    return verify_pos(ctx, ports, nports, expected, NULL, opts, true, "verify_packet_each");
+}
+
+/* ---- negative ---- */
+
+typedef struct neg_arg {
+    px_predicate *match;
+    bool other;
+} neg_arg;
+
+static void neg_arg_drop(void *a)
+{
+    neg_arg *na = a;
+    px_predicate_free(na->match);
+    na->match = NULL;
+}
+
+static px_predicate *make_neg(period *per, void *a)
+{
+    neg_arg *na = a;
+    neg_st *st = calloc(1, sizeof *st);
+    if (!st) {
+        period_unref(per);
+        neg_arg_drop(na);
+        return NULL;
+    }
+    st->per = per;
+    st->match = na->match;
+    st->other = na->other;
+    na->match = NULL;
+    return px_predicate_new(&neg_ops, st);
+}
+
+px_future *px_verify_no_packet_any(px_ctx *ctx, const char *const *ports, size_t nports, const char *expected,
+                                   const px_verify_opts *opts)
+{
+    char err[PX_ERRBUF_SIZE] = "", what[256];
+    snprintf(what, sizeof what, "verify_no_packet(%.200s)", expected ? expected : "");
+    if (!ctx)
+        return NULL;
+    if (!ports || nports == 0)
+        return error_future(ctx, NULL, what, opts, "a verification needs at least one port");
+    neg_arg na = {0};
+    if (expected) {
+        na.match = px_matches(expected, opts ? opts->ignore : NULL, opts ? opts->allow_padding : false, err);
+        if (!na.match) {
+            char msg[PX_ERRBUF_SIZE + 32];
+            snprintf(msg, sizeof msg, "expected frame: %s", err);
+            return error_future(ctx, ports[0], what, opts, msg);
+        }
+    }
+    return arm(ctx, ports, nports, what, opts, true, make_neg, &na, neg_arg_drop);
+}
+
+px_future *px_verify_no_packet(px_ctx *ctx, const char *port, const char *expected, const px_verify_opts *opts)
+{
+    const char *ports[1] = {port};
+    return px_verify_no_packet_any(ctx, ports, 1, expected, opts);
+}
+
+px_future *px_verify_no_other_packets(px_ctx *ctx, const px_verify_opts *opts)
+{
+    char msg[PX_ERRBUF_SIZE];
+    if (!ctx)
+        return NULL;
+    vstate *vs = vs_get(ctx, false);
+    if (!vs)
+        return error_future(ctx, NULL, "verify_no_other_packets()", opts,
+                            "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
+    /* The next period starts now (frames from here on are looked at again by
+     * later verifications); this check looks back from the previous mark. */
+    pthread_mutex_lock(&vs->lock);
+    px_mark *prev_mark = vs->mark;
+    period *prev = vs->cur;
+    atomic_fetch_add(&prev->refs, 1);
+    px_mark *old = NULL;
+    int rc = vs_new_period(vs, ctx, &old, msg);
+    px_future *f = NULL;
+    if (rc != 0) {
+        period_unref(prev);
+        pthread_mutex_unlock(&vs->lock);
+        return error_future(ctx, NULL, "verify_no_other_packets()", opts, msg);
+    }
+    neg_arg na = {.other = true};
+    px_predicate *p = make_neg(prev, &na);
+    if (p) {
+        uint32_t ms = opts && opts->timeout_ms ? opts->timeout_ms : ctx->opts.verify_negative_ms;
+        px_expect_opts o = {.timeout_ms = ms, .name = opts ? opts->name : NULL, .since = prev_mark};
+        f = px_expect_any(ctx, (const char *const *)vs->ports, vs->nports, p, &o);
+    }
+    pthread_mutex_unlock(&vs->lock);
+    px_mark_free(old); /* == prev_mark: armed already, not needed any more */
+    return f;
+}

@@ -1,0 +1,453 @@
+/* Marks, looking back, and the verification layer (pktexpect/mark.h,
+ * pktexpect/verify.h), deterministically and without root: ports fed from pcap
+ * streams written into pipes with crafted timestamps. The same on veth, with a
+ * real send, in tests/net/test_verify.c.
+ *
+ *   DESIGN 2.1 "unless the caller explicitly asks to look back from an earlier
+ *   mark": test_lookback_sees_frames_since_the_mark, test_lookback_window_starts_at_the_mark,
+ *   test_lookback_before_the_first_frame
+ *   DESIGN 2.2 observation, not consumption: test_lookback_does_not_consume
+ *   DESIGN 2.6 drops since the mark: test_lookback_drops_since_the_mark_are_error
+ *   Bounded history, never a silent loss: test_history_limit_is_error
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pktexpect/pktexpect.h"
+#include "pcap_stream.h"
+
+#define SEC 1000000000LL
+#define MS 1000000LL
+
+static px_ctx *new_ctx(uint32_t history_mib)
+{
+    char err[PX_ERRBUF_SIZE];
+    px_ctx_opts o = {.noise_filter_off = true, .history_mib = history_mib};
+    px_ctx *ctx = px_ctx_new(&o, err);
+    assert_non_null(ctx);
+    return ctx;
+}
+
+/* Opens port `name` on a new pipe carrying a classic pcap stream; returns the write end. */
+static int open_port(px_ctx *ctx, const char *name)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char err[PX_ERRBUF_SIZE] = "";
+    px_pcap_port_opts o = {.fd = p[0]};
+    if (px_port_open_pcap(ctx, name, &o, err) != 0)
+        fail_msg("px_port_open_pcap: %s", err);
+    close(p[0]);
+    pcap_write_header(p[1]);
+    return p[1];
+}
+
+static void frame(int fd, int64_t ns, uint16_t type)
+{
+    uint8_t f[60];
+    eth60(f, type);
+    pcap_write_record(fd, ns, f, sizeof f);
+}
+
+/* The eth60 frame of `type` in hex, as px_verify_packet takes it. */
+static const char *hex60(uint16_t type, char out[121])
+{
+    uint8_t f[60];
+    eth60(f, type);
+    for (int i = 0; i < 60; i++)
+        snprintf(out + 2 * i, 3, "%02x", f[i]);
+    return out;
+}
+
+static void wait_frames(px_ctx *ctx, const char *port, uint64_t n)
+{
+    for (int i = 0; i < 10000; i++) {
+        px_port_stats st;
+        assert_int_equal(px_port_get_stats(ctx, port, &st), 0);
+        if (st.frames >= n)
+            return;
+        usleep(1000);
+    }
+    fail_msg("port %s did not read %llu frames", port, (unsigned long long)n);
+}
+
+static px_verdict wait_done(px_future *f)
+{
+    assert_non_null(f);
+    px_verdict v = px_future_wait_for(f, 20000);
+    if (v == PX_PENDING)
+        fail_msg("future still pending: %s", px_future_description(f));
+    return v;
+}
+
+static void expect_in(const char *text, const char *needle)
+{
+    if (!text || !strstr(text, needle))
+        fail_msg("expected \"%s\" in: %s", needle, text ? text : "(null)");
+}
+
+static px_mark *mark_on(px_ctx *ctx, const char *port)
+{
+    char err[PX_ERRBUF_SIZE] = "";
+    const char *ports[1] = {port};
+    px_mark *m = px_mark_take(ctx, ports, 1, err);
+    if (!m)
+        fail_msg("px_mark_take: %s", err);
+    return m;
+}
+
+/* ---- marks ---- */
+
+static void test_lookback_sees_frames_since_the_mark(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int w = open_port(ctx, "a");
+    frame(w, 10 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    px_mark *m = mark_on(ctx, "a");
+    frame(w, 11 * SEC, 0x88b5); /* sent before the expectation is armed */
+    wait_frames(ctx, "a", 2);
+    px_expect_opts o = {.timeout_ms = 100, .since = m};
+    px_future *f = px_expect(ctx, "a", px_saw_ethertype(0x88b5), &o);
+    /* Decided from the history before px_expect returned. */
+    assert_true(px_future_done(f));
+    assert_int_equal(px_future_verdict(f), PX_PASS);
+    px_frame d;
+    assert_true(px_future_frame(f, &d));
+    assert_int_equal(d.ts.tv_sec, 11);
+    /* Without the mark the same expectation does not see it. */
+    px_future *g = px_expect(ctx, "a", px_saw_ethertype(0x88b5), &(px_expect_opts){.timeout_ms = 100});
+    frame(w, 12 * SEC, 0x0800); /* past both deadlines */
+    assert_int_equal(wait_done(g), PX_FAIL);
+    px_future_free(f);
+    px_future_free(g);
+    px_mark_free(m);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_lookback_window_starts_at_the_mark(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int w = open_port(ctx, "a");
+    frame(w, 10 * SEC, 0x88b5); /* before the mark: not in the window */
+    wait_frames(ctx, "a", 1);
+    px_mark *m = mark_on(ctx, "a");
+    frame(w, 11 * SEC, 0x88b5);
+    frame(w, 11 * SEC + 1 * MS, 0x0800);
+    wait_frames(ctx, "a", 3);
+    px_expect_opts o = {.timeout_ms = 100, .since = m};
+    px_future *cnt = px_expect(ctx, "a", px_packet_count(), &o);
+    px_future *neg = px_expect(ctx, "a", px_did_not_see_ethertype(0x88b5), &o);
+    frame(w, 11 * SEC + 50 * MS, 0x0800); /* live, in the window */
+    frame(w, 12 * SEC, 0x0800);           /* past the deadline (the arm + 100 ms) */
+    assert_int_equal(wait_done(cnt), PX_PASS);
+    assert_int_equal(px_future_value(cnt), 3);
+    assert_int_equal(wait_done(neg), PX_FAIL); /* its offender came after the mark, before the arm */
+    px_future_free(cnt);
+    px_future_free(neg);
+    px_mark_free(m);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_lookback_before_the_first_frame(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int w = open_port(ctx, "a");
+    px_mark *m = mark_on(ctx, "a"); /* the stream has no frame yet */
+    frame(w, 10 * SEC, 0x88b5);
+    wait_frames(ctx, "a", 1);
+    px_future *f = px_expect(ctx, "a", px_saw_ethertype(0x88b5), &(px_expect_opts){.timeout_ms = 100, .since = m});
+    assert_int_equal(wait_done(f), PX_PASS);
+    px_future_free(f);
+    px_mark_free(m);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_lookback_does_not_consume(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int w = open_port(ctx, "a");
+    px_mark *m1 = mark_on(ctx, "a");
+    frame(w, 10 * SEC, 0x88b5);
+    wait_frames(ctx, "a", 1);
+    px_mark *m2 = mark_on(ctx, "a");
+    frame(w, 11 * SEC, 0x88b6);
+    wait_frames(ctx, "a", 2);
+    px_expect_opts o = {.timeout_ms = 100, .since = m1};
+    px_future *f1 = px_expect(ctx, "a", px_saw_ethertype(0x88b5), &o);
+    px_future *f2 = px_expect(ctx, "a", px_saw_ethertype(0x88b5), &o);
+    assert_int_equal(wait_done(f1), PX_PASS);
+    assert_int_equal(wait_done(f2), PX_PASS);
+    /* Releasing the older mark keeps what the younger one needs. */
+    px_mark_free(m1);
+    px_future *f3 = px_expect(ctx, "a", px_saw_ethertype(0x88b6), &(px_expect_opts){.timeout_ms = 100, .since = m2});
+    assert_int_equal(wait_done(f3), PX_PASS);
+    px_future *f4 = px_expect(ctx, "a", px_did_not_see_ethertype(0x88b5), &(px_expect_opts){.timeout_ms = 100, .since = m2});
+    frame(w, 12 * SEC, 0x0800);
+    assert_int_equal(wait_done(f4), PX_PASS); /* 0x88b5 came before m2 */
+    px_future_free(f1);
+    px_future_free(f2);
+    px_future_free(f3);
+    px_future_free(f4);
+    px_mark_free(m2);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_lookback_drops_since_the_mark_are_error(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_port_open_pcap(ctx, "a", &(px_pcap_port_opts){.fd = p[0]}, err), 0);
+    close(p[0]);
+    int w = p[1];
+    pcapng_write_shb(w);
+    pcapng_write_idb(w, "a");
+    pcapng_write_epb(w, 0, 20 * SEC, 0x0800, 0);
+    wait_frames(ctx, "a", 1);
+    px_mark *m = mark_on(ctx, "a");
+    pcapng_write_isb(w, 0, 20 * SEC + 1 * MS, 3); /* lost after the mark, before the arm */
+    pcapng_write_epb(w, 0, 20 * SEC + 2 * MS, 0x0800, 0);
+    wait_frames(ctx, "a", 2);
+    px_future *neg = px_expect(ctx, "a", px_did_not_see_ethertype(0x88b5), &(px_expect_opts){.timeout_ms = 100, .since = m});
+    pcapng_write_epb(w, 0, 21 * SEC, 0x0800, 0);
+    assert_int_equal(wait_done(neg), PX_ERROR);
+    expect_in(px_future_explanation(neg), "dropped 3 frames");
+    px_future_free(neg);
+    px_mark_free(m);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_history_limit_is_error(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(1); /* 1 MiB of history */
+    int w = open_port(ctx, "a");
+    px_mark *m = mark_on(ctx, "a");
+    const int n = 30000; /* 1.8 MB of 60-byte frames */
+    for (int i = 0; i < n; i++)
+        frame(w, 10 * SEC + i * 1000LL, 0x0800);
+    wait_frames(ctx, "a", (uint64_t)n);
+    px_future *f = px_expect(ctx, "a", px_packet_count(), &(px_expect_opts){.timeout_ms = 100, .since = m});
+    assert_int_equal(wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "cannot look back from the mark on 'a'");
+    expect_in(px_future_explanation(f), "history limit of 1 MiB");
+    /* A fresh mark works again. */
+    px_mark *m2 = mark_on(ctx, "a");
+    frame(w, 11 * SEC, 0x88b5);
+    wait_frames(ctx, "a", (uint64_t)n + 1);
+    px_future *g = px_expect(ctx, "a", px_saw_ethertype(0x88b5), &(px_expect_opts){.timeout_ms = 100, .since = m2});
+    assert_int_equal(wait_done(g), PX_PASS);
+    px_future_free(f);
+    px_future_free(g);
+    px_mark_free(m);
+    px_mark_free(m2);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_mark_errors(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int wa = open_port(ctx, "a");
+    int wb = open_port(ctx, "b");
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_null(px_mark_take(ctx, NULL, 0, err));
+    expect_in(err, "at least one port");
+    px_mark *m = mark_on(ctx, "a");
+    assert_int_equal(px_mark_nports(m), 1);
+    px_future *f = px_expect(ctx, "b", px_received_packet(), &(px_expect_opts){.timeout_ms = 100, .since = m});
+    assert_int_equal(wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "cannot look back on 'b': the mark was not taken on it");
+    px_future_free(f);
+    /* A mark outlives its context. */
+    px_ctx_free(ctx);
+    px_mark_free(m);
+    close(wa);
+    close(wb);
+}
+
+/* ---- the verification layer ---- */
+
+static void test_verify_after_send(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int wa = open_port(ctx, "a"), wb = open_port(ctx, "b");
+    char err[PX_ERRBUF_SIZE] = "", hx[121], hy[121];
+    const char *ports[2] = {"a", "b"};
+    assert_int_equal(px_verify_begin(ctx, ports, 2, err), 0);
+    frame(wb, 10 * SEC, 0x88b5); /* the switch forwarded it before we verify */
+    wait_frames(ctx, "b", 1);
+    px_future *f = px_verify_packet(ctx, "b", hex60(0x88b5, hx), NULL);
+    assert_true(px_future_done(f)); /* already there: decided on return */
+    assert_int_equal(px_future_verdict(f), PX_PASS);
+    assert_string_equal(px_future_port(f), "b");
+    /* Claimed: the same check again needs a second frame. */
+    px_future *again = px_verify_packet(ctx, "b", hx, &(px_verify_opts){.timeout_ms = 50});
+    frame(wb, 10 * SEC + 10 * MS, 0x88b5);
+    assert_int_equal(wait_done(again), PX_PASS);
+    px_frame d;
+    assert_true(px_future_frame(again, &d));
+    assert_int_equal(d.ts.tv_nsec, 10 * MS);
+    /* Nothing else came: a third one FAILs, with the closest frame. */
+    px_future *third = px_verify_packet(ctx, "b", hex60(0x88b6, hy), &(px_verify_opts){.timeout_ms = 50});
+    frame(wb, 11 * SEC, 0x0800);
+    assert_int_equal(wait_done(third), PX_FAIL);
+    px_future_free(f);
+    px_future_free(again);
+    px_future_free(third);
+    close(wa);
+    close(wb);
+    px_ctx_free(ctx);
+}
+
+static void test_verify_no_other_packets(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int wa = open_port(ctx, "a"), wb = open_port(ctx, "b");
+    char err[PX_ERRBUF_SIZE] = "", hx[121];
+    const char *ports[2] = {"a", "b"};
+    assert_int_equal(px_verify_begin(ctx, ports, 2, err), 0);
+    frame(wb, 10 * SEC, 0x88b5);
+    frame(wa, 10 * SEC + 1 * MS, 0x88b6); /* flooded where it should not go */
+    wait_frames(ctx, "a", 1);
+    wait_frames(ctx, "b", 1);
+    px_future *ok = px_verify_packet(ctx, "b", hex60(0x88b5, hx), NULL);
+    assert_int_equal(wait_done(ok), PX_PASS);
+    px_future *other = px_verify_no_other_packets(ctx, NULL);
+    assert_int_equal(wait_done(other), PX_FAIL); /* decided by the offender, already there */
+    expect_in(px_future_explanation(other), "expected no other frame since the mark; on 'a' came:");
+    /* A new period: what came before is not looked at again. */
+    px_future *clean = px_verify_no_other_packets(ctx, &(px_verify_opts){.timeout_ms = 50});
+    frame(wa, 12 * SEC, 0x0800); /* past the deadline on both ports: closes the window */
+    frame(wb, 12 * SEC, 0x0800);
+    assert_int_equal(wait_done(clean), PX_PASS);
+    /* No packet: the claimed frame does not count, an unclaimed one does. */
+    px_future_free(ok);
+    px_future_free(other);
+    px_future_free(clean);
+    close(wa);
+    close(wb);
+    px_ctx_free(ctx);
+}
+
+static void test_verify_each_any_and_no_packet(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int wa = open_port(ctx, "a"), wb = open_port(ctx, "b"), wc = open_port(ctx, "c");
+    char err[PX_ERRBUF_SIZE] = "", hx[121];
+    const char *ports[3] = {"a", "b", "c"};
+    frame(wc, 9 * SEC, 0x0800); /* every stream has a clock before the windows open */
+    wait_frames(ctx, "c", 1);
+    assert_int_equal(px_verify_begin(ctx, ports, 3, err), 0);
+    frame(wa, 10 * SEC, 0x88b5);
+    frame(wb, 10 * SEC, 0x88b5);
+    wait_frames(ctx, "a", 1);
+    wait_frames(ctx, "b", 1);
+    hex60(0x88b5, hx);
+    px_future *each = px_verify_packet_each(ctx, ports, 2, hx, NULL);
+    assert_int_equal(wait_done(each), PX_PASS);
+    assert_int_equal(px_future_value(each), 2);
+    px_future *each3 = px_verify_packet_each(ctx, ports, 3, hx, &(px_verify_opts){.timeout_ms = 50});
+    px_future *none_c = px_verify_no_packet(ctx, "c", hx, NULL);
+    frame(wa, 11 * SEC, 0x0800);
+    frame(wb, 11 * SEC, 0x0800);
+    frame(wc, 11 * SEC, 0x0800);
+    assert_int_equal(wait_done(each3), PX_FAIL);
+    expect_in(px_future_explanation(each3), "on 'c': ");
+    assert_int_equal(wait_done(none_c), PX_PASS);
+    /* any: the port that got it is named. */
+    frame(wc, 12 * SEC, 0x88b5);
+    wait_frames(ctx, "c", 3);
+    const char *bc[2] = {"b", "c"};
+    px_future *any = px_verify_packet_any(ctx, bc, 2, hx, NULL);
+    assert_int_equal(wait_done(any), PX_PASS);
+    assert_string_equal(px_future_port(any), "c");
+    px_future *no_c = px_verify_no_packet(ctx, "c", hx, &(px_verify_opts){.timeout_ms = 50});
+    px_future *no_a = px_verify_no_packet(ctx, "a", NULL, &(px_verify_opts){.timeout_ms = 50});
+    frame(wa, 13 * SEC, 0x0800); /* past both windows */
+    frame(wc, 13 * SEC, 0x0800);
+    assert_int_equal(wait_done(no_c), PX_PASS); /* c's frame is claimed by `any` */
+    assert_int_equal(wait_done(no_a), PX_FAIL); /* a's 0x0800 is nobody's */
+    expect_in(px_future_explanation(no_a), "on 'a' came:");
+    px_future_free(each);
+    px_future_free(each3);
+    px_future_free(none_c);
+    px_future_free(any);
+    px_future_free(no_c);
+    px_future_free(no_a);
+    close(wa);
+    close(wb);
+    close(wc);
+    px_ctx_free(ctx);
+}
+
+static void test_verify_errors(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int wa = open_port(ctx, "a"), wb = open_port(ctx, "b");
+    char err[PX_ERRBUF_SIZE] = "";
+    px_future *f = px_verify_packet(ctx, "a", "Ether()", NULL);
+    assert_int_equal(wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "no port is verified: call px_verify_begin");
+    px_future_free(f);
+    assert_int_equal(px_verify_mark(ctx, err), PX_EINVAL);
+    const char *ports[1] = {"a"};
+    assert_int_equal(px_verify_begin(ctx, ports, 1, err), 0);
+    f = px_verify_packet(ctx, "b", "Ether()", NULL);
+    assert_int_equal(wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "port 'b' is not verified");
+    px_future_free(f);
+    f = px_verify_packet(ctx, "a", "Ether()/IPv4(ttl=300)", NULL);
+    assert_int_equal(wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "expected frame: ");
+    expect_in(px_future_explanation(f), "ttl=300");
+    px_future_free(f);
+    assert_int_equal(px_verify_mark(ctx, err), 0);
+    assert_int_equal(px_verify_begin(ctx, NULL, 0, err), PX_EINVAL);
+    close(wa);
+    close(wb);
+    px_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookback_sees_frames_since_the_mark),
+        cmocka_unit_test(test_lookback_window_starts_at_the_mark),
+        cmocka_unit_test(test_lookback_before_the_first_frame),
+        cmocka_unit_test(test_lookback_does_not_consume),
+        cmocka_unit_test(test_lookback_drops_since_the_mark_are_error),
+        cmocka_unit_test(test_history_limit_is_error),
+        cmocka_unit_test(test_mark_errors),
+        cmocka_unit_test(test_verify_after_send),
+        cmocka_unit_test(test_verify_no_other_packets),
+        cmocka_unit_test(test_verify_each_any_and_no_packet),
+        cmocka_unit_test(test_verify_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
