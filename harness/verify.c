@@ -106,6 +106,7 @@ typedef struct pos_st {
     char **port;            /* each: the slot's port; NULL: one slot for every port */
     px_predicate **inner;
     bool *done;
+    uint64_t skipped;       /* claimed frames not offered */
     char matched[PX__NETNS_MAX + IF_NAMESIZE];
 } pos_st;
 
@@ -123,8 +124,12 @@ static bool pos_stop(void *state, const px_frame *f)
 {
     pos_st *st = state;
     long i = pos_slot(st, f);
-    if (i < 0 || st->done[i] || claimed(st->per, f))
+    if (i < 0 || st->done[i])
         return false;
+    if (claimed(st->per, f)) {
+        st->skipped++;
+        return false;
+    }
     if (!px_predicate_offer(st->inner[i], f))
         return false;
     st->done[i] = true;
@@ -161,6 +166,9 @@ static px_verdict pos_finish(void *state, bool timed_out, px_result *out)
         px_buf_free(&r.explanation);
     }
     px_result_set_value(out, (int64_t)got);
+    if (worst != PX_PASS && st->skipped)
+        px_result_explain(out, " (%llu frame%s since the mark not looked at: claimed by earlier verifications)",
+                          (unsigned long long)st->skipped, st->skipped == 1 ? "" : "s");
     return worst;
 }
 

@@ -47,9 +47,32 @@ static void test_c_api_shows_example(void **state)
     free(example);
 }
 
+/* The verification layer's section shows examples/ptf_verify.c and documents
+ * every function of pktexpect/verify.h and pktexpect/mark.h. */
+static void test_c_api_shows_verify(void **state)
+{
+    (void)state;
+    char *page = px_src_slurp("docs/c-api.md");
+    char *example = px_src_slurp("examples/ptf_verify.c");
+    assert_non_null(page);
+    assert_non_null(example);
+    assert_non_null(strstr(page, example));
+    const char *names[] = {"int px_verify_begin(", "int px_verify_mark(", "px_future *px_verify_packet(",
+                           "px_future *px_verify_packet_pred(", "px_future *px_verify_packet_any(",
+                           "px_future *px_verify_packet_each(", "px_future *px_verify_no_packet(",
+                           "px_future *px_verify_no_packet_any(", "px_future *px_verify_no_other_packets(",
+                           "px_mark *px_mark_take(", "void px_mark_free(", "size_t px_mark_nports("};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strstr(page, names[i]))
+            fail_msg("docs/c-api.md does not document %s", names[i]);
+    free(page);
+    free(example);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_readme_shows_quickstart),
-                                       cmocka_unit_test(test_c_api_shows_example)};
+                                       cmocka_unit_test(test_c_api_shows_example),
+                                       cmocka_unit_test(test_c_api_shows_verify)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
