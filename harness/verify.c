@@ -679,16 +679,42 @@ px_future *px_verify_no_packet(px_ctx *ctx, const char *port, const char *expect
 
 px_future *px_verify_no_other_packets(px_ctx *ctx, const px_verify_opts *opts)
 {
+    return px_verify_no_other_packets_except(ctx, NULL, 0, opts);
+}
+
+px_future *px_verify_no_other_packets_except(px_ctx *ctx, const char *const *except, size_t nexcept,
+                                             const px_verify_opts *opts)
+{
     char msg[PX_ERRBUF_SIZE];
+    const char *what = "verify_no_other_packets()";
     if (!ctx)
         return NULL;
     vstate *vs = vs_get(ctx, false);
     if (!vs)
-        return error_future(ctx, NULL, "verify_no_other_packets()", opts,
+        return error_future(ctx, NULL, what, opts,
                             "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
+    pthread_mutex_lock(&vs->lock);
+    if (except && !vs_covers(vs, except, nexcept, msg)) {
+        pthread_mutex_unlock(&vs->lock);
+        return error_future(ctx, NULL, what, opts, msg);
+    }
+    const char **ports = calloc(vs->nports, sizeof *ports);
+    size_t n = 0;
+    for (size_t i = 0; ports && i < vs->nports; i++) {
+        bool skip = false;
+        for (size_t j = 0; j < nexcept && !skip; j++)
+            skip = strcmp(vs->ports[i], except[j]) == 0;
+        if (!skip)
+            ports[n++] = vs->ports[i];
+    }
+    if (!ports || n == 0) {
+        pthread_mutex_unlock(&vs->lock);
+        free(ports);
+        return error_future(ctx, NULL, what, opts, ports ? "every verified port is excepted: nothing to check"
+                                                         : "out of memory");
+    }
     /* The next period starts now (frames from here on are looked at again by
      * later verifications); this check looks back from the previous mark. */
-    pthread_mutex_lock(&vs->lock);
     px_mark *prev_mark = vs->mark;
     period *prev = vs->cur;
     atomic_fetch_add(&prev->refs, 1);
@@ -698,16 +724,18 @@ px_future *px_verify_no_other_packets(px_ctx *ctx, const px_verify_opts *opts)
     if (rc != 0) {
         period_unref(prev);
         pthread_mutex_unlock(&vs->lock);
-        return error_future(ctx, NULL, "verify_no_other_packets()", opts, msg);
+        free(ports);
+        return error_future(ctx, NULL, what, opts, msg);
     }
     neg_arg na = {.other = true};
     px_predicate *p = make_neg(prev, &na);
     if (p) {
         uint32_t ms = opts && opts->timeout_ms ? opts->timeout_ms : ctx->opts.verify_negative_ms;
         px_expect_opts o = {.timeout_ms = ms, .name = opts ? opts->name : NULL, .since = prev_mark};
-        f = px_expect_any(ctx, (const char *const *)vs->ports, vs->nports, p, &o);
+        f = px_expect_any(ctx, ports, n, p, &o);
     }
     pthread_mutex_unlock(&vs->lock);
+    free(ports);
     px_mark_free(old); /* == prev_mark: armed already, not needed any more */
     return f;
 }

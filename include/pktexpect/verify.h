@@ -109,6 +109,12 @@ px_future *px_verify_no_packet_any(px_ctx *ctx, const char *const *ports, size_t
  *  other frame and its port. Starts a new period: the mark moves to this call. */
 px_future *px_verify_no_other_packets(px_ctx *ctx, const px_verify_opts *opts);
 
+/** The same on every verified port but `except` (nexcept names; ports that are
+ *  not verified are an error): for ports whose traffic the test does not care
+ *  about. Also starts a new period on every verified port. */
+px_future *px_verify_no_other_packets_except(px_ctx *ctx, const char *const *except, size_t nexcept,
+                                             const px_verify_opts *opts);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

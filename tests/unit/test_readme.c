@@ -60,7 +60,7 @@ static void test_c_api_shows_verify(void **state)
     const char *names[] = {"int px_verify_begin(", "int px_verify_mark(", "px_future *px_verify_packet(",
                            "px_future *px_verify_packet_pred(", "px_future *px_verify_packet_any(",
                            "px_future *px_verify_packet_each(", "px_future *px_verify_no_packet(",
-                           "px_future *px_verify_no_packet_any(", "px_future *px_verify_no_other_packets(",
+                           "px_future *px_verify_no_packet_any(", "px_future *px_verify_no_other_packets(", "px_future *px_verify_no_other_packets_except(",
                            "px_mark *px_mark_take(", "void px_mark_free(", "size_t px_mark_nports("};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strstr(page, names[i]))
