@@ -132,7 +132,7 @@ typedef struct px__pmark {
     int64_t start, start_rt;         /* window clock / CLOCK_REALTIME at the ack (as a node's) */
     uint32_t epoch;
     uint64_t drops;                  /* the drop epoch */
-    bool acked, released;            /* under P->ctl */
+    bool answered, acked, released;  /* under P->ctl: the thread looked at the take (acked: taken) */
     struct px__pmark *next_req;      /* the port's take / release queues (P->ctl) */
 } px__pmark;
 

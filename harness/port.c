@@ -165,11 +165,14 @@ int px__port_take_mark(px_port *p, px__pmark *m, char *errbuf)
         pthread_mutex_unlock(&P->ctl);
         px__port_kick(p, false);
         pthread_mutex_lock(&P->ctl);
-        while (!m->acked && P->state != PORT_DEAD)
+        while (!m->answered && P->state != PORT_DEAD)
             pthread_cond_wait(&P->ctl_cond, &P->ctl);
     }
     int rc = 0;
-    if (!m->acked) {
+    if (!m->acked && m->answered) {
+        rc = PX_ENOMEM;
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory taking a mark on '%s'", p->name);
+    } else if (!m->acked) {
         rc = P->dead_err ? P->dead_err : PX_ECLOSED;
         snprintf(errbuf, PX_ERRBUF_SIZE, "%s", P->dead_msg[0] ? P->dead_msg : "port closed");
     }

@@ -307,9 +307,11 @@ static void take_marks(px_port *p, px__pmark *take, px__pmark *release)
             px__hist_trim(&P->hist, oldest_mark(P));
     }
     pthread_mutex_lock(&P->ctl);
-    for (px__pmark *m = take; m; m = m->next_req)
+    for (px__pmark *m = take; m; m = m->next_req) {
         for (size_t i = 0; i < P->nmarks; i++)
             m->acked |= P->marks[i] == m;
+        m->answered = true;
+    }
     for (px__pmark *m = release; m; m = m->next_req)
         m->released = true;
     if (take || release)
