@@ -260,6 +260,18 @@ int px__port_post_arm(px_port *p, px__node *n, char *errbuf);
 /* Registers a mark with the port's capture thread and waits for its
  * acknowledgement (0), or PX_E* with errbuf when the port's thread is gone. */
 int px__port_take_mark(px_port *p, px__pmark *m, char *errbuf);
+/* The frame a capture thread is offering right now (live or replayed from its
+ * history): its port and its number on that port, counted from the port's open.
+ * Thread-local, valid during the predicate callbacks the offer makes; the
+ * verification layer's claims identify frames by it (verify.c). */
+typedef struct px__frame_id {
+    const px_port *port;
+    uint64_t seq;
+} px__frame_id;
+extern _Thread_local px__frame_id px__offering;
+
+/* mark.c: px_mark_take that also gives its error code (*rc, 0 on success). */
+px_mark *px__mark_take(px_ctx *ctx, const char *const *ports, size_t nports, int *rc, char *errbuf);
 /* mark.c: the part of mark `m` on port `p`, or NULL. */
 const px__pmark *px__mark_on(const px_mark *m, const px_port *p);
 /* Unregisters it and waits until the thread no longer reads it; afterwards the

@@ -58,13 +58,17 @@ void px__hist_trim(px__history *h, uint64_t seq)
         drop_front(h, (size_t)k);
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Grows *p to hold `need` elements, doubling, but never far past `most`
+ * elements (0: no bound) so that a limited history does not reserve twice it. */
+static bool grow(void **p, size_t *cap, size_t need, size_t elem, size_t most)
 {
     if (need <= *cap)
         return true;
     size_t c = *cap ? *cap : 64;
     while (c < need)
         c *= 2;
+    if (most && c > most && need <= most)
+        c = most;
     void *q = realloc(*p, c * elem);
     if (!q)
         return false;
@@ -73,18 +77,31 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
     return true;
 }
 
-bool px__hist_add(px__history *h, const uint8_t *data, const px__hist_rec *r)
+/* Bytes the history holds: the frames and their records. */
+static size_t used(size_t n, size_t len)
 {
-    if (h->limit && h->len + r->caplen > h->limit && h->n) {
-        /* Over the limit: the oldest half goes; marks before it break (counted). */
-        size_t k = h->n / 2 ? h->n / 2 : 1;
-        while (k < h->n && h->len - h->rec[k].off + r->caplen > h->limit)
-            k++;
-        h->evicted += k;
-        drop_front(h, k);
+    return len + n * sizeof(px__hist_rec);
+}
+
+bool px__hist_add(px__history *h, const uint8_t *data, const px__hist_rec *r, uint64_t keep_from)
+{
+    size_t more = r->caplen + sizeof *r;
+    if (h->limit && used(h->n, h->len) + more > h->limit && h->n) {
+        /* Over the limit: first what no mark needs any more (trimming is lazy),
+         * then the oldest half; marks before it break (counted). */
+        if (keep_from > h->base)
+            drop_front(h, (size_t)(keep_from - h->base < h->n ? keep_from - h->base : h->n));
+        if (used(h->n, h->len) + more > h->limit && h->n) {
+            size_t k = h->n / 2 ? h->n / 2 : 1;
+            while (k < h->n && used(h->n - k, h->len - h->rec[k].off) + more > h->limit)
+                k++;
+            h->evicted += k;
+            drop_front(h, k);
+        }
     }
-    if (!grow((void **)&h->rec, &h->cap, h->n + 1, sizeof *h->rec) ||
-        !grow((void **)&h->bytes, &h->bcap, h->len + r->caplen + 1, 1)) {
+    size_t most_rec = h->limit ? h->limit / sizeof *h->rec + 1 : 0;
+    if (!grow((void **)&h->rec, &h->cap, h->n + 1, sizeof *h->rec, most_rec) ||
+        !grow((void **)&h->bytes, &h->bcap, h->len + r->caplen + 1, 1, h->limit ? h->limit + 65536 : 0)) {
         h->evicted += h->n + 1;
         h->base += h->n + 1;
         h->n = 0;

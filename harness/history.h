@@ -40,9 +40,11 @@ typedef struct px__history {
 
 /* Starts (or restarts) an empty history at sequence number `seq`. */
 void px__hist_reset(px__history *h, uint64_t seq);
-/* Appends frame number h->base + h->n. False when out of memory (then the
- * history is reset past the frame, as if evicted). */
-bool px__hist_add(px__history *h, const uint8_t *data, const px__hist_rec *r);
+/* Appends frame number h->base + h->n; frames before `keep_from` (the oldest
+ * mark) are dropped first when the limit is reached. The limit counts the
+ * frames' bytes and their records. False when out of memory (then the history
+ * is reset past the frame, as if evicted). */
+bool px__hist_add(px__history *h, const uint8_t *data, const px__hist_rec *r, uint64_t keep_from);
 /* Forgets the frames before sequence number `seq` (no mark needs them). */
 void px__hist_trim(px__history *h, uint64_t seq);
 /* Frees the memory; the history is empty afterwards. */

@@ -32,13 +32,21 @@ size_t px_mark_nports(const px_mark *m)
 
 px_mark *px_mark_take(px_ctx *ctx, const char *const *ports, size_t nports, char *errbuf)
 {
+    int rc;
+    return px__mark_take(ctx, ports, nports, &rc, errbuf);
+}
+
+px_mark *px__mark_take(px_ctx *ctx, const char *const *ports, size_t nports, int *rcp, char *errbuf)
+{
     char err[PX_ERRBUF_SIZE] = "";
     if (!errbuf)
         errbuf = err;
+    *rcp = PX_EINVAL;
     if (!ctx || !ports || nports == 0) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "a mark needs a context and at least one port");
         return NULL;
     }
+    *rcp = PX_ENOMEM;
     px_mark *m = calloc(1, sizeof *m + nports * sizeof m->pm[0]);
     if (!m) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory taking a mark");
@@ -78,6 +86,7 @@ px_mark *px_mark_take(px_ctx *ctx, const char *const *ports, size_t nports, char
         if (rc == 0)
             rc = px__port_take_mark(m->pm[i]->port, m->pm[i], errbuf);
     }
+    *rcp = rc;
     if (rc != 0) {
         px_mark_free(m);
         return NULL;

@@ -1,5 +1,6 @@
 /* pktexpect: the containers of a port's capture thread (see port_index.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "port_index.h"
 
@@ -19,9 +20,12 @@ bool px__vec_push(px__nodevec *v, px__node *n)
 
 void px__vec_remove(px__nodevec *v, px__node *n)
 {
+    /* Order kept: nodes of a port are offered each frame in arm order (the
+     * verification layer's claims rely on the first armed deciding first). */
     for (size_t i = 0; i < v->n; i++)
         if (v->v[i] == n) {
-            v->v[i] = v->v[--v->n];
+            memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof v->v[0]);
+            v->n--;
             return;
         }
 }

@@ -81,6 +81,7 @@ struct px__port_impl {
     px__pmark **marks;       /* marks taken on this port (acknowledged, not released) */
     size_t nmarks, mcap;
     px__history hist;        /* frames since the oldest mark (kept while nmarks > 0) */
+    uint64_t oldest_mark;    /* the oldest mark's frame number (UINT64_MAX: none) */
     int64_t cur_t, cur_rt;   /* the frame being offered: window time, kernel stamp (live) */
     uint32_t cur_epoch;
 

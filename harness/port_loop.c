@@ -35,6 +35,8 @@
 #include "pktexpect/evidence.h"
 #include "evidence_internal.h"
 
+_Thread_local px__frame_id px__offering;
+
 #define BATCH_MAX 512                    /* frames per drain before the other phases run */
 #define ANCHOR_NEXT INT64_MIN            /* offline window start: the next frame's time */
 
@@ -241,6 +243,7 @@ static void replay(px_port *p, px__node *n)
         f.dir = PX_DIR_IN;
         f.flags |= r->flags & PX_FRAME_CSUM_NOT_READY;
         set_current(P, r->t, P->src->live ? px__ts_ns(&r->ts) : INT64_MIN, r->epoch);
+        px__offering = (px__frame_id){p, s};
         node_offer(P, n, &f, r->noise);
     }
 }
@@ -252,7 +255,7 @@ static void record(struct px__port_impl *P, const px_frame *f, bool is_noise)
                       .epoch = P->cur_epoch, .flags = f->flags, .noise = is_noise};
     if (P->hist.base + P->hist.n != P->frame_seq)
         px__hist_reset(&P->hist, P->frame_seq); /* cannot happen: the history is contiguous */
-    (void)px__hist_add(&P->hist, f->data, &r);
+    (void)px__hist_add(&P->hist, f->data, &r, P->oldest_mark);
 }
 
 static uint64_t oldest_mark(struct px__port_impl *P)
@@ -306,6 +309,7 @@ static void take_marks(px_port *p, px__pmark *take, px__pmark *release)
         else
             px__hist_trim(&P->hist, oldest_mark(P));
     }
+    P->oldest_mark = oldest_mark(P);
     pthread_mutex_lock(&P->ctl);
     for (px__pmark *m = take; m; m = m->next_req) {
         for (size_t i = 0; i < P->nmarks; i++)
@@ -491,7 +495,8 @@ static void activate_until(struct px__port_impl *P, int64_t t, int64_t rt, bool 
              * reported before it are not in the window. */
             n->start = t;
             P->drops_fresh = false;
-            n->drops_at_start = px__port_drops_now(P);
+            if (!n->lookback) /* a look-back's drop epoch is its mark's */
+                n->drops_at_start = px__port_drops_now(P);
             px__exp_anchor(n->e, t, n->port);
         }
         if (!n->active)
@@ -634,6 +639,7 @@ static int phase_drain(px_port *p, char *msg)
                 P->tot_trunc++;
             }
         }
+        px__offering = (px__frame_id){p, P->frame_seq};
         dispatch(P, &f, is_noise);
         if (P->nmarks)
             record(P, &f, is_noise);

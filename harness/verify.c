@@ -21,16 +21,17 @@
 #include "pktexpect/predicates.h"
 #include "pktexpect/verify.h"
 
+/* A frame is its port and its number there (px__offering): unique, unlike a
+ * timestamp (pcap streams may repeat them). */
 typedef struct claim {
-    char *port;
-    struct timespec ts;
-    uint32_t caplen;
+    const px_port *port;   /* NULL: an empty slot */
+    uint64_t seq;
 } claim;
 
 typedef struct period {
     atomic_int refs;
-    pthread_mutex_t lock; /* claims */
-    claim *v;
+    pthread_mutex_t lock; /* the claims */
+    claim *v;             /* open addressing, cap a power of two, at most half full */
     size_t n, cap;
 } period;
 
@@ -58,43 +59,60 @@ static void period_unref(period *p)
 {
     if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < p->n; i++)
-        free(p->v[i].port);
     free(p->v);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
-static bool same_frame(const claim *c, const px_frame *f)
+static size_t claim_slot(const claim *v, size_t cap, const px_port *port, uint64_t seq)
 {
-    return c->caplen == f->caplen && c->ts.tv_sec == f->ts.tv_sec && c->ts.tv_nsec == f->ts.tv_nsec &&
-           strcmp(c->port, f->port ? f->port : "") == 0;
+    uint64_t h = (seq ^ ((uint64_t)(uintptr_t)port >> 4)) * 0x9e3779b97f4a7c15ULL;
+    size_t i = (size_t)(h >> 32) & (cap - 1);
+    while (v[i].port && !(v[i].port == port && v[i].seq == seq))
+        i = (i + 1) & (cap - 1);
+    return i;
 }
 
-static bool claimed(period *p, const px_frame *f)
+/* Whether frame `id` was claimed in this period. */
+static bool claimed_id(period *p, px__frame_id id)
 {
     pthread_mutex_lock(&p->lock);
-    bool hit = false;
-    for (size_t i = 0; i < p->n && !hit; i++)
-        hit = same_frame(&p->v[i], f);
+    bool hit = p->cap && p->v[claim_slot(p->v, p->cap, id.port, id.seq)].port != NULL;
     pthread_mutex_unlock(&p->lock);
     return hit;
 }
 
-static void claim_frame(period *p, const px_frame *f)
+/* Whether the frame being offered (px__offering) was claimed in this period. */
+static bool claimed(period *p)
 {
+    return claimed_id(p, px__offering);
+}
+
+static void claim_frame(period *p)
+{
+    px__frame_id id = px__offering;
     pthread_mutex_lock(&p->lock);
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        claim *v = realloc(p->v, cap * sizeof *v);
+    if ((p->n + 1) * 2 > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        claim *v = calloc(cap, sizeof *v);
         if (v) {
+            for (size_t i = 0; i < p->cap; i++)
+                if (p->v[i].port)
+                    v[claim_slot(v, cap, p->v[i].port, p->v[i].seq)] = p->v[i];
+            free(p->v);
             p->v = v;
             p->cap = cap;
         }
     }
-    char *port = p->n < p->cap ? strdup(f->port ? f->port : "") : NULL;
-    if (port) /* out of memory: the frame stays matchable (never a false FAIL) */
-        p->v[p->n++] = (claim){.port = port, .ts = f->ts, .caplen = f->caplen};
+    /* Out of memory: the frame stays matchable (a second check may PASS on it,
+     * never a false FAIL). */
+    if ((p->n + 1) * 2 <= p->cap) {
+        size_t i = claim_slot(p->v, p->cap, id.port, id.seq);
+        if (!p->v[i].port) {
+            p->v[i] = (claim){id.port, id.seq};
+            p->n++;
+        }
+    }
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -126,14 +144,14 @@ static bool pos_stop(void *state, const px_frame *f)
     long i = pos_slot(st, f);
     if (i < 0 || st->done[i])
         return false;
-    if (claimed(st->per, f)) {
+    if (claimed(st->per)) {
         st->skipped++;
         return false;
     }
     if (!px_predicate_offer(st->inner[i], f))
         return false;
     st->done[i] = true;
-    claim_frame(st->per, f);
+    claim_frame(st->per);
     snprintf(st->matched, sizeof st->matched, "%s", f->port ? f->port : "");
     for (size_t k = 0; k < st->n; k++)
         if (!st->done[k])
@@ -207,42 +225,77 @@ static const px_predicate_ops pos_ops = {
 
 /* ---- the negative wrapper ---- */
 
+/* A negative verification decides at the close of its window (DESIGN 2.3): a
+ * frame that looks like an offender may still be claimed by a positive
+ * verification armed together with it, so offenders are candidates until then. */
+#define NEG_SHOWN 8 /* candidates whose summary is kept */
+
+typedef struct cand {
+    px__frame_id id;
+    char port[PX__NETNS_MAX + IF_NAMESIZE];
+    char *summary;          /* NULL past the first NEG_SHOWN */
+} cand;
+
 typedef struct neg_st {
     period *per;
     px_predicate *match;    /* per-frame; NULL: every frame */
     bool other;             /* no_other_packets: says "other" */
     uint64_t seen;
-    char port[PX__NETNS_MAX + IF_NAMESIZE];
-    px_buf summary;         /* the first offender */
-    bool offended;
+    cand *c;
+    size_t n, cap;
 } neg_st;
 
-static bool neg_stop(void *state, const px_frame *f)
+static void neg_on_packet(void *state, const px_frame *f)
 {
     neg_st *st = state;
-    if (st->offended || claimed(st->per, f))
-        return st->offended;
+    if (claimed(st->per))
+        return;
     st->seen++;
     if (st->match && px__frame_test(st->match, f) != 1)
-        return false;
-    st->offended = true;
-    snprintf(st->port, sizeof st->port, "%s", f->port ? f->port : "");
-    px__frame_summary(f, &st->summary);
-    return true;
+        return;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 8;
+        cand *v = realloc(st->c, cap * sizeof *v);
+        if (!v)
+            return; /* out of memory: a FAIL needs only one kept candidate */
+        st->c = v;
+        st->cap = cap;
+    }
+    cand *c = &st->c[st->n++];
+    c->id = px__offering;
+    snprintf(c->port, sizeof c->port, "%s", f->port ? f->port : "");
+    c->summary = NULL;
+    if (st->n <= NEG_SHOWN) {
+        px_buf b = PX_BUF_INIT;
+        px__frame_summary(f, &b);
+        c->summary = px_buf_steal(&b);
+    }
 }
 
 static px_verdict neg_finish(void *state, bool timed_out, px_result *out)
 {
     (void)timed_out;
     neg_st *st = state;
-    px_result_set_value(out, st->offended ? 1 : 0);
-    if (st->offended) {
+    /* The first candidate no positive verification claimed meanwhile. */
+    const cand *off = NULL;
+    uint64_t left = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        if (claimed_id(st->per, st->c[i].id))
+            continue;
+        left++;
+        if (!off)
+            off = &st->c[i];
+    }
+    px_result_set_value(out, (int64_t)left);
+    if (off) {
         px_result_explain(out, "expected no %sframe since the mark; on '%s' came: %s", st->other ? "other " : "",
-                          st->port, px_buf_cstr(&st->summary));
+                          off->port, off->summary ? off->summary : "(a frame)");
+        if (left > 1)
+            px_result_explain(out, " (and %llu more)", (unsigned long long)(left - 1));
         return PX_FAIL;
     }
-    px_result_explain(out, "%llu unclaimed frame%s since the mark, none %s", (unsigned long long)st->seen,
-                      st->seen == 1 ? "" : "s", st->match ? "matching" : "at all");
+    px_result_explain(out, "%llu unclaimed frame%s since the mark, none %s", (unsigned long long)(st->seen - st->n),
+                      st->seen - st->n == 1 ? "" : "s", st->match ? "matching" : "at all");
     return PX_PASS;
 }
 
@@ -265,14 +318,16 @@ static void neg_destroy(void *state)
     if (!st)
         return;
     px_predicate_free(st->match);
-    px_buf_free(&st->summary);
+    for (size_t i = 0; i < st->n; i++)
+        free(st->c[i].summary);
+    free(st->c);
     period_unref(st->per);
     free(st);
 }
 
 static const px_predicate_ops neg_ops = {
     .name = "verify_no_packet",
-    .stop_condition = neg_stop,
+    .on_packet = neg_on_packet,
     .on_finish = neg_finish,
     .describe = neg_describe,
     .destroy = neg_destroy,
@@ -360,12 +415,13 @@ void px__verify_ctx_free(void *state)
 static int vs_new_period(vstate *vs, px_ctx *ctx, px_mark **old, char *errbuf)
 {
     period *per = period_new();
-    px_mark *m = per ? px_mark_take(ctx, (const char *const *)vs->ports, vs->nports, errbuf) : NULL;
+    int rc = PX_ENOMEM;
+    px_mark *m = per ? px__mark_take(ctx, (const char *const *)vs->ports, vs->nports, &rc, errbuf) : NULL;
     if (!m) {
         if (!per)
             snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
         period_unref(per);
-        return per ? PX_EIO : PX_ENOMEM;
+        return rc;
     }
     *old = vs->mark;
     vs->mark = m;
@@ -477,6 +533,12 @@ static px_future *arm(px_ctx *ctx, const char *const *ports, size_t n, const cha
                             "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
     }
     pthread_mutex_lock(&vs->lock);
+    if (!vs->nports) {
+        pthread_mutex_unlock(&vs->lock);
+        drop(arg);
+        return error_future(ctx, first, what, vo,
+                            "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
+    }
     if (!vs_covers(vs, ports, n, msg)) {
         pthread_mutex_unlock(&vs->lock);
         drop(arg);
@@ -573,6 +635,14 @@ static px_future *verify_pos(px_ctx *ctx, const char *const *ports, size_t n, co
         px_predicate_free(pred);
         return error_future(ctx, NULL, what, vo, "a verification needs at least one port");
     }
+    for (size_t i = 0; each && i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (ports[i] && ports[j] && strcmp(ports[i], ports[j]) == 0) {
+                px_predicate_free(pred);
+                char msg[PX_ERRBUF_SIZE];
+                snprintf(msg, sizeof msg, "port '%s' is named twice", ports[i]);
+                return error_future(ctx, ports[0], what, vo, msg);
+            }
     size_t slots = each ? n : 1;
     px_predicate **inner = pred ? calloc(1, sizeof *inner) : matches_n(slots, expected ? expected : "", vo, err);
     if (pred && inner)
@@ -694,6 +764,11 @@ px_future *px_verify_no_other_packets_except(px_ctx *ctx, const char *const *exc
         return error_future(ctx, NULL, what, opts,
                             "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
     pthread_mutex_lock(&vs->lock);
+    if (!vs->nports) {
+        pthread_mutex_unlock(&vs->lock);
+        return error_future(ctx, NULL, what, opts,
+                            "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
+    }
     if (except && !vs_covers(vs, except, nexcept, msg)) {
         pthread_mutex_unlock(&vs->lock);
         return error_future(ctx, NULL, what, opts, msg);

@@ -16,6 +16,11 @@
  *     ...
  *     px_mark_free(m);
  *
+ * Order: each port offers its own frames in arrival order, history first; a
+ * multi-port expectation gets each port's history when that port takes the
+ * arm, so across ports the order of frames from before px_expect is not their
+ * arrival order (as for live frames, DESIGN promises order per port only).
+ *
  * The deadline is still px_expect's return + timeout. Memory: while a mark is
  * taken a port keeps its frames since the oldest mark (bounded by
  * px_ctx_opts.history_mib; past it a look-back from a forgotten mark resolves

@@ -18,6 +18,10 @@
  * mark makes a negative verification (and every FAIL) ERROR, as for any
  * expectation.
  *
+ * Negative verifications (no packet, no other packets) decide at the close of
+ * their window, never on the first frame: a positive verification armed with
+ * them may still claim that frame.
+ *
  * Claims. A frame that decided a positive verification is claimed: later
  * verifications do not match it again (two identical sends need two frames, as
  * with PTF) and px_verify_no_other_packets does not count it. The period of

@@ -336,10 +336,14 @@ static void test_verify_no_other_packets(void **state)
     wait_frames(ctx, "b", 1);
     px_future *ok = px_verify_packet(ctx, "b", hex60(0x88b5, hx), NULL);
     assert_int_equal(wait_done(ok), PX_PASS);
-    px_future *other = px_verify_no_other_packets(ctx, NULL);
-    assert_int_equal(wait_done(other), PX_FAIL); /* decided by the offender, already there */
+    px_future *other = px_verify_no_other_packets(ctx, &(px_verify_opts){.timeout_ms = 50});
+    frame(wa, 11 * SEC, 0x0800); /* past the deadline on both ports: a negative decides at the close */
+    frame(wb, 11 * SEC, 0x0800);
+    assert_int_equal(wait_done(other), PX_FAIL);
     expect_in(px_future_explanation(other), "expected no other frame since the mark; on 'a' came:");
-    /* A new period: what came before is not looked at again. */
+    /* A new period started at `other`: what came before is not looked at again
+     * (the 11 s frames are in it; a fresh mark leaves them out too). */
+    assert_int_equal(px_verify_mark(ctx, err), 0);
     px_future *clean = px_verify_no_other_packets(ctx, &(px_verify_opts){.timeout_ms = 50});
     frame(wa, 12 * SEC, 0x0800); /* past the deadline on both ports: closes the window */
     frame(wb, 12 * SEC, 0x0800);
@@ -348,7 +352,7 @@ static void test_verify_no_other_packets(void **state)
      * the closing frames above belong to the period `clean` started). */
     assert_int_equal(px_verify_mark(ctx, err), 0);
     frame(wa, 13 * SEC, 0x88b6);
-    wait_frames(ctx, "a", 3);
+    wait_frames(ctx, "a", 4);
     const char *skip_a[1] = {"a"};
     px_future *not_a = px_verify_no_other_packets_except(ctx, skip_a, 1, &(px_verify_opts){.timeout_ms = 50});
     frame(wb, 14 * SEC, 0x0800); /* past the deadline: closes b's window */
@@ -418,13 +422,101 @@ static void test_verify_each_any_and_no_packet(void **state)
     px_ctx_free(ctx);
 }
 
+static void test_claims_tell_identical_frames_apart(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int w = open_port(ctx, "a");
+    char err[PX_ERRBUF_SIZE] = "", hx[121];
+    frame(w, 9 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    assert_int_equal(px_verify_begin(ctx, (const char *[]){"a"}, 1, err), 0);
+    /* Three copies with the same timestamp (a pcap stream may repeat them). */
+    for (int i = 0; i < 3; i++)
+        frame(w, 10 * SEC, 0x88b5);
+    wait_frames(ctx, "a", 4);
+    px_future *one = px_verify_packet(ctx, "a", hex60(0x88b5, hx), NULL);
+    px_future *two = px_verify_packet(ctx, "a", hx, NULL);
+    assert_int_equal(wait_done(one), PX_PASS);
+    assert_int_equal(wait_done(two), PX_PASS);
+    px_frame f1, f2;
+    assert_true(px_future_frame(one, &f1));
+    assert_true(px_future_frame(two, &f2));
+    assert_int_equal(f1.ts.tv_sec, f2.ts.tv_sec); /* same stamp, two different frames */
+    /* The third copy is nobody's: never hidden by the claims of the first two. */
+    px_future *other = px_verify_no_other_packets(ctx, &(px_verify_opts){.timeout_ms = 50});
+    frame(w, 11 * SEC, 0x0800);
+    assert_int_equal(wait_done(other), PX_FAIL);
+    expect_in(px_future_explanation(other), "on 'a' came:");
+    px_future_free(one);
+    px_future_free(two);
+    px_future_free(other);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_negative_armed_with_positive(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int w = open_port(ctx, "a");
+    char err[PX_ERRBUF_SIZE] = "", hx[121];
+    frame(w, 9 * SEC, 0x0800);
+    wait_frames(ctx, "a", 1);
+    assert_int_equal(px_verify_begin(ctx, (const char *[]){"a"}, 1, err), 0);
+    /* Armed together, before the frame: the positive check claims it, so the
+     * negative one (which decides at its close) does not count it. */
+    px_future *pos = px_verify_packet(ctx, "a", hex60(0x88b5, hx), NULL);
+    px_future *neg = px_verify_no_other_packets(ctx, &(px_verify_opts){.timeout_ms = 50});
+    frame(w, 9 * SEC + 10 * MS, 0x88b5);
+    frame(w, 10 * SEC, 0x0800); /* past the negative window */
+    assert_int_equal(wait_done(pos), PX_PASS);
+    assert_int_equal(wait_done(neg), PX_PASS);
+    px_future_free(pos);
+    px_future_free(neg);
+    close(w);
+    px_ctx_free(ctx);
+}
+
+static void test_lookback_drops_before_the_first_frame(void **state)
+{
+    (void)state;
+    px_ctx *ctx = new_ctx(0);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_port_open_pcap(ctx, "a", &(px_pcap_port_opts){.fd = p[0]}, err), 0);
+    close(p[0]);
+    int w = p[1];
+    pcapng_write_shb(w);
+    pcapng_write_idb(w, "a");
+    px_mark *m = mark_on(ctx, "a"); /* the stream has no frame yet */
+    pcapng_write_isb(w, 0, 20 * SEC, 4); /* lost after the mark */
+    pcapng_write_epb(w, 0, 20 * SEC + 1 * MS, 0x0800, 0);
+    wait_frames(ctx, "a", 1);
+    px_future *neg = px_expect(ctx, "a", px_did_not_see_ethertype(0x88b5), &(px_expect_opts){.timeout_ms = 100, .since = m});
+    pcapng_write_epb(w, 0, 21 * SEC, 0x0800, 0);
+    assert_int_equal(wait_done(neg), PX_ERROR);
+    expect_in(px_future_explanation(neg), "dropped 4 frames");
+    px_future_free(neg);
+    px_mark_free(m);
+    close(w);
+    px_ctx_free(ctx);
+}
+
 static void test_verify_errors(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx(0);
     int wa = open_port(ctx, "a"), wb = open_port(ctx, "b");
     char err[PX_ERRBUF_SIZE] = "";
-    px_future *f = px_verify_packet(ctx, "a", "Ether()", NULL);
+    /* A begin that failed leaves nothing verified. */
+    assert_int_not_equal(px_verify_begin(ctx, (const char *[]){"nosuchport0"}, 1, err), 0);
+    px_future *f = px_verify_no_other_packets(ctx, NULL);
+    assert_int_equal(wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "no port is verified");
+    px_future_free(f);
+    f = px_verify_packet(ctx, "a", "Ether()", NULL);
     assert_int_equal(wait_done(f), PX_ERROR);
     expect_in(px_future_explanation(f), "no port is verified: call px_verify_begin");
     px_future_free(f);
@@ -439,6 +531,10 @@ static void test_verify_errors(void **state)
     assert_int_equal(wait_done(f), PX_ERROR);
     expect_in(px_future_explanation(f), "expected frame: ");
     expect_in(px_future_explanation(f), "ttl=300");
+    px_future_free(f);
+    f = px_verify_packet_each(ctx, (const char *[]){"a", "a"}, 2, "Ether()", NULL);
+    assert_int_equal(wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "port 'a' is named twice");
     px_future_free(f);
     assert_int_equal(px_verify_mark(ctx, err), 0);
     assert_int_equal(px_verify_begin(ctx, NULL, 0, err), PX_EINVAL);
@@ -460,6 +556,9 @@ int main(void)
         cmocka_unit_test(test_verify_after_send),
         cmocka_unit_test(test_verify_no_other_packets),
         cmocka_unit_test(test_verify_each_any_and_no_packet),
+        cmocka_unit_test(test_claims_tell_identical_frames_apart),
+        cmocka_unit_test(test_negative_armed_with_positive),
+        cmocka_unit_test(test_lookback_drops_before_the_first_frame),
         cmocka_unit_test(test_verify_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
