@@ -84,8 +84,8 @@ static bool expect_predicate(px__scn_walk *w, const px__scn_field *f, yaml_node_
     if (st->predicate && !*st->predicate)
         px__scn_err_node(L, d, v, "predicate: expected an expression like saw_vlan_tag(102)");
     else if (st->predicate && L->chk && L->chk->check_predicate) {
-        char eb[PX_ERRBUF_SIZE] = "";
-        if (L->chk->check_predicate(st->predicate, eb) < 0)
+        char eb[PX_ERRBUF_SIZE * 2] = "";
+        if (L->chk->check_predicate(L->chk->arg, st->predicate, eb, sizeof eb) < 0)
             px__scn_err_checker(L, d, v, changed, "invalid predicate", eb[0] ? eb : "does not parse");
     }
     return true;
