@@ -1,12 +1,15 @@
 /* Predicate plugins on the command line (`--plugin FILE.so`, runner/plugin.c,
  * docs/writing-predicates.md "Plugins"), run as the built `pktexpect` program
  * would be (a child process), without root. The plugins are the modules
- * CMake builds from tests/plugin/px_test_plugin.c.
+ * CMake builds from tests/plugin/ (ethertype_range.c: saw_ethertype_in).
  *
  *   validate accepts a scenario using the plugin's name with --plugin, and
  *   without it says FILE:LINE:COL and hints at --plugin (exit 2)
  *                                                    test_validate
  *   run --list loads scenarios with the plugin's names test_run_list
+ *   run runs them: the plugin's predicate decides a test, PASS and FAIL (ports
+ *   of the BMv2 stand-in switch of tests/bmv2_peer.h: no root)
+ *                                                    test_run
  *   check evaluates the plugin's predicate against a capture: PASS, FAIL,
  *   and inside a built-in combinator               test_check
  *   errors, each exit 2 with its reason: missing file, not a shared object,
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmv2_peer.h"
 #include "pcap_stream.h"
 #include "px_proc.h"
 
@@ -127,6 +131,36 @@ static void test_run_list(void **state)
     expect_output("unknown predicate 'saw_ethertype_in'");
 }
 
+static void test_run(void **state)
+{
+    (void)state;
+    char p[1024], addr[400], yaml[2048];
+    snprintf(p, sizeof p, "%s", plugin("px_test_plugin"));
+    snprintf(addr, sizeof addr, "ipc://%s/sw.ipc", dir);
+    bmv2_peer peer;
+    assert_int_equal(bmv2_peer_start(&peer, addr), 0);
+    /* The switch forwards port 0 to port 1. */
+    snprintf(yaml, sizeof yaml,
+             "ports:\n  in: 'bmv2:%s:0'\n  out: 'bmv2:%s:1'\n"
+             "tests:\n"
+             "  - name: in range\n    steps:\n"
+             "      - expect: { port: out, predicate: 'saw_ethertype_in(0x88b0, 0x88bf)', timeout: 10s }\n"
+             "      - send: { port: in, frame: 'Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01, type=0x88b5)/Raw(\"hi\")' }\n"
+             "  - name: out of range\n    steps:\n"
+             "      - expect: { port: out, predicate: 'saw_ethertype_in(0x0800, 0x0800)', timeout: 300ms }\n"
+             "      - send: { port: in, frame: 'Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01, type=0x88b5)/Raw(\"hi\")' }\n",
+             addr, addr);
+    write_file(scn, yaml);
+    int rc = RUN("run", "--plugin", p, scn);
+    bmv2_peer_stop(&peer);
+    output();
+    if (rc != 1 || !strstr(text, "PASS") || !strstr(text, "no frame with an ethertype in 0x0800..0x0800"))
+        fail_msg("exit %d:\n%s", rc, text);
+    char *pass = strstr(text, "in range"), *fail = strstr(text, "out of range");
+    assert_non_null(pass);
+    assert_non_null(fail);
+}
+
 /* A capture of three frames: IPv4, 0x88b5, IPv4. */
 static void write_capture(const char *path)
 {
@@ -218,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
     };
