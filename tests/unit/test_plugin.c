@@ -7,8 +7,8 @@
  *   without it says FILE:LINE:COL and hints at --plugin (exit 2)
  *                                                    test_validate
  *   run --list loads scenarios with the plugin's names test_run_list
- *   run runs them: the plugin's predicate decides a test, PASS and FAIL (ports
- *   of the BMv2 stand-in switch of tests/bmv2_peer.h: no root)
+ *   run runs them: the plugin's predicate decides a test, PASS and FAIL; so
+ *   does watch (ports of the BMv2 stand-in switch of tests/bmv2_peer.h: no root)
  *                                                    test_run
  *   check evaluates the plugin's predicate against a capture: PASS, FAIL,
  *   and inside a built-in combinator               test_check
@@ -152,13 +152,20 @@ static void test_run(void **state)
              addr, addr);
     write_file(scn, yaml);
     int rc = RUN("run", "--plugin", p, scn);
-    bmv2_peer_stop(&peer);
     output();
     if (rc != 1 || !strstr(text, "PASS") || !strstr(text, "no frame with an ethertype in 0x0800..0x0800"))
         fail_msg("exit %d:\n%s", rc, text);
     char *pass = strstr(text, "in range"), *fail = strstr(text, "out of range");
     assert_non_null(pass);
     assert_non_null(fail);
+    /* watch: the plugin's predicate decides at the end of the window. */
+    char port[500];
+    snprintf(port, sizeof port, "bmv2:%s:2", addr);
+    rc = RUN("watch", "-i", port, "-t", "300ms", "--plugin", p, "saw_ethertype_in(0x0800, 0x0800)");
+    bmv2_peer_stop(&peer);
+    output();
+    if (rc != 1 || !strstr(text, "no frame with an ethertype in 0x0800..0x0800"))
+        fail_msg("watch: exit %d:\n%s", rc, text);
 }
 
 /* A capture of three frames: IPv4, 0x88b5, IPv4. */
