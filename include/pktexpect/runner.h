@@ -34,7 +34,9 @@ extern "C" {
 
 /* ---------------------------------------------------------------- plugins */
 
-/** Plugins loaded into one registry (opaque). */
+/** Plugins loaded into one registry (opaque). A set and its registry are used
+ *  by one thread at a time while plugins are loaded; afterwards the registry
+ *  may be read from several (pktexpect/expr.h). */
 typedef struct px_plugins px_plugins;
 
 /** A set that loads plugins into `reg` (not owned; it must outlive the set's
