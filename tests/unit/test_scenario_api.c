@@ -29,6 +29,7 @@
 #include <pktexpect/runner.h>
 
 #include "bmv2_peer.h"
+#include "px_proc.h"
 
 typedef struct fixture {
     char dir[256];
@@ -102,9 +103,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    const char *t = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/pxapi-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(f->dir))
+    if (!px_proc_tmpdir(f->dir))
         return -1;
     snprintf(f->scn, sizeof f->scn, "%s/api.yaml", f->dir);
     char addr[300];
@@ -130,11 +129,9 @@ static int teardown(void **state)
     bmv2_peer_stop(&f->peer);
     px_registry_free(f->reg); /* before the plugins: its names are theirs */
     px_plugins_free(f->pl);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
+    int rc = px_proc_rmtree(f->dir);
     free(f);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 /* The scenario: the plugin's predicate and the test's on the port the switch
