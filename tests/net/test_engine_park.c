@@ -132,7 +132,7 @@ static void test_parked_arm_after_losses(void **state)
     px_verdict v = px_future_wait_for(f, 5000);
     print_message("after %llu drops: %s: %s\n", (unsigned long long)st.drops, px_verdict_name(v),
                   px_future_explanation(f));
-    px_assert_pass(f);
+    px_assert_pass_keep(f); /* e->keep[1]: the teardown frees it */
 }
 
 /* The ring layouts the benchmarks compare (bench/README.md, "Ring options")
