@@ -40,7 +40,7 @@ static inline void px_test_require_root(const char *what)
 /** Writes a short interface name unique to this process: "<prefix><pid%100000><suffix>". */
 static inline void px_test_ifname(char out[16], const char *prefix, const char *suffix)
 {
-    snprintf(out, 16, "%.4s%05d%.4s", prefix, (int)(getpid() % 100000), suffix);
+    px_topo_name(out, prefix, suffix); /* the form px_topo_reap_links knows */
 }
 
 #endif
