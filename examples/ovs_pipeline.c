@@ -247,13 +247,9 @@ static px_future *nowhere_but(suite *s, unsigned skip, const char *filter, const
     return px_expect_any(s->ctx, names, n, px_timed_out(), &o);
 }
 
-/* Sends a frame written in the text form on host port N. */
-static void send_on(suite *s, int port, const char *frame)
-{
-    char err[PX_ERRBUF_SIZE];
-    if (px_send_text(s->ctx, s->host[port], frame, err) != 0)
-        fail_msg("sending on %s: %s", s->host[port], err);
-}
+/* Sends a frame written in the text form on host port N (fails the test,
+ * saying why, when it cannot). */
+#define send_on(s, port, frame) px_assert_send_text((s)->ctx, (s)->host[port], (frame))
 
 /* ---- tests ---- */
 

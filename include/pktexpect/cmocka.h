@@ -20,6 +20,9 @@
  * free it, pass or fail: the caller frees it with px_future_free, or keeps it
  * where its teardown frees it (else it leaks when the check fails).
  *
+ * px_assert_send_text(ctx, port, text) sends a frame written in the text form
+ * and fails the test, saying why, when it cannot be built or sent.
+ *
  * Fixtures: px_cmocka_veth_test_setup / px_cmocka_veth_test_teardown give
  * each test a fresh context and a fresh veth pair (pass them to
  * cmocka_unit_test_setup_teardown), so what one test leaves behind (armed
@@ -58,6 +61,7 @@
 #include "context.h"
 #include "expect.h"
 #include "future.h"
+#include "oneline.h"
 #include "pktexpect/topology.h"
 
 /** Waits on `fut`, fails the test unless the verdict is PASS; frees `fut` in
@@ -131,6 +135,22 @@ static inline void px__cmocka_assert_value(px_future *fut, int64_t want, bool co
     }
     if (consume)
         px_future_free(fut);
+}
+
+/** Sends the text-form frame `text` on `port` (px_send_text: docs/text-form.md);
+ *  fails the test at the caller's line, with the reason ("col N: ..." for a
+ *  text that does not parse, or the send's error), when it cannot. */
+#define px_assert_send_text(ctx, port, text) px__cmocka_send_text((ctx), (port), (text), __FILE__, __LINE__)
+
+static inline void px__cmocka_send_text(px_ctx *ctx, const char *port, const char *text, const char *file, int line)
+{
+    char err[PX_ERRBUF_SIZE] = "";
+    int rc = px_send_text(ctx, port, text, err);
+    if (rc != 0) {
+        print_error("px_assert_send_text: sending %s on %s: %s (%s)\n", text, port ? port : "(null)",
+                    px_strerror(rc), err);
+        _fail(file, line);
+    }
 }
 
 /** True when the CI environment variable is set: present, not empty, not "0"

@@ -1,5 +1,6 @@
-/* pktexpect/cmocka.h: the ownership rule of the assertion macros and the
- * skip-or-fail rule of px_cmocka_unavailable, without root.
+/* pktexpect/cmocka.h without root: the ownership rule of the assertion macros,
+ * and px_assert_send_text failing a test. (px_cmocka_unavailable, through
+ * px_test_unavailable: unit/test_px_test.)
  *
  * px_assert_pass / _fail / _error / _value free the future in every case, also
  * when the check fails (cmocka's _fail jumps out of the test, so nothing after
@@ -74,11 +75,17 @@ static void inner_value_keep(void **state)
     px_assert_value_keep(error_future(), 1);
 }
 
-enum { FREED = 0, STILL_OPEN = 1 };
+static void inner_send_bad_text(void **state)
+{
+    (void)state;
+    px_assert_send_text(g_ctx, "pxnone0", "Ether()/IPv4(ttl=300)");
+}
+
+enum { FREED = 0, STILL_OPEN = 1, NO_FUTURE = 2 };
 
 /* Runs `fn` as the only test of a cmocka group in a child. Returns FREED or
- * STILL_OPEN (the future's descriptor after the failed test), or fails when the
- * test did not fail. */
+ * STILL_OPEN (the future's descriptor after the failed test), NO_FUTURE when
+ * the test made none, or fails when the test did not fail. */
 static int after_failed_assertion(CMUnitTestFunction fn)
 {
     fflush(NULL);
@@ -91,20 +98,23 @@ static int after_failed_assertion(CMUnitTestFunction fn)
         if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
             _exit(20);
         char err[PX_ERRBUF_SIZE];
+        g_fd = -1;
         g_ctx = px_ctx_new(NULL, err);
         if (!g_ctx)
             _exit(21);
         const struct CMUnitTest t[] = {{"inner", fn, NULL, NULL, NULL}};
         int failed = cmocka_run_group_tests_name("inner", t, NULL, NULL);
-        if (failed != 1 || g_fd < 0)
+        if (failed != 1)
             _exit(22);
+        if (g_fd < 0)
+            _exit(NO_FUTURE);
         _exit(fd_open(g_fd) ? STILL_OPEN : FREED);
     }
     int st = 0;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
     int rc = WEXITSTATUS(st);
-    if (rc != FREED && rc != STILL_OPEN)
+    if (rc != FREED && rc != STILL_OPEN && rc != NO_FUTURE)
         fail_msg("the child's inner test did not fail as it should (exit %d)", rc);
     return rc;
 }
@@ -142,34 +152,10 @@ static void test_passing_keep_assertion_keeps(void **state)
     assert_false(fd_open(g_fd));
 }
 
-/* Exit status of a child that calls px_cmocka_unavailable with CI = ci. */
-static int unavailable_status(const char *ci)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (ci)
-            setenv("CI", ci, 1);
-        else
-            unsetenv("CI");
-        if (!freopen("/dev/null", "w", stderr))
-            _exit(3);
-        px_cmocka_unavailable("in CI", "elsewhere");
-        _exit(4); /* not reached */
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
-
-static void test_unavailable_skips_or_fails(void **state)
+static void test_send_text_failure_fails(void **state)
 {
     (void)state;
-    assert_int_equal(unavailable_status(NULL), 77);
-    assert_int_equal(unavailable_status("false"), 77);
-    assert_int_equal(unavailable_status("1"), 1);
+    assert_int_equal(after_failed_assertion(inner_send_bad_text), NO_FUTURE);
 }
 
 static int setup(void **state)
@@ -194,7 +180,7 @@ int main(void)
         cmocka_unit_test(test_failing_keep_assertion_keeps),
         cmocka_unit_test(test_passing_assertion_frees),
         cmocka_unit_test(test_passing_keep_assertion_keeps),
-        cmocka_unit_test(test_unavailable_skips_or_fails),
+        cmocka_unit_test(test_send_text_failure_fails),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
