@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "expr_internal.h"
+#include "frame_proto.h"
 
 static void types_text(unsigned mask, char *out, size_t size)
 {
@@ -22,25 +23,6 @@ static void types_text(unsigned mask, char *out, size_t size)
 }
 
 /* ---- calls ---- */
-
-static unsigned edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    unsigned d[41][41];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (unsigned)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            unsigned del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = c < del ? (c < ins ? c : ins) : (del < ins ? del : ins);
-        }
-    return d[la][lb];
-}
 
 typedef struct wrapped {
     px_buf *out;
@@ -116,7 +98,9 @@ static void unknown_name(parser *P, size_t at, const char *name)
     for (size_t i = 0; i < px_registry_count(P->reg); i++) {
         const char *cand = px_registry_get(P->reg, i)->name;
         /* A name that starts with what was typed is the best guess ("saw_vlan"). */
-        unsigned d = nlen >= 3 && strncmp(cand, name, nlen) == 0 ? 0 : edit_distance(name, cand);
+        unsigned d = nlen >= 3 && strncmp(cand, name, nlen) == 0
+                         ? 0
+                         : px__edit_distance(name, strlen(name), cand, strlen(cand));
         if (d < bestd) {
             bestd = d;
             best = cand;
