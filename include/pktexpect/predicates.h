@@ -203,6 +203,23 @@ int px_bpf_check(const char *filter, char *errbuf);
  *  NULL with the reason in errbuf (may be NULL) when the text or a mask entry
  *  does not parse. */
 px_predicate *px_matches(const char *expected, const char *ignore, bool allow_padding, char *errbuf);
+/** matches with an expected frame derived from `expected` by `edits`
+ *  (px_frame_derive, include/pktexpect/build.h: "ipv4.ttl-=1, eth.src=02:00:00:00:00:02,
+ *  +vlan(102)"; NULL or "" = none), what PTF tests write as exp = pkt.copy();
+ *  exp[IP].ttl -= 1. Errors of an edit come as "set: edit N (...): reason". */
+px_predicate *px_matches_edit(const char *expected, const char *edits, const char *ignore, bool allow_padding,
+                              char *errbuf);
+struct px_diff_mask;
+/** matches with the expected frame as bytes (copied) and a mask built in C
+ *  (include/pktexpect/diff.h; copied, NULL = compare everything): PTF's
+ *  Mask(exp) with set_do_not_care_scapy (px_diff_mask_add "ipv4.chksum") and
+ *  set_do_not_care(offset, bits) (px_diff_mask_add_bits). Same verdicts and
+ *  explanations as px_matches; describe() shows the frame in the text form.
+ *  NULL with the reason in errbuf (may be NULL) when len is 0 or a bit range of
+ *  the mask ends past the expected frame ("bits 96-111 are outside the expected
+ *  frame (12 bytes: bits 0-95)"). */
+px_predicate *px_matches_frame(const uint8_t *expected, size_t len, const struct px_diff_mask *mask,
+                               bool allow_padding, char *errbuf);
 
 /* Combinators. Children are owned (also on failure). */
 /** all_of: every child PASSes (each decides on its own frames). */

@@ -1,5 +1,7 @@
-/* Derived expected frames, as PTF tests write them: px_frame_derive
- * (exp = pkt.copy(); exp[IP].ttl -= 1). */
+/* Derived expected frames and masks, as PTF tests write them: px_frame_derive
+ * (exp = pkt.copy(); exp[IP].ttl -= 1), masks by field name and by bit range
+ * (Mask.set_do_not_care_scapy / set_do_not_care), px_matches_frame and
+ * px_matches_edit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -213,6 +215,94 @@ static void test_bad_input(void **state)
     free(f);
 }
 
+/* PTF's Mask: a frame differing only in masked fields or bits PASSes; a
+ * difference in an unmasked bit FAILs and the diff names it. */
+static void test_mask_by_field_and_bits(void **state)
+{
+    (void)state;
+    add("Ether(dst=02:00:00:00:00:01)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=17)/UDP(sport=1000,dport=53)/Raw(\"hi\")");
+    size_t elen;
+    uint8_t *exp = build(UDP4, &elen);
+    char err[PX_ERRBUF_SIZE];
+
+    px_diff_mask *m = px_diff_mask_new();
+    run r = drive(px_matches_frame(exp, elen, m, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "ipv4.ttl: expected 64, got 17");
+
+    /* set_do_not_care_scapy(IP, "ttl") and the checksums */
+    assert_int_equal(px_diff_mask_add_list(m, "ipv4.ttl, checksums", err), 0);
+    r = drive(px_matches_frame(exp, elen, m, false, err));
+    assert_int_equal(r.v, PX_PASS);
+    px_diff_mask_free(m);
+
+    /* set_do_not_care(offset, bits): the TTL byte (22) and the IPv4 checksum
+     * (bytes 24-25), but not the UDP checksum */
+    m = px_diff_mask_new();
+    assert_int_equal(px_diff_mask_add_bits(m, 22 * 8, 8, err), 0);
+    assert_int_equal(px_diff_mask_add_bits(m, 24 * 8, 16, err), 0);
+    r = drive(px_matches_frame(exp, elen, m, false, err));
+    assert_int_equal(r.v, PX_PASS); /* the UDP checksum does not cover the TTL */
+    px_diff_mask_free(m);
+
+    /* one bit short of the TTL byte: the unmasked bit is a difference */
+    m = px_diff_mask_new();
+    assert_int_equal(px_diff_mask_add_bits(m, 22 * 8, 7, err), 0);
+    assert_int_equal(px_diff_mask_add(m, "ipv4.chksum", err), 0);
+    r = drive(px_matches_frame(exp, elen, m, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "ipv4.ttl: expected 0, got 1"); /* the one bit compared */
+    if (strstr(r.why, "ipv4.chksum:"))
+        fail_msg("%s", r.why);
+
+    /* the describe() of a C mask reads back */
+    px_predicate *p = px_matches_frame(exp, elen, m, true, err);
+    px_buf dsc = PX_BUF_INIT;
+    px_predicate_describe(p, &dsc);
+    assert_string_equal(px_buf_cstr(&dsc), "matches(Ether(dst=02:00:00:00:00:01)/IPv4(src=10.0.0.1,dst=10.0.0.2)/"
+                                           "UDP(sport=1000)/Raw(\"hi\"), ignore=[ipv4.chksum, \"bits:176-182\"], "
+                                           "allow_padding=true)");
+    px_buf_free(&dsc);
+    px_predicate_free(p);
+
+    /* a range past the expected frame, or empty */
+    assert_int_equal(px_diff_mask_add_bits(m, elen * 8 - 4, 8, err), 0);
+    assert_null(px_matches_frame(exp, elen, m, false, err));
+    expect_has(err, "are outside the expected frame");
+    assert_int_equal(px_diff_mask_add_bits(m, 0, 0, err), PX_ERANGE);
+    expect_has(err, "bad bit range");
+    assert_int_equal(px_diff_mask_add_bits(m, UINT64_MAX, 2, err), PX_ERANGE);
+    px_diff_mask_free(m);
+
+    /* the text masks: bits:FIRST+COUNT is bits:FIRST-LAST */
+    r = drive(px_matches(UDP4, "bits:176+8, bytes:24+2", false, err));
+    assert_int_equal(r.v, PX_PASS);
+    r = drive(px_matches(UDP4, "bits:176-183, bytes:24-25", false, err));
+    assert_int_equal(r.v, PX_PASS);
+    assert_null(px_matches(UDP4, "bits:176+0", false, err));
+    expect_has(err, "bits:FIRST+COUNT");
+    assert_null(px_matches(UDP4, "bits:1000-1007", false, err));
+    expect_has(err, "bits 1000-1007 are outside the expected frame");
+    free(exp);
+}
+
+static void test_matches_edit(void **state)
+{
+    (void)state;
+    /* the captured frame: the sent one routed (TTL - 1, new MACs) */
+    add("Ether(dst=02:00:00:00:00:99,src=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=63)/"
+        "UDP(sport=1000,dport=53)/Raw(\"hi\")");
+    char err[PX_ERRBUF_SIZE];
+    run r = drive(px_matches_edit(UDP4, "ipv4.ttl-=1, eth.src=02:00:00:00:00:02, eth.dst=02:00:00:00:00:99", NULL,
+                                  false, err));
+    assert_int_equal(r.v, PX_PASS);
+    r = drive(px_matches_edit(UDP4, "eth.src=02:00:00:00:00:02, eth.dst=02:00:00:00:00:99", NULL, false, err));
+    assert_int_equal(r.v, PX_FAIL);
+    expect_has(r.why, "ipv4.ttl: expected 64, got 63");
+    assert_null(px_matches_edit(UDP4, "ipv4.tll-=1", NULL, false, err));
+    assert_string_equal(err, "set: edit 1 (ipv4.tll-=1): unknown field 'ipv4.tll' (did you mean ipv4.ttl?)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +311,8 @@ int main(void)
         cmocka_unit_test(test_vlan_push_pop),
         cmocka_unit_test(test_explicit_checksum_kept),
         cmocka_unit_test_teardown(test_bad_input, teardown),
+        cmocka_unit_test_teardown(test_mask_by_field_and_bits, teardown),
+        cmocka_unit_test_teardown(test_matches_edit, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
