@@ -13,7 +13,7 @@ static void types_text(unsigned mask, char *out, size_t size)
 {
     out[0] = '\0';
     bool first = true;
-    for (unsigned t = 1; t <= PX_EXPR_LIST; t <<= 1) {
+    for (unsigned t = 1; t <= PX_EXPR_EDIT; t <<= 1) {
         if (!(mask & t))
             continue;
         size_t used = strlen(out);

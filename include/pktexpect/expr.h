@@ -47,8 +47,10 @@ typedef enum px_expr_type {
     PX_EXPR_IP = 1u << 4,     /**< 10.0.0.1, 10.0.0.0/8, 2001:db8::/32 */
     PX_EXPR_PRED = 1u << 5,   /**< a nested predicate call */
     PX_EXPR_FRAME = 1u << 6,  /**< a frame in the text form: Ether()/IPv4(ttl=63)/UDP() */
-    PX_EXPR_NAME = 1u << 7,   /**< a bare dotted name: ipv4.ttl */
+    PX_EXPR_NAME = 1u << 7,   /**< a bare dotted name: ipv4.ttl; also a mask range bits:96-111, bytes:12+2 */
     PX_EXPR_LIST = 1u << 8,   /**< [v, v, ...] whose items have the other types of the mask */
+    PX_EXPR_EDIT = 1u << 9,   /**< a frame edit, kept as text: ipv4.ttl-=1, eth.src=02:00:00:00:00:02,
+                                   +vlan(102), -vlan (px_frame_derive, include/pktexpect/build.h) */
 } px_expr_type;
 
 /** Parameter flags. */

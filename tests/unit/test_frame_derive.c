@@ -1,7 +1,7 @@
 /* Derived expected frames and masks, as PTF tests write them: px_frame_derive
  * (exp = pkt.copy(); exp[IP].ttl -= 1), masks by field name and by bit range
- * (Mask.set_do_not_care_scapy / set_do_not_care), px_matches_frame and
- * px_matches_edit. */
+ * (Mask.set_do_not_care_scapy / set_do_not_care), px_matches_frame, and
+ * matches(FRAME, set=[...], ignore=[...]) in the expression language. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include "pktexpect/build.h"
 #include "pktexpect/diff.h"
 #include "pktexpect/error.h"
+#include "pktexpect/expr.h"
 #include "pktexpect/predicates.h"
 #include "pktexpect/text.h"
 
@@ -303,6 +304,62 @@ static void test_matches_edit(void **state)
     assert_string_equal(err, "set: edit 1 (ipv4.tll-=1): unknown field 'ipv4.tll' (did you mean ipv4.ttl?)");
 }
 
+static void test_expression(void **state)
+{
+    (void)state;
+    add("Ether(dst=02:00:00:00:00:99,src=02:00:00:00:00:02)/Dot1Q(vlan=102)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=63,"
+        "id=7)/UDP(sport=1000,dport=53)/Raw(\"hi\")/Pad(10)");
+    px_registry *reg = px_registry_new();
+    px_predicate *p = NULL;
+    px_expr_error e;
+    const char *text = "matches(" UDP4 ", set=[ipv4.ttl-=1, eth.src=02:00:00:00:00:02, +vlan(102, pcp=0), "
+                       "eth.dst = 02:00:00:00:00:99], ignore=[ipv4.id, checksums, bits:0-0, bytes:0+1], "
+                       "allow_padding=true)";
+    int rc = px_expr_parse(reg, text, &p, &e);
+    if (rc)
+        fail_msg("%s", e.message);
+    px_buf d = PX_BUF_INIT;
+    px_predicate_describe(p, &d);
+    assert_string_equal(px_buf_cstr(&d), "matches(" UDP4 ", set=[ipv4.ttl-=1, eth.src=02:00:00:00:00:02, "
+                                         "+vlan(102, pcp=0), eth.dst = 02:00:00:00:00:99], ignore=[ipv4.id, "
+                                         "checksums, \"bits:0-0\", \"bytes:0+1\"], allow_padding=true)");
+    /* the description reads back */
+    px_predicate *p2 = NULL;
+    rc = px_expr_parse(reg, px_buf_cstr(&d), &p2, &e);
+    if (rc)
+        fail_msg("%s", e.message);
+    px_predicate_free(p2);
+    px_buf_free(&d);
+    run r = drive(p);
+    assert_int_equal(r.v, PX_PASS);
+
+    /* without the tag push the layers differ */
+    rc = px_expr_parse(reg, "matches(" UDP4 ", set=[ipv4.ttl-=1], ignore=[eth], allow_padding=true)", &p, &e);
+    assert_int_equal(rc, 0);
+    r = drive(p);
+    assert_int_equal(r.v, PX_FAIL);
+
+    /* set as one string, -vlan */
+    rc = px_expr_parse(reg, "matches(Ether()/Dot1Q(vlan=5)/IPv4()/UDP(), set=\"-vlan, ipv4.ttl-=1\")", &p, &e);
+    if (rc)
+        fail_msg("%s", e.message);
+    px_predicate_free(p);
+
+    /* errors */
+    rc = px_expr_parse(reg, "matches(" UDP4 ", set=[ipv6.hlim-=1])", &p, &e);
+    assert_int_not_equal(rc, 0);
+    expect_has(e.message, "set: edit 1 (ipv6.hlim-=1): the frame has no IPv6 layer");
+    rc = px_expr_parse(reg, "matches(" UDP4 ", ignore=[ipv4.ttl-=1])", &p, &e);
+    assert_int_equal(rc, PX_EINVAL);
+    expect_has(e.message, "items of 'ignore' of matches must be");
+    rc = px_expr_parse(reg, "matches(" UDP4 ", set=[3])", &p, &e);
+    assert_int_equal(rc, PX_EINVAL);
+    expect_has(e.message, "an edit");
+    rc = px_expr_parse(reg, "saw_ipv4(ipv4.ttl=3)", &p, &e);
+    assert_int_not_equal(rc, 0);
+    px_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +370,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_input, teardown),
         cmocka_unit_test_teardown(test_mask_by_field_and_bits, teardown),
         cmocka_unit_test_teardown(test_matches_edit, teardown),
+        cmocka_unit_test_teardown(test_expression, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
