@@ -140,7 +140,7 @@ static int push_vlan(derive *d, const char *args)
             *eq = '\0';
             key = it;
             val = eq + 1;
-            while (*val == ' ')
+            while (*val == ' ' || *val == '\t')
                 val++;
             for (char *k = eq; k > it && (k[-1] == ' ' || k[-1] == '\t');)
                 *--k = '\0';
