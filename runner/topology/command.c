@@ -273,6 +273,10 @@ int px_cmd_wait_ok(const char *cmd, const px_cmd_opts *o, uint32_t timeout_ms, c
         timeout_ms = PX_CMD_TIMEOUT_MS;
     px_cmd_opts each = o ? *o : (px_cmd_opts){.cancel_fd = -1};
     const double start = mono_s();
+    /* What the last try that ran to its end said: the last try may be cut short
+     * by the end of the wait (on a loaded machine even a quick command). */
+    int done_rc = PX_ETIMEDOUT;
+    char done_line[200] = "";
     for (int tries = 1;; tries++) {
         /* No single try outlives the whole wait (a command that hangs). */
         double left_ms = timeout_ms - (mono_s() - start) * 1000.0;
@@ -291,22 +295,23 @@ int px_cmd_wait_ok(const char *cmd, const px_cmd_opts *o, uint32_t timeout_ms, c
             px_buf_free(&out);
             return rc;
         }
-        if ((mono_s() - start) * 1000.0 + WAIT_OK_INTERVAL_MS >= timeout_ms) {
-            if (errbuf) {
-                char line[200];
-                last_line(&out, line, sizeof line);
-                char st[48];
-                if (rc == PX_ETIMEDOUT)
-                    snprintf(st, sizeof st, "the last try was still running");
-                else
-                    snprintf(st, sizeof st, "the last try exited %d", rc);
-                snprintf(errbuf, PX_ERRBUF_SIZE, "'%s' did not succeed within %u ms (%d tries; %s%s%s)", cmd,
-                         (unsigned)timeout_ms, tries, st, line[0] ? ", its output: " : "", line);
-            }
-            px_buf_free(&out);
-            return PX_ETIMEDOUT;
+        if (rc != PX_ETIMEDOUT || done_rc == PX_ETIMEDOUT) {
+            done_rc = rc;
+            last_line(&out, done_line, sizeof done_line);
         }
         px_buf_free(&out);
+        if ((mono_s() - start) * 1000.0 + WAIT_OK_INTERVAL_MS >= timeout_ms) {
+            if (errbuf) {
+                char st[64];
+                if (done_rc == PX_ETIMEDOUT)
+                    snprintf(st, sizeof st, "no try ended: the last was still running");
+                else
+                    snprintf(st, sizeof st, "the last try to end exited %d", done_rc);
+                snprintf(errbuf, PX_ERRBUF_SIZE, "'%s' did not succeed within %u ms (%d tries; %s%s%s)", cmd,
+                         (unsigned)timeout_ms, tries, st, done_line[0] ? ", its output: " : "", done_line);
+            }
+            return PX_ETIMEDOUT;
+        }
         struct pollfd c = {o ? o->cancel_fd : -1, POLLIN, 0};
         if (poll(&c, 1, WAIT_OK_INTERVAL_MS) > 0 || (o && o->stop && *o->stop)) {
             if (errbuf)

@@ -155,7 +155,7 @@ static void test_ctl_timeout_shows_output(void **state)
     px_ctl_result res;
     char eb[PX_ERRBUF_SIZE] = "";
     px_cmd_opts o = batch("table_add a\n");
-    o.timeout_ms = 300;
+    o.timeout_ms = 1500; /* long enough for the shell's first line on a loaded machine */
     assert_int_equal(px_ctl_run("echo connecting to 9090; sleep 30", &o, NULL, 0, &out, &res, eb), PX_ETIMEDOUT);
     assert_non_null(strstr(px_buf_cstr(&out), "connecting to 9090"));
     assert_non_null(strstr(eb, "timed out"));
@@ -228,7 +228,7 @@ static void test_setup_timeout_shows_output(void **state)
                           "name: slow\n"
                           "topology:\n"
                           "  setup:\n"
-                          "    - { run: \"echo waiting for the switch; sleep 30\", timeout: 300ms }\n"
+                          "    - { run: \"echo waiting for the switch; sleep 30\", timeout: 1500ms }\n"
                           "tests:\n"
                           "  - name: never\n"
                           "    steps:\n"
@@ -283,9 +283,9 @@ static void test_cmd_wait_ok(void **state)
     free(n);
 
     /* Never ready: a timeout that says what the last try printed. */
-    assert_int_equal(px_cmd_wait_ok("echo not yet; exit 2", NULL, 300, err), PX_ETIMEDOUT);
-    assert_non_null(strstr(err, "'echo not yet; exit 2' did not succeed within 300 ms"));
-    assert_non_null(strstr(err, "the last try exited 2, its output: not yet"));
+    assert_int_equal(px_cmd_wait_ok("echo not yet; exit 2", NULL, 1500, err), PX_ETIMEDOUT);
+    assert_non_null(strstr(err, "'echo not yet; exit 2' did not succeed within 1500 ms"));
+    assert_non_null(strstr(err, "the last try to end exited 2, its output: not yet"));
 
     /* Cancelled by the caller's flag. */
     volatile sig_atomic_t stop = 1;

@@ -77,9 +77,10 @@ int px_cmd_runv(char *const argv[], const px_cmd_opts *o, px_buf *output);
  *  it exits 0, pausing 100 ms between tries, for at most `timeout_ms` in all (0:
  *  PX_CMD_TIMEOUT_MS; a try that hangs is ended at the deadline). Returns 0 once
  *  a try succeeded; PX_ETIMEDOUT when none did, with errbuf saying how many tries
- *  ran, how the last one ended and its last line of output ("'ovs-vsctl show'
- *  did not succeed within 5000 ms (50 tries; the last try exited 1, its output:
- *  ..."); PX_ECANCELED when `o` cancels it; PX_ESYS when the command cannot be
+ *  ran, how the last try that ran to its end ended and its last line of output
+ *  ("'ovs-vsctl show' did not succeed within 5000 ms (50 tries; the last try to
+ *  end exited 1, its output: ..."; a last try cut short by the deadline does not
+ *  hide it); PX_ECANCELED when `o` cancels it; PX_ESYS when the command cannot be
  *  started. errbuf (PX_ERRBUF_SIZE, may be NULL) is "" on success. */
 int px_cmd_wait_ok(const char *cmd, const px_cmd_opts *o, uint32_t timeout_ms, char *errbuf);
 
