@@ -524,7 +524,7 @@ static void test_keep_topology_and_invalid_input(void **state)
     const char *bargs[] = {"run", bad, NULL};
     assert_int_equal(pktexpect(bargs), 2);
     char *err = slurp("err.txt");
-    assert_non_null(strstr(err, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b;"));
+    assert_non_null(strstr(err, "unknown_port.yaml:6:33: unknown port 'pxr-c' (known ports: pxr-a, pxr-b;"));
     free(err);
     assert_false(px_topo_link_exists(NULL, "pxr-a"));
     const char *shard[] = {"run", "--shard", "3/2", file, NULL};
@@ -651,7 +651,7 @@ static void test_same_ifname_in_two_namespaces(void **state)
                    "      - expect: { port: right, predicate: \"saw_src_mac(02:00:00:00:00:0b)\" }\n"
                    "      - expect: { port: left, timeout: 500ms, predicate: \"did_not_see_src_mac(02:00:00:00:00:0b)\" }\n"
                    "      - expect:\n"
-                   "          ports: [ left, right ]\n"
+                   "          any: [ left, right ]\n"
                    "          timeout: 500ms\n"
                    "          filter: \"ether src 02:00:00:00:00:0a or ether src 02:00:00:00:00:0b\"\n"
                    "          predicate: \"packet_count_was(2)\"\n"
