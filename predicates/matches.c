@@ -263,7 +263,7 @@ px_predicate *px_matches(const char *expected, const char *ignore, bool allow_pa
     errbuf[0] = '\0';
     if (!expected) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "matches: no expected frame");
-        return NULL;
+        return px__pred_refused("matches", "no expected frame");
     }
     matches_st *st = calloc(1, sizeof *st);
     if (!st) {
@@ -296,7 +296,8 @@ px_predicate *px_matches(const char *expected, const char *ignore, bool allow_pa
     if (rc != 0) {
         matches_cleanup(&st->head);
         free(st);
-        return NULL;
+        /* A refused text or mask keeps its reason in the predicate (predicates.h). */
+        return rc == PX_ENOMEM ? NULL : px__pred_refused("matches", "%s", errbuf);
     }
     px_frame_dissect(&st->expected, st->bytes, (uint32_t)st->len, (uint32_t)st->len);
     return px__ftest_wrap(&st->head, false);
