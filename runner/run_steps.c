@@ -211,9 +211,15 @@ static px_predicate *step_predicate(px__test_run *T, const px_step *st)
     int rc = 0;
     if (st->make_predicate) {
         pred = st->make_predicate(st->make_arg);
-        if (!pred)
-            snprintf(e.message, sizeof e.message, "%s", px_strerror(PX_ENOMEM));
-        rc = pred ? 0 : PX_ENOMEM;
+        /* A refused constructor argument (predicates.h) is reported now, not at
+         * the close of a window. */
+        const char *why = pred ? px_predicate_error(pred) : px_strerror(PX_ENOMEM);
+        if (why) {
+            snprintf(e.message, sizeof e.message, "%s", why);
+            px_predicate_free(pred);
+            pred = NULL;
+        }
+        rc = pred ? 0 : PX_EINVAL;
     } else {
         rc = px_expr_parse(NULL, st->predicate, &pred, &e);
     }

@@ -18,6 +18,7 @@
  *   YAML: bmv2: ports under ports:, checked at load, run as is    test_bmv2_scenario
  *   YAML any:/each: run: any PASSes naming the port, each FAILs
  *   naming the port that failed, in the TAP/JUnit/console reports test_bmv2_scenario_any_each
+ *   a program-built step whose constructor refuses: ERROR at once test_bmv2_scenario_refused_predicate
  *
  * With PX_BMV2_PEER set to a program (unit/test_bmv2_nng: tests/bmv2_nng_peer.c,
  * the same stand-in on nng's nanomsg compatibility layer, as recent BMv2 is
@@ -507,6 +508,46 @@ static void test_bmv2_scenario_any_each(void **state)
     px_buf_free(&errs);
 }
 
+static px_predicate *refused_vid(void *arg)
+{
+    (void)arg;
+    return px_saw_vlan_tag(5000, -1);
+}
+
+/* An expect step a program builds (`pktexpect stf`) whose constructor refuses
+ * an argument: the test is ERROR at the step, with the constructor's reason,
+ * without waiting for a window. */
+static void test_bmv2_scenario_refused_predicate(void **state)
+{
+    fixture *f = *state;
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s = NULL;
+    char text[512];
+    snprintf(text, sizeof text,
+             "ports:\n  out: '%s'\n"
+             "tests:\n  - name: refused\n    steps:\n"
+             "      - expect: { port: out, predicate: 'received_packet()', timeout: 2s }\n",
+             f->port[1]);
+    if (load(text, &s, &errs) != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    s->tests[0].steps[0].make_predicate = refused_vid;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *o = open_memstream(&out, &outlen);
+    px_run_opts ro = {.out = o, .err = o};
+    px_report rep = {0};
+    px_run(&s, 1, &ro, &rep);
+    fclose(o);
+    assert_int_equal(rep.n, 1);
+    assert_int_equal(rep.r[0].status, PX_T_ERROR);
+    if (!strstr(rep.r[0].message, "t.yaml:6: predicate: saw_vlan_tag: vid must be 0..4095, got 5000"))
+        fail_msg("%s", rep.r[0].message);
+    free(out);
+    px_report_free(&rep);
+    px_scenario_free(s);
+    px_buf_free(&errs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +562,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bmv2_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_scenario, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_scenario_any_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_scenario_refused_predicate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
