@@ -423,6 +423,29 @@ static void test_bmv2_scenario(void **state)
     px_buf_free(&errs);
 }
 
+/* Loads scenario `text` (the first step of its first test made by `make` when
+ * not NULL, as `pktexpect stf` makes them) and runs it into *rep; returns what
+ * the run printed (caller frees). */
+static char *run_text_with(const char *text, px_scenario **s, px_report *rep, px_predicate *(*make)(void *))
+{
+    px_buf errs = PX_BUF_INIT;
+    if (load(text, s, &errs) != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    px_buf_free(&errs);
+    if (make)
+        (*s)->tests[0].steps[0].make_predicate = make;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *o = open_memstream(&out, &outlen);
+    assert_non_null(o);
+    px_run_opts ro = {.out = o, .err = o};
+    px_run(s, 1, &ro, rep);
+    fclose(o);
+    return out;
+}
+
+static char *run_text(const char *text, px_scenario **s, px_report *rep) { return run_text_with(text, s, rep, NULL); }
+
 /* The text a report writer writes for result i of rep (tap, junit or console). */
 static char *report_text(const px_report *rep, size_t i, const char *kind)
 {
@@ -447,7 +470,6 @@ static char *report_text(const px_report *rep, size_t i, const char *kind)
 static void test_bmv2_scenario_any_each(void **state)
 {
     fixture *f = *state;
-    px_buf errs = PX_BUF_INIT;
     px_scenario *s = NULL;
     char text[2048];
     const char *send = "      - send: { port: in, frame: 'Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01, type=0x88b5)/Raw(\"hi\")' }\n";
@@ -461,15 +483,8 @@ static void test_bmv2_scenario_any_each(void **state)
              "  - name: none\n    steps:\n"
              "      - expect: { name: quiet, any: [other, out], predicate: 'timed_out()', timeout: 1s }\n%s",
              f->port[0], f->port[1], f->port[2], send, send, send);
-    if (load(text, &s, &errs) != 0)
-        fail_msg("%s", px_buf_cstr(&errs));
-    char *out = NULL;
-    size_t outlen = 0;
-    FILE *o = open_memstream(&out, &outlen);
-    px_run_opts ro = {.out = o, .err = o};
     px_report rep = {0};
-    px_run(&s, 1, &ro, &rep);
-    fclose(o);
+    char *out = run_text(text, &s, &rep);
     assert_int_equal(rep.n, 3);
     const px_test_result *any = &rep.r[0], *each = &rep.r[1], *none = &rep.r[2];
     if (any->status != PX_T_PASS || each->status != PX_T_FAIL || none->status != PX_T_FAIL)
@@ -505,7 +520,6 @@ static void test_bmv2_scenario_any_each(void **state)
     free(out);
     px_report_free(&rep);
     px_scenario_free(s);
-    px_buf_free(&errs);
 }
 
 static px_predicate *refused_vid(void *arg)
@@ -520,7 +534,6 @@ static px_predicate *refused_vid(void *arg)
 static void test_bmv2_scenario_refused_predicate(void **state)
 {
     fixture *f = *state;
-    px_buf errs = PX_BUF_INIT;
     px_scenario *s = NULL;
     char text[512];
     snprintf(text, sizeof text,
@@ -528,16 +541,8 @@ static void test_bmv2_scenario_refused_predicate(void **state)
              "tests:\n  - name: refused\n    steps:\n"
              "      - expect: { port: out, predicate: 'received_packet()', timeout: 2s }\n",
              f->port[1]);
-    if (load(text, &s, &errs) != 0)
-        fail_msg("%s", px_buf_cstr(&errs));
-    s->tests[0].steps[0].make_predicate = refused_vid;
-    char *out = NULL;
-    size_t outlen = 0;
-    FILE *o = open_memstream(&out, &outlen);
-    px_run_opts ro = {.out = o, .err = o};
     px_report rep = {0};
-    px_run(&s, 1, &ro, &rep);
-    fclose(o);
+    char *out = run_text_with(text, &s, &rep, refused_vid);
     assert_int_equal(rep.n, 1);
     assert_int_equal(rep.r[0].status, PX_T_ERROR);
     if (!strstr(rep.r[0].message, "t.yaml:6: predicate: saw_vlan_tag: vid must be 0..4095, got 5000"))
@@ -545,7 +550,6 @@ static void test_bmv2_scenario_refused_predicate(void **state)
     free(out);
     px_report_free(&rep);
     px_scenario_free(s);
-    px_buf_free(&errs);
 }
 
 int main(void)
