@@ -319,6 +319,18 @@ int px__expr_parse_call(parser *P, px_expr_value *v, size_t name_at, size_t name
         char errbuf[PX_ERRBUF_SIZE] = "";
         px_expr_args args = {def, vals};
         px_predicate *p = def->factory(&args, def->user, errbuf);
+        /* A constructor that refused its arguments returns a predicate saying
+         * why (predicates.h): here that is a parse error at the call. */
+        const char *refused = p ? px_predicate_error(p) : NULL;
+        if (refused) {
+            size_t nl = strlen(def->name);
+            if (!strncmp(refused, def->name, nl) && !strncmp(refused + nl, ": ", 2))
+                refused += nl + 2; /* the message below names the call */
+            if (!errbuf[0])
+                snprintf(errbuf, sizeof errbuf, "%s", refused);
+            px_predicate_free(p);
+            p = NULL;
+        }
         if (!p) {
             px__expr_fail(P, errbuf[0] ? map_factory_error(errbuf) : PX_EINVAL, name_at, "%s: %s", def->name,
                  errbuf[0] ? errbuf : "arguments rejected");
@@ -385,8 +397,10 @@ int px__expr_parse_comparison(parser *P, px_expr_value *v, size_t call_at, bool 
         break;
     case 5: p = px_at_least(n + 1, inner); break;
     }
-    if (!p) {
-        px__expr_fail(P, PX_ENOMEM, call_at, "out of memory");
+    const char *refused = p ? px_predicate_error(p) : NULL;
+    if (!p || refused) {
+        px__expr_fail(P, p ? PX_EINVAL : PX_ENOMEM, call_at, "%s", p ? refused : "out of memory");
+        px_predicate_free(p);
         return -1;
     }
     v->pred = p;

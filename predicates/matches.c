@@ -310,7 +310,8 @@ static px_predicate *make(uint8_t *bytes, size_t len, px_diff_mask *mask, char *
         free(set);
         free(ignore);
         free(st);
-        return NULL;
+        /* A refused frame or mask keeps its reason in the predicate (predicates.h). */
+        return rc == PX_ENOMEM ? NULL : px__pred_refused("matches", "%s", errbuf);
     }
     px__ftest_init(&st->head, &matches_vt, "matches");
     st->allow_padding = allow_padding;
@@ -343,7 +344,7 @@ px_predicate *px_matches_edit(const char *expected, const char *set, const char 
     errbuf[0] = '\0';
     if (!expected) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "matches: no expected frame");
-        return NULL;
+        return px__pred_refused("matches", "no expected frame");
     }
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -371,7 +372,8 @@ px_predicate *px_matches_edit(const char *expected, const char *set, const char 
     if (rc != 0) {
         free(bytes);
         px_diff_mask_free(mask);
-        return NULL;
+        /* A refused text or mask keeps its reason in the predicate (predicates.h). */
+        return rc == PX_ENOMEM ? NULL : px__pred_refused("matches", "%s", errbuf);
     }
     bool oom = false;
     char *t = strdup(expected), *s = dup_opt(set, &oom), *i = dup_opt(ignore, &oom);
@@ -396,7 +398,7 @@ px_predicate *px_matches_frame(const uint8_t *expected, size_t len, const px_dif
     errbuf[0] = '\0';
     if (!expected || len == 0) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "matches: no expected frame");
-        return NULL;
+        return px__pred_refused("matches", "no expected frame");
     }
     uint8_t *bytes = malloc(len);
     px_diff_mask *m = px_diff_mask_copy(mask);

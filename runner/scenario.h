@@ -63,6 +63,9 @@ typedef struct px_step {
     /* expect, send */
     char **ports;
     size_t nports;
+    /* expect: `each: [...]` (one expectation per port, every one must PASS);
+     * false: `port: p` or `any: [...]` (one expectation over all the ports) */
+    bool each;
     /* expect */
     char *name;           /**< NULL: unnamed (waited with `wait: all` or at the end) */
     char *predicate;      /**< expression text */

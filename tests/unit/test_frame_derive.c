@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "px_refused.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,7 +270,7 @@ static void test_mask_by_field_and_bits(void **state)
 
     /* a range past the expected frame, or empty */
     assert_int_equal(px_diff_mask_add_bits(m, elen * 8 - 4, 8, err), 0);
-    assert_null(px_matches_frame(exp, elen, m, false, err));
+    assert_refused(px_matches_frame(exp, elen, m, false, err), "are outside the expected frame");
     expect_has(err, "are outside the expected frame");
     assert_int_equal(px_diff_mask_add_bits(m, 0, 0, err), PX_ERANGE);
     expect_has(err, "bad bit range");
@@ -280,9 +282,9 @@ static void test_mask_by_field_and_bits(void **state)
     assert_int_equal(r.v, PX_PASS);
     r = drive(px_matches(UDP4, "bits:176-183, bytes:24-25", false, err));
     assert_int_equal(r.v, PX_PASS);
-    assert_null(px_matches(UDP4, "bits:176+0", false, err));
+    assert_refused(px_matches(UDP4, "bits:176+0", false, err), "bits:FIRST+COUNT");
     expect_has(err, "bits:FIRST+COUNT");
-    assert_null(px_matches(UDP4, "bits:1000-1007", false, err));
+    assert_refused(px_matches(UDP4, "bits:1000-1007", false, err), "are outside the expected frame");
     expect_has(err, "bits 1000-1007 are outside the expected frame");
     free(exp);
 }
@@ -300,7 +302,7 @@ static void test_matches_edit(void **state)
     r = drive(px_matches_edit(UDP4, "eth.src=02:00:00:00:00:02, eth.dst=02:00:00:00:00:99", NULL, false, err));
     assert_int_equal(r.v, PX_FAIL);
     expect_has(r.why, "ipv4.ttl: expected 64, got 63");
-    assert_null(px_matches_edit(UDP4, "ipv4.tll-=1", NULL, false, err));
+    assert_refused(px_matches_edit(UDP4, "ipv4.tll-=1", NULL, false, err), "did you mean ipv4.ttl?");
     assert_string_equal(err, "set: edit 1 (ipv4.tll-=1): unknown field 'ipv4.tll' (did you mean ipv4.ttl?)");
 }
 
