@@ -110,6 +110,8 @@ px_predicate *px_predicate_new(const px_predicate_ops *ops, void *state);
 /** Frees a predicate that was never handed to px_expect (px_expect takes ownership). */
 void px_predicate_free(px_predicate *p);
 
+/** The predicate's ops and state, borrowed: the state is owned by the predicate
+ *  and valid until it is freed. */
 const px_predicate_ops *px_predicate_get_ops(const px_predicate *p);
 void *px_predicate_state(const px_predicate *p);
 
