@@ -109,7 +109,8 @@ typedef struct px_expr_def {
     void *user;                   /**< passed to the factory */
 } px_expr_def;
 
-/** The argument named `name`, or NULL when absent (or no such parameter). */
+/** The argument named `name`, or NULL when absent (or no such parameter). Owned
+ *  by the parser, valid during the factory call. */
 px_expr_value *px_expr_arg(px_expr_args *args, const char *name);
 /** Takes the predicate out of a PRED value (caller owns it); NULL when v is NULL. */
 px_predicate *px_expr_take_pred(px_expr_value *v);
@@ -134,7 +135,9 @@ void px_registry_free(px_registry *reg);
 int px_registry_add(px_registry *reg, const px_expr_def *def, char *errbuf);
 
 size_t px_registry_count(const px_registry *reg);
-/** The i-th definition in name order, NULL when out of range. */
+/** The i-th definition in name order, NULL when out of range; px_registry_find:
+ *  the one named `name`, NULL when unknown. Both return the registry's copy, valid
+ *  until the next px_registry_add (which may move it) or px_registry_free. */
 const px_expr_def *px_registry_get(const px_registry *reg, size_t i);
 const px_expr_def *px_registry_find(const px_registry *reg, const char *name);
 

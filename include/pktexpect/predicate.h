@@ -118,6 +118,8 @@ void px_predicate_free(px_predicate *p);
  *  Thread-safety: any thread (reads the predicate only). */
 const char *px_predicate_error(const px_predicate *p);
 
+/** The predicate's ops and state, borrowed: the state is owned by the predicate
+ *  and valid until it is freed. */
 const px_predicate_ops *px_predicate_get_ops(const px_predicate *p);
 void *px_predicate_state(const px_predicate *p);
 
