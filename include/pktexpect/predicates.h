@@ -9,10 +9,9 @@
  * range, NULL, a filter or text that does not parse) never loses the reason. It
  * returns a "refused" predicate that carries it: px_predicate_error(p) gives
  * the message ("saw_vlan_tag: vid must be 0..4095, got 5000"; NULL for a
- * predicate that works), and an expectation armed with it resolves ERROR with
- * that message as its explanation, at its first frame or when its window
- * closes, whichever comes first. Check px_predicate_error() before arming to
- * fail at once. Constructors with an errbuf fill it as well. Combinators and
+ * predicate that works), and px_expect given it returns a future already
+ * resolved ERROR with that message as its explanation (nothing armed, no port
+ * opened). Constructors with an errbuf fill it as well. Combinators and
  * counts given a refused child return that child (the others are freed), so
  * the innermost reason comes out; a NULL child (out of memory) still makes NULL.
  * The expression language reports a refusal as a parse error at the call.

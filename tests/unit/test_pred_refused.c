@@ -1,6 +1,6 @@
 /* Constructors that refuse an argument keep the reason (predicates.h): they
  * return a predicate whose px_predicate_error() says why, and an expectation
- * armed with it resolves ERROR with that message as its explanation. One case
+ * armed with it is resolved ERROR on return with that message as its explanation. One case
  * per family of refused arguments, each armed on a port fed from a pcap stream
  * (no root) whose end closes the windows; and combinators given a refused child
  * carry the child's reason.
@@ -114,8 +114,11 @@ static void test_refusals_reach_the_future(void **state)
         px_expect_opts eo = {.timeout_ms = 1000};
         f[i] = px_expect(ctx, "a", pred, &eo);
         assert_non_null(f[i]);
+        /* Resolved on return: nothing was armed (the port is paused, no frame came). */
+        if (!px_future_done(f[i]))
+            fail_msg("%s: px_expect armed a refused predicate", cases[i].family);
     }
-    /* The stream ends: every window closes, and each refusal decides ERROR. */
+    /* The stream ends (nothing waits for it). */
     close(p[1]);
     assert_int_equal(px_port_start(ctx, "a"), 0);
     for (size_t i = 0; i < NCASES; i++) {
