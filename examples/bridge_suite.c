@@ -17,9 +17,15 @@
  *   - tagged frames from the trunk leave access ports of their VLAN untagged;
  *   - a tagged frame for a VLAN not allowed on its ingress port is dropped.
  *
+ * Frames are written in the text form and checks in the expression language
+ * (px_send_text, px_expect_expr: docs/text-form.md, docs/expressions.md), the
+ * same texts a YAML scenario uses. Every px_assert_* frees its future.
+ *
  * Needs root (veth, raw sockets): off CI it skips without; under CI it fails.
  * Everything it creates is removed in the group teardown, also when a test
- * fails, and leftovers of a killed run are removed at start.
+ * fails, and leftovers of a killed run are removed at start. Only installed
+ * headers: build it against an installed pktexpect with
+ *   cc bridge_suite.c $(pkg-config --cflags --libs pktexpect pktexpect-topology cmocka)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,20 +38,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <pktexpect/context.h>
-#include <pktexpect/expect.h>
-#include <pktexpect/predicates.h>
-#include <pktexpect/send.h>
+#include <pktexpect/pktexpect.h>
+#include <pktexpect/cmocka.h>
 #include <pktexpect/topology.h>
-
-#include "../tests/px_test.h"
-#include "switch_util.h"
 
 #define MAXPORTS 4
 #define POSITIVE_MS 3000u
 #define NEGATIVE_MS 500u
 
-#define MAC_BCAST "ff:ff:ff:ff:ff:ff"
+/* Expectation filters see frames as on the wire, VLAN tags included, and a BPF
+ * "udp port N" does not look past a tag: this one matches with or without one. */
+#define UDP_PORT(n) "udp port " #n " or (vlan and udp port " #n ")"
 
 typedef struct suite {
     int nports;
@@ -75,15 +78,15 @@ static int make_topology(suite *s, char tag)
     for (int i = 1; i <= s->nports; i++) {
         char suf[16];
         snprintf(suf, sizeof suf, "%cs%d", tag, i);
-        px_test_ifname(s->sw[i], "pxb", suf);
+        px_topo_name(s->sw[i], "pxb", suf);
         snprintf(suf, sizeof suf, "%ct%d", tag, i);
-        px_test_ifname(s->host[i], "pxb", suf);
+        px_topo_name(s->host[i], "pxb", suf);
     }
     char suf[16];
     snprintf(suf, sizeof suf, "%cbr", tag);
-    px_test_ifname(s->bridge, "pxb", suf);
+    px_topo_name(s->bridge, "pxb", suf);
 
-    sw_reap_links("pxb", "lv");
+    px_topo_reap_links("pxb", "lv", NULL); /* what a killed run left */
     remove_all(s);
 
     int rc = px_topo_bridge_add(NULL, s->bridge, s->vlan_filtering, err);
@@ -100,15 +103,18 @@ static int make_topology(suite *s, char tag)
         fprintf(stderr, "bridge %s: %s\n", s->bridge, err);
         return -1;
     }
-    sw_no_ipv6(s->bridge);
+    /* IPv6 off everywhere: no router solicitations or MLD reports in the way. */
+    if (px_topo_link_no_ipv6(NULL, s->bridge, err) != 0) {
+        fprintf(stderr, "bridge %s: %s\n", s->bridge, err);
+        return -1;
+    }
     for (int i = 1; i <= s->nports; i++) {
         if (px_topo_veth_add(NULL, s->sw[i], s->host[i], err) != 0 ||
-            px_topo_link_set_master(NULL, s->sw[i], s->bridge, err) != 0) {
+            px_topo_link_set_master(NULL, s->sw[i], s->bridge, err) != 0 ||
+            px_topo_link_no_ipv6(NULL, s->sw[i], err) != 0 || px_topo_link_no_ipv6(NULL, s->host[i], err) != 0) {
             fprintf(stderr, "port %s: %s\n", s->sw[i], err);
             return -1;
         }
-        sw_no_ipv6(s->sw[i]);
-        sw_no_ipv6(s->host[i]);
     }
     if (s->vlan_filtering) {
         /* Port i: access VLAN 10, 20, trunk, access VLAN 10 (see the file comment).
@@ -175,90 +181,85 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static sw_ports ports_of(suite *s)
+/* Arms expression `expr` on host port `port`, offered only frames that pass
+ * `filter`, for `ms`. A text that does not parse gives a future already ERROR,
+ * which the assertion then reports. */
+static px_future *on(suite *s, int port, const char *expr, const char *filter, uint32_t ms, const char *name)
 {
-    sw_ports p = {s->ctx, s->nports, s->host};
-    return p;
+    px_expect_opts o = {.timeout_ms = ms, .filter = filter, .name = name};
+    return px_expect_expr(s->ctx, s->host[port], expr, &o, NULL);
 }
 
-static px_future *on(suite *s, int port, px_predicate *pred, const char *filter, uint32_t ms, const char *name)
-{
-    sw_ports p = ports_of(s);
-    return sw_on(&p, port, pred, filter, ms, name);
-}
+#define BIT(n) (1u << (n))
 
+/* One negative check over every host port except those in `skip` (BIT(n) per
+ * port): no frame passing `filter` arrives there. One window for them all. */
 static px_future *nowhere_but(suite *s, unsigned skip, const char *filter, const char *name)
 {
-    sw_ports p = ports_of(s);
-    return sw_nowhere_but(&p, skip, filter, NEGATIVE_MS, name);
+    const char *names[MAXPORTS];
+    size_t n = 0;
+    for (int i = 1; i <= s->nports; i++)
+        if (!(skip & BIT(i)))
+            names[n++] = s->host[i];
+    px_expect_opts o = {.timeout_ms = NEGATIVE_MS, .filter = filter, .name = name};
+    return px_expect_any(s->ctx, names, n, px_timed_out(), &o);
 }
 
-static void send_udp(suite *s, int port, const sw_udp *u)
-{
-    sw_send_udp(s->ctx, s->host[port], u);
-}
-
-static sw_udp frame_from(const char *src, const char *dst, int vlan, uint16_t port)
-{
-    sw_udp u = {.dst = dst, .src = src, .vlan = vlan, .ip_src = "192.0.2.10", .ip_dst = "192.0.2.20",
-                .ttl = 64, .sport = port, .dport = port, .payload = "bridge"};
-    return u;
-}
+/* Sends a frame written in the text form on host port N (fails the test,
+ * saying why, when it cannot). */
+#define send_on(s, port, frame) px_assert_send_text((s)->ctx, (s)->host[port], (frame))
 
 /* ---- group bridge_learning ---- */
 
 static void test_broadcast_floods_every_other_port_once(void **state)
 {
     suite *s = *state;
-    sw_filter F = sw_tagged_or_not("udp port 8100");
     px_future *f[3];
-    f[0] = on(s, 2, px_exactly(1, NULL), F.s, NEGATIVE_MS, "port 2 gets one copy");
-    f[1] = on(s, 3, px_exactly(1, NULL), F.s, NEGATIVE_MS, "port 3 gets one copy");
-    f[2] = on(s, 1, px_timed_out(), F.s, NEGATIVE_MS, "not sent back to port 1");
-    sw_udp u = frame_from("02:00:00:00:81:01", MAC_BCAST, -1, 8100);
-    send_udp(s, 1, &u);
+    f[0] = on(s, 2, "exactly(1)", UDP_PORT(8100), NEGATIVE_MS, "port 2 gets one copy");
+    f[1] = on(s, 3, "exactly(1)", UDP_PORT(8100), NEGATIVE_MS, "port 3 gets one copy");
+    f[2] = on(s, 1, "timed_out()", UDP_PORT(8100), NEGATIVE_MS, "not sent back to port 1");
+    send_on(s, 1, "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:81:01)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                  "/UDP(sport=8100, dport=8100)/Raw(\"bridge\")");
     for (int i = 0; i < 3; i++)
-        sw_check(f[i], PX_PASS);
+        px_assert_pass(f[i]);
 }
 
 static void test_unknown_unicast_floods(void **state)
 {
     suite *s = *state;
-    sw_filter F = sw_tagged_or_not("udp port 8200");
     px_future *f[3];
-    f[0] = on(s, 2, sw_dst_mac("02:00:00:00:82:99"), F.s, POSITIVE_MS, "port 2 gets the unknown unicast");
-    f[1] = on(s, 3, sw_dst_mac("02:00:00:00:82:99"), F.s, POSITIVE_MS, "port 3 gets the unknown unicast");
-    f[2] = on(s, 1, px_timed_out(), F.s, NEGATIVE_MS, "not sent back to port 1");
-    sw_udp u = frame_from("02:00:00:00:82:01", "02:00:00:00:82:99", -1, 8200);
-    send_udp(s, 1, &u);
+    f[0] = on(s, 2, "saw_dst_mac(02:00:00:00:82:99)", UDP_PORT(8200), POSITIVE_MS, "port 2 gets the unknown unicast");
+    f[1] = on(s, 3, "saw_dst_mac(02:00:00:00:82:99)", UDP_PORT(8200), POSITIVE_MS, "port 3 gets the unknown unicast");
+    f[2] = on(s, 1, "timed_out()", UDP_PORT(8200), NEGATIVE_MS, "not sent back to port 1");
+    send_on(s, 1, "Ether(dst=02:00:00:00:82:99, src=02:00:00:00:82:01)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                  "/UDP(sport=8200, dport=8200)/Raw(\"bridge\")");
     for (int i = 0; i < 3; i++)
-        sw_check(f[i], PX_PASS);
+        px_assert_pass(f[i]);
 }
 
-/* Host B (port 2) speaks first, so the bridge learns its MAC on port 2; a frame to
- * B from port 1 then leaves port 2 only. */
+/* Host B (port 2, MAC 02:00:00:00:83:02) speaks first, so the bridge learns its
+ * MAC on port 2; a frame to B from port 1 then leaves port 2 only. */
 static void test_learnt_mac_is_forwarded_to_one_port_only(void **state)
 {
     suite *s = *state;
-    const char *mac_b = "02:00:00:00:83:02";
 
     /* 1. B broadcasts. Seeing it flooded to port 1 proves the bridge has handled
      *    it, and so learnt B on port 2 (the bridge learns before it forwards). */
-    sw_filter hello = sw_tagged_or_not("udp port 8300");
-    px_future *learnt = on(s, 1, sw_src_mac(mac_b), hello.s, POSITIVE_MS, "B's broadcast reaches port 1");
-    sw_udp u = frame_from(mac_b, MAC_BCAST, -1, 8300);
-    send_udp(s, 2, &u);
-    sw_check(learnt, PX_PASS);
+    px_future *learnt = on(s, 1, "saw_src_mac(02:00:00:00:83:02)", UDP_PORT(8300), POSITIVE_MS,
+                           "B's broadcast reaches port 1");
+    send_on(s, 2, "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:83:02)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                  "/UDP(sport=8300, dport=8300)/Raw(\"bridge\")");
+    px_assert_pass(learnt);
 
     /* 2. A unicast to B: port 2 only, exactly once. */
-    sw_filter F = sw_tagged_or_not("udp port 8301");
     px_future *f[2];
-    f[0] = on(s, 2, px_exactly(1, sw_dst_mac(mac_b)), F.s, NEGATIVE_MS, "B's port gets it once");
-    f[1] = nowhere_but(s, SW_BIT(2), F.s, "no other port sees it");
-    u = frame_from("02:00:00:00:83:01", mac_b, -1, 8301);
-    send_udp(s, 1, &u);
-    sw_check(f[0], PX_PASS);
-    sw_check(f[1], PX_PASS);
+    f[0] = on(s, 2, "exactly(1, saw_dst_mac(02:00:00:00:83:02))", UDP_PORT(8301), NEGATIVE_MS,
+              "B's port gets it once");
+    f[1] = nowhere_but(s, BIT(2), UDP_PORT(8301), "no other port sees it");
+    send_on(s, 1, "Ether(dst=02:00:00:00:83:02, src=02:00:00:00:83:01)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                  "/UDP(sport=8301, dport=8301)/Raw(\"bridge\")");
+    px_assert_pass(f[0]);
+    px_assert_pass(f[1]);
 }
 
 /* Before learning, the same kind of frame floods: the negative check above is not
@@ -266,11 +267,10 @@ static void test_learnt_mac_is_forwarded_to_one_port_only(void **state)
 static void test_unlearnt_mac_reaches_port_3(void **state)
 {
     suite *s = *state;
-    sw_filter F = sw_tagged_or_not("udp port 8400");
-    px_future *f = on(s, 3, px_received_packet(), F.s, POSITIVE_MS, "port 3 sees the unlearnt unicast");
-    sw_udp u = frame_from("02:00:00:00:84:01", "02:00:00:00:84:02", -1, 8400);
-    send_udp(s, 1, &u);
-    sw_check(f, PX_PASS);
+    px_future *f = on(s, 3, "received_packet()", UDP_PORT(8400), POSITIVE_MS, "port 3 sees the unlearnt unicast");
+    send_on(s, 1, "Ether(dst=02:00:00:00:84:02, src=02:00:00:00:84:01)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                  "/UDP(sport=8400, dport=8400)/Raw(\"bridge\")");
+    px_assert_pass(f);
 }
 
 /* ---- group bridge_vlan ---- */
@@ -280,15 +280,15 @@ static void test_untagged_gets_pvid(void **state)
     suite *s = *state;
     if (s->unsupported)
         skip();
-    sw_filter F = sw_tagged_or_not("udp port 9100");
     px_future *f[3];
-    f[0] = on(s, 3, px_exactly(1, sw_vlan(10, false)), F.s, NEGATIVE_MS, "trunk: once, tagged 10");
-    f[1] = on(s, 4, px_exactly(1, sw_vlan(-1, true)), F.s, NEGATIVE_MS, "VLAN 10 access port: once, untagged");
-    f[2] = nowhere_but(s, SW_BIT(3) | SW_BIT(4), F.s, "VLAN 20 port and port 1 get nothing");
-    sw_udp u = frame_from("02:00:00:00:91:01", MAC_BCAST, -1, 9100);
-    send_udp(s, 1, &u);
+    f[0] = on(s, 3, "exactly(1, saw_vlan_tag(10))", UDP_PORT(9100), NEGATIVE_MS, "trunk: once, tagged 10");
+    f[1] = on(s, 4, "exactly(1, saw_vlan_tag(untagged=true))", UDP_PORT(9100), NEGATIVE_MS,
+              "VLAN 10 access port: once, untagged");
+    f[2] = nowhere_but(s, BIT(3) | BIT(4), UDP_PORT(9100), "VLAN 20 port and port 1 get nothing");
+    send_on(s, 1, "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:91:01)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                  "/UDP(sport=9100, dport=9100)/Raw(\"bridge\")");
     for (int i = 0; i < 3; i++)
-        sw_check(f[i], PX_PASS);
+        px_assert_pass(f[i]);
 }
 
 static void test_trunk_vlan_20_leaves_access_port_untagged(void **state)
@@ -296,14 +296,14 @@ static void test_trunk_vlan_20_leaves_access_port_untagged(void **state)
     suite *s = *state;
     if (s->unsupported)
         skip();
-    sw_filter F = sw_tagged_or_not("udp port 9200");
     px_future *f[2];
-    f[0] = on(s, 2, px_exactly(1, sw_vlan(-1, true)), F.s, NEGATIVE_MS, "VLAN 20 port: once, untagged");
-    f[1] = nowhere_but(s, SW_BIT(2), F.s, "VLAN 10 ports get nothing");
-    sw_udp u = frame_from("02:00:00:00:92:03", MAC_BCAST, 20, 9200);
-    send_udp(s, 3, &u);
-    sw_check(f[0], PX_PASS);
-    sw_check(f[1], PX_PASS);
+    f[0] = on(s, 2, "exactly(1, saw_vlan_tag(untagged=true))", UDP_PORT(9200), NEGATIVE_MS,
+              "VLAN 20 port: once, untagged");
+    f[1] = nowhere_but(s, BIT(2), UDP_PORT(9200), "VLAN 10 ports get nothing");
+    send_on(s, 3, "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:92:03)/Dot1Q(vlan=20)"
+                  "/IPv4(src=192.0.2.10, dst=192.0.2.20)/UDP(sport=9200, dport=9200)/Raw(\"bridge\")");
+    px_assert_pass(f[0]);
+    px_assert_pass(f[1]);
 }
 
 static void test_trunk_vlan_10_reaches_both_vlan_10_ports(void **state)
@@ -311,15 +311,14 @@ static void test_trunk_vlan_10_reaches_both_vlan_10_ports(void **state)
     suite *s = *state;
     if (s->unsupported)
         skip();
-    sw_filter F = sw_tagged_or_not("udp port 9300");
     px_future *f[3];
-    f[0] = on(s, 1, sw_vlan(-1, true), F.s, POSITIVE_MS, "port 1 gets it untagged");
-    f[1] = on(s, 4, sw_vlan(-1, true), F.s, POSITIVE_MS, "port 4 gets it untagged");
-    f[2] = on(s, 2, px_timed_out(), F.s, NEGATIVE_MS, "the VLAN 20 port gets nothing");
-    sw_udp u = frame_from("02:00:00:00:93:03", MAC_BCAST, 10, 9300);
-    send_udp(s, 3, &u);
+    f[0] = on(s, 1, "saw_vlan_tag(untagged=true)", UDP_PORT(9300), POSITIVE_MS, "port 1 gets it untagged");
+    f[1] = on(s, 4, "saw_vlan_tag(untagged=true)", UDP_PORT(9300), POSITIVE_MS, "port 4 gets it untagged");
+    f[2] = on(s, 2, "timed_out()", UDP_PORT(9300), NEGATIVE_MS, "the VLAN 20 port gets nothing");
+    send_on(s, 3, "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:93:03)/Dot1Q(vlan=10)"
+                  "/IPv4(src=192.0.2.10, dst=192.0.2.20)/UDP(sport=9300, dport=9300)/Raw(\"bridge\")");
     for (int i = 0; i < 3; i++)
-        sw_check(f[i], PX_PASS);
+        px_assert_pass(f[i]);
 }
 
 static void test_vlan_not_allowed_on_trunk_is_dropped(void **state)
@@ -327,11 +326,10 @@ static void test_vlan_not_allowed_on_trunk_is_dropped(void **state)
     suite *s = *state;
     if (s->unsupported)
         skip();
-    sw_filter F = sw_tagged_or_not("udp port 9400");
-    px_future *f = nowhere_but(s, SW_BIT(3), F.s, "VLAN 30 appears nowhere");
-    sw_udp u = frame_from("02:00:00:00:94:03", MAC_BCAST, 30, 9400);
-    send_udp(s, 3, &u);
-    sw_check(f, PX_PASS);
+    px_future *f = nowhere_but(s, BIT(3), UDP_PORT(9400), "VLAN 30 appears nowhere");
+    send_on(s, 3, "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:94:03)/Dot1Q(vlan=30)"
+                  "/IPv4(src=192.0.2.10, dst=192.0.2.20)/UDP(sport=9400, dport=9400)/Raw(\"bridge\")");
+    px_assert_pass(f);
 }
 
 static void test_tagged_frame_on_access_port_for_other_vlan_is_dropped(void **state)
@@ -339,16 +337,15 @@ static void test_tagged_frame_on_access_port_for_other_vlan_is_dropped(void **st
     suite *s = *state;
     if (s->unsupported)
         skip();
-    sw_filter F = sw_tagged_or_not("udp port 9500");
-    px_future *f = nowhere_but(s, SW_BIT(1), F.s, "VLAN 20 from the VLAN 10 access port appears nowhere");
-    sw_udp u = frame_from("02:00:00:00:95:01", MAC_BCAST, 20, 9500);
-    send_udp(s, 1, &u);
-    sw_check(f, PX_PASS);
+    px_future *f = nowhere_but(s, BIT(1), UDP_PORT(9500), "VLAN 20 from the VLAN 10 access port appears nowhere");
+    send_on(s, 1, "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:95:01)/Dot1Q(vlan=20)"
+                  "/IPv4(src=192.0.2.10, dst=192.0.2.20)/UDP(sport=9500, dport=9500)/Raw(\"bridge\")");
+    px_assert_pass(f);
 }
 
 int main(void)
 {
-    px_test_require_root("bridge_suite");
+    px_cmocka_require_root("bridge_suite");
     const struct CMUnitTest learning_tests[] = {
         cmocka_unit_test(test_broadcast_floods_every_other_port_once),
         cmocka_unit_test(test_unknown_unicast_floods),

@@ -31,15 +31,15 @@ static void vlan_frame_crosses_the_pair(void **state)
     assert_int_equal(px_send(env->ctx, env->a, frame, len, err), 0);
     free(frame);
 
-    px_assert_pass(seen);  /* passes as soon as the frame arrives */
+    px_assert_pass(seen);  /* passes as soon as the frame arrives; frees seen */
     px_assert_pass(quiet); /* passes when its 500 ms window closes empty */
-    px_future_free(seen);
-    px_future_free(quiet);
 }
 
 int main(void)
 {
     px_cmocka_require_root("quickstart"); /* veth pairs need root */
-    const struct CMUnitTest tests[] = {cmocka_unit_test(vlan_frame_crosses_the_pair)};
-    return cmocka_run_group_tests(tests, px_cmocka_veth_setup, px_cmocka_veth_teardown);
+    /* Each test gets a fresh context and veth pair, removed after it. */
+    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(
+        vlan_frame_crosses_the_pair, px_cmocka_veth_test_setup, px_cmocka_veth_test_teardown)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

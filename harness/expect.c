@@ -463,6 +463,17 @@ px_future *px_expect_any(px_ctx *ctx, const char *const *ports, size_t nports, p
         return NULL;
     }
     char err[PX_ERRBUF_SIZE] = "";
+    /* A constructor that refused an argument: resolved now, with its reason,
+     * nothing armed and no port opened (predicates.h). */
+    const char *refused = px_predicate_error(pred);
+    if (refused) {
+        bool named = ports && nports <= PX__MAX_PORTS_PER_EXP;
+        for (size_t i = 0; named && i < nports; i++)
+            named = ports[i] && *ports[i];
+        exp_describe(e, opts, ports, named ? nports : 0);
+        exp_fail_setup(e, refused);
+        return (px_future *)e;
+    }
     if (!ports || nports == 0 || nports > PX__MAX_PORTS_PER_EXP) {
         exp_describe(e, opts, NULL, 0);
         exp_fail_setup(e, nports ? "too many ports for one expectation (at most 64)"

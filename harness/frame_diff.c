@@ -59,6 +59,14 @@ static int parse_range(const char *s, uint32_t *lo, uint32_t *hi)
         if (end[1] < '0' || end[1] > '9')
             return PX_EPARSE;
         b = strtoul(end + 1, &end, 10);
+    } else if (*end == '+') {
+        /* FIRST+COUNT, as PTF's set_do_not_care(offset, bitwidth) */
+        if (end[1] < '1' || end[1] > '9')
+            return PX_EPARSE;
+        unsigned long n = strtoul(end + 1, &end, 10);
+        if (n > 0x20000000ul || a > 0x20000000ul)
+            return PX_EPARSE;
+        b = a + n - 1;
     }
     if (*end != '\0' || b < a || b > 0x1fffffff)
         return PX_EPARSE;
@@ -77,10 +85,28 @@ int px_diff_mask_add(px_diff_mask *m, const char *spec, char errbuf[])
     if (strncmp(spec, "bits:", 5) == 0 || strncmp(spec, "bytes:", 6) == 0) {
         bool bytes = spec[1] == 'y';
         if (parse_range(spec + (bytes ? 6 : 5), &lo, &hi) != 0) {
-            snprintf(errbuf, PX_ERRBUF_SIZE, "bad range '%s': expected %s:FIRST-LAST", spec, bytes ? "bytes" : "bits");
+            snprintf(errbuf, PX_ERRBUF_SIZE, "bad range '%s': expected %s:FIRST-LAST or %s:FIRST+COUNT", spec,
+                     bytes ? "bytes" : "bits", bytes ? "bytes" : "bits");
             return PX_EPARSE;
         }
         return add_range(m, bytes ? lo * 8 : lo, bytes ? hi * 8 + 7 : hi);
+    }
+    if (strcmp(spec, "checksums") == 0) {
+        /* every layer's checksum field: the entries "ipv4.chksum", "tcp.chksum", ... */
+        for (int i = 0; i < PX__P_COUNT; i++) {
+            const px__proto *pr = px__proto_get((px__pid)i);
+            int fi = px__field_index(pr, "chksum", 6);
+            if (fi < 0 || px__proto_by_short(pr->short_name, strlen(pr->short_name)) != (px__pid)i)
+                continue;
+            mask_field *f = realloc(m->fields, (m->nfields + 1) * sizeof *f);
+            if (!f)
+                return PX_ENOMEM;
+            m->fields = f;
+            mask_field mf = {.field = fi, .occ = -1, .index = -1};
+            snprintf(mf.layer, sizeof mf.layer, "%s", pr->short_name);
+            m->fields[m->nfields++] = mf;
+        }
+        return 0;
     }
     /* layer[occ].field */
     size_t ln = strcspn(spec, "[.");
@@ -97,7 +123,7 @@ int px_diff_mask_add(px_diff_mask *m, const char *spec, char errbuf[])
             n += snprintf(errbuf + n, PX_ERRBUF_SIZE - (size_t)n, "%s%s", k++ ? ", " : "", sn);
         }
         if (n > 0 && n < PX_ERRBUF_SIZE)
-            snprintf(errbuf + n, PX_ERRBUF_SIZE - (size_t)n, "; or use bits:A-B, bytes:A-B, trailer");
+            snprintf(errbuf + n, PX_ERRBUF_SIZE - (size_t)n, "; or use bits:A-B, bytes:A-B, checksums, trailer");
         return PX_EINVAL;
     }
     memcpy(mf.layer, spec, ln);
@@ -133,6 +159,72 @@ int px_diff_mask_add(px_diff_mask *m, const char *spec, char errbuf[])
     m->fields = f;
     m->fields[m->nfields++] = mf;
     return 0;
+}
+
+int px_diff_mask_add_bits(px_diff_mask *m, uint64_t offset, uint64_t nbits, char errbuf[])
+{
+    if (nbits == 0 || offset > 0x1fffffff || nbits > 0x20000000 - offset) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "bad bit range: offset %llu, %llu bits (a frame has at most 2^29 bits)",
+                 (unsigned long long)offset, (unsigned long long)nbits);
+        return PX_ERANGE;
+    }
+    return add_range(m, (uint32_t)offset, (uint32_t)(offset + nbits - 1));
+}
+
+int px_diff_mask_check_len(const px_diff_mask *m, size_t len, char errbuf[])
+{
+    for (size_t i = 0; m && i < m->nranges; i++)
+        if (m->ranges[i].hi / 8 >= len) {
+            snprintf(errbuf, PX_ERRBUF_SIZE,
+                     "bits %u-%u are outside the expected frame (%zu bytes: bits 0-%zu)", m->ranges[i].lo,
+                     m->ranges[i].hi, len, len * 8 - 1);
+            return PX_ERANGE;
+        }
+    return 0;
+}
+
+px_diff_mask *px_diff_mask_copy(const px_diff_mask *m)
+{
+    px_diff_mask *c = px_diff_mask_new();
+    if (!c || !m)
+        return c;
+    c->trailer = m->trailer;
+    if (m->nfields && !(c->fields = malloc(m->nfields * sizeof *c->fields)))
+        goto oom;
+    if (m->nranges && !(c->ranges = malloc(m->nranges * sizeof *c->ranges)))
+        goto oom;
+    if (m->nfields)
+        memcpy(c->fields, m->fields, m->nfields * sizeof *c->fields);
+    if (m->nranges)
+        memcpy(c->ranges, m->ranges, m->nranges * sizeof *c->ranges);
+    c->nfields = m->nfields;
+    c->nranges = m->nranges;
+    return c;
+oom:
+    px_diff_mask_free(c);
+    return NULL;
+}
+
+int px_diff_mask_format(const px_diff_mask *m, px_buf *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; m && i < m->nfields; i++) {
+        const mask_field *mf = &m->fields[i];
+        if (!mf->layer[0])
+            continue; /* by position (px_diff_mask_add_unset): no text for it */
+        px_buf_printf(out, "%s%s", k++ ? ", " : "", mf->layer);
+        if (mf->occ >= 0)
+            px_buf_printf(out, "[%d]", mf->occ);
+        if (mf->field >= 0) {
+            const px__proto *pr = px__proto_get(px__proto_by_short(mf->layer, strlen(mf->layer)));
+            px_buf_printf(out, ".%s", pr->fields[mf->field].name);
+        }
+    }
+    for (size_t i = 0; m && i < m->nranges; i++)
+        px_buf_printf(out, "%sbits:%u-%u", k++ ? ", " : "", m->ranges[i].lo, m->ranges[i].hi);
+    if (m && m->trailer)
+        px_buf_printf(out, "%strailer", k++ ? ", " : "");
+    return out->oom ? PX_ENOMEM : 0;
 }
 
 int px_diff_mask_add_unset(px_diff_mask *m, const struct px_pkt *p)

@@ -124,6 +124,10 @@ uint16_t px__ethertype_of(px__pid next);
  *  PX_EPARSE or PX_ERANGE (too many bytes). */
 int px__parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n);
 
+/** Edit distance of a[0, la) and b[0, lb) (99 when either is over 40 bytes),
+ *  for "did you mean" in messages (frame_derive.c). */
+unsigned px__edit_distance(const char *a, size_t la, const char *b, size_t lb);
+
 struct px_pkt;
 /** Number of layers of a frame description, and the protocol and explicitly-set
  *  field bits of layer i (frame_build.c). */

@@ -98,22 +98,20 @@ px_predicate *px_timed_out(void)
 /* ---- field predicates: the per-frame engine of predicates/ftest.c, so they
  * also work inside counts and combinators ---- */
 
-px_predicate *px_saw_src_mac(const uint8_t mac[6]) { return mac ? px_saw_src_mac_masked(mac, NULL) : NULL; }
-px_predicate *px_saw_dst_mac(const uint8_t mac[6]) { return mac ? px_saw_dst_mac_masked(mac, NULL) : NULL; }
-px_predicate *px_did_not_see_src_mac(const uint8_t mac[6])
-{
-    return mac ? px_did_not_see_src_mac_masked(mac, NULL) : NULL;
-}
-px_predicate *px_did_not_see_dst_mac(const uint8_t mac[6])
-{
-    return mac ? px_did_not_see_dst_mac_masked(mac, NULL) : NULL;
-}
+/* A NULL mac is refused by the masked forms, with the reason. */
+px_predicate *px_saw_src_mac(const uint8_t mac[6]) { return px_saw_src_mac_masked(mac, NULL); }
+px_predicate *px_saw_dst_mac(const uint8_t mac[6]) { return px_saw_dst_mac_masked(mac, NULL); }
+px_predicate *px_did_not_see_src_mac(const uint8_t mac[6]) { return px_did_not_see_src_mac_masked(mac, NULL); }
+px_predicate *px_did_not_see_dst_mac(const uint8_t mac[6]) { return px_did_not_see_dst_mac_masked(mac, NULL); }
 px_predicate *px_saw_ethertype(uint16_t ethertype) { return px__saw_ethertype(ethertype); }
 
 px_predicate *px_saw_vlan_tag(int vid, int pcp)
 {
-    if (vid < 0 || vid > 4095 || pcp > 7)
-        return NULL;
+    /* Here vid has no "any" (-1): px_saw_vlan has. */
+    if (vid < 0 || vid > 4095)
+        return px__pred_refused("saw_vlan_tag", "vid must be 0..4095, got %d", vid);
+    if (pcp > 7)
+        return px__pred_refused("saw_vlan_tag", "pcp must be 0..7 or -1 (any), got %d", pcp);
     px_vlan_spec spec = PX_VLAN_SPEC_ANY;
     spec.vid = vid;
     spec.pcp = pcp < 0 ? -1 : pcp;
@@ -123,7 +121,7 @@ px_predicate *px_saw_vlan_tag(int vid, int pcp)
 px_predicate *px_did_not_see_vlan_tag(int vid)
 {
     if (vid < 0 || vid > 4095)
-        return NULL;
+        return px__pred_refused("did_not_see_vlan_tag", "vid must be 0..4095, got %d", vid);
     px_vlan_spec spec = PX_VLAN_SPEC_ANY;
     spec.vid = vid;
     return px_did_not_see_vlan(&spec);
@@ -137,4 +135,8 @@ px_predicate *px_did_not_see_vlan_tag(int vid)
 px_predicate *px_packet_count(void) { return px_count(NULL); }
 px_predicate *px_packet_count_was(uint64_t n) { return px_exactly(n, NULL); }
 /* "fewer than 0" can never PASS: refused, as `count() < 0` is. */
-px_predicate *px_packet_count_was_less_than(uint64_t n) { return n ? px_at_most(n - 1, NULL) : NULL; }
+px_predicate *px_packet_count_was_less_than(uint64_t n)
+{
+    return n ? px_at_most(n - 1, NULL)
+             : px__pred_refused("packet_count_was_less_than", "n must be at least 1 (fewer than 0 frames is never true)");
+}

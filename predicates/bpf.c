@@ -127,13 +127,13 @@ px_predicate *px_bpf(const char *filter, char *errbuf)
     if (!filter) {
         if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "bpf: no filter given");
-        return NULL;
+        return px__pred_refused("bpf", "no filter given");
     }
     char why[PX_ERRBUF_SIZE];
     if (bpf_bounded(filter, why)) {
         if (errbuf)
             snprintf(errbuf, PX_ERRBUF_SIZE, "bpf filter: %s", why);
-        return NULL;
+        return px__pred_refused("bpf", "filter: %s", why);
     }
     bpf_st *st = calloc(1, sizeof *st);
     char *copy = strdup(filter);
@@ -148,12 +148,13 @@ px_predicate *px_bpf(const char *filter, char *errbuf)
         return NULL;
     }
     if (pcap_compile(dead, &st->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(why, sizeof why, "filter \"%s\" does not compile: %s", filter, pcap_geterr(dead));
         if (errbuf)
-            snprintf(errbuf, PX_ERRBUF_SIZE, "bpf filter \"%s\" does not compile: %s", filter, pcap_geterr(dead));
+            snprintf(errbuf, PX_ERRBUF_SIZE, "bpf %s", why);
         pcap_close(dead);
         free(st);
         free(copy);
-        return NULL;
+        return px__pred_refused("bpf", "%s", why);
     }
     pcap_close(dead);
     px__ftest_init(&st->head, &bpf_vt, "bpf");

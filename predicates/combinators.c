@@ -272,16 +272,32 @@ static void free_children(px_predicate *const *children, size_t n)
         px_predicate_free(children[i]);
 }
 
+/* Frees children[0..n) except `keep`. */
+static void free_children_but(px_predicate *const *children, size_t n, const px_predicate *keep)
+{
+    for (size_t i = 0; children && i < n; i++)
+        if (children[i] != keep)
+            px_predicate_free(children[i]);
+}
+
 static px_predicate *multi_new(const px_predicate_ops ops[2], px_predicate *const *children, size_t n)
 {
     if (!children || n == 0)
-        return NULL;
+        return px__pred_refused(ops[0].name, "needs at least one child predicate, got %s",
+                                children ? "none" : "NULL");
     bool sensitive = false, ok = true;
     for (size_t i = 0; i < n; i++) {
         if (!children[i])
             ok = false;
         else if (px_predicate_get_ops(children[i])->flags & PX_PRED_LOSS_SENSITIVE)
             sensitive = true;
+    }
+    /* A refused child: its reason is the combinator's (a NULL child, out of
+     * memory, still makes NULL). */
+    px_predicate *refused = ok ? px__pred_first_refused(children, n) : NULL;
+    if (refused) {
+        free_children_but(children, n, refused);
+        return refused;
     }
     multi_st *st = ok ? calloc(1, sizeof *st + n * sizeof st->c[0]) : NULL;
     if (!st) {
@@ -359,8 +375,8 @@ static const px_predicate_ops not_ops = {
 
 px_predicate *px_not(px_predicate *p)
 {
-    if (!p)
-        return NULL;
+    if (!p || px__pred_first_refused(&p, 1))
+        return p; /* NULL (out of memory) or refused: the child's reason */
     not_st *st = calloc(1, sizeof *st);
     if (!st) {
         px_predicate_free(p);
@@ -573,11 +589,32 @@ static const px_predicate_ops count_ops = {
     .key = count_key,
 };
 
+static const char *const count_names[] = {"exactly", "at_least", "at_most", "between", "count", "count_not"};
+
+/* The reason a counting or no_other_packets predicate refuses child p (NULL: it
+ * takes it): its own refusal, or not being per-frame. Frees p when refused. */
+static px_predicate *refuse_child(const char *name, px_predicate *p)
+{
+    if (!p || px__pred_first_refused(&p, 1))
+        return p;
+    px_buf d = PX_BUF_INIT;
+    px_predicate_describe(p, &d);
+    px_predicate *r = px__pred_refused(name, "p must be a per-frame predicate (saw_..., did_not_see_..., bpf, "
+                                             "matches, and all_of/any_of/not of them), got %s",
+                                       px_buf_cstr(&d));
+    px_buf_free(&d);
+    px_predicate_free(p);
+    return r;
+}
+
 static px_predicate *count_new(count_form form, uint64_t lo, uint64_t hi, px_predicate *p)
 {
-    if (lo > hi || (p && !px_predicate_is_per_frame(p))) {
+    if (p && (px__pred_first_refused(&p, 1) || !px_predicate_is_per_frame(p)))
+        return refuse_child(count_names[form], p);
+    if (lo > hi) {
         px_predicate_free(p);
-        return NULL;
+        return px__pred_refused(count_names[form], "lo must not be above hi, got %llu > %llu", (unsigned long long)lo,
+                                (unsigned long long)hi);
     }
     count_st *st = calloc(1, sizeof *st);
     if (!st) {
@@ -669,10 +706,8 @@ static const px_predicate_ops noother_ops = {
 
 px_predicate *px_no_other_packets(px_predicate *allowed)
 {
-    if (allowed && !px_predicate_is_per_frame(allowed)) {
-        px_predicate_free(allowed);
-        return NULL;
-    }
+    if (allowed && (px__pred_first_refused(&allowed, 1) || !px_predicate_is_per_frame(allowed)))
+        return refuse_child("no_other_packets", allowed);
     noother_st *st = calloc(1, sizeof *st);
     if (!st) {
         px_predicate_free(allowed);

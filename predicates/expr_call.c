@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "expr_internal.h"
+#include "frame_proto.h"
 
 static void types_text(unsigned mask, char *out, size_t size)
 {
     out[0] = '\0';
     bool first = true;
-    for (unsigned t = 1; t <= PX_EXPR_LIST; t <<= 1) {
+    for (unsigned t = 1; t <= PX_EXPR_EDIT; t <<= 1) {
         if (!(mask & t))
             continue;
         size_t used = strlen(out);
@@ -22,25 +23,6 @@ static void types_text(unsigned mask, char *out, size_t size)
 }
 
 /* ---- calls ---- */
-
-static unsigned edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    unsigned d[41][41];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (unsigned)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            unsigned del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = c < del ? (c < ins ? c : ins) : (del < ins ? del : ins);
-        }
-    return d[la][lb];
-}
 
 typedef struct wrapped {
     px_buf *out;
@@ -116,7 +98,9 @@ static void unknown_name(parser *P, size_t at, const char *name)
     for (size_t i = 0; i < px_registry_count(P->reg); i++) {
         const char *cand = px_registry_get(P->reg, i)->name;
         /* A name that starts with what was typed is the best guess ("saw_vlan"). */
-        unsigned d = nlen >= 3 && strncmp(cand, name, nlen) == 0 ? 0 : edit_distance(name, cand);
+        unsigned d = nlen >= 3 && strncmp(cand, name, nlen) == 0
+                         ? 0
+                         : px__edit_distance(name, strlen(name), cand, strlen(cand));
         if (d < bestd) {
             bestd = d;
             best = cand;
@@ -335,6 +319,18 @@ int px__expr_parse_call(parser *P, px_expr_value *v, size_t name_at, size_t name
         char errbuf[PX_ERRBUF_SIZE] = "";
         px_expr_args args = {def, vals};
         px_predicate *p = def->factory(&args, def->user, errbuf);
+        /* A constructor that refused its arguments returns a predicate saying
+         * why (predicates.h): here that is a parse error at the call. */
+        const char *refused = p ? px_predicate_error(p) : NULL;
+        if (refused) {
+            size_t nl = strlen(def->name);
+            if (!strncmp(refused, def->name, nl) && !strncmp(refused + nl, ": ", 2))
+                refused += nl + 2; /* the message below names the call */
+            if (!errbuf[0])
+                snprintf(errbuf, sizeof errbuf, "%s", refused);
+            px_predicate_free(p);
+            p = NULL;
+        }
         if (!p) {
             px__expr_fail(P, errbuf[0] ? map_factory_error(errbuf) : PX_EINVAL, name_at, "%s: %s", def->name,
                  errbuf[0] ? errbuf : "arguments rejected");
@@ -401,8 +397,10 @@ int px__expr_parse_comparison(parser *P, px_expr_value *v, size_t call_at, bool 
         break;
     case 5: p = px_at_least(n + 1, inner); break;
     }
-    if (!p) {
-        px__expr_fail(P, PX_ENOMEM, call_at, "out of memory");
+    const char *refused = p ? px_predicate_error(p) : NULL;
+    if (!p || refused) {
+        px__expr_fail(P, p ? PX_EINVAL : PX_ENOMEM, call_at, "%s", p ? refused : "out of memory");
+        px_predicate_free(p);
         return -1;
     }
     v->pred = p;

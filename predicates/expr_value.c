@@ -47,6 +47,7 @@ const char *px__expr_type_name(unsigned t)
     case PX_EXPR_FRAME: return "a frame";
     case PX_EXPR_NAME: return "a name";
     case PX_EXPR_LIST: return "a list";
+    case PX_EXPR_EDIT: return "an edit (ipv4.ttl-=1, +vlan(102))";
     }
     return "a value";
 }
@@ -341,6 +342,38 @@ static int parse_list(parser *P, px_expr_value *v)
     }
 }
 
+/* Length of a frame edit at `at` (px_frame_derive): "+vlan(...)", "-vlan", or
+ * layer[N].field followed by "=", "-=" or "+=" (not "=="); 0 when the text
+ * there is not one. */
+static size_t edit_len(const parser *P, size_t at)
+{
+    const char *t = P->text + at;
+    size_t i = 0;
+    if ((t[0] == '+' || t[0] == '-') && isalpha((unsigned char)t[1])) {
+        i = 1;
+    } else {
+        if (!is_name_start(t[0]))
+            return 0;
+        while (isalnum((unsigned char)t[i]) || t[i] == '_' || t[i] == '.' || t[i] == '[' || t[i] == ']')
+            i++;
+        size_t k = i;
+        while (t[k] == ' ' || t[k] == '\t')
+            k++;
+        bool op = (t[k] == '=' && t[k + 1] != '=') || ((t[k] == '-' || t[k] == '+') && t[k + 1] == '=');
+        if (!op || !memchr(t, '.', i))
+            return 0;
+    }
+    /* to the ',' ']' or ')' that ends the value, parentheses balanced */
+    int depth = 0;
+    while (t[i] && (depth > 0 || (t[i] != ',' && t[i] != ']' && t[i] != ')'))) {
+        depth += t[i] == '(' ? 1 : t[i] == ')' ? -1 : 0;
+        i++;
+    }
+    while (i && (t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n' || t[i - 1] == '\r'))
+        i--;
+    return i;
+}
+
 int px__expr_parse_value(parser *P, px_expr_value *v)
 {
     skip_ws(P);
@@ -353,7 +386,16 @@ int px__expr_parse_value(parser *P, px_expr_value *v)
         return -1;
     }
     int rc = -1;
-    if (c == '"') {
+    size_t elen = edit_len(P, at);
+    if (elen) {
+        v->type = PX_EXPR_EDIT;
+        v->len = elen;
+        v->str = dup_n(P->text + at, elen);
+        P->pos = at + elen;
+        rc = v->str ? 0 : -1;
+        if (rc)
+            px__expr_fail(P, PX_ENOMEM, at, "out of memory");
+    } else if (c == '"') {
         rc = parse_string(P, v);
     } else if (c == '[') {
         rc = parse_list(P, v);
@@ -370,7 +412,19 @@ int px__expr_parse_value(parser *P, px_expr_value *v)
                 plain_name = false;
         /* An upper-case word starts a frame, with or without parentheses
          * (Ether/IPv4/UDP): no name of the language starts with one. */
-        if (isupper((unsigned char)c) && plain_name) {
+        bool range = (n >= 5 && !memcmp(w, "bits:", 5)) || (n >= 6 && !memcmp(w, "bytes:", 6));
+        if (range) {
+            /* a mask range, bits:96-111 or bits:96+16: a name, not an address */
+            while (isdigit((unsigned char)P->text[e]) || P->text[e] == '-' || P->text[e] == '+')
+                e++;
+            v->type = PX_EXPR_NAME;
+            v->len = e - at;
+            v->str = dup_n(w, v->len);
+            P->pos = e;
+            rc = v->str ? 0 : -1;
+            if (rc)
+                px__expr_fail(P, PX_ENOMEM, at, "out of memory");
+        } else if (isupper((unsigned char)c) && plain_name) {
             rc = parse_frame(P, v);
         } else if (is_name_start(c) && plain_name && P->text[after] == '(') {
             rc = px__expr_parse_call(P, v, at, e);

@@ -162,7 +162,8 @@ static px_predicate *field_new(const char *path, const char *value, bool neg, ch
 fail:
     if (errbuf)
         snprintf(errbuf, PX_ERRBUF_SIZE, "%s", err);
-    return NULL;
+    /* A refused argument keeps its reason in the predicate (predicates.h). */
+    return strcmp(err, "out of memory") ? px__pred_refused(neg ? "did_not_see_field" : "saw_field", "%s", err) : NULL;
 }
 
 px_predicate *px_saw_field(const char *field, const char *value, char *errbuf) { return field_new(field, value, false, errbuf); }
@@ -218,7 +219,8 @@ static const px__ftest_vt payload_vt = {payload_test, payload_args, payload_clea
 static px_predicate *payload_new(const uint8_t *needle, size_t n, bool neg)
 {
     if (!needle || n == 0)
-        return NULL;
+        return px__pred_refused(neg ? "did_not_see_payload" : "payload_contains",
+                                "needle must be at least 1 byte, got %s", needle ? "0 bytes" : "NULL");
     payload_st *st = px__ftest_alloc(sizeof *st, &payload_vt, neg ? "did_not_see_payload" : "payload_contains");
     if (!st)
         return NULL;

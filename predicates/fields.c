@@ -87,6 +87,36 @@ static bool fits(const char *path, int64_t v)
     return v < 0 || (uint64_t)v <= px__field_max(&px__proto_get(pid)->fields[fi]);
 }
 
+/* The first argument a constructor refuses, for px__pred_refused. */
+typedef struct refusal {
+    char msg[PX_ERRBUF_SIZE];
+} refusal;
+
+/* Argument `arg` checked as field `path` (fits): false with the reason in r
+ * (the first refusal is kept: chain the checks with &&). */
+static bool arg_fits(refusal *r, const char *arg, const char *path, int64_t v)
+{
+    if (fits(path, v))
+        return true;
+    px__pid pid;
+    int fi;
+    if (px__field_by_path(path, &pid, &fi) != 0)
+        snprintf(r->msg, sizeof r->msg, "%s: field %s is not in the field table", arg, path);
+    else
+        snprintf(r->msg, sizeof r->msg, "%s must be 0..%llu or -1 (any), got %lld", arg,
+                 (unsigned long long)px__field_max(&px__proto_get(pid)->fields[fi]), (long long)v);
+    return false;
+}
+
+/* Argument `arg` in [lo, hi]. */
+static bool arg_range(refusal *r, const char *arg, int64_t v, int64_t lo, int64_t hi)
+{
+    if (v >= lo && v <= hi)
+        return true;
+    snprintf(r->msg, sizeof r->msg, "%s must be %lld..%lld, got %lld", arg, (long long)lo, (long long)hi, (long long)v);
+    return false;
+}
+
 
 /* ---- ethertype ---- */
 
@@ -121,8 +151,9 @@ static const px__ftest_vt ethertype_vt = {ethertype_test, ethertype_args, NULL, 
 
 static px_predicate *ethertype_new(uint16_t type, bool neg)
 {
-    if (!fits(ETH_TYPE, type))
-        return NULL;
+    refusal r;
+    if (!arg_fits(&r, "ethertype", ETH_TYPE, type))
+        return px__pred_refused(neg ? "did_not_see_ethertype" : "saw_ethertype", "%s", r.msg);
     ethertype_st *st = px__ftest_alloc(sizeof *st, &ethertype_vt, neg ? "did_not_see_ethertype" : "saw_ethertype");
     if (!st)
         return NULL;
@@ -200,8 +231,11 @@ static px_predicate *mac_new(bool dst, const uint8_t mac[6], const uint8_t mask[
 {
     static const char *const names[2][2] = {{"saw_src_mac", "did_not_see_src_mac"},
                                             {"saw_dst_mac", "did_not_see_dst_mac"}};
-    if (!mac || !fits(mac_paths[dst], -1))
-        return NULL;
+    refusal r;
+    if (!mac)
+        return px__pred_refused(names[dst][neg], "no MAC address given (NULL)");
+    if (!arg_fits(&r, "mac", mac_paths[dst], -1))
+        return px__pred_refused(names[dst][neg], "%s", r.msg);
     mac_st *st = px__ftest_alloc(sizeof *st, &mac_vt, names[dst][neg]);
     if (!st)
         return NULL;
@@ -288,11 +322,15 @@ static const px__ftest_vt vlan_vt = {vlan_test, vlan_args, NULL, vlan_key};
 
 static px_predicate *vlan_new(const px_vlan_spec *s, bool neg)
 {
-    if (!s || !fits(vlan_paths[0], s->vid) || !fits(vlan_paths[1], s->pcp) || !fits(vlan_paths[2], s->dei) ||
-        s->tpid > 0xffff || s->depth < 0 ||
-        s->depth >= PX_FRAME_MAX_LAYERS)
-        return NULL;
-    vlan_st *st = px__ftest_alloc(sizeof *st, &vlan_vt, neg ? "did_not_see_vlan_tag" : "saw_vlan_tag");
+    const char *name = neg ? "did_not_see_vlan_tag" : "saw_vlan_tag";
+    refusal r;
+    if (!s)
+        return px__pred_refused(name, "no spec given (NULL)");
+    if (!arg_fits(&r, "vid", vlan_paths[0], s->vid) || !arg_fits(&r, "pcp", vlan_paths[1], s->pcp) ||
+        !arg_fits(&r, "dei", vlan_paths[2], s->dei) || !arg_range(&r, "tpid", s->tpid < 0 ? 0 : s->tpid, 0, 0xffff) ||
+        !arg_range(&r, "depth", s->depth, 0, PX_FRAME_MAX_LAYERS - 1))
+        return px__pred_refused(name, "%s", r.msg);
+    vlan_st *st = px__ftest_alloc(sizeof *st, &vlan_vt, name);
     if (!st)
         return NULL;
     st->s = *s;
@@ -435,21 +473,30 @@ static bool ip_key(const px__ftest *self, px_key *out)
 
 static const px__ftest_vt ip_vt = {ip_test, ip_args, NULL, ip_key};
 
-static bool prefix_ok(const px_ip_prefix *p, int version)
+static bool prefix_ok(refusal *r, const char *arg, const px_ip_prefix *p, int version)
 {
     if (p->family == 0)
         return true;
-    return p->family == version && p->len <= (version == 6 ? 128 : 32);
+    if (p->family != version) {
+        snprintf(r->msg, sizeof r->msg, "%s: an IPv%d prefix needs family %d or 0 (any), got %u", arg, version, version,
+                 (unsigned)p->family);
+        return false;
+    }
+    return arg_range(r, arg, p->len, 0, version == 6 ? 128 : 32);
 }
 
 static px_predicate *ip_new(int version, const px_ip_spec *s, bool neg)
 {
     static const char *const names[2][2] = {{"saw_ipv4", "did_not_see_ipv4"}, {"saw_ipv6", "did_not_see_ipv6"}};
     const char *const *n = ip_paths[version == 6];
-    if (!s || !prefix_ok(&s->src, version) || !prefix_ok(&s->dst, version) || !fits(n[0], -1) || !fits(n[1], -1) ||
-        !fits(n[2], s->proto) || !fits(n[3], s->ttl) || !fits(n[4], s->dscp) || !fits(n[5], s->ecn) ||
-        s->encap < 0 || s->encap > 7)
-        return NULL;
+    refusal r;
+    if (!s)
+        return px__pred_refused(names[version == 6][neg], "no spec given (NULL)");
+    if (!prefix_ok(&r, "src length", &s->src, version) || !prefix_ok(&r, "dst length", &s->dst, version) ||
+        !arg_fits(&r, "src", n[0], -1) || !arg_fits(&r, "dst", n[1], -1) || !arg_fits(&r, "proto", n[2], s->proto) ||
+        !arg_fits(&r, "ttl", n[3], s->ttl) || !arg_fits(&r, "dscp", n[4], s->dscp) ||
+        !arg_fits(&r, "ecn", n[5], s->ecn) || !arg_range(&r, "encap", s->encap, 0, 7))
+        return px__pred_refused(names[version == 6][neg], "%s", r.msg);
     ip_st *st = px__ftest_alloc(sizeof *st, &ip_vt, names[version == 6][neg]);
     if (!st)
         return NULL;
@@ -550,9 +597,16 @@ static px_predicate *l4_new(bool tcp, const px_l4_spec *s, bool neg)
 {
     static const char *const names[2][2] = {{"saw_udp", "did_not_see_udp"}, {"saw_tcp", "did_not_see_tcp"}};
     const char *const *n = l4_paths[tcp];
-    if (!s || !fits(n[0], s->sport) || !fits(n[1], s->dport) || s->encap < 0 || s->encap > 7 ||
-        (tcp ? !fits(n[2], s->flags) || !fits(n[2], s->flags_mask) : s->flags >= 0 || s->flags_mask >= 0))
-        return NULL;
+    refusal r;
+    if (!s)
+        return px__pred_refused(names[tcp][neg], "no spec given (NULL)");
+    if (!tcp && (s->flags >= 0 || s->flags_mask >= 0))
+        return px__pred_refused(names[tcp][neg], "flags and flags_mask are for TCP only (-1 for UDP), got %d and %d",
+                                s->flags, s->flags_mask);
+    if (!arg_fits(&r, "sport", n[0], s->sport) || !arg_fits(&r, "dport", n[1], s->dport) ||
+        !arg_range(&r, "encap", s->encap, 0, 7) ||
+        (tcp && (!arg_fits(&r, "flags", n[2], s->flags) || !arg_fits(&r, "flags_mask", n[2], s->flags_mask))))
+        return px__pred_refused(names[tcp][neg], "%s", r.msg);
     l4_st *st = px__ftest_alloc(sizeof *st, &l4_vt, names[tcp][neg]);
     if (!st)
         return NULL;
@@ -602,8 +656,9 @@ static const px__ftest_vt icmp_vt = {icmp_test, icmp_args, NULL, NULL};
 static px_predicate *icmp_new(bool v6, int type, int code, bool neg)
 {
     static const char *const names[2][2] = {{"saw_icmp", "did_not_see_icmp"}, {"saw_icmpv6", "did_not_see_icmpv6"}};
-    if (!fits(icmp_paths[v6][0], type) || !fits(icmp_paths[v6][1], code))
-        return NULL;
+    refusal r;
+    if (!arg_fits(&r, "type", icmp_paths[v6][0], type) || !arg_fits(&r, "code", icmp_paths[v6][1], code))
+        return px__pred_refused(names[v6][neg], "%s", r.msg);
     icmp_st *st = px__ftest_alloc(sizeof *st, &icmp_vt, names[v6][neg]);
     if (!st)
         return NULL;
@@ -659,11 +714,15 @@ static const px__ftest_vt mpls_vt = {mpls_test, mpls_args, NULL, NULL};
 
 static px_predicate *mpls_new(const px_mpls_spec *s, bool neg)
 {
-    if (!s || !fits(mpls_paths[0], s->label) || !fits(mpls_paths[1], s->tc) || !fits(mpls_paths[2], s->s) ||
-        !fits(mpls_paths[3], s->ttl) || s->depth < 0 ||
-        s->depth >= PX_FRAME_MAX_LAYERS)
-        return NULL;
-    mpls_st *st = px__ftest_alloc(sizeof *st, &mpls_vt, neg ? "did_not_see_mpls" : "saw_mpls");
+    const char *name = neg ? "did_not_see_mpls" : "saw_mpls";
+    refusal r;
+    if (!s)
+        return px__pred_refused(name, "no spec given (NULL)");
+    if (!arg_fits(&r, "label", mpls_paths[0], s->label) || !arg_fits(&r, "tc", mpls_paths[1], s->tc) ||
+        !arg_fits(&r, "s", mpls_paths[2], s->s) || !arg_fits(&r, "ttl", mpls_paths[3], s->ttl) ||
+        !arg_range(&r, "depth", s->depth, 0, PX_FRAME_MAX_LAYERS - 1))
+        return px__pred_refused(name, "%s", r.msg);
+    mpls_st *st = px__ftest_alloc(sizeof *st, &mpls_vt, name);
     if (!st)
         return NULL;
     st->s = *s;
@@ -703,8 +762,9 @@ static const px__ftest_vt vxlan_vt = {vxlan_test, vxlan_args, NULL, NULL};
 
 static px_predicate *vxlan_new(int64_t vni, bool neg)
 {
-    if (!fits(VXLAN_VNI, vni))
-        return NULL;
+    refusal r;
+    if (!arg_fits(&r, "vni", VXLAN_VNI, vni))
+        return px__pred_refused(neg ? "did_not_see_vxlan" : "saw_vxlan", "%s", r.msg);
     vxlan_st *st = px__ftest_alloc(sizeof *st, &vxlan_vt, neg ? "did_not_see_vxlan" : "saw_vxlan");
     if (!st)
         return NULL;

@@ -2,8 +2,9 @@
  * equal to an expected one, field by field, under a mask (what packet test
  * frameworks call verify_packet).
  *
- * The expected frame (text form or plain hex) is built and dissected once, at
- * construction; each captured frame is compared with the frames engineer's diff
+ * The expected frame (text form or plain hex, optionally derived by edits:
+ * set=[ipv4.ttl-=1], px_frame_derive; or bytes and a mask built in C) is built
+ * and dissected once, at construction; each captured frame is compared with the frames engineer's diff
  * (include/pktexpect/diff.h), whose score also picks the closest frame for the
  * FAIL explanation ("closest was frame #2: ipv4.ttl: expected 63, got 64").
  */
@@ -15,6 +16,7 @@
 #include "frame_proto.h"
 #include "pred_internal.h"
 #include "pktexpect/diff.h"
+#include "pktexpect/build.h"
 #include "pktexpect/error.h"
 #include "pktexpect/text.h"
 
@@ -25,6 +27,7 @@ typedef struct {
     px_frame expected;  /* view over bytes */
     px_diff_mask *mask;
     char *text;         /* as given, for describe */
+    char *set;          /* edits applied to the expected frame, as given (NULL: none) */
     char *ignore;       /* comma-separated, as given (NULL: none) */
     bool allow_padding;
 } matches_st;
@@ -218,6 +221,30 @@ static void matches_args(const px__ftest *self, px_buf *out)
         px_buf_append(out, st->text);
     else
         px__quote(out, st->text, strlen(st->text));
+    if (st->set) {
+        /* edits as given, one item each (a ',' inside +vlan(...) stays) */
+        px_buf_append(out, ", set=[");
+        const char *s = st->set;
+        bool first = true;
+        while (*s) {
+            s += strspn(s, ", \t\n");
+            size_t n = 0;
+            int depth = 0;
+            while (s[n] && (depth > 0 || s[n] != ',')) {
+                depth += s[n] == '(' ? 1 : s[n] == ')' ? -1 : 0;
+                n++;
+            }
+            size_t k = n;
+            while (k && (s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\n'))
+                k--;
+            if (k) {
+                px_buf_printf(out, "%s%.*s", first ? "" : ", ", (int)k, s);
+                first = false;
+            }
+            s += n;
+        }
+        px_buf_append(out, "]");
+    }
     if (st->ignore) {
         px_buf_append(out, ", ignore=[");
         const char *s = st->ignore;
@@ -249,13 +276,67 @@ static void matches_cleanup(px__ftest *self)
     free(st->bytes);
     px_diff_mask_free(st->mask);
     free(st->text);
+    free(st->set);
     free(st->ignore);
 }
 
 /* No key: masks (ignore=, bit ranges, allow_padding) can hide any field a key reads. */
 static const px__ftest_vt matches_vt = {matches_test, matches_args, matches_cleanup, NULL};
 
-px_predicate *px_matches(const char *expected, const char *ignore, bool allow_padding, char *errbuf)
+/* Takes bytes, mask, text, set and ignore (owned, also on failure). */
+static px_predicate *make(uint8_t *bytes, size_t len, px_diff_mask *mask, char *text, char *set, char *ignore,
+                          bool allow_padding, char *errbuf)
+{
+    int rc = 0;
+    matches_st *st = calloc(1, sizeof *st);
+    if (!st || !text) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
+        rc = PX_ENOMEM;
+    }
+    if (rc == 0 && len > UINT32_MAX) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "expected frame too long");
+        rc = PX_ERANGE;
+    }
+    /* A range past the expected frame is a mistake, unless allow_padding
+     * (then it names bytes that the trailer ignores anyway). */
+    if (rc == 0 && !allow_padding)
+        rc = px_diff_mask_check_len(mask, len, errbuf);
+    if (rc == 0 && allow_padding)
+        rc = px_diff_mask_add(mask, "trailer", errbuf);
+    if (rc != 0) {
+        free(bytes);
+        px_diff_mask_free(mask);
+        free(text);
+        free(set);
+        free(ignore);
+        free(st);
+        /* A refused frame or mask keeps its reason in the predicate (predicates.h). */
+        return rc == PX_ENOMEM ? NULL : px__pred_refused("matches", "%s", errbuf);
+    }
+    px__ftest_init(&st->head, &matches_vt, "matches");
+    st->allow_padding = allow_padding;
+    st->bytes = bytes;
+    st->len = len;
+    st->mask = mask;
+    st->text = text;
+    st->set = set;
+    st->ignore = ignore;
+    px_frame_dissect(&st->expected, st->bytes, (uint32_t)st->len, (uint32_t)st->len);
+    return px__ftest_wrap(&st->head, false);
+}
+
+static char *dup_opt(const char *s, bool *oom)
+{
+    if (!s || !*s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+px_predicate *px_matches_edit(const char *expected, const char *set, const char *ignore, bool allow_padding,
+                              char *errbuf)
 {
     char local[PX_ERRBUF_SIZE];
     if (!errbuf)
@@ -263,41 +344,78 @@ px_predicate *px_matches(const char *expected, const char *ignore, bool allow_pa
     errbuf[0] = '\0';
     if (!expected) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "matches: no expected frame");
-        return NULL;
+        return px__pred_refused("matches", "no expected frame");
     }
-    matches_st *st = calloc(1, sizeof *st);
-    if (!st) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
-        return NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    px_diff_mask *mask = NULL;
+    int rc = px_frame_parse_text(expected, &bytes, &len, errbuf);
+    if (rc == 0 && set && *set) {
+        uint8_t *derived;
+        size_t dlen;
+        char eb[PX_ERRBUF_SIZE];
+        rc = px_frame_derive(bytes, len, set, &derived, &dlen, eb);
+        if (rc == 0) {
+            free(bytes);
+            bytes = derived;
+            len = dlen;
+        } else {
+            snprintf(errbuf, PX_ERRBUF_SIZE, "set: %s", eb);
+        }
     }
-    px__ftest_init(&st->head, &matches_vt, "matches");
-    st->allow_padding = allow_padding;
-    int rc = px_frame_parse_text(expected, &st->bytes, &st->len, errbuf);
-    if (rc == 0 && st->len > UINT32_MAX) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "expected frame too long");
-        rc = PX_ERANGE;
-    }
-    if (rc == 0 && !(st->mask = px_diff_mask_new())) {
+    if (rc == 0 && !(mask = px_diff_mask_new())) {
         snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
         rc = PX_ENOMEM;
     }
     if (rc == 0 && ignore && *ignore)
-        rc = px_diff_mask_add_list(st->mask, ignore, errbuf);
-    if (rc == 0 && allow_padding)
-        rc = px_diff_mask_add(st->mask, "trailer", errbuf);
-    if (rc == 0) {
-        st->text = strdup(expected);
-        st->ignore = ignore && *ignore ? strdup(ignore) : NULL;
-        if (!st->text || (ignore && *ignore && !st->ignore)) {
-            snprintf(errbuf, PX_ERRBUF_SIZE, "out of memory");
-            rc = PX_ENOMEM;
-        }
-    }
+        rc = px_diff_mask_add_list(mask, ignore, errbuf);
     if (rc != 0) {
-        matches_cleanup(&st->head);
-        free(st);
-        return NULL;
+        free(bytes);
+        px_diff_mask_free(mask);
+        /* A refused text or mask keeps its reason in the predicate (predicates.h). */
+        return rc == PX_ENOMEM ? NULL : px__pred_refused("matches", "%s", errbuf);
     }
-    px_frame_dissect(&st->expected, st->bytes, (uint32_t)st->len, (uint32_t)st->len);
-    return px__ftest_wrap(&st->head, false);
+    bool oom = false;
+    char *t = strdup(expected), *s = dup_opt(set, &oom), *i = dup_opt(ignore, &oom);
+    if (oom) {
+        free(t);
+        t = NULL; /* make() reports it */
+    }
+    return make(bytes, len, mask, t, s, i, allow_padding, errbuf);
+}
+
+px_predicate *px_matches(const char *expected, const char *ignore, bool allow_padding, char *errbuf)
+{
+    return px_matches_edit(expected, NULL, ignore, allow_padding, errbuf);
+}
+
+px_predicate *px_matches_frame(const uint8_t *expected, size_t len, const px_diff_mask *mask, bool allow_padding,
+                               char *errbuf)
+{
+    char local[PX_ERRBUF_SIZE];
+    if (!errbuf)
+        errbuf = local;
+    errbuf[0] = '\0';
+    if (!expected || len == 0) {
+        snprintf(errbuf, PX_ERRBUF_SIZE, "matches: no expected frame");
+        return px__pred_refused("matches", "no expected frame");
+    }
+    uint8_t *bytes = malloc(len);
+    px_diff_mask *m = px_diff_mask_copy(mask);
+    px_buf text = PX_BUF_INIT, ign = PX_BUF_INIT;
+    px_frame f;
+    if (bytes) {
+        memcpy(bytes, expected, len);
+        /* the text form for describe(), so that the message reads back */
+        px_frame_dissect(&f, bytes, (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len),
+                         (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len));
+        px_frame_to_text(&f, &text);
+    }
+    px_diff_mask_format(m, &ign);
+    bool oom = !bytes || !m || text.oom || ign.oom;
+    char *t = oom ? NULL : px_buf_steal(&text);
+    char *i = !oom && ign.len ? px_buf_steal(&ign) : NULL;
+    px_buf_free(&text);
+    px_buf_free(&ign);
+    return make(bytes, len, m ? m : px_diff_mask_new(), t, NULL, i, allow_padding, errbuf);
 }

@@ -18,6 +18,15 @@
 #include "pktexpect/predicate.h"
 #include "pktexpect/predicates.h"
 
+/** The predicate a constructor returns for an argument it refuses: its verdict
+ *  is ERROR (at its first frame, or when its window closes) with the explanation
+ *  "NAME: reason" (printf-style), which px_predicate_error() returns too. NULL
+ *  only when out of memory. */
+px_predicate *px__pred_refused(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** The first refused predicate of ps[0..n) (NULL entries skipped), or NULL: a
+ *  combinator given one returns it as its own result (the others freed). */
+px_predicate *px__pred_first_refused(px_predicate *const *ps, size_t n);
+
 typedef struct px__ftest px__ftest;
 
 /** What a per-frame test does. */

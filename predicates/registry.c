@@ -52,7 +52,7 @@ int px_registry_add(px_registry *reg, const px_expr_def *def, char *errbuf)
     unsigned variadic = 0;
     for (size_t i = 0; i < def->nparams; i++) {
         const px_expr_param *p = &def->params[i];
-        if (!p->name || !p->types || (p->types & ~0x1ffu)) {
+        if (!p->name || !p->types || (p->types & ~(((unsigned)PX_EXPR_EDIT << 1) - 1u))) {
             if (errbuf)
                 snprintf(errbuf, PX_ERRBUF_SIZE, "%s: parameter %zu has no name or no valid types", def->name, i);
             return PX_EINVAL;
@@ -402,21 +402,31 @@ static px_predicate *f_bpf(px_expr_args *a, void *u, char *e)
 static px_predicate *f_matches(px_expr_args *a, void *u, char *e)
 {
     (void)u;
-    const px_expr_value *exp = px_expr_arg(a, "expected"), *ign = px_expr_arg(a, "ignore");
-    px_buf list = PX_BUF_INIT;
+    const px_expr_value *exp = px_expr_arg(a, "expected"), *ign = px_expr_arg(a, "ignore"),
+                        *set = px_expr_arg(a, "set");
+    px_buf list = PX_BUF_INIT, edits = PX_BUF_INIT;
     if (ign && ign->type == PX_EXPR_LIST) {
         for (size_t i = 0; i < ign->nitems; i++)
             px_buf_printf(&list, "%s%s", i ? ", " : "", ign->items[i].str);
     } else if (ign) {
         px_buf_append(&list, ign->str);
     }
-    if (list.oom) {
+    if (set && set->type == PX_EXPR_LIST) {
+        for (size_t i = 0; i < set->nitems; i++)
+            px_buf_printf(&edits, "%s%s", i ? ", " : "", set->items[i].str);
+    } else if (set) {
+        px_buf_append(&edits, set->str);
+    }
+    if (list.oom || edits.oom) {
         px_buf_free(&list);
+        px_buf_free(&edits);
         return oom(e);
     }
-    px_predicate *p = px_matches(exp->str, list.len ? px_buf_cstr(&list) : NULL,
-                                 px_expr_arg_int(a, "allow_padding", 0) != 0, e);
+    px_predicate *p = px_matches_edit(exp->str, edits.len ? px_buf_cstr(&edits) : NULL,
+                                      list.len ? px_buf_cstr(&list) : NULL,
+                                      px_expr_arg_int(a, "allow_padding", 0) != 0, e);
     px_buf_free(&list);
+    px_buf_free(&edits);
     return p;
 }
 
@@ -600,8 +610,11 @@ static const px_expr_param p_payload[] = {
 static const px_expr_param p_bpf[] = {{"filter", PX_EXPR_STRING, REQ, 0, 0, "libpcap filter expression"}};
 static const px_expr_param p_matches[] = {
     {"expected", PX_EXPR_FRAME | PX_EXPR_STRING, REQ, 0, 0, "expected frame: text form or a string of hex"},
+    {"set", PX_EXPR_LIST | PX_EXPR_EDIT | PX_EXPR_STRING, NAMED, 0, 0,
+     "edits of the expected frame: ipv4.ttl-=1, eth.src=02:00:00:00:00:02, +vlan(102), -vlan"},
     {"ignore", PX_EXPR_LIST | PX_EXPR_NAME | PX_EXPR_STRING, NAMED, 0, 0,
-     "fields, layers or ranges not compared: ipv4.ttl, payload, trailer, \"bytes:12-13\", \"bits:96-111\""},
+     "fields, layers or ranges not compared: ipv4.ttl, payload, checksums, trailer, bytes:12-13, bits:96-111, "
+     "bits:96+16"},
     {"allow_padding", PX_EXPR_BOOL, NAMED, 0, 0, "true: ignore bytes after the expected frame (padding)"},
 };
 static const px_expr_param p_multi[] = {{"preds", PX_EXPR_PRED, PX_EXPR_VARIADIC | REQ, 0, 0, "predicates"}};

@@ -77,18 +77,20 @@ static const char usage_run[] =
     "      --deadline DURATION  stop the whole run after this long, e.g. 30m (a bare\n"
     "                           integer is seconds)\n"
     "      --var NAME=VALUE     set a scenario variable (overrides the file)\n"
+    "      --plugin FILE.so     load predicates from a plugin (repeatable)\n"
     "      --no-color           no colours even on a terminal\n"
     "  -h, --help               this help\n"
     "Options and files may come in any order; `--` ends the options.\n";
 
 static const char usage_validate[] =
-    "usage: pktexpect validate [--var NAME=VALUE]... FILE...\n"
+    "usage: pktexpect validate [--var NAME=VALUE]... [--plugin FILE.so]... FILE...\n"
     "\n"
     "Checks scenario files: YAML syntax, keys, types, durations, names, ports,\n"
     "predicate expressions and frames. Prints FILE:LINE:COL: message for every\n"
     "problem. Needs no privileges and touches nothing. Exit 0 valid, 2 invalid.\n"
     "\n"
     "      --var NAME=VALUE     set a scenario variable (overrides the file)\n"
+    "      --plugin FILE.so     load predicates from a plugin (repeatable)\n"
     "  -h, --help               this help\n";
 
 static const char usage_watch[] =
@@ -103,6 +105,7 @@ static const char usage_watch[] =
     "  -c, --count N            stop after N frames\n"
     "  -F, --bpf FILTER         only frames matching this BPF filter\n"
     "      --no-noise-filter    show OS noise frames (IPv6 ND, MLD, ...) too\n"
+    "      --plugin FILE.so     load predicates from a plugin (repeatable)\n"
     "  -h, --help               this help\n"
     "Exit: 0 PASS, 1 FAIL or ERROR, 2 invalid command line, predicate or filter,\n"
     "3 the port cannot be opened, 130 interrupted.\n";
@@ -115,7 +118,7 @@ static const px_cli_opt main_opts[] = {
     {"help", 'h', false, O_HELP}, {"version", 0, false, O_VERSION}, {NULL, 0, false, 0}};
 
 enum { R_FILTER = 'f', R_LIST = 'l', R_VERBOSE = 'v', R_SHARD = 256, R_SCALE, R_JUNIT, R_TAP, R_PCAP, R_KEEP,
-       R_DEADLINE, R_VAR, R_NOCOLOR };
+       R_DEADLINE, R_VAR, R_NOCOLOR, R_PLUGIN };
 static const px_cli_opt run_opts[] = {
     {"filter", 'f', true, R_FILTER},         {"list", 'l', false, R_LIST},
     {"shard", 0, true, R_SHARD},             {"timeout-scale", 0, true, R_SCALE},
@@ -123,18 +126,19 @@ static const px_cli_opt run_opts[] = {
     {"pcap-dir", 0, true, R_PCAP},           {"verbose", 'v', false, R_VERBOSE},
     {"keep-topology", 0, false, R_KEEP},     {"deadline", 0, true, R_DEADLINE},
     {"var", 0, true, R_VAR},                 {"no-color", 0, false, R_NOCOLOR},
-    {"help", 'h', false, O_HELP},            {NULL, 0, false, 0}};
+    {"plugin", 0, true, R_PLUGIN},           {"help", 'h', false, O_HELP},
+    {NULL, 0, false, 0}};
 
 static const px_cli_opt validate_opts[] = {
-    {"var", 0, true, R_VAR}, {"help", 'h', false, O_HELP}, {NULL, 0, false, 0}};
+    {"var", 0, true, R_VAR}, {"plugin", 0, true, R_PLUGIN}, {"help", 'h', false, O_HELP}, {NULL, 0, false, 0}};
 
-enum { W_PORT = 'i', W_NETNS = 'n', W_TIMEOUT = 't', W_COUNT = 'c', W_BPF = 'F', W_NONOISE = 256 };
+enum { W_PORT = 'i', W_NETNS = 'n', W_TIMEOUT = 't', W_COUNT = 'c', W_BPF = 'F', W_NONOISE = 256, W_PLUGIN };
 static const px_cli_opt watch_opts[] = {
     {"port", 'i', true, W_PORT},       {"interface", 0, true, W_PORT}, /* the older name, kept as an alias */
     {"netns", 'n', true, W_NETNS},     {"timeout", 't', true, W_TIMEOUT},
     {"count", 'c', true, W_COUNT},     {"bpf", 'F', true, W_BPF},
-    {"no-noise-filter", 0, false, W_NONOISE}, {"help", 'h', false, O_HELP},
-    {NULL, 0, false, 0}};
+    {"no-noise-filter", 0, false, W_NONOISE}, {"plugin", 0, true, W_PLUGIN},
+    {"help", 'h', false, O_HELP},      {NULL, 0, false, 0}};
 
 const px_cli_command *px_cli_commands(void)
 {
@@ -165,13 +169,16 @@ static int parse_var(const char *arg, px_scn_var *vars, size_t *nvars, char **st
 }
 
 /* Loads every file; prints errors; returns the number of invalid files. */
-static int load_all(int n, char **files, const px_scn_var *vars, size_t nvars, px_scenario **out)
+static int load_all(int n, char **files, const px_scn_var *vars, size_t nvars, const px_registry *reg,
+                    px_scenario **out)
 {
     int bad = 0;
+    px_scn_checkers chk;
+    px_run_checkers_with(&chk, reg);
     for (int i = 0; i < n; i++) {
         px_buf errs = PX_BUF_INIT;
         out[i] = NULL;
-        int rc = px_scenario_load(files[i], px_run_checkers(), vars, nvars, &out[i], &errs);
+        int rc = px_scenario_load(files[i], &chk, vars, nvars, &out[i], &errs);
         if (rc) {
             fputs(px_buf_cstr(&errs), stderr);
             if (rc == PX_ENOMEM)
@@ -190,6 +197,7 @@ static int cmd_validate(int argc, char **argv)
     size_t nvars = 0;
     int c, rc = PX_EXIT_PASS;
     const char *val;
+    px_cli_names names = {0};
     px_cli_args a;
     px_cli_args_init(&a, "validate", argc, argv, validate_opts);
     while ((c = px_cli_next(&a, &val)) != PX_CLI_END) {
@@ -199,6 +207,8 @@ static int cmd_validate(int argc, char **argv)
         }
         if (c == R_VAR && parse_var(val, vars, &nvars, store) == 0)
             continue;
+        if (c == R_PLUGIN && px_cli_names_add(&names, "validate", val))
+            continue;
         rc = PX_EXIT_INVALID; /* the message is printed */
         goto out;
     }
@@ -207,10 +217,12 @@ static int cmd_validate(int argc, char **argv)
         rc = PX_EXIT_INVALID;
         goto out;
     }
+    if ((rc = px_cli_names_load(&names, "validate")) != 0)
+        goto out;
     for (int i = 0; i < a.nops; i++) {
         char **argv_i = &a.ops[i];
         px_scenario *s = NULL;
-        if (load_all(1, argv_i, vars, nvars, &s)) {
+        if (load_all(1, argv_i, vars, nvars, names.reg, &s)) {
             rc = PX_EXIT_INVALID;
             continue;
         }
@@ -218,6 +230,7 @@ static int cmd_validate(int argc, char **argv)
         px_scenario_free(s);
     }
 out:
+    px_cli_names_free(&names);
     for (size_t i = 0; i < nvars; i++)
         free(store[i]);
     return rc;
@@ -269,6 +282,7 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
     px_scenario **scns = NULL;
     int nfiles = 0;
     const char *val;
+    px_cli_names names = {0};
     px_cli_args a;
     px_cli_args_init(&a, "run", argc, argv, run_opts);
     o.filters = filters;
@@ -338,6 +352,10 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
         case R_NOCOLOR:
             nocolor = true;
             break;
+        case R_PLUGIN:
+            if (!px_cli_names_add(&names, "run", val))
+                goto out;
+            break;
         default:
             goto out; /* the parser printed why */
         }
@@ -347,11 +365,15 @@ static int cmd_run(int argc, char **argv, const volatile sig_atomic_t *stop)
         fputs(usage_run, stderr);
         goto out;
     }
+    if ((rc = px_cli_names_load(&names, "run")) != 0)
+        goto out;
+    rc = PX_EXIT_INVALID;
+    o.registry = names.reg;
     nfiles = a.nops;
     scns = calloc((size_t)nfiles, sizeof *scns);
     if (!scns)
         goto out;
-    if (load_all(nfiles, a.ops, vars, nvars, scns))
+    if (load_all(nfiles, a.ops, vars, nvars, names.reg, scns))
         goto out;
     for (int i = 0; i < nfiles; i++)
         for (int j = 0; j < i; j++)
@@ -391,6 +413,7 @@ out:
     for (int i = 0; scns && i < nfiles; i++)
         px_scenario_free(scns[i]);
     free(scns);
+    px_cli_names_free(&names);
     for (size_t i = 0; i < nvars; i++)
         free(store[i]);
     return rc;
@@ -467,7 +490,9 @@ static void print_watch_report(const char *rep, bool forever)
         printf("%s\n", rep);
 }
 
-static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
+/* `names` is the caller's: the plugins must stay loaded until the predicate
+ * is freed with the context. */
+static int watch_main(int argc, char **argv, const volatile sig_atomic_t *stop, px_cli_names *names)
 {
     const char *port = NULL, *netns = NULL, *bpf = NULL;
     uint32_t timeout = WATCH_FOREVER_MS;
@@ -506,6 +531,10 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
         case W_NONOISE:
             nonoise = true;
             break;
+        case W_PLUGIN:
+            if (!px_cli_names_add(names, "watch", val))
+                return PX_EXIT_INVALID;
+            break;
         case O_HELP:
             fputs(usage_watch, stdout);
             return PX_EXIT_PASS;
@@ -529,8 +558,13 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     px_predicate *inner = NULL;
     px_expr_error e;
     memset(&e, 0, sizeof e);
-    if (px_expr_parse(NULL, expr, &inner, &e)) {
-        fprintf(stderr, "pktexpect watch: invalid predicate: %s\n", e.message);
+    int lrc = px_cli_names_load(names, "watch");
+    if (lrc)
+        return lrc;
+    if (px_expr_parse(names->reg, expr, &inner, &e)) {
+        char msg[PX_EXPR_ERROR_SIZE];
+        px_run_expr_message(e.message, msg, sizeof msg);
+        fprintf(stderr, "pktexpect watch: invalid predicate: %s\n", msg);
         return PX_EXIT_INVALID;
     }
     watch_state *w = calloc(1, sizeof *w);
@@ -583,6 +617,14 @@ static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
     if (interrupted)
         return PX_RUN_INTERRUPTED;
     return v == PX_PASS ? PX_EXIT_PASS : PX_EXIT_FAIL;
+}
+
+static int cmd_watch(int argc, char **argv, const volatile sig_atomic_t *stop)
+{
+    px_cli_names names = {0};
+    int rc = watch_main(argc, argv, stop, &names);
+    px_cli_names_free(&names);
+    return rc;
 }
 
 /* `send` and `replay` are the sender's (runner/cmd_send.c). */

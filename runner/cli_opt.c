@@ -154,3 +154,40 @@ int px_cli_netns_ports(const char *cmd, const char *netns, const char *const *po
     }
     return 0;
 }
+
+bool px_cli_names_add(px_cli_names *n, const char *cmd, const char *path)
+{
+    if (n->nplugins == PX_CLI_PLUGINS_MAX) {
+        fprintf(stderr, "pktexpect %s: at most %d --plugin options\n", cmd, PX_CLI_PLUGINS_MAX);
+        return false;
+    }
+    n->plugins[n->nplugins++] = path;
+    return true;
+}
+
+int px_cli_names_load(px_cli_names *n, const char *cmd)
+{
+    char eb[PX_ERRBUF_SIZE] = "";
+    n->reg = px_registry_new();
+    n->pl = n->reg ? px_plugins_new(n->reg) : NULL;
+    if (!n->pl) {
+        fprintf(stderr, "pktexpect %s: out of memory\n", cmd);
+        return PX_EXIT_ENV;
+    }
+    for (size_t i = 0; i < n->nplugins; i++) {
+        int rc = px_plugins_load(n->pl, n->plugins[i], eb);
+        if (rc) {
+            fprintf(stderr, "pktexpect %s: %s\n", cmd, eb);
+            return rc == PX_ENOMEM ? PX_EXIT_ENV : PX_EXIT_INVALID;
+        }
+    }
+    return 0;
+}
+
+void px_cli_names_free(px_cli_names *n)
+{
+    px_registry_free(n->reg);
+    px_plugins_free(n->pl);
+    n->reg = NULL;
+    n->pl = NULL;
+}

@@ -20,6 +20,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pktexpect/expr.h"
+#include "pktexpect/runner.h"
+
 typedef struct px_cli_opt {
     const char *lname; /**< long name without "--"; NULL ends a table */
     char sname;        /**< short letter, 0 when none */
@@ -73,6 +76,31 @@ typedef struct px_cli_port_name {
  *  exist" and returns 3 (PX_EXIT_INVALID, PX_EXIT_ENV); 0 when out is filled. */
 int px_cli_netns_ports(const char *cmd, const char *netns, const char *const *ports, size_t n,
                        px_cli_port_name *names, const char **out);
+
+/** Most `--plugin` options of one command line. */
+#define PX_CLI_PLUGINS_MAX 64
+
+/** The predicate names of a command: the built-ins plus the plugins of its
+ *  `--plugin FILE.so` options (run, validate, watch, check). */
+typedef struct px_cli_names {
+    const char *plugins[PX_CLI_PLUGINS_MAX]; /**< the options' values (pointers into argv) */
+    size_t nplugins;
+    px_registry *reg;                        /**< after px_cli_names_load: the names to parse with */
+    px_plugins *pl;
+} px_cli_names;
+
+/** Records one `--plugin` value; false (after "pktexpect CMD: at most 64
+ *  --plugin options" on stderr) when there are too many. */
+bool px_cli_names_add(px_cli_names *n, const char *cmd, const char *path);
+
+/** Makes n->reg: the built-ins, then each plugin in the order given. Returns 0,
+ *  or prints "pktexpect CMD: plugin 'FILE': why" on stderr and returns
+ *  PX_EXIT_INVALID (PX_EXIT_ENV when out of memory). Free with
+ *  px_cli_names_free in both cases. */
+int px_cli_names_load(px_cli_names *n, const char *cmd);
+
+/** Frees the registry, then unloads the plugins (their names live in them). */
+void px_cli_names_free(px_cli_names *n);
 
 /** A command and its option table, for the documentation test. */
 typedef struct px_cli_command {

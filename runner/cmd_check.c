@@ -32,21 +32,25 @@ static const char usage_check[] =
     "  -c, --count N          finish each expectation after N frames\n"
     "  -F, --bpf FILTER       BPF filter applied before each predicate\n"
     "      --no-noise-filter  offer OS noise frames too\n"
+    "      --plugin FILE.so   load predicates from a plugin (repeatable)\n"
     "  -h, --help             this text\n"
     "Options and operands may come in any order; `--` ends the options.\n"
     "\n"
     "Exit codes: 0 all passed, 1 a predicate failed or was inconclusive (also when\n"
-    "the capture is malformed part-way), 2 invalid command line, predicate or BPF\n"
-    "filter, 3 the capture cannot be opened, 130 interrupted.\n";
+    "the capture is malformed part-way), 2 invalid command line, predicate, plugin\n"
+    "or BPF filter, 3 the capture cannot be opened, 130 interrupted.\n";
 
-enum { C_PCAP = 'r', C_IFACE = 'I', C_TIMEOUT = 't', C_COUNT = 'c', C_BPF = 'F', C_HELP = 'h', C_NONOISE = 256 };
+enum { C_PCAP = 'r', C_IFACE = 'I', C_TIMEOUT = 't', C_COUNT = 'c', C_BPF = 'F', C_HELP = 'h', C_NONOISE = 256,
+       C_PLUGIN };
 
 const px_cli_opt px_cli_check_opts[] = {
     {"pcap", 'r', true, C_PCAP},    {"interface", 'I', true, C_IFACE}, {"timeout", 't', true, C_TIMEOUT},
     {"count", 'c', true, C_COUNT},  {"bpf", 'F', true, C_BPF},         {"no-noise-filter", 0, false, C_NONOISE},
-    {"help", 'h', false, C_HELP},   {NULL, 0, false, 0}};
+    {"plugin", 0, true, C_PLUGIN},  {"help", 'h', false, C_HELP},      {NULL, 0, false, 0}};
 
-int px_cli_check(int argc, char **argv, const volatile sig_atomic_t *stop)
+/* `names` is the caller's: the plugins stay loaded until the predicates are
+ * freed with the context. */
+static int check_main(int argc, char **argv, const volatile sig_atomic_t *stop, px_cli_names *names)
 {
     const char *path = NULL, *iface = NULL, *bpf = NULL;
     uint32_t timeout = WHOLE_CAPTURE_MS;
@@ -77,6 +81,10 @@ int px_cli_check(int argc, char **argv, const volatile sig_atomic_t *stop)
             break;
         case C_BPF: bpf = val; break;
         case C_NONOISE: nonoise = true; break;
+        case C_PLUGIN:
+            if (!px_cli_names_add(names, "check", val))
+                return PX_EXIT_INVALID;
+            break;
         case C_HELP: fputs(usage_check, stdout); return PX_EXIT_PASS;
         default: return PX_EXIT_INVALID; /* the parser printed why */
         }
@@ -91,12 +99,17 @@ int px_cli_check(int argc, char **argv, const volatile sig_atomic_t *stop)
     }
     if (bpf && !px_cli_bpf_ok("check", bpf))
         return PX_EXIT_INVALID;
+    int lrc = px_cli_names_load(names, "check");
+    if (lrc)
+        return lrc;
     px_predicate *preds[CHECK_MAX] = {0};
     for (int i = 0; i < n; i++) {
         px_expr_error e;
         memset(&e, 0, sizeof e);
-        if (px_expr_parse(NULL, exprs[i], &preds[i], &e)) {
-            fprintf(stderr, "pktexpect check: invalid predicate '%s': %s\n", exprs[i], e.message);
+        if (px_expr_parse(names->reg, exprs[i], &preds[i], &e)) {
+            char msg[PX_EXPR_ERROR_SIZE];
+            px_run_expr_message(e.message, msg, sizeof msg);
+            fprintf(stderr, "pktexpect check: invalid predicate '%s': %s\n", exprs[i], msg);
             for (int j = 0; j < i; j++)
                 px_predicate_free(preds[j]);
             return PX_EXIT_INVALID;
@@ -142,4 +155,12 @@ int px_cli_check(int argc, char **argv, const volatile sig_atomic_t *stop)
         return PX_RUN_INTERRUPTED;
     printf("check: %d of %d predicates passed\n", n - failed, n);
     return failed ? PX_EXIT_FAIL : PX_EXIT_PASS;
+}
+
+int px_cli_check(int argc, char **argv, const volatile sig_atomic_t *stop)
+{
+    px_cli_names names = {0};
+    int rc = check_main(argc, argv, stop, &names);
+    px_cli_names_free(&names);
+    return rc;
 }

@@ -25,22 +25,30 @@
 
 /* ------------------------------------------------------------- checkers */
 
-static int check_predicate(const char *text, char *errbuf)
+/* The last line of an unknown name's message, after the list of valid names. */
+#define PLUGIN_HINT "\n  (a plugin's predicate? load the plugin with --plugin FILE.so)"
+
+void px_run_expr_message(const char *message, char *out, size_t cap)
+{
+    bool unknown = strstr(message, "unknown predicate '") != NULL;
+    snprintf(out, cap, "%s%s", message, unknown ? PLUGIN_HINT : "");
+}
+
+static int check_predicate(const void *reg, const char *text, char *errbuf, size_t size)
 {
     px_predicate *p = NULL;
     px_expr_error e;
     memset(&e, 0, sizeof e);
-    int rc = px_expr_parse(NULL, text, &p, &e);
+    int rc = px_expr_parse(reg, text, &p, &e);
     if (rc == 0) {
         px_predicate_free(p);
         return 0;
     }
-    if (errbuf) {
+    if (errbuf && size) {
         /* The parser's message starts with "col N: " when it knows the column. */
-        if (e.column && strncmp(e.message, "col ", 4))
-            snprintf(errbuf, PX_ERRBUF_SIZE, "col %u: %.480s", e.column, e.message);
-        else
-            snprintf(errbuf, PX_ERRBUF_SIZE, "%.500s", e.message[0] ? e.message : px_strerror(rc));
+        int pre = e.column && strncmp(e.message, "col ", 4) ? snprintf(errbuf, size, "col %u: ", e.column) : 0;
+        if (pre >= 0 && (size_t)pre < size)
+            px_run_expr_message(e.message[0] ? e.message : px_strerror(rc), errbuf + pre, size - (size_t)pre);
     }
     return rc;
 }
@@ -54,11 +62,17 @@ static int parse_frame(const char *text, uint8_t **bytes, size_t *len, char *err
     return rc;
 }
 
-static const px_scn_checkers checkers = {check_predicate, parse_frame};
+static const px_scn_checkers checkers = {check_predicate, parse_frame, NULL};
 
 const px_scn_checkers *px_run_checkers(void)
 {
     return &checkers;
+}
+
+void px_run_checkers_with(px_scn_checkers *c, const struct px_registry *reg)
+{
+    *c = checkers;
+    c->arg = reg;
 }
 
 /* ------------------------------------------------------------- time, stop, messages */
@@ -162,6 +176,46 @@ void px__run_say(const px_run_opts *o, const char *fmt, ...)
 
 /* ------------------------------------------------------------- per-test */
 
+/* With a registry of its own (plugins), an expect step's predicate is parsed
+ * with it. The steps get it through their predicate maker (px_step.make_predicate):
+ * the test runs on copies of its steps that carry one. The scenario was
+ * validated with the same registry, so parsing fails only when out of memory
+ * (which is what the step then says). */
+typedef struct reg_text {
+    const px_registry *reg;
+    const char *text;
+} reg_text;
+
+static px_predicate *parse_with_registry(void *arg)
+{
+    const reg_text *rt = arg;
+    px_predicate *p = NULL;
+    return px_expr_parse(rt->reg, rt->text, &p, NULL) == 0 ? p : NULL;
+}
+
+/* Copies of t's steps (shallow: they share the scenario's strings) whose expect
+ * steps parse with `reg`; *rts holds their arguments. NULL when out of memory. */
+static px_step *steps_with_registry(const px_scn_test *t, const px_registry *reg, reg_text **rts)
+{
+    px_step *steps = calloc(t->nsteps ? t->nsteps : 1, sizeof *steps);
+    *rts = calloc(t->nsteps ? t->nsteps : 1, sizeof **rts);
+    if (!steps || !*rts) {
+        free(steps);
+        free(*rts);
+        *rts = NULL;
+        return NULL;
+    }
+    for (size_t i = 0; i < t->nsteps; i++) {
+        steps[i] = t->steps[i];
+        if (steps[i].kind == PX_STEP_EXPECT && !steps[i].make_predicate && steps[i].predicate) {
+            (*rts)[i] = (reg_text){reg, steps[i].predicate};
+            steps[i].make_predicate = parse_with_registry;
+            steps[i].make_arg = &(*rts)[i];
+        }
+    }
+    return steps;
+}
+
 static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t, px_test_result *res, char **pcap_kept)
 {
     const px_run_opts *o = R->o;
@@ -170,6 +224,8 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
     *pcap_kept = NULL;
     char eb[PX_ERRBUF_SIZE] = "";
     char *evpath = NULL;
+    px_step *steps = NULL; /* t's steps parsing with o->registry (NULL: t->steps as they are) */
+    reg_text *rts = NULL;
 
     px_ctx_opts co = {.default_timeout_ms = px__run_scaled(o, s->timeout_ms),
                       .noise_filter_off = !s->noise_filter,
@@ -209,6 +265,10 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
     }
     if (px__test_open_ports(&T, ports, np) != 0)
         goto done;
+    if (o->registry && !(steps = steps_with_registry(t, o->registry, &rts))) {
+        px__test_problem(&T, PX_T_ERROR, "out of memory");
+        goto done;
+    }
 
     /* A FAIL does not stop the steps (the later ones may tell more); an ERROR
      * does: the test cannot be trusted to go on (docs/scenarios.md). */
@@ -218,7 +278,7 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
             px__test_problem(&T, PX_T_ERROR, "%s", R->deadline_hit ? "global deadline reached" : "interrupted");
             break;
         }
-        px__test_step(&T, &t->steps[si]);
+        px__test_step(&T, steps ? &steps[si] : &t->steps[si]);
     }
     /* A test that a signal or the deadline cut short is never PASS, even when its
      * last step happened to complete. */
@@ -249,7 +309,9 @@ done:
     }
     for (size_t i = 0; i < T.narm; i++)
         px_future_free(T.arm[i].f);
-    free(T.arm);
+    free(T.arm); /* the armed expectations pointed into steps */
+    free(steps);
+    free(rts);
     /* Once the context is gone no capture thread can touch the recorders. */
     px_ctx_free(T.ctx);
     for (size_t i = 0; i < T.nrecs; i++) {

@@ -66,6 +66,9 @@ typedef struct px_run_opts {
     const volatile sig_atomic_t *stop; /**< set by a signal handler; may be NULL */
     FILE *out;                   /**< console or TAP stream (stdout) */
     FILE *err;                   /**< diagnostics (stderr) */
+    const struct px_registry *registry; /**< predicate names of expect steps (--plugin); NULL: the
+                                             built-ins. The scenarios must be loaded with the same
+                                             (px_run_checkers_with) */
 } px_run_opts;
 
 /** The tests `o` selects, in run order: fills idx[] pairs (scenario, test) when
@@ -80,6 +83,14 @@ int px_run(px_scenario *const *scns, size_t nscn, const px_run_opts *o, px_repor
 
 /** The checkers of the library's parsers (expression language, frame text form). */
 const px_scn_checkers *px_run_checkers(void);
+
+/** The same checkers, with the predicate names of `reg` (NULL: the built-ins),
+ *  written into *c; `reg` must outlive the loads that use *c. */
+void px_run_checkers_with(px_scn_checkers *c, const struct px_registry *reg);
+
+/** A parse error's message for the user (into out, `cap` bytes): an unknown
+ *  predicate name also says that a plugin's names need --plugin. */
+void px_run_expr_message(const char *message, char *out, size_t cap);
 
 /** Runs one shell command (optionally in a namespace) with a timeout, capturing
  *  stdout and stderr together into `output` (at most 64 KiB kept). The command

@@ -98,10 +98,15 @@ typedef struct recorder {
     uint64_t frames;
 } recorder;
 
+/* One armed expectation. An `each:` step arms one per port, contiguous in
+ * px__test_run.arm: the first holds their number in `members` (the others 0)
+ * and waiting it waits and reports them all, as one step. */
 typedef struct px__armed {
     px_future *f;
     const px_step *step;
     bool waited;
+    size_t members;   /* 1, or the number of futures of an each: step (0: a later one of them) */
+    const char *port; /* each: this future's port (scenario name, owned by the scenario); else NULL */
 } px__armed;
 
 typedef struct px__test_run {

@@ -201,7 +201,9 @@ static void step_send(px__test_run *T, const px_step *st)
     free(own);
 }
 
-static void step_expect(px__test_run *T, const px_step *st)
+/* The step's predicate, a new one per call (each expectation owns its own);
+ * NULL after px__test_problem. */
+static px_predicate *step_predicate(px__test_run *T, const px_step *st)
 {
     px_predicate *pred = NULL;
     px_expr_error e;
@@ -209,22 +211,50 @@ static void step_expect(px__test_run *T, const px_step *st)
     int rc = 0;
     if (st->make_predicate) {
         pred = st->make_predicate(st->make_arg);
-        if (!pred)
-            snprintf(e.message, sizeof e.message, "%s", px_strerror(PX_ENOMEM));
-        rc = pred ? 0 : PX_ENOMEM;
+        /* A refused constructor argument (predicates.h) is reported now, not at
+         * the close of a window. */
+        const char *why = pred ? px_predicate_error(pred) : px_strerror(PX_ENOMEM);
+        if (why) {
+            snprintf(e.message, sizeof e.message, "%s", why);
+            px_predicate_free(pred);
+            pred = NULL;
+        }
+        rc = pred ? 0 : PX_EINVAL;
     } else {
         rc = px_expr_parse(NULL, st->predicate, &pred, &e);
     }
     if (rc) {
         px__test_problem(T, PX_T_ERROR, "%s:%d: predicate: %s", st->predicate_pos.file, st->predicate_pos.line,
                          e.message);
-        return;
+        return NULL;
     }
-    port_name pn[PX_RUN_EXPECT_PORTS_MAX];
-    const char *ports[PX_RUN_EXPECT_PORTS_MAX];
-    size_t n = 0;
-    for (size_t j = 0; j < st->nports && n < PX_RUN_EXPECT_PORTS_MAX; j++, n++)
-        ports[n] = lib_port(T, st->ports[j], &pn[n]);
+    return pred;
+}
+
+/* Keeps an armed future (taken: freed on failure). False after px__test_problem. */
+static bool keep_armed(px__test_run *T, const px_step *st, px_future *fut, size_t members, const char *port)
+{
+    if (!fut) {
+        px__test_problem(T, PX_T_ERROR, "%s:%d: arming the expectation: %s", st->pos.file, st->pos.line,
+                         px_strerror(PX_ENOMEM));
+        return false;
+    }
+    px__armed *a = realloc(T->arm, (T->narm + 1) * sizeof *a);
+    if (!a) {
+        px_future_free(fut);
+        px__test_problem(T, PX_T_ERROR, "out of memory");
+        return false;
+    }
+    T->arm = a;
+    T->arm[T->narm++] = (px__armed){fut, st, false, members, port};
+    return true;
+}
+
+/* `port:` and `any:` arm one expectation over the step's ports; `each:` one per
+ * port, one after the other before the step returns (so all are armed before
+ * the next step sends anything), each with the step's timeout. */
+static void step_expect(px__test_run *T, const px_step *st)
+{
     px_expect_opts eo = {
         .timeout_ms = px__run_scaled(T->R->o, st->timeout_ms ? st->timeout_ms : T->s->timeout_ms),
         .count = st->count,
@@ -232,23 +262,151 @@ static void step_expect(px__test_run *T, const px_step *st)
         .name = st->name,
         .noise = st->noise_filter == 0 ? PX_NOISE_OFF : PX_NOISE_PORT,
     };
-    px_future *fut = n == 1 ? px_expect(T->ctx, ports[0], pred, &eo) : px_expect_any(T->ctx, ports, n, pred, &eo);
-    if (!fut) {
-        px__test_problem(T, PX_T_ERROR, "%s:%d: arming the expectation: %s", st->pos.file, st->pos.line,
-                         px_strerror(PX_ENOMEM));
-        return;
+    if (st->each) {
+        size_t first = T->narm;
+        for (size_t j = 0; j < st->nports && j < PX_RUN_EXPECT_PORTS_MAX; j++) {
+            px_predicate *pred = step_predicate(T, st);
+            port_name pn;
+            if (!pred ||
+                !keep_armed(T, st, px_expect(T->ctx, lib_port(T, st->ports[j], &pn), pred, &eo), 0, st->ports[j]))
+                break;
+        }
+        if (T->narm > first)
+            T->arm[first].members = T->narm - first;
+    } else {
+        px_predicate *pred = step_predicate(T, st);
+        if (!pred)
+            return;
+        port_name pn[PX_RUN_EXPECT_PORTS_MAX];
+        const char *ports[PX_RUN_EXPECT_PORTS_MAX];
+        size_t n = 0;
+        for (size_t j = 0; j < st->nports && n < PX_RUN_EXPECT_PORTS_MAX; j++, n++)
+            ports[n] = lib_port(T, st->ports[j], &pn[n]);
+        px_future *fut =
+            n == 1 ? px_expect(T->ctx, ports[0], pred, &eo) : px_expect_any(T->ctx, ports, n, pred, &eo);
+        if (!keep_armed(T, st, fut, 1, NULL))
+            return;
     }
-    px__armed *a = realloc(T->arm, (T->narm + 1) * sizeof *a);
-    if (!a) {
-        px_future_free(fut);
-        px__test_problem(T, PX_T_ERROR, "out of memory");
-        return;
-    }
-    T->arm = a;
-    T->arm[T->narm++] = (px__armed){fut, st, false};
     if (T->R->o->verbose)
-        px__run_say(T->R->o, "  expect %s on %s%s%s\n", st->predicate, st->ports[0], st->nports > 1 ? ", ..." : "",
-                    st->name ? "" : "");
+        px__run_say(T->R->o, "  expect %s on %s%s%s\n", st->predicate, st->each && st->nports > 1 ? "each of " : "",
+                    st->ports[0], st->nports > 1 ? ", ..." : "");
+}
+
+/* The scenario name of the port that decided an `any:` expectation (the
+ * library names it as lib_port does), NULL when no frame decided. */
+static const char *matched_port(px__test_run *T, const px_step *st, px_future *f)
+{
+    const char *lp = px_future_port(f);
+    if (!lp)
+        return NULL;
+    for (size_t j = 0; j < st->nports; j++) {
+        port_name pn;
+        if (!strcmp(lib_port(T, st->ports[j], &pn), lp))
+            return st->ports[j];
+    }
+    return lp;
+}
+
+/* Waits for one future, polling the stop conditions. */
+static void wait_future(px__test_run *T, px_future *f)
+{
+    while (px_future_wait_for(f, PX_RUN_POLL_MS) == PX_PENDING) {
+        if (px__run_must_stop(T->R)) {
+            px__test_problem(T, PX_T_ERROR, "%s while waiting for an expectation", px__run_stop_reason(T->R));
+            px_future_cancel(f);
+            break;
+        }
+    }
+}
+
+/* The explanation and the counters of a finished future, each line indented. */
+static void future_report(px_buf *b, px_future *f, const char *indent)
+{
+    px_counters c;
+    px_future_counters(f, &c);
+    px_buf_printf(b,
+                  "%s%s\n%sframes: %llu offered, %llu rejected by filter, %llu ignored as noise, "
+                  "%llu dropped by capture, %llu truncated\n",
+                  indent, px_future_explanation(f), indent, (unsigned long long)c.seen,
+                  (unsigned long long)c.filtered, (unsigned long long)c.noise, (unsigned long long)c.drops,
+                  (unsigned long long)c.truncated);
+}
+
+/* The one-line message keeps the start of an explanation; details have it all. */
+static int short_len(const char *ex)
+{
+    size_t n = strcspn(ex, "\n");
+    return (int)(n > 160 ? 160 : n);
+}
+
+/* An `each:` step: waits for its futures (a[0 .. a->members)), whose windows
+ * run together, so this costs the longest window. The step's verdict is the
+ * worst of them (ERROR over FAIL over PASS); the report names every port that
+ * did not PASS and why. */
+static void wait_each(px__test_run *T, px__armed *a)
+{
+    size_t n = a->members;
+    /* A test that already broke waits out no window (run.c cancels the first future). */
+    if (T->status == PX_T_ERROR)
+        for (size_t i = 0; i < n; i++)
+            if (!a[i].waited)
+                px_future_cancel(a[i].f);
+    for (size_t i = 0; i < n; i++) {
+        if (px__run_must_stop(T->R))
+            px_future_cancel(a[i].f);
+        wait_future(T, a[i].f);
+        a[i].waited = true;
+    }
+    const px_step *st = a->step;
+    const char *label = st->name ? st->name : st->predicate;
+    px_verdict worst = PX_PASS;
+    size_t nbad = 0, first_bad = 0;
+    px_buf bad = PX_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        px_verdict v = px_future_verdict(a[i].f);
+        px_buf_printf(&T->output, "expect %s on %s: %s %s\n", label, a[i].port, px_verdict_name(v),
+                      px_future_explanation(a[i].f));
+        if (T->R->o->verbose)
+            px__run_say(T->R->o, "  %s on %s: %s %s\n", label, a[i].port, px_verdict_name(v),
+                        px_future_explanation(a[i].f));
+        if (v == PX_PASS)
+            continue;
+        if (v == PX_ERROR || v == PX_PENDING || worst == PX_PASS)
+            worst = v == PX_FAIL ? PX_FAIL : PX_ERROR;
+        if (!nbad++)
+            first_bad = i;
+        px_buf_printf(&bad, "%s%s (%s)", nbad > 1 ? ", " : "", a[i].port, px_verdict_name(v));
+    }
+    px_buf_printf(&T->output, "expect %s: %s on each of %zu ports%s%s\n", label, px_verdict_name(worst), n,
+                  nbad ? "; not on " : "", px_buf_cstr(&bad));
+    if (worst != PX_PASS) {
+        /* One report for the step, headed by its place (report.c prints it
+         * instead of the one-line message), then each port that did not PASS. */
+        px_buf_printf(&T->details, "%s:%d: expect ", st->pos.file, st->pos.line);
+        if (st->name)
+            px_buf_printf(&T->details, "%s (%s)", st->name, st->predicate);
+        else
+            px_buf_append(&T->details, st->predicate);
+        px_buf_printf(&T->details, " on each of %zu ports: %s on %s\n", n, px_verdict_name(worst),
+                      px_buf_cstr(&bad));
+        for (size_t i = 0; i < n; i++) {
+            px_verdict v = px_future_verdict(a[i].f);
+            if (v == PX_PASS)
+                continue;
+            px_buf_printf(&T->details, "  on %s: %s", a[i].port, px_verdict_name(v));
+            if (px_future_has_value(a[i].f))
+                px_buf_printf(&T->details, " (value %lld)", (long long)px_future_value(a[i].f));
+            px_buf_append(&T->details, "\n");
+            future_report(&T->details, a[i].f, "    ");
+        }
+        px_buf_append(&T->details, "\n");
+        const char *ex = px_future_explanation(a[first_bad].f);
+        int exlen = short_len(ex);
+        px__test_problem(T, worst == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: expect %s: %s on %s: %.*s%s",
+                         st->pos.file, st->pos.line, label, px_verdict_name(worst), px_buf_cstr(&bad), exlen, ex,
+                         ex[exlen] ? "..." : "");
+    }
+    px_buf_free(&bad);
 }
 
 /* Waits for one px__armed expectation, polling the stop conditions. */
@@ -256,19 +414,22 @@ void px__test_wait_one(px__test_run *T, px__armed *a)
 {
     if (a->waited)
         return;
-    while (px_future_wait_for(a->f, PX_RUN_POLL_MS) == PX_PENDING) {
-        if (px__run_must_stop(T->R)) {
-            px__test_problem(T, PX_T_ERROR, "%s while waiting for an expectation", px__run_stop_reason(T->R));
-            px_future_cancel(a->f);
-            break;
-        }
+    if (a->step->each) {
+        if (a->members)
+            wait_each(T, a);
+        return; /* a later future of an each: step: its first one waits for it */
     }
+    wait_future(T, a->f);
     a->waited = true;
     px_verdict v = px_future_verdict(a->f);
     const char *label = a->step->name ? a->step->name : a->step->predicate;
-    px_buf_printf(&T->output, "expect %s: %s %s\n", label, px_verdict_name(v), px_future_explanation(a->f));
+    /* `any:` over several ports: which one the deciding frame came on. */
+    const char *on = a->step->nports > 1 ? matched_port(T, a->step, a->f) : NULL;
+    px_buf_printf(&T->output, "expect %s: %s%s%s %s\n", label, px_verdict_name(v), on ? " on " : "", on ? on : "",
+                  px_future_explanation(a->f));
     if (T->R->o->verbose)
-        px__run_say(T->R->o, "  %s: %s %s\n", label, px_verdict_name(v), px_future_explanation(a->f));
+        px__run_say(T->R->o, "  %s: %s%s%s %s\n", label, px_verdict_name(v), on ? " on " : "", on ? on : "",
+                    px_future_explanation(a->f));
     if (v == PX_PASS)
         return;
     /* One report per failed expectation, headed by its place so that the console
@@ -281,22 +442,18 @@ void px__test_wait_one(px__test_run *T, px__armed *a)
     else
         px_buf_append(&T->details, desc);
     px_buf_printf(&T->details, ": %s", px_verdict_name(v));
+    if (on)
+        px_buf_printf(&T->details, " on %s", on);
     if (px_future_has_value(a->f))
         px_buf_printf(&T->details, " (value %lld)", (long long)px_future_value(a->f));
-    px_counters c;
-    px_future_counters(a->f, &c);
-    px_buf_printf(&T->details,
-                  "\n  %s\n  frames: %llu offered, %llu rejected by filter, %llu ignored as noise, "
-                  "%llu dropped by capture, %llu truncated\n\n",
-                  px_future_explanation(a->f), (unsigned long long)c.seen, (unsigned long long)c.filtered,
-                  (unsigned long long)c.noise, (unsigned long long)c.drops, (unsigned long long)c.truncated);
-    /* The one-line message keeps the start of the explanation; details have it all. */
+    px_buf_append(&T->details, "\n");
+    future_report(&T->details, a->f, "  ");
+    px_buf_append(&T->details, "\n");
     const char *ex = px_future_explanation(a->f);
-    size_t exlen = strcspn(ex, "\n");
-    if (exlen > 160)
-        exlen = 160;
-    px__test_problem(T, v == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: expect %s: %s: %.*s%s", a->step->pos.file,
-                     a->step->pos.line, label, px_verdict_name(v), (int)exlen, ex, ex[exlen] ? "..." : "");
+    int exlen = short_len(ex);
+    px__test_problem(T, v == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: expect %s: %s%s%s: %.*s%s", a->step->pos.file,
+                     a->step->pos.line, label, px_verdict_name(v), on ? " on " : "", on ? on : "", exlen, ex,
+                     ex[exlen] ? "..." : "");
 }
 
 static void step_wait(px__test_run *T, const px_step *st)

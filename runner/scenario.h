@@ -63,6 +63,9 @@ typedef struct px_step {
     /* expect, send */
     char **ports;
     size_t nports;
+    /* expect: `each: [...]` (one expectation per port, every one must PASS);
+     * false: `port: p` or `any: [...]` (one expectation over all the ports) */
+    bool each;
     /* expect */
     char *name;           /**< NULL: unnamed (waited with `wait: all` or at the end) */
     char *predicate;      /**< expression text */
@@ -187,10 +190,13 @@ typedef struct px_scenario {
 
 /** Checks of the parts other modules parse. Each returns 0 or a negative PX_E*
  *  with "col N: reason" (1-based column in `text`) or a plain reason in errbuf.
- *  A NULL member skips that check. parse_frame builds the bytes (caller frees). */
+ *  A NULL member skips that check. parse_frame builds the bytes (caller frees).
+ *  check_predicate gets `arg` (the registry of predicate names, run.h) and an
+ *  errbuf of `size` bytes (an unknown name's message lists the valid ones). */
 typedef struct px_scn_checkers {
-    int (*check_predicate)(const char *text, char *errbuf);
+    int (*check_predicate)(const void *arg, const char *text, char *errbuf, size_t size);
     int (*parse_frame)(const char *text, uint8_t **bytes, size_t *len, char *errbuf);
+    const void *arg;
 } px_scn_checkers;
 
 /** A `name=value` given on the command line; overrides the file's variables. */

@@ -11,17 +11,40 @@
 #include <string.h>
 #include <strings.h>
 
-/* The first two fields of the expect and send tables. */
+/* The first two fields of the send table. */
 enum { STEP_PORT, STEP_PORTS };
 
-/* `port: p` or `ports: [p, q]` of an expect or send step (the handler of the
- * `port` field, which reads `ports` too). Each name must be a known port. */
+/* Reads the port list `pn` (a name or a list of names, under key `key`) into
+ * st->ports, checking each name at its own list item (for the message's position). */
+static void read_ports(px__scn_walk *w, yaml_node_t *pn, const char *key)
+{
+    loader *L = w->L;
+    doc *d = w->d;
+    px_step *st = w->obj;
+    size_t before = st->nports;
+    px__scn_get_str_list(L, d, pn, key, px__scn_get_nonempty, &st->ports, &st->nports);
+    if (pn->type == YAML_SCALAR_NODE) {
+        if (st->nports > before)
+            px__scn_check_port_ref(L, d, pn, st->ports[before]);
+        return;
+    }
+    size_t nitems = (size_t)(pn->data.sequence.items.top - pn->data.sequence.items.start);
+    if (st->nports - before != nitems)
+        return; /* some items were rejected already */
+    for (size_t i = 0; i < nitems; i++) {
+        yaml_node_t *x = px__scn_node(d, pn->data.sequence.items.start[i]);
+        if (x)
+            px__scn_check_port_ref(L, d, x, st->ports[before + i]);
+    }
+}
+
+/* `port: p` or `ports: [p, q]` of a send step (the handler of the `port`
+ * field, which reads `ports` too). Each name must be a known port. */
 static bool step_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
     (void)f;
     loader *L = w->L;
     doc *d = w->d;
-    px_step *st = w->obj;
     const char *what = w->pol->what;
     yaml_node_t *e = w->map, *port = v, *ports = w->vals[STEP_PORTS];
     if (port && ports) {
@@ -32,36 +55,22 @@ static bool step_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
         px__scn_missing(L, d, e, what, "port");
         return true;
     }
-    yaml_node_t *pn = port ? port : ports;
     if (port && port->type != YAML_SCALAR_NODE) {
         px__scn_err_node(L, d, port, "port: expected a port name, got %s (use 'ports' for a list)",
                          px__scn_kind_name(port));
         return true;
     }
-    size_t before = st->nports;
-    px__scn_get_str_list(L, d, pn, port ? "port" : "ports", px__scn_get_nonempty, &st->ports, &st->nports);
-    /* Check each name at its own list item, for the message's position. */
-    if (pn->type == YAML_SCALAR_NODE) {
-        if (st->nports > before)
-            px__scn_check_port_ref(L, d, pn, st->ports[before]);
-        return true;
-    }
-    size_t nitems = (size_t)(pn->data.sequence.items.top - pn->data.sequence.items.start);
-    if (st->nports - before != nitems)
-        return true; /* some items were rejected already */
-    for (size_t i = 0; i < nitems; i++) {
-        yaml_node_t *x = px__scn_node(d, pn->data.sequence.items.start[i]);
-        if (x)
-            px__scn_check_port_ref(L, d, x, st->ports[before + i]);
-    }
+    read_ports(w, port ? port : ports, port ? "port" : "ports");
     return true;
 }
 
 /* ---------------------------------------------------------------- expect */
 
 enum {
-    EX_PORT = STEP_PORT,
-    EX_PORTS = STEP_PORTS,
+    EX_PORT,
+    EX_ANY,
+    EX_EACH,
+    EX_PORTS,
     EX_PREDICATE,
     EX_TIMEOUT,
     EX_COUNT,
@@ -70,6 +79,53 @@ enum {
     EX_NOISE_FILTER,
     EX_N
 };
+
+/* The ports of an expect step (the handler of `port`, which reads `any`, `each`
+ * and `ports` too): exactly one of `port: p`, `any: [p, q]` (one expectation
+ * over the ports: PASS when the predicate passes on their frames together) and
+ * `each: [p, q]` (one expectation per port: every one must PASS). A bare
+ * `ports:` once meant `any` and was read as `each` by some: refused, with both
+ * spellings in the message. */
+static bool expect_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+{
+    (void)f;
+    loader *L = w->L;
+    doc *d = w->d;
+    px_step *st = w->obj;
+    yaml_node_t *ports = w->vals[EX_PORTS];
+    if (ports) {
+        px__scn_err_node(L, d, ports,
+                         "'ports' is ambiguous: write 'any: [...]' (one of the ports) or 'each: [...]' (every port)");
+        return true;
+    }
+    static const char *const keys[] = {"port", "any", "each"};
+    yaml_node_t *given[] = {v, w->vals[EX_ANY], w->vals[EX_EACH]};
+    yaml_node_t *pn = NULL;
+    size_t which = 0;
+    for (size_t i = 0; i < 3; i++) {
+        if (!given[i])
+            continue;
+        if (pn) {
+            px__scn_err_node(L, d, given[i], "an expect step: give one of 'port', 'any' and 'each', not '%s' and '%s'",
+                             keys[which], keys[i]);
+            return true;
+        }
+        pn = given[i];
+        which = i;
+    }
+    if (!pn) {
+        px__scn_err_node(L, d, w->map, "an expect step is missing 'port' (or 'any: [...]' / 'each: [...]')");
+        return true;
+    }
+    if (which == 0 && pn->type != YAML_SCALAR_NODE) {
+        px__scn_err_node(L, d, pn, "port: expected a port name, got %s (use 'any' or 'each' for a list)",
+                         px__scn_kind_name(pn));
+        return true;
+    }
+    st->each = which == 2;
+    read_ports(w, pn, keys[which]);
+    return true;
+}
 
 static bool expect_predicate(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
@@ -84,8 +140,8 @@ static bool expect_predicate(px__scn_walk *w, const px__scn_field *f, yaml_node_
     if (st->predicate && !*st->predicate)
         px__scn_err_node(L, d, v, "predicate: expected an expression like saw_vlan_tag(102)");
     else if (st->predicate && L->chk && L->chk->check_predicate) {
-        char eb[PX_ERRBUF_SIZE] = "";
-        if (L->chk->check_predicate(st->predicate, eb) < 0)
+        char eb[PX_ERRBUF_SIZE * 2] = "";
+        if (L->chk->check_predicate(L->chk->arg, st->predicate, eb, sizeof eb) < 0)
             px__scn_err_checker(L, d, v, changed, "invalid predicate", eb[0] ? eb : "does not parse");
     }
     return true;
@@ -118,8 +174,10 @@ static bool expect_noise_filter(px__scn_walk *w, const px__scn_field *f, yaml_no
 }
 
 static const px__scn_field expect_fields[EX_N] = {
-    [EX_PORT] = {.key = "port", .flags = PX__SCN_ALWAYS, .fn = step_ports},
-    [EX_PORTS] = {.key = "ports"}, /* read by step_ports */
+    [EX_PORT] = {.key = "port", .flags = PX__SCN_ALWAYS, .fn = expect_ports},
+    [EX_ANY] = {.key = "any"},     /* read by expect_ports */
+    [EX_EACH] = {.key = "each"},   /* read by expect_ports */
+    [EX_PORTS] = {.key = "ports"}, /* refused by expect_ports (with what to write) */
     [EX_PREDICATE] = {.key = "predicate", .flags = PX__SCN_REQUIRED, .fn = expect_predicate},
     [EX_TIMEOUT] = {.key = "timeout", .type = PX__SCN_DURATION, AT(px_step, timeout_ms)},
     [EX_COUNT] = {.key = "count", .type = PX__SCN_U32, AT(px_step, count), .min = 1, .max = 100000000},

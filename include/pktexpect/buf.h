@@ -37,7 +37,8 @@ void px_buf_vprintf(px_buf *b, const char *fmt, va_list ap) __attribute__((forma
 void px_buf_clear(px_buf *b);
 /** The text; "" (static) while empty. Valid until the next append or free. */
 const char *px_buf_cstr(const px_buf *b);
-/** Takes the heap string out (caller frees with free()); the buffer is left empty. */
+/** Takes the heap string out (caller frees with free()); the buffer is left empty.
+ *  An empty buffer gives an allocated ""; NULL only when out of memory. */
 char *px_buf_steal(px_buf *b);
 void px_buf_free(px_buf *b);
 

@@ -75,6 +75,34 @@ int px_pkt_build(const px_pkt *p, uint8_t **bytes, size_t *len, char errbuf[]);
  *  frees with px_pkt_free). Errors as px_frame_parse_text(). */
 int px_pkt_parse_text(const char *text, px_pkt **out, char errbuf[]);
 
+/** Derives a frame from `frame` (len bytes; copied, never modified) by
+ *  `edits`, a comma-separated list applied in order, as PTF tests write
+ *  `exp = pkt.copy(); exp[IP].ttl -= 1`:
+ *    layer.field=VALUE    e.g. ipv4.ttl=63, eth.src=02:00:00:00:00:02,
+ *                         ipv6.dst=2001:db8::2, tcp.flags=SA, vlan.vid=7
+ *    layer.field-=N, +=N  integer fields relative to the frame's value
+ *                         (ipv4.ttl-=1, ipv6.hlim-=1, mpls.ttl-=1); ipv4.tos and
+ *                         ipv6.tc name the whole traffic-class byte (dscp, ecn)
+ *    +vlan(VID[, pcp=P, dei=D, tpid=T])  pushes a tag as the outermost one,
+ *                         right after the Ethernet addresses (tpid 0x8100)
+ *    -vlan                pops the outermost tag
+ *  Field names are those of diffs and masks (include/pktexpect/diff.h): the
+ *  first layer of a name is "ipv4", the second "ipv4[1]" (an inner header of a
+ *  tunnel; "vlan[1].vid" is the inner tag of a double-tagged frame). Edits
+ *  never change a header's length (options cannot be edited), so lengths stay;
+ *  after the last edit every checksum (IPv4 header, TCP, UDP, ICMP, ICMPv6, GRE
+ *  with its C bit) is recomputed, innermost first, except one an edit sets
+ *  explicitly (ipv4.chksum=0x1234 stays). A UDP/IPv4 checksum of 0 (none)
+ *  stays 0. Popping a tag may leave a frame shorter than 60 bytes: compare it
+ *  with allow_padding.
+ *  On success *out is a new heap buffer of *out_len bytes (caller frees with
+ *  free()). Errors: PX_EINVAL (unknown layer or field, a layer the frame does
+ *  not have, a truncated frame), PX_EPARSE (malformed edit, bad value),
+ *  PX_ERANGE (value or result out of range), PX_ENOMEM; errbuf (may be NULL)
+ *  names the edit: "edit 2 (ipv4.tll=63): unknown field 'ipv4.tll' (did you
+ *  mean ipv4.ttl?)". Reentrant. */
+int px_frame_derive(const uint8_t *frame, size_t len, const char *edits, uint8_t **out, size_t *out_len,
+                    char errbuf[]);
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

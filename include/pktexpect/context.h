@@ -152,7 +152,10 @@ int px_port_start(px_ctx *ctx, const char *name);
 /** Closes a port: its pending futures resolve ERROR ("port closed"). */
 int px_port_close(px_ctx *ctx, const char *ifname);
 
-/** Replaces the noise filter of one port (NULL fn: no filtering on that port). */
+/** Replaces the noise filter of one port (NULL fn: no filtering on that port),
+ *  opening the port on first use. The capture thread takes the new filter after
+ *  this returns, so `user` stays the caller's and must stay valid until the port
+ *  closes. */
 int px_port_set_noise_filter(px_ctx *ctx, const char *ifname, px_noise_fn fn, void *user);
 
 /** The default noise filter: IPv6 router/neighbour solicitations and advertisements,
@@ -171,6 +174,8 @@ int px_port_get_stats(px_ctx *ctx, const char *ifname, px_port_stats *out);
 /** Interface index and MTU of an open port (for the sender). */
 int px_port_info(px_ctx *ctx, const char *ifname, int *ifindex, uint32_t *mtu);
 
+/** The window of an expectation whose opts give none: px_ctx_opts.default_timeout_ms,
+ *  5000 when that was 0 (or ctx is NULL). */
 uint32_t px_ctx_default_timeout_ms(const px_ctx *ctx);
 
 /** Records every frame the context sends and sees, on every port, into a pcapng

@@ -18,7 +18,10 @@
  *   "ipv4.ttl"      that field in every IPv4 layer     "ipv4[1].ttl" only the second
  *   "ipv4"          every field of every IPv4 layer    "payload"  the payload bytes
  *   "bits:96-111"   frame bits 96..111 (bit 0 = most significant bit of byte 0)
- *   "bytes:12-13"   frame bytes 12..13
+ *   "bits:96+16"    the same range as FIRST+COUNT (PTF's set_do_not_care(96, 16))
+ *   "bytes:12-13"   frame bytes 12..13 ("bytes:12+2" the same)
+ *   "checksums"     every checksum field of every layer (ipv4.chksum, tcp.chksum,
+ *                   udp.chksum, icmp.chksum, icmpv6.chksum, gre.chksum)
  *   "trailer"       bytes after the expected frame's content (Ethernet padding,
  *                   a longer captured frame)
  * or, with px_diff_mask_add_unset(), every field an expected text form left out.
@@ -63,6 +66,20 @@ int px_diff_mask_add(px_diff_mask *m, const char *spec, char errbuf[]);
 /** Adds a comma- or blank-separated list, e.g. "ipv4.ttl, ipv4.chksum, trailer". */
 int px_diff_mask_add_list(px_diff_mask *m, const char *list, char errbuf[]);
 
+/** Ignores `nbits` bits from bit `offset` of the frame (bit 0 = most significant
+ *  bit of byte 0), PTF's Mask.set_do_not_care(offset, bitwidth). PX_ERANGE when
+ *  nbits is 0 or the range goes beyond 2^29 bits; whether it fits in an expected
+ *  frame is checked by px_diff_mask_check_len (px_matches_frame does). */
+int px_diff_mask_add_bits(px_diff_mask *m, uint64_t offset, uint64_t nbits, char errbuf[]);
+/** 0, or PX_ERANGE with "bits 96-111 are outside the expected frame (12 bytes:
+ *  bits 0-95)" when a bit or byte range of `m` ends past a frame of len bytes. */
+int px_diff_mask_check_len(const px_diff_mask *m, size_t len, char errbuf[]);
+/** A copy of `m` (an empty mask when m is NULL), or NULL when out of memory. */
+px_diff_mask *px_diff_mask_copy(const px_diff_mask *m);
+/** Appends the entries of `m` as px_diff_mask_add_list takes them ("ipv4.ttl,
+ *  bits:96-111, trailer"); entries of px_diff_mask_add_unset are left out.
+ *  Returns 0 or PX_ENOMEM. */
+int px_diff_mask_format(const px_diff_mask *m, px_buf *out);
 struct px_pkt;
 /** Ignores every header field that the frame description `p` (include/pktexpect/
  *  build.h) leaves to its default or to the builder, layer by layer: with

@@ -16,10 +16,10 @@
  * Ownership: px_evidence_open returns a recorder the caller frees with
  * px_evidence_close (which also closes the file).
  *
- * Thread-safety: px_evidence_write and px_evidence_flush may be called from any
- * thread concurrently (capture threads of several ports and senders write into the
- * same recorder; a mutex keeps every block whole). px_evidence_close must be the
- * last call.
+ * Thread-safety: px_evidence_write, px_evidence_flush and px_evidence_frames may
+ * be called from any thread concurrently (capture threads of several ports and
+ * senders write into the same recorder; a mutex keeps every block whole).
+ * px_evidence_close must be the last call.
  */
 #ifndef PKTEXPECT_EVIDENCE_H
 #define PKTEXPECT_EVIDENCE_H

@@ -47,8 +47,10 @@ typedef enum px_expr_type {
     PX_EXPR_IP = 1u << 4,     /**< 10.0.0.1, 10.0.0.0/8, 2001:db8::/32 */
     PX_EXPR_PRED = 1u << 5,   /**< a nested predicate call */
     PX_EXPR_FRAME = 1u << 6,  /**< a frame in the text form: Ether()/IPv4(ttl=63)/UDP() */
-    PX_EXPR_NAME = 1u << 7,   /**< a bare dotted name: ipv4.ttl */
+    PX_EXPR_NAME = 1u << 7,   /**< a bare dotted name: ipv4.ttl; also a mask range bits:96-111, bytes:12+2 */
     PX_EXPR_LIST = 1u << 8,   /**< [v, v, ...] whose items have the other types of the mask */
+    PX_EXPR_EDIT = 1u << 9,   /**< a frame edit, kept as text: ipv4.ttl-=1, eth.src=02:00:00:00:00:02,
+                                   +vlan(102), -vlan (px_frame_derive, include/pktexpect/build.h) */
 } px_expr_type;
 
 /** Parameter flags. */
@@ -107,7 +109,8 @@ typedef struct px_expr_def {
     void *user;                   /**< passed to the factory */
 } px_expr_def;
 
-/** The argument named `name`, or NULL when absent (or no such parameter). */
+/** The argument named `name`, or NULL when absent (or no such parameter). Owned
+ *  by the parser, valid during the factory call. */
 px_expr_value *px_expr_arg(px_expr_args *args, const char *name);
 /** Takes the predicate out of a PRED value (caller owns it); NULL when v is NULL. */
 px_predicate *px_expr_take_pred(px_expr_value *v);
@@ -132,7 +135,9 @@ void px_registry_free(px_registry *reg);
 int px_registry_add(px_registry *reg, const px_expr_def *def, char *errbuf);
 
 size_t px_registry_count(const px_registry *reg);
-/** The i-th definition in name order, NULL when out of range. */
+/** The i-th definition in name order, NULL when out of range; px_registry_find:
+ *  the one named `name`, NULL when unknown. Both return the registry's copy, valid
+ *  until the next px_registry_add (which may move it) or px_registry_free. */
 const px_expr_def *px_registry_get(const px_registry *reg, size_t i);
 const px_expr_def *px_registry_find(const px_registry *reg, const char *name);
 

@@ -94,7 +94,8 @@ typedef struct px_frame {
  *  Never fails: see the file comment for malformed input. */
 void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_t wirelen);
 
-/** The first layer of `kind`, or NULL. */
+/** The first layer of `kind`, or NULL. The layers returned here and by
+ *  px_frame_find_nth and px_layer_prev point into `*f`: valid as long as it is. */
 const px_layer *px_frame_find(const px_frame *f, px_layer_kind kind);
 /** The n-th (0-based) layer of `kind`, or NULL: e.g. n = 1 gives the inner IPv4 of VXLAN. */
 const px_layer *px_frame_find_nth(const px_frame *f, px_layer_kind kind, unsigned n);

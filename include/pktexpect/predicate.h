@@ -110,6 +110,16 @@ px_predicate *px_predicate_new(const px_predicate_ops *ops, void *state);
 /** Frees a predicate that was never handed to px_expect (px_expect takes ownership). */
 void px_predicate_free(px_predicate *p);
 
+/** Why a predicate cannot work: the message of a built-in constructor that
+ *  refused an argument ("saw_vlan_tag: vid must be 0..4095, got 5000"; such a
+ *  predicate resolves its expectation ERROR with this message, see
+ *  predicates.h), "out of memory ..." for NULL (what a constructor returns when
+ *  memory runs out), NULL for a predicate that works. Owned by the predicate.
+ *  Thread-safety: any thread (reads the predicate only). */
+const char *px_predicate_error(const px_predicate *p);
+
+/** The predicate's ops and state, borrowed: the state is owned by the predicate
+ *  and valid until it is freed. */
 const px_predicate_ops *px_predicate_get_ops(const px_predicate *p);
 void *px_predicate_state(const px_predicate *p);
 

@@ -1,9 +1,20 @@
 /* pktexpect: built-in predicates, C constructors.
  *
  * Every constructor returns a new predicate owned by the caller until handed to
- * px_expect() (which takes it), or NULL when out of memory or an argument is out
- * of range. Each built-in also has a name in the expression language
- * (include/pktexpect/expr.h) and a line in docs/predicates.md.
+ * px_expect() (which takes it), or NULL only when out of memory. Each built-in
+ * also has a name in the expression language (include/pktexpect/expr.h) and a
+ * line in docs/predicates.md.
+ *
+ * Refused arguments: a constructor given an argument it cannot use (out of
+ * range, NULL, a filter or text that does not parse) never loses the reason. It
+ * returns a "refused" predicate that carries it: px_predicate_error(p) gives
+ * the message ("saw_vlan_tag: vid must be 0..4095, got 5000"; NULL for a
+ * predicate that works), and px_expect given it returns a future already
+ * resolved ERROR with that message as its explanation (nothing armed, no port
+ * opened). Constructors with an errbuf fill it as well. Combinators and
+ * counts given a refused child return that child (the others are freed), so
+ * the innermost reason comes out; a NULL child (out of memory) still makes NULL.
+ * The expression language reports a refusal as a parse error at the call.
  *
  * Verdict rules: positive predicates ("saw_...") PASS on the first matching frame
  * and FAIL when the window closes without one. Negative predicates ("did_not_see_...")
@@ -59,14 +70,15 @@ px_predicate *px_packet_count(void);
 /** Alias of px_exactly(n, NULL): PASS if exactly n frames were offered; value = the count. */
 px_predicate *px_packet_count_was(uint64_t n);
 /** Alias of px_at_most(n - 1, NULL): PASS if fewer than n frames were offered; value =
- *  the count. NULL for n = 0 (it could never PASS). */
+ *  the count. Refused for n = 0 (it could never PASS). */
 px_predicate *px_packet_count_was_less_than(uint64_t n);
 
 /* ---- Predicate library (field predicates, BPF, combinators, counts) ----
  *
  * Conventions of this block: every constructor takes ownership of the child
  * predicates passed to it in every case (they are freed when it fails), and
- * returns NULL when out of memory or an argument is out of range. Integer fields
+ * returns NULL when out of memory, a refused predicate (see the top of this
+ * file) when an argument is out of range. Integer fields
  * of the *_spec structs use -1 for "any value"; start from the PX_*_SPEC_ANY
  * initialisers and set what matters. Each predicate also exists in the
  * expression language (include/pktexpect/expr.h) under the name in its comment;
@@ -166,8 +178,9 @@ px_predicate *px_did_not_see_vxlan(int64_t vni);
  *  holds `value`, written as in the text form ("63", "0x0800", "SA", "10.0.0.1",
  *  "02:00:00:00:00:01", hex bytes for options). The first layer of that protocol
  *  in the frame is tested. Every field of the text form can be tested this way.
- *  Returns NULL with the reason in errbuf (PX_ERRBUF_SIZE bytes, may be NULL)
- *  for an unknown field or a value the text form rejects. */
+ *  Refused (see the top of this file), with the reason in errbuf too
+ *  (PX_ERRBUF_SIZE bytes, may be NULL), for an unknown field or a value the text
+ *  form rejects. */
 px_predicate *px_saw_field(const char *field, const char *value, char *errbuf);
 px_predicate *px_did_not_see_field(const char *field, const char *value, char *errbuf);
 
@@ -177,7 +190,7 @@ px_predicate *px_payload_contains(const uint8_t *needle, size_t n);
 px_predicate *px_did_not_see_payload(const uint8_t *needle, size_t n);
 
 /** bpf: the frame passes `filter` (libpcap syntax, compiled once for Ethernet).
- *  Returns NULL with the compiler's message in errbuf (may be NULL) when the
+ *  Refused, with the compiler's message in errbuf too (may be NULL), when the
  *  filter does not compile. */
 px_predicate *px_bpf(const char *filter, char *errbuf);
 
@@ -200,11 +213,30 @@ int px_bpf_check(const char *filter, char *errbuf);
  *  include/pktexpect/diff.h: "ipv4.ttl, ipv4.chksum, bytes:12-13", NULL = none);
  *  allow_padding also ignores bytes after the expected frame's end (Ethernet
  *  padding). On FAIL the explanation shows the closest frame and its diff.
- *  NULL with the reason in errbuf (may be NULL) when the text or a mask entry
- *  does not parse. */
+ *  Refused, with the reason in errbuf too (may be NULL), when the text or a
+ *  mask entry does not parse. */
 px_predicate *px_matches(const char *expected, const char *ignore, bool allow_padding, char *errbuf);
+/** matches with an expected frame derived from `expected` by `edits`
+ *  (px_frame_derive, include/pktexpect/build.h: "ipv4.ttl-=1, eth.src=02:00:00:00:00:02,
+ *  +vlan(102)"; NULL or "" = none), what PTF tests write as exp = pkt.copy();
+ *  exp[IP].ttl -= 1. Errors of an edit come as "set: edit N (...): reason"
+ *  (refused, as px_matches). */
+px_predicate *px_matches_edit(const char *expected, const char *edits, const char *ignore, bool allow_padding,
+                              char *errbuf);
+struct px_diff_mask;
+/** matches with the expected frame as bytes (copied) and a mask built in C
+ *  (include/pktexpect/diff.h; copied, NULL = compare everything): PTF's
+ *  Mask(exp) with set_do_not_care_scapy (px_diff_mask_add "ipv4.chksum") and
+ *  set_do_not_care(offset, bits) (px_diff_mask_add_bits). Same verdicts and
+ *  explanations as px_matches; describe() shows the frame in the text form.
+ *  Refused, with the reason in errbuf too (may be NULL), when len is 0 or a bit
+ *  range of the mask ends past the expected frame ("bits 96-111 are outside the
+ *  expected frame (12 bytes: bits 0-95)"). */
+px_predicate *px_matches_frame(const uint8_t *expected, size_t len, const struct px_diff_mask *mask,
+                               bool allow_padding, char *errbuf);
 
-/* Combinators. Children are owned (also on failure). */
+/* Combinators. Children are owned (also on failure); a refused child is the
+ * result (see the top of this file); no children at all is refused. */
 /** all_of: every child PASSes (each decides on its own frames). */
 px_predicate *px_all_of(px_predicate *const *children, size_t n);
 /** any_of: at least one child PASSes. */
@@ -216,11 +248,11 @@ px_predicate *px_sequence(px_predicate *const *children, size_t n);
 
 /* Counting: the number of frames (after filters) that satisfy the per-frame
  * predicate `p` (NULL: every frame) is compared at the close of the window.
- * They return NULL when p is not a per-frame predicate. */
+ * They are refused when p is not a per-frame predicate. */
 px_predicate *px_exactly(uint64_t n, px_predicate *p);
 px_predicate *px_at_least(uint64_t n, px_predicate *p);
 px_predicate *px_at_most(uint64_t n, px_predicate *p);
-/** lo <= count <= hi; NULL when lo > hi. */
+/** lo <= count <= hi; refused when lo > hi. */
 px_predicate *px_between(uint64_t lo, uint64_t hi, px_predicate *p);
 /** Always PASS at the close; value = the count. */
 px_predicate *px_count(px_predicate *p);

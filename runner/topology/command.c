@@ -19,6 +19,7 @@
 
 #define CMD_KILL_GRACE_S 2.0 /* SIGTERM, then SIGKILL after this */
 #define POLL_MS 100         /* every wait wakes this often to look at the flag */
+#define WAIT_OK_INTERVAL_MS 100 /* px_cmd_wait_ok: pause between tries */
 
 /* In a forked child before exec: makes `target` a copy of `fd` that the exec'd
  * program inherits (dup2 clears close-on-exec; when fd already is target, dup2
@@ -45,7 +46,9 @@ static bool group_alive(pid_t pgid)
     return kill(-pgid, 0) == 0 || errno == EPERM;
 }
 
-int px_cmd_run(const char *cmd, const px_cmd_opts *o, px_buf *output)
+/* Runs `cmd` with /bin/sh -c, or argv[0] (searched in PATH) with `argv` when
+ * cmd is NULL: px_cmd_run and px_cmd_runv. */
+static int run_child(const char *cmd, char *const argv[], const px_cmd_opts *o, px_buf *output)
 {
     static const px_cmd_opts none = {.cancel_fd = -1};
     if (!o)
@@ -117,7 +120,18 @@ int px_cmd_run(const char *cmd, const px_cmd_opts *o, px_buf *output)
         }
         dup_to(pfd[1], 1);
         dup_to(pfd[1], 2);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        if (cmd) {
+            execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        } else {
+            execvp(argv[0], argv);
+            /* Said on the output, since nobody sees the child's errno. */
+            static const char m[] = "pktexpect: cannot run ";
+            size_t n = 0;
+            while (argv[0][n])
+                n++;
+            if (write(1, m, sizeof m - 1) < 0 || write(1, argv[0], n) < 0 || write(1, "\n", 1) < 0)
+                _exit(127);
+        }
         _exit(127);
     }
     /* Also here: kill(-pid) must find the group even if the child has not run yet. */
@@ -222,6 +236,89 @@ int px_cmd_run(const char *cmd, const px_cmd_opts *o, px_buf *output)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return PX_ESYS;
+}
+
+int px_cmd_run(const char *cmd, const px_cmd_opts *o, px_buf *output)
+{
+    return run_child(cmd, NULL, o, output);
+}
+
+int px_cmd_runv(char *const argv[], const px_cmd_opts *o, px_buf *output)
+{
+    if (!argv || !argv[0] || !output)
+        return PX_EINVAL;
+    return run_child(NULL, argv, o, output);
+}
+
+/* The last non-empty line of `out` (cut to fit `cap`), or "" when none. */
+static void last_line(const px_buf *out, char *line, size_t cap)
+{
+    const char *s = out->len ? px_buf_cstr(out) : "";
+    size_t end = out->len;
+    while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r'))
+        end--;
+    size_t start = end;
+    while (start > 0 && s[start - 1] != '\n')
+        start--;
+    snprintf(line, cap, "%.*s", (int)(end - start), s + start);
+}
+
+int px_cmd_wait_ok(const char *cmd, const px_cmd_opts *o, uint32_t timeout_ms, char *errbuf)
+{
+    if (errbuf)
+        errbuf[0] = '\0';
+    if (!cmd)
+        return PX_EINVAL;
+    if (!timeout_ms)
+        timeout_ms = PX_CMD_TIMEOUT_MS;
+    px_cmd_opts each = o ? *o : (px_cmd_opts){.cancel_fd = -1};
+    const double start = mono_s();
+    /* What the last try that ran to its end said: the last try may be cut short
+     * by the end of the wait (on a loaded machine even a quick command). */
+    int done_rc = PX_ETIMEDOUT;
+    char done_line[200] = "";
+    for (int tries = 1;; tries++) {
+        /* No single try outlives the whole wait (a command that hangs). */
+        double left_ms = timeout_ms - (mono_s() - start) * 1000.0;
+        uint32_t cap = left_ms > 1 ? (uint32_t)left_ms : 1;
+        if (!o || !o->timeout_ms || o->timeout_ms > cap)
+            each.timeout_ms = cap;
+        px_buf out = PX_BUF_INIT;
+        int rc = run_child(cmd, NULL, &each, &out);
+        if (rc == 0) {
+            px_buf_free(&out);
+            return 0;
+        }
+        if (rc == PX_ECANCELED || rc == PX_ESYS) {
+            if (errbuf)
+                snprintf(errbuf, PX_ERRBUF_SIZE, "'%s': %s", cmd, rc == PX_ESYS ? px_buf_cstr(&out) : "cancelled");
+            px_buf_free(&out);
+            return rc;
+        }
+        if (rc != PX_ETIMEDOUT || done_rc == PX_ETIMEDOUT) {
+            done_rc = rc;
+            last_line(&out, done_line, sizeof done_line);
+        }
+        px_buf_free(&out);
+        if ((mono_s() - start) * 1000.0 + WAIT_OK_INTERVAL_MS >= timeout_ms) {
+            if (errbuf) {
+                char st[64];
+                if (done_rc == PX_ETIMEDOUT)
+                    snprintf(st, sizeof st, "no try ended: the last was still running");
+                else
+                    snprintf(st, sizeof st, "the last try to end exited %d", done_rc);
+                snprintf(errbuf, PX_ERRBUF_SIZE, "'%s' did not succeed within %u ms (%d tries; %s%s%s)", cmd,
+                         (unsigned)timeout_ms, tries, st, done_line[0] ? ", its output: " : "", done_line);
+            }
+            return PX_ETIMEDOUT;
+        }
+        struct pollfd c = {o ? o->cancel_fd : -1, POLLIN, 0};
+        if (poll(&c, 1, WAIT_OK_INTERVAL_MS) > 0 || (o && o->stop && *o->stop)) {
+            if (errbuf)
+                snprintf(errbuf, PX_ERRBUF_SIZE, "'%s': cancelled", cmd);
+            return PX_ECANCELED;
+        }
+    }
 }
 
 /* ------------------------------------------------ control-plane batches */

@@ -106,8 +106,6 @@ static void test_earlier_frames_not_offered(void **state)
     px_future *f = px_expect(env->ctx, env->b, px_did_not_see_src_mac(src), &(px_expect_opts){.timeout_ms = 300});
     px_assert_pass(f);
     px_assert_pass(busy);
-    px_future_free(busy);
-    px_future_free(f);
 }
 
 /* 2.2 Observation, not consumption. */
@@ -122,8 +120,6 @@ static void test_two_expectations_same_frame(void **state)
     send_from(env, 0x777);
     px_assert_pass(f1);
     px_assert_pass(f2);
-    px_future_free(f1);
-    px_future_free(f2);
 }
 
 /* 2.3 on_packet before stop_condition, on_finish once: a predicate that counts in
@@ -177,11 +173,10 @@ static void test_callback_order(void **state)
     px_future *f = px_expect(env->ctx, env->b, px_predicate_new(&order_ops, &s), &o);
     for (unsigned i = 0; i < 8; i++)
         send_from(env, 0x100 + i);
-    px_assert_pass(f);
+    px_assert_pass_keep(f);
     px_assert_value(f, 5);
     assert_int_equal(s.finish_calls, 1);
     assert_false(s.finished_timed_out);
-    px_future_free(f);
 }
 
 /* 2.4 count limit: finishes after N offered frames with timed_out = false. */
@@ -194,8 +189,8 @@ static void test_count_limit(void **state)
     px_future *f = px_expect(env->ctx, env->b, px_predicate_new(&order_ops, &s), &o);
     for (unsigned i = 0; i < 3; i++)
         send_from(env, 0x200 + i);
-    px_assert_pass(f);
-    px_assert_value(f, 3);
+    px_assert_pass_keep(f);
+    px_assert_value_keep(f, 3);
     assert_false(s.finished_timed_out);
     /* finished by the count, not by the 5 s window */
     assert_true(now_s() - t0 < 4.0);
@@ -209,7 +204,6 @@ static void test_count_limit(void **state)
     send_from(env, 0x210);
     send_from(env, 0x211);
     px_assert_value(g, 2);
-    px_future_free(g);
 }
 
 /* Timeout path: on_finish(timed_out = true). */
@@ -222,10 +216,9 @@ static void test_timeout_path(void **state)
     px_assert_pass(f);
     assert_true(s.finished_timed_out);
     assert_int_equal(s.finish_calls, 1);
-    px_future_free(f);
 
     px_future *g = px_expect(env->ctx, env->b, px_received_packet(), &o);
-    px_assert_fail(g);
+    px_assert_fail_keep(g);
     assert_non_null(strstr(px_future_explanation(g), "no frame"));
     px_future_free(g);
 }
@@ -246,8 +239,6 @@ static void test_vlan_restored(void **state)
     assert_int_equal(px_send(env->ctx, env->a, frame, 64, NULL), 0);
     px_assert_pass(f);
     px_assert_pass(g);
-    px_future_free(f);
-    px_future_free(g);
 }
 
 /* BPF filter applied per frame; bad filter gives ERROR. */
@@ -260,7 +251,7 @@ static void test_bpf_filter(void **state)
     send_from(env, 0x301);
     send_from(env, 0x301);
     send_from(env, 0x302);
-    px_assert_value(f, 2);
+    px_assert_value_keep(f, 2);
     px_counters c;
     px_future_counters(f, &c);
     assert_true(c.filtered >= 2);
@@ -268,7 +259,7 @@ static void test_bpf_filter(void **state)
 
     px_future *bad = px_expect(env->ctx, env->b, px_received_packet(), &(px_expect_opts){.filter = "udp prot 53"});
     assert_true(px_future_done(bad));
-    px_assert_error(bad);
+    px_assert_error_keep(bad);
     assert_non_null(strstr(px_future_explanation(bad), "does not compile"));
     px_future_free(bad);
 }
@@ -298,13 +289,12 @@ static void test_noise_filter(void **state)
                                &(px_expect_opts){.timeout_ms = 300, .filter = "ether src 02:00:5e:00:00:99",
                                                  .noise = PX_NOISE_OFF});
     assert_int_equal(px_send(env->ctx, env->a, frame, len, NULL), 0);
-    px_assert_value(quiet, 0);
+    px_assert_value_keep(quiet, 0);
     px_assert_value(all, 1);
     px_counters c;
     px_future_counters(quiet, &c);
     assert_int_equal(c.noise, 1);
     px_future_free(quiet);
-    px_future_free(all);
 
     /* Without a noise filter on the port, the same frame is offered. */
     assert_int_equal(px_port_set_noise_filter(env->ctx, env->b, NULL, NULL), 0);
@@ -312,7 +302,6 @@ static void test_noise_filter(void **state)
                                &(px_expect_opts){.timeout_ms = 300, .filter = "ether src 02:00:5e:00:00:99"});
     assert_int_equal(px_send(env->ctx, env->a, frame, len, NULL), 0);
     px_assert_value(raw, 1);
-    px_future_free(raw);
     assert_int_equal(px_port_set_noise_filter(env->ctx, env->b, px_noise_default, NULL), 0);
 }
 
@@ -333,10 +322,9 @@ static void test_wait_any_and_cancel(void **state)
     assert_false(px_future_done(fs[0]));
     px_future_cancel(fs[0]);
     assert_true(px_future_done(fs[0]));
-    px_assert_error(fs[0]);
+    px_assert_error_keep(fs[0]);
     assert_non_null(strstr(px_future_explanation(fs[0]), "cancelled"));
     px_future_free(fs[0]);
-    px_future_free(fs[1]);
 }
 
 /* Multi-port: one expectation over both ends, one deadline. */
@@ -350,7 +338,7 @@ static void test_expect_any(void **state)
     uint8_t frame[64];
     size_t len = make_frame(frame, BCAST, (uint8_t[6]){2, 0, 0x5e, 0, 5, 1}, 0x88b5);
     assert_int_equal(px_send(env->ctx, env->b, frame, len, NULL), 0); /* arrives on a */
-    px_assert_value(f, 2);
+    px_assert_value_keep(f, 2);
     assert_non_null(strstr(px_future_description(f), env->a));
     px_future_free(f);
 }
@@ -387,7 +375,7 @@ static void test_drops_make_error(void **state)
     size_t len = make_frame(frame, BCAST, (uint8_t[6]){2, 0, 0x5e, 0, 6, 0}, 0x88b5);
     for (int i = 0; i < 20000; i++)
         px_send(ctx, env->a, frame, len, NULL);
-    px_assert_error(f);
+    px_assert_error_keep(f);
     px_counters c;
     px_future_counters(f, &c);
     assert_true(c.drops > 0);
@@ -403,7 +391,7 @@ static void test_bad_ports_and_close(void **state)
     char err[PX_ERRBUF_SIZE];
     px_future *f = px_expect(env->ctx, "pxnosuch0", px_received_packet(), NULL);
     assert_true(px_future_done(f));
-    px_assert_error(f);
+    px_assert_error_keep(f);
     assert_non_null(strstr(px_future_explanation(f), "pxnosuch0"));
     px_future_free(f);
     assert_int_equal(px_port_open(env->ctx, "pxnosuch0", err), PX_ENODEV);
@@ -413,7 +401,7 @@ static void test_bad_ports_and_close(void **state)
     assert_false(px_future_done(p));
     px_ctx_free(ctx);
     assert_true(px_future_done(p));
-    px_assert_error(p);
+    px_assert_error_keep(p);
     assert_non_null(strstr(px_future_explanation(p), "context closed"));
     px_future_free(p);
 
@@ -482,7 +470,6 @@ static void test_interface_deleted(void **state)
     /* the port is re-opened on the next use, which now fails cleanly */
     px_future *g = px_expect(env->ctx, b, px_timed_out(), NULL);
     px_assert_error(g);
-    px_future_free(g);
 
     /* An interface that is down gives an error that says how to bring it up. */
     assert_int_equal(px_topo_veth_add(NULL, a, b, err), 0);
@@ -512,12 +499,10 @@ static void test_port_in_namespace(void **state)
     size_t len = make_frame(frame, BCAST, (uint8_t[6]){2, 0, 0x5e, 0, 8, 1}, 0x88b5);
     assert_int_equal(px_send(env->ctx, a, frame, len, err), 0);
     px_assert_pass(f);
-    px_future_free(f);
     /* the same name outside the namespace does not exist */
     assert_int_equal(px_port_open(env->ctx, b, err), PX_ENODEV);
     px_future *g = px_expect(env->ctx, "pxnosuchns/eth0", px_received_packet(), NULL);
     px_assert_error(g);
-    px_future_free(g);
 }
 
 /* DESIGN 2.10: the context records what it sent and saw into a pcapng file. */
@@ -538,7 +523,6 @@ static void test_evidence_recording(void **state)
                              &(px_expect_opts){.timeout_ms = 2000});
     assert_int_equal(px_send(ctx, env->a, frame, len, err), 0);
     px_assert_pass(f);
-    px_future_free(f);
     px_ctx_free(ctx);
 
     char perr[PCAP_ERRBUF_SIZE];

@@ -258,20 +258,20 @@ static px_future *arm_fresh_then_send(env *e, int i, px_predicate *pred, unsigne
 
 static void test_window_after_open_big_ring(void **state)
 {
-    px_assert_pass(arm_fresh_then_send(*state, 0, px_received_packet(), 0));
+    px_assert_pass_keep(arm_fresh_then_send(*state, 0, px_received_packet(), 0));
 }
 
 static void test_window_after_open_link_wait(void **state)
 {
-    px_assert_pass(arm_fresh_then_send(*state, 0, px_received_packet(), 300));
+    px_assert_pass_keep(arm_fresh_then_send(*state, 0, px_received_packet(), 300));
 }
 
 /* A negative check armed the same way must have watched: the frame sent after
  * px_expect returned makes timed_out() FAIL. */
 static void test_timed_out_watches_after_open(void **state)
 {
-    px_assert_fail(arm_fresh_then_send(*state, 0, px_timed_out(), 0));
-    px_assert_fail(arm_fresh_then_send(*state, 1, px_timed_out(), 300));
+    px_assert_fail_keep(arm_fresh_then_send(*state, 0, px_timed_out(), 0));
+    px_assert_fail_keep(arm_fresh_then_send(*state, 1, px_timed_out(), 300));
 }
 
 /* =========================================================================
@@ -450,7 +450,7 @@ static void test_deadline_during_overload(void **state)
         fail_msg("the flood stopped with an error: %s", e->fl.errbuf);
     assert_false(flood_done); /* it resolved during the overload, not after the backlog cleared */
     assert_int_not_equal(v, PX_PENDING);
-    px_assert_error(f);
+    px_assert_error_keep(f);
     assert_true(contains(px_future_explanation(f), "drop") || contains(px_future_explanation(f), "behind"));
 }
 

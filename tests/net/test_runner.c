@@ -524,7 +524,7 @@ static void test_keep_topology_and_invalid_input(void **state)
     const char *bargs[] = {"run", bad, NULL};
     assert_int_equal(pktexpect(bargs), 2);
     char *err = slurp("err.txt");
-    assert_non_null(strstr(err, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b;"));
+    assert_non_null(strstr(err, "unknown_port.yaml:6:33: unknown port 'pxr-c' (known ports: pxr-a, pxr-b;"));
     free(err);
     assert_false(px_topo_link_exists(NULL, "pxr-a"));
     const char *shard[] = {"run", "--shard", "3/2", file, NULL};
@@ -651,7 +651,7 @@ static void test_same_ifname_in_two_namespaces(void **state)
                    "      - expect: { port: right, predicate: \"saw_src_mac(02:00:00:00:00:0b)\" }\n"
                    "      - expect: { port: left, timeout: 500ms, predicate: \"did_not_see_src_mac(02:00:00:00:00:0b)\" }\n"
                    "      - expect:\n"
-                   "          ports: [ left, right ]\n"
+                   "          any: [ left, right ]\n"
                    "          timeout: 500ms\n"
                    "          filter: \"ether src 02:00:00:00:00:0a or ether src 02:00:00:00:00:0b\"\n"
                    "          predicate: \"packet_count_was(2)\"\n"
@@ -721,6 +721,55 @@ static void test_source_mac_through_a_bridge(void **state)
     assert_null(strstr(strstr(out, "zero source MAC") + 1, "zero source MAC"));
     free(out);
     free(err);
+    assert_true(nothing_left());
+}
+
+/* Two veth pairs; a frame sent on `a` arrives on `h1` only. `any: [right, left]`
+ * PASSes and the report names left, the port that matched; `each: [left, right]`
+ * FAILs and the TAP and JUnit reports name right, the port that did not get it. */
+static void test_any_and_each_on_veth(void **state)
+{
+    (void)state;
+    char file[256], junit[256];
+    snprintf(junit, sizeof junit, "%s/multi.xml", tmp);
+    write_scenario(file, sizeof file, "multi.yaml",
+                   "name: multi\n"
+                   "topology:\n"
+                   "  veths:\n"
+                   "    - { name: \"${a}\", peer: \"${h1}\" }\n"
+                   "    - { name: \"${b}\", peer: \"${h2}\" }\n"
+                   "ports:\n"
+                   "  in: \"${a}\"\n"
+                   "  left: \"${h1}\"\n"
+                   "  right: \"${h2}\"\n"
+                   "tests:\n"
+                   "  - name: any\n"
+                   "    steps:\n"
+                   "      - expect: { name: reach, any: [right, left], timeout: 3s, filter: \"udp port 4250\", "
+                   "predicate: \"received_packet()\" }\n"
+                   "      - send: { port: in, frame: \"Ether(dst=ff:ff:ff:ff:ff:ff)/IPv4()/UDP(dport=4250)\" }\n"
+                   "  - name: each\n"
+                   "    steps:\n"
+                   "      - expect: { name: flood, each: [left, right], timeout: 1s, filter: \"udp port 4251\", "
+                   "predicate: \"received_packet()\" }\n"
+                   "      - send: { port: in, frame: \"Ether(dst=ff:ff:ff:ff:ff:ff)/IPv4()/UDP(dport=4251)\" }\n");
+    char v[4][64];
+    var(v[0], 64, "a", a);
+    var(v[1], 64, "b", b);
+    var(v[2], 64, "h1", h1);
+    var(v[3], 64, "h2", h2);
+    const char *args[] = {"run", "--tap", "--junit", junit, "--var", v[0], "--var", v[1], "--var", v[2],
+                          "--var", v[3], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt"), *xml = slurp("multi.xml");
+    if (rc != 1 || !strstr(out, "ok 1 - multi: any") || !strstr(out, "not ok 2 - multi: each") ||
+        !strstr(out, "expect flood: FAIL on right (FAIL)") || !strstr(out, "on right: FAIL") || !xml ||
+        !strstr(xml, "expect reach: PASS on left ") || !strstr(xml, "expect flood on left: PASS") ||
+        !strstr(xml, "FAIL on right (FAIL)"))
+        fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s\njunit:\n%s\n", rc, out, err, xml ? xml : "(none)");
+    free(out);
+    free(err);
+    free(xml);
     assert_true(nothing_left());
 }
 
@@ -866,6 +915,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_ifname_in_two_namespaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_vlan_push_and_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_mac_through_a_bridge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_any_and_each_on_veth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_exit_codes, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,6 @@
 #include <pktexpect/topology.h>
 
 #include "px_test.h"
-#include "../../examples/switch_util.h" /* sw_reap_links, sw_reap_netns */
 
 extern char **environ;
 
@@ -161,9 +160,9 @@ static int group_setup(void **state)
     px_buf_free(&out);
     /* Leftovers of killed runs of this test (tags y, z) and of the C suites. */
     ovs_reap();
-    sw_reap_links("pxo", "stbnyz");
-    sw_reap_links("pxb", "lvyz");
-    sw_reap_netns("pxo", "stbnyz");
+    px_topo_reap_links("pxo", "stbnyz", NULL);
+    px_topo_reap_links("pxb", "lvyz", NULL);
+    px_topo_reap_netns("pxo", "stbnyz", NULL);
     return 0;
 }
 

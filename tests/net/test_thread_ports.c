@@ -274,7 +274,6 @@ static void test_ports_churn(void **state)
         assert_int_equal(px_send(e->ctx, g_pairs[i].a, frame, sizeof frame, NULL), 0);
         assert_int_not_equal(px_future_wait_for(f, 10000), PX_PENDING);
         px_assert_pass(f);
-        px_future_free(f);
     }
 }
 
@@ -341,7 +340,6 @@ static void test_blocked_open_does_not_block_others(void **state)
     assert_int_equal(stats_rc, 0);
     assert_false(open_returned); /* done while the other open was still blocked */
     px_assert_pass(f);
-    px_future_free(f);
 }
 
 /* =========================================================================
@@ -394,7 +392,6 @@ static void test_ten_parallel_opens(void **state)
     assert_int_equal(px_future_wait_all(fs, NPAIRS, 20000), 0);
     for (int i = 0; i < NPAIRS; i++) {
         px_assert_pass(fs[i]);
-        px_future_free(fs[i]);
     }
 }
 

@@ -85,7 +85,6 @@ static void test_ten_negative_checks_one_window(void **state)
     double elapsed = now_s() - t0;
     for (int i = 0; i < NPAIRS; i++) {
         px_assert_pass(fs[i]);
-        px_future_free(fs[i]);
     }
     /* Sequential checks would take 10 windows; allow generous slack, not a micro-timing. */
     assert_true(elapsed < 3.0 * window / 1000.0);
@@ -157,7 +156,6 @@ static void test_stress_ports_expectations_senders(void **state)
                 px_assert_value(counts[i][k], NSENDERS * FRAMES_PER_SENDER_PORT);
             else
                 px_assert_pass(counts[i][k]);
-            px_future_free(counts[i][k]);
         }
     }
     /* Cancel and close while expectations are pending, from another thread's view. */
@@ -168,7 +166,6 @@ static void test_stress_ports_expectations_senders(void **state)
     px_ctx_free(ctx);
     for (int i = 0; i < NPORTS; i++) {
         px_assert_error(pending[i]);
-        px_future_free(pending[i]);
     }
 }
 

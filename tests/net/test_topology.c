@@ -284,6 +284,122 @@ static void test_netns_run(void **state)
     assert_int_equal(px_topo_link_set_up(N.ns, N.br, true, err), PX_ENODEV);
 }
 
+/* The content of a /proc/sys file of namespace ns (NULL: ours), first line. */
+static void sysctl_of(char *out, size_t n, const char *ns, const char *path)
+{
+    if (ns)
+        sh(out, n, "ip netns exec %s cat %s", ns, path);
+    else
+        sh(out, n, "cat %s", path);
+}
+
+static void test_no_ipv6(void **state)
+{
+    (void)state;
+    char err[PX_ERRBUF_SIZE] = "", out[64], path[128];
+    if (access("/proc/sys/net/ipv6", F_OK) != 0)
+        skip(); /* a kernel without IPv6 */
+    assert_int_equal(px_topo_veth_add(NULL, N.va, N.vb, err), 0);
+    assert_int_equal(px_topo_link_no_ipv6(NULL, N.va, err), 0);
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", N.va);
+    sysctl_of(out, sizeof out, NULL, path);
+    assert_string_equal(out, "1");
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", N.vb);
+    sysctl_of(out, sizeof out, NULL, path);
+    assert_string_equal(out, "0"); /* only the one asked for */
+    assert_int_equal(px_topo_link_no_ipv6(NULL, "pxnosuch0", err), PX_ENODEV);
+    assert_non_null(strstr(err, "pxnosuch0"));
+
+    /* A namespace's default: links created in it later are quiet too. */
+    assert_int_equal(px_topo_netns_add(N.ns, err), 0);
+    assert_int_equal(px_topo_netns_no_ipv6(N.ns, err), 0);
+    assert_int_equal(px_topo_bridge_add(N.ns, N.br, false, err), 0);
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", N.br);
+    sysctl_of(out, sizeof out, N.ns, path);
+    assert_string_equal(out, "1");
+    sysctl_of(out, sizeof out, NULL, "/proc/sys/net/ipv6/conf/default/disable_ipv6");
+    assert_string_equal(out, "0"); /* ours untouched */
+    assert_int_equal(px_topo_netns_no_ipv6(NULL, err), PX_EINVAL);
+}
+
+static void test_link_wait_ready(void **state)
+{
+    (void)state;
+    char err[PX_ERRBUF_SIZE] = "";
+    assert_int_equal(px_topo_veth_add(NULL, N.va, N.vb, err), 0);
+    assert_int_equal(px_topo_link_wait_ready(NULL, N.va, 10000, err), 0);
+    assert_true(px_topo_link_ready(NULL, N.va));
+
+    /* The peer down: no carrier, and the message says so. */
+    assert_int_equal(px_topo_link_set_up(NULL, N.vb, false, err), 0);
+    assert_int_equal(px_topo_link_wait_ready(NULL, N.va, 200, err), PX_ETIMEDOUT);
+    assert_non_null(strstr(err, "no carrier"));
+    assert_int_equal(px_topo_link_set_up(NULL, N.va, false, err), 0);
+    assert_int_equal(px_topo_link_wait_ready(NULL, N.va, 100, err), PX_ETIMEDOUT);
+    assert_non_null(strstr(err, "is down"));
+    /* Both up again: ready within the (generous) bound. */
+    assert_int_equal(px_topo_link_set_up(NULL, N.va, true, err), 0);
+    assert_int_equal(px_topo_link_set_up(NULL, N.vb, true, err), 0);
+    assert_int_equal(px_topo_link_wait_ready(NULL, N.va, 10000, err), 0);
+
+    assert_int_equal(px_topo_link_wait_ready(NULL, "pxnosuch0", 100, err), PX_ENODEV);
+    assert_non_null(strstr(err, "no such interface"));
+}
+
+/* A pid (mod 100000) of no running process, and not ours. */
+static int dead_pid(void)
+{
+    for (int p = 99999; p > 1; p--) {
+        char proc[32];
+        snprintf(proc, sizeof proc, "/proc/%d", p);
+        if (p != (int)(getpid() % 100000) && access(proc, F_OK) != 0)
+            return p;
+    }
+    return -1;
+}
+
+static void test_reap(void **state)
+{
+    (void)state;
+    char err[PX_ERRBUF_SIZE] = "", name[16];
+    px_topo_name(name, "pxr", "za");
+    char want[16];
+    snprintf(want, sizeof want, "pxr%05dza", (int)(getpid() % 100000));
+    assert_string_equal(name, want);
+
+    int dead = dead_pid();
+    assert_true(dead > 0);
+    /* Left by a dead run (tag z): reaped. Left by pid 1, which runs, or with
+     * another tag (q): kept. */
+    char gone_a[16], gone_b[16], live_a[16], live_b[16], other_a[16], other_b[16], gone_ns[32];
+    snprintf(gone_a, sizeof gone_a, "pxr%05dza", dead);
+    snprintf(gone_b, sizeof gone_b, "pxr%05dzb", dead);
+    snprintf(live_a, sizeof live_a, "pxr%05dza", 1);
+    snprintf(live_b, sizeof live_b, "pxr%05dzb", 1);
+    snprintf(other_a, sizeof other_a, "pxr%05dqa", dead);
+    snprintf(other_b, sizeof other_b, "pxr%05dqb", dead);
+    snprintf(gone_ns, sizeof gone_ns, "pxr%05dzn", dead);
+    px_topo_link_del(NULL, live_a, NULL);
+    assert_int_equal(px_topo_veth_add(NULL, gone_a, gone_b, err), 0);
+    assert_int_equal(px_topo_veth_add(NULL, live_a, live_b, err), 0);
+    assert_int_equal(px_topo_veth_add(NULL, other_a, other_b, err), 0);
+    assert_int_equal(px_topo_netns_add(gone_ns, err), 0);
+
+    int n = px_topo_reap_links("pxr", "z", err);
+    assert_true(n >= 1);
+    assert_false(px_topo_link_exists(NULL, gone_a));
+    assert_false(px_topo_link_exists(NULL, gone_b));
+    assert_true(px_topo_link_exists(NULL, live_a));
+    assert_true(px_topo_link_exists(NULL, other_a));
+    assert_true(px_topo_netns_exists(gone_ns)); /* links only */
+    assert_int_equal(px_topo_reap_netns("pxr", "z", err), 1);
+    assert_false(px_topo_netns_exists(gone_ns));
+    assert_int_equal(px_topo_reap_links("pxr", "", err), PX_EINVAL);
+
+    px_topo_link_del(NULL, live_a, NULL);
+    px_topo_link_del(NULL, other_a, NULL);
+}
+
 int main(void)
 {
     px_test_require_root("test_topology");
@@ -302,6 +418,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bridge_master_in_netns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bridge_vlans_in_netns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_netns_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_ipv6, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_wait_ready, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,9 @@
  *   one the port had (frames were lost): ERROR, then a new hub    test_bmv2_switch_restarted
  *   no switch at the address: ERROR with what to do, no hang      test_bmv2_unreachable
  *   YAML: bmv2: ports under ports:, checked at load, run as is    test_bmv2_scenario
+ *   YAML any:/each: run: any PASSes naming the port, each FAILs
+ *   naming the port that failed, in the TAP/JUnit/console reports test_bmv2_scenario_any_each
+ *   a program-built step whose constructor refuses: ERROR at once test_bmv2_scenario_refused_predicate
  *
  * With PX_BMV2_PEER set to a program (unit/test_bmv2_nng: tests/bmv2_nng_peer.c,
  * the same stand-in on nng's nanomsg compatibility layer, as recent BMv2 is
@@ -420,6 +423,135 @@ static void test_bmv2_scenario(void **state)
     px_buf_free(&errs);
 }
 
+/* Loads scenario `text` (the first step of its first test made by `make` when
+ * not NULL, as `pktexpect stf` makes them) and runs it into *rep; returns what
+ * the run printed (caller frees). */
+static char *run_text_with(const char *text, px_scenario **s, px_report *rep, px_predicate *(*make)(void *))
+{
+    px_buf errs = PX_BUF_INIT;
+    if (load(text, s, &errs) != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    px_buf_free(&errs);
+    if (make)
+        (*s)->tests[0].steps[0].make_predicate = make;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *o = open_memstream(&out, &outlen);
+    assert_non_null(o);
+    px_run_opts ro = {.out = o, .err = o};
+    px_run(s, 1, &ro, rep);
+    fclose(o);
+    return out;
+}
+
+static char *run_text(const char *text, px_scenario **s, px_report *rep) { return run_text_with(text, s, rep, NULL); }
+
+/* The text a report writer writes for result i of rep (tap, junit or console). */
+static char *report_text(const px_report *rep, size_t i, const char *kind)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&text, &len);
+    assert_non_null(o);
+    if (!strcmp(kind, "tap"))
+        px_report_tap_test(o, &rep->r[i], i + 1);
+    else if (!strcmp(kind, "junit"))
+        assert_int_equal(px_report_write_junit(rep, o), 0);
+    else
+        px_report_console_test(o, &rep->r[i], i + 1, rep->n, false);
+    assert_int_equal(fclose(o), 0);
+    return text;
+}
+
+/* Expect steps on several ports, run as is: the switch forwards port 0 to port 1
+ * and nothing to port 2. `any: [out, other]` PASSes and names `out`; `each:`
+ * over the same ports FAILs and every report names `other` (and not `out`) as the
+ * port that failed; a negative `any:` FAILs and names the port of the offender. */
+static void test_bmv2_scenario_any_each(void **state)
+{
+    fixture *f = *state;
+    px_scenario *s = NULL;
+    char text[2048];
+    const char *send = "      - send: { port: in, frame: 'Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01, type=0x88b5)/Raw(\"hi\")' }\n";
+    snprintf(text, sizeof text,
+             "ports:\n  in: '%s'\n  out: '%s'\n  other: '%s'\n"
+             "tests:\n"
+             "  - name: any\n    steps:\n"
+             "      - expect: { name: reach, any: [other, out], predicate: 'saw_ethertype(0x88b5)', timeout: 5s }\n%s"
+             "  - name: each\n    steps:\n"
+             "      - expect: { name: flood, each: [out, other], predicate: 'saw_ethertype(0x88b5)', timeout: 1s }\n%s"
+             "  - name: none\n    steps:\n"
+             "      - expect: { name: quiet, any: [other, out], predicate: 'timed_out()', timeout: 1s }\n%s",
+             f->port[0], f->port[1], f->port[2], send, send, send);
+    px_report rep = {0};
+    char *out = run_text(text, &s, &rep);
+    assert_int_equal(rep.n, 3);
+    const px_test_result *any = &rep.r[0], *each = &rep.r[1], *none = &rep.r[2];
+    if (any->status != PX_T_PASS || each->status != PX_T_FAIL || none->status != PX_T_FAIL)
+        fail_msg("statuses %d %d %d\n%s", any->status, each->status, none->status, out);
+
+    /* any: the port that matched, in the test's output (JUnit system-out). */
+    assert_non_null(any->output);
+    if (!strstr(any->output, "expect reach: PASS on out "))
+        fail_msg("%s", any->output);
+
+    /* each: a verdict per port, then the step's; the message and the details
+     * name the port that failed, never the one that passed. */
+    if (!strstr(each->output, "expect flood on out: PASS ") || !strstr(each->output, "expect flood on other: FAIL ") ||
+        !strstr(each->output, "expect flood: FAIL on each of 2 ports; not on other (FAIL)\n"))
+        fail_msg("%s", each->output);
+    assert_non_null(strstr(each->message, "t.yaml:12: expect flood: FAIL on other (FAIL): "));
+    assert_non_null(strstr(each->details, " on each of 2 ports: FAIL on other (FAIL)\n  on other: FAIL\n"));
+    assert_null(strstr(each->details, "on out"));
+
+    /* A negative any: the port of the frame that decided. */
+    assert_non_null(strstr(none->message, "expect quiet: FAIL on out: "));
+
+    for (int k = 0; k < 3; k++) {
+        const char *kind = k == 0 ? "tap" : k == 1 ? "junit" : "console";
+        char *r1 = report_text(&rep, 1, kind), *r2 = report_text(&rep, 2, kind);
+        if (!strstr(r1, "FAIL on other (FAIL)") || !strstr(r1, "on other: FAIL") || !strstr(r2, "FAIL on out"))
+            fail_msg("%s:\n%s\n%s", kind, r1, r2);
+        if (k == 1 && !strstr(r1, "expect reach: PASS on out "))
+            fail_msg("junit:\n%s", r1);
+        free(r1);
+        free(r2);
+    }
+    free(out);
+    px_report_free(&rep);
+    px_scenario_free(s);
+}
+
+static px_predicate *refused_vid(void *arg)
+{
+    (void)arg;
+    return px_saw_vlan_tag(5000, -1);
+}
+
+/* An expect step a program builds (`pktexpect stf`) whose constructor refuses
+ * an argument: the test is ERROR at the step, with the constructor's reason,
+ * without waiting for a window. */
+static void test_bmv2_scenario_refused_predicate(void **state)
+{
+    fixture *f = *state;
+    px_scenario *s = NULL;
+    char text[512];
+    snprintf(text, sizeof text,
+             "ports:\n  out: '%s'\n"
+             "tests:\n  - name: refused\n    steps:\n"
+             "      - expect: { port: out, predicate: 'received_packet()', timeout: 2s }\n",
+             f->port[1]);
+    px_report rep = {0};
+    char *out = run_text_with(text, &s, &rep, refused_vid);
+    assert_int_equal(rep.n, 1);
+    assert_int_equal(rep.r[0].status, PX_T_ERROR);
+    if (!strstr(rep.r[0].message, "t.yaml:6: predicate: saw_vlan_tag: vid must be 0..4095, got 5000"))
+        fail_msg("%s", rep.r[0].message);
+    free(out);
+    px_report_free(&rep);
+    px_scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +565,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bmv2_switch_restarted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_scenario, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_scenario_any_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_scenario_refused_predicate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

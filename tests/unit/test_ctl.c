@@ -7,7 +7,11 @@
  *   the `cli` step of a scenario: FAIL with the line and the output,
  *   PASS on a clean batch, input_file relative to the scenario,
  *   ERROR when it cannot be read                                     test_cli_step
- *   a setup command that times out shows its output                  test_setup_timeout_shows_output */
+ *   a setup command that times out shows its output                  test_setup_timeout_shows_output
+ *   px_cmd_runv: arguments reach the program as given, no shell;
+ *   its status and output; a missing program is 127 and says so      test_cmd_runv
+ *   px_cmd_wait_ok: succeeds once the command does; says how the
+ *   last try ended when it never does                                test_cmd_wait_ok */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,7 +155,7 @@ static void test_ctl_timeout_shows_output(void **state)
     px_ctl_result res;
     char eb[PX_ERRBUF_SIZE] = "";
     px_cmd_opts o = batch("table_add a\n");
-    o.timeout_ms = 300;
+    o.timeout_ms = 1500; /* long enough for the shell's first line on a loaded machine */
     assert_int_equal(px_ctl_run("echo connecting to 9090; sleep 30", &o, NULL, 0, &out, &res, eb), PX_ETIMEDOUT);
     assert_non_null(strstr(px_buf_cstr(&out), "connecting to 9090"));
     assert_non_null(strstr(eb, "timed out"));
@@ -224,7 +228,7 @@ static void test_setup_timeout_shows_output(void **state)
                           "name: slow\n"
                           "topology:\n"
                           "  setup:\n"
-                          "    - { run: \"echo waiting for the switch; sleep 30\", timeout: 300ms }\n"
+                          "    - { run: \"echo waiting for the switch; sleep 30\", timeout: 1500ms }\n"
                           "tests:\n"
                           "  - name: never\n"
                           "    steps:\n"
@@ -237,12 +241,65 @@ static void test_setup_timeout_shows_output(void **state)
     px_report_free(&rep);
 }
 
+static void test_cmd_runv(void **state)
+{
+    (void)state;
+    /* Spaces, quotes and $ reach the program as they are: no shell reads them. */
+    char *argv[] = {"printf", "%s|%s\\n", "a b", "'$HOME;", NULL};
+    px_buf out = PX_BUF_INIT;
+    assert_int_equal(px_cmd_runv(argv, NULL, &out), 0);
+    assert_string_equal(px_buf_cstr(&out), "a b|'$HOME;\n");
+    px_buf_free(&out);
+
+    char *fails[] = {"sh", "-c", "echo to stderr >&2; exit 3", NULL};
+    assert_int_equal(px_cmd_runv(fails, NULL, &out), 3);
+    assert_string_equal(px_buf_cstr(&out), "to stderr\n");
+    px_buf_free(&out);
+
+    char *missing[] = {"pktexpect-no-such-program", NULL};
+    assert_int_equal(px_cmd_runv(missing, NULL, &out), 127);
+    assert_non_null(strstr(px_buf_cstr(&out), "cannot run pktexpect-no-such-program"));
+    px_buf_free(&out);
+
+    char *empty[] = {NULL};
+    assert_int_equal(px_cmd_runv(empty, NULL, &out), PX_EINVAL);
+    px_buf_free(&out);
+}
+
+static void test_cmd_wait_ok(void **state)
+{
+    (void)state;
+    /* Ready on the third try: a counter file the command bumps. */
+    char count[300], cmd[700];
+    snprintf(count, sizeof count, "%s/tries", tmpdir);
+    snprintf(cmd, sizeof cmd, "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'; test $n -ge 3",
+             count, count);
+    char err[PX_ERRBUF_SIZE] = "x";
+    assert_int_equal(px_cmd_wait_ok(cmd, NULL, 30000, err), 0);
+    assert_string_equal(err, "");
+    char *n = slurp(count);
+    assert_non_null(n);
+    assert_string_equal(n, "3\n");
+    free(n);
+
+    /* Never ready: a timeout that says what the last try printed. */
+    assert_int_equal(px_cmd_wait_ok("echo not yet; exit 2", NULL, 1500, err), PX_ETIMEDOUT);
+    assert_non_null(strstr(err, "'echo not yet; exit 2' did not succeed within 1500 ms"));
+    assert_non_null(strstr(err, "the last try to end exited 2, its output: not yet"));
+
+    /* Cancelled by the caller's flag. */
+    volatile sig_atomic_t stop = 1;
+    px_cmd_opts o = {.stop = &stop, .cancel_fd = -1};
+    assert_int_equal(px_cmd_wait_ok("exit 1", &o, 30000, err), PX_ECANCELED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ctl_error_line_fails),     cmocka_unit_test(test_ctl_clean_batch),
         cmocka_unit_test(test_ctl_exit_and_patterns),    cmocka_unit_test(test_ctl_timeout_shows_output),
         cmocka_unit_test(test_cli_step),                 cmocka_unit_test(test_setup_timeout_shows_output),
+        cmocka_unit_test(test_cmd_runv),                 cmocka_unit_test(test_cmd_wait_ok),
     };
     return cmocka_run_group_tests(tests, make_tmp, rm_tmp);
 }

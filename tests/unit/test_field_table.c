@@ -30,6 +30,7 @@
 #include "pktexpect/text.h"
 #include "px_src.h"
 #include "px_frames.h"
+#include "px_refused.h"
 
 /* Layers that lead the dissector to a layer of each protocol. */
 static const char *prefix_of(px__pid pid)
@@ -407,11 +408,11 @@ static void test_field_predicate_words(void **state)
     px_predicate_free(p);
     free(bytes);
 
-    assert_null(px_saw_field("ipv4.tll", "63", err));
+    assert_refused(px_saw_field("ipv4.tll", "63", err), "saw_field: unknown field 'ipv4.tll'");
     assert_non_null(strstr(err, "unknown field 'ipv4.tll'"));
-    assert_null(px_saw_field("ipv4.ttl", "300", err));
+    assert_refused(px_saw_field("ipv4.ttl", "300", err), "out of range 0..255");
     assert_non_null(strstr(err, "out of range 0..255"));
-    assert_null(px_saw_field("ipv4.src", "10.0.0", err));
+    assert_refused(px_saw_field("ipv4.src", "10.0.0", err), "saw_field: ");
     assert_non_null(strstr(err, "expected an IPv4 address"));
 }
 

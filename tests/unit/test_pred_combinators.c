@@ -16,6 +16,7 @@
 #include "pktexpect/text.h"
 
 #include "pred_drive.h"
+#include "px_refused.h"
 
 static px_predicate *udp(int dport)
 {
@@ -102,7 +103,7 @@ static void test_any_of(void **state)
     assert_int_equal(r.stopped_at, 0);
     r = drive(px_any_of((px_predicate *[]){udp(99), px_predicate_new(&erroring_ops, NULL)}, 2));
     assert_int_equal(r.v, PX_ERROR);
-    assert_null(px_any_of(NULL, 0));
+    assert_refused(px_any_of(NULL, 0), "any_of: needs at least one child predicate, got NULL");
 }
 
 static void test_not(void **state)
@@ -184,8 +185,9 @@ static void test_counts(void **state)
     assert_int_equal(drive(px_count_not(3, NULL)).v, PX_PASS);
 
     /* counting needs a per-frame predicate; sequence is not one */
-    assert_null(px_exactly(1, px_sequence((px_predicate *[]){udp(1), udp(2)}, 2)));
-    assert_null(px_between(3, 2, NULL));
+    assert_refused(px_exactly(1, px_sequence((px_predicate *[]){udp(1), udp(2)}, 2)),
+                   "exactly: p must be a per-frame predicate");
+    assert_refused(px_between(3, 2, NULL), "between: lo must not be above hi, got 3 > 2");
     px_predicate *c = px_count(NULL);
     assert_true(px_predicate_get_ops(c)->flags & PX_PRED_LOSS_SENSITIVE);
     px_predicate_free(c);

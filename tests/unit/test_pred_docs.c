@@ -2,7 +2,8 @@
  *  - docs/predicates.md has a heading for every name of the built-in registry,
  *    with its exact signature, a verdict rule and a value, and no heading for a
  *    name the registry does not have;
- *  - the code in docs/writing-predicates.md is tests/unit/test_pred_custom_example.c;
+ *  - the code blocks of docs/writing-predicates.md are, in order,
+ *    tests/unit/test_pred_custom_example.c and tests/plugin/ethertype_range.c;
  *  - the examples at the top of docs/expressions.md parse. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,18 +113,24 @@ static void test_reference_matches_registry(void **state)
 static void test_guide_includes_example(void **state)
 {
     (void)state;
+    static const char *const files[] = {"tests/unit/test_pred_custom_example.c", "tests/plugin/ethertype_range.c"};
     char *doc = slurp("docs/writing-predicates.md");
-    char *code = slurp("tests/unit/test_pred_custom_example.c");
-    char *start = strstr(doc, "```c\n");
-    assert_non_null(start);
-    start += 5;
-    char *end = strstr(start, "```");
-    assert_non_null(end);
-    size_t n = (size_t)(end - start);
-    if (n != strlen(code) || memcmp(start, code, n) != 0)
-        fail_msg("the code block of docs/writing-predicates.md differs from tests/unit/test_pred_custom_example.c");
+    char *at = doc;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *code = slurp(files[i]);
+        char *start = strstr(at, "```c\n");
+        if (!start)
+            fail_msg("docs/writing-predicates.md: no code block %zu (%s)", i + 1, files[i]);
+        start += 5;
+        char *end = strstr(start, "```");
+        assert_non_null(end);
+        size_t n = (size_t)(end - start);
+        if (n != strlen(code) || memcmp(start, code, n) != 0)
+            fail_msg("code block %zu of docs/writing-predicates.md differs from %s", i + 1, files[i]);
+        at = end + 3;
+        free(code);
+    }
     free(doc);
-    free(code);
 }
 
 static void test_expression_examples_parse(void **state)

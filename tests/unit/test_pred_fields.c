@@ -17,6 +17,7 @@
 #include "pktexpect/text.h"
 
 #include "pred_drive.h"
+#include "px_refused.h"
 
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t MCAST_BIT[6] = {0x01, 0, 0, 0, 0, 0};
@@ -91,10 +92,10 @@ static void test_vlan(void **state)
 
     s = (px_vlan_spec)PX_VLAN_SPEC_ANY;
     s.vid = 4096;
-    assert_null(px_saw_vlan(&s));
+    assert_refused(px_saw_vlan(&s), "saw_vlan_tag: vid must be 0..4095 or -1 (any), got 4096");
     s.vid = 1;
     s.pcp = 8;
-    assert_null(px_saw_vlan(&s));
+    assert_refused(px_saw_vlan(&s), "saw_vlan_tag: pcp must be 0..7 or -1 (any), got 8");
 }
 
 static void test_ipv4(void **state)
@@ -127,10 +128,10 @@ static void test_ipv4(void **state)
 
     s = (px_ip_spec)PX_IP_SPEC_ANY;
     s.src = (px_ip_prefix){6, 64, {0}};
-    assert_null(px_saw_ipv4(&s)); /* IPv6 prefix for IPv4 */
+    assert_refused(px_saw_ipv4(&s), "saw_ipv4: src length: an IPv4 prefix needs family 4 or 0 (any), got 6");
     s = (px_ip_spec)PX_IP_SPEC_ANY;
     s.dscp = 64;
-    assert_null(px_saw_ipv4(&s));
+    assert_refused(px_saw_ipv4(&s), "saw_ipv4: dscp must be 0..63 or -1 (any), got 64");
 }
 
 static void test_ipv6(void **state)
@@ -176,7 +177,7 @@ static void test_tcp_udp(void **state)
     assert_int_equal(r.stopped_at, 2);
     assert_int_equal(drive(px_did_not_see_udp(&s)).v, PX_FAIL);
     s.flags = 1;
-    assert_null(px_saw_udp(&s)); /* UDP has no flags */
+    assert_refused(px_saw_udp(&s), "saw_udp: flags and flags_mask are for TCP only"); /* UDP has no flags */
 }
 
 static void test_icmp(void **state)
@@ -190,7 +191,7 @@ static void test_icmp(void **state)
     expect_has(r.why, "icmp.type: expected 0, got 8");
     assert_int_equal(drive(px_saw_icmpv6(135, -1)).v, PX_PASS);
     assert_int_equal(drive(px_did_not_see_icmpv6(136, -1)).v, PX_PASS);
-    assert_null(px_saw_icmp(256, 0));
+    assert_refused(px_saw_icmp(256, 0), "saw_icmp: type must be 0..255 or -1 (any), got 256");
 }
 
 static void test_mpls_vxlan(void **state)
@@ -213,13 +214,13 @@ static void test_mpls_vxlan(void **state)
     assert_int_equal(r.v, PX_FAIL);
     expect_has(r.why, "mpls.label: expected 200, got 100");
     m.label = 0x100000;
-    assert_null(px_saw_mpls(&m));
+    assert_refused(px_saw_mpls(&m), "saw_mpls: label must be 0..1048575 or -1 (any), got 1048576");
 
     r = drive(px_saw_vxlan(5000));
     assert_int_equal(r.v, PX_PASS);
     assert_int_equal(r.stopped_at, 2);
     assert_int_equal(drive(px_did_not_see_vxlan(5001)).v, PX_PASS);
-    assert_null(px_saw_vxlan(0x1000000));
+    assert_refused(px_saw_vxlan(0x1000000), "saw_vxlan: vni must be 0..16777215 or -1 (any), got 16777216");
 
     /* encap=1: the IPv4 header inside the tunnel */
     px_ip_spec s = PX_IP_SPEC_ANY;
@@ -245,7 +246,7 @@ static void test_payload(void **state)
     r = drive(px_payload_contains((const uint8_t *)"worlds", 6));
     assert_int_equal(r.v, PX_FAIL);
     expect_has(r.why, "does not contain");
-    assert_null(px_payload_contains(bin, 0));
+    assert_refused(px_payload_contains(bin, 0), "payload_contains: needle must be at least 1 byte, got 0 bytes");
 }
 
 static void test_bpf(void **state)
@@ -262,7 +263,7 @@ static void test_bpf(void **state)
     r = drive(px_bpf("tcp", err));
     assert_int_equal(r.v, PX_FAIL);
     expect_has(r.why, "the filter rejects it");
-    assert_null(px_bpf("udp prot 67", err));
+    assert_refused(px_bpf("udp prot 67", err), "bpf: filter \"udp prot 67\" does not compile: ");
     expect_has(err, "does not compile");
 }
 

@@ -16,6 +16,7 @@
 #include "pktexpect/text.h"
 
 #include "pred_drive.h"
+#include "px_refused.h"
 
 #define EXPECTED "Ether(dst=02:00:00:00:00:02)/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=63)/UDP(sport=5,dport=53)"
 
@@ -88,11 +89,11 @@ static void test_bad_input(void **state)
 {
     (void)state;
     char err[PX_ERRBUF_SIZE] = "";
-    assert_null(px_matches("Ether()/IPv5()", NULL, false, err));
+    assert_refused(px_matches("Ether()/IPv5()", NULL, false, err), "matches: ");
     assert_true(err[0] != '\0');
-    assert_null(px_matches("Ether()", "ipv4.tll", false, err));
+    assert_refused(px_matches("Ether()", "ipv4.tll", false, err), "matches: ");
     assert_true(err[0] != '\0');
-    assert_null(px_matches(NULL, NULL, false, NULL));
+    assert_refused(px_matches(NULL, NULL, false, NULL), "matches: no expected frame");
 }
 
 static void test_expression(void **state)

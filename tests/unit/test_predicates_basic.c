@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pktexpect/predicates.h"
+#include "px_refused.h"
 
 static const uint8_t MAC_A[6] = {0x02, 0, 0, 0, 0, 0x0a};
 static const uint8_t MAC_B[6] = {0x02, 0, 0, 0, 0, 0x0b};
@@ -100,9 +101,9 @@ static void test_vlan(void **state)
     assert_true(r.stopped); /* stops early on the offending frame */
     /* the ethertype after the tag */
     assert_int_equal(run_frames(px_saw_ethertype(0x0800), fs, 2).v, PX_PASS);
-    assert_null(px_saw_vlan_tag(4096, -1));
-    assert_null(px_saw_vlan_tag(1, 8));
-    assert_null(px_did_not_see_vlan_tag(-1));
+    assert_refused(px_saw_vlan_tag(4096, -1), "saw_vlan_tag: vid must be 0..4095, got 4096");
+    assert_refused(px_saw_vlan_tag(1, 8), "saw_vlan_tag: pcp must be 0..7 or -1 (any), got 8");
+    assert_refused(px_did_not_see_vlan_tag(-1), "did_not_see_vlan_tag: vid must be 0..4095, got -1");
 }
 
 static void test_negative_macs(void **state)
@@ -165,7 +166,7 @@ static void test_counts(void **state)
     assert_int_equal(r.v, PX_FAIL);
     assert_int_equal(r.value, 3);
     assert_non_null(strstr(r.why, "expected at most 2 frames")); /* an alias of at_most(2) */
-    assert_null(px_packet_count_was_less_than(0));                /* could never PASS */
+    assert_refused(px_packet_count_was_less_than(0), "n must be at least 1"); /* could never PASS */
 }
 
 /* The field predicates judge one frame alone, so counts and combinators take them. */

@@ -305,7 +305,7 @@ static void test_ports_across_namespaces(void **state)
                       "    - {name: a2, peer: e0, peer_netns: n2}\n"
                       "ports:\n  left: {interface: e0, netns: n1}\n  right: {interface: e0, netns: n2}\n"
                       "tests:\n  - name: t\n    steps:\n"
-                      "      - expect: {ports: [left, right], predicate: 'received_packet()'}\n"
+                      "      - expect: {any: [left, right], predicate: 'received_packet()'}\n"
                       "      - send: {port: left, hex: 'ffffffffffff0200000000010800'}\n"
                       "      - send: {port: right, hex: 'ffffffffffff0200000000010800'}\n",
                       &s, &errs);
@@ -313,6 +313,62 @@ static void test_ports_across_namespaces(void **state)
         fail_msg("%s", px_buf_cstr(&errs));
     assert_int_equal(s->tests[0].steps[0].nports, 2);
     px_scenario_free(s);
+    px_buf_free(&errs);
+}
+
+/* An expect step on several ports says which it means: `any:` (one expectation
+ * over them) or `each:` (one per port); a bare `ports:` is refused at its
+ * line:column with both spellings, and so is giving two of port/any/each. */
+static void test_expect_any_each(void **state)
+{
+    (void)state;
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s = NULL;
+    const char *head = "ports: { a: lo, b: lo, c: lo }\ntests:\n  - name: t\n    steps:\n";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s      - expect: {any: [a, b, c], predicate: 'received_packet()'}\n"
+             "      - expect: {each: [a, b], predicate: 'received_packet()'}\n"
+             "      - expect: {each: c, predicate: 'received_packet()'}\n"
+             "      - expect: {port: a, predicate: 'received_packet()'}\n",
+             head);
+    if (load_str(text, &s, &errs) != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    const px_step *st = s->tests[0].steps;
+    assert_int_equal(st[0].nports, 3);
+    assert_false(st[0].each);
+    assert_string_equal(st[0].ports[2], "c");
+    assert_int_equal(st[1].nports, 2);
+    assert_true(st[1].each);
+    assert_string_equal(st[1].ports[1], "b");
+    assert_int_equal(st[2].nports, 1);
+    assert_true(st[2].each);
+    assert_int_equal(st[3].nports, 1);
+    assert_false(st[3].each);
+    px_scenario_free(s);
+
+    /* The ambiguous spelling: the error at the list, with the hint. */
+    snprintf(text, sizeof text, "%s      - expect: {ports: [a, b], predicate: 'received_packet()'}\n", head);
+    assert_int_equal(load_str(text, &s, &errs), PX_EPARSE);
+    assert_null(s);
+    assert_string_equal(px_buf_cstr(&errs), "t.yaml:5:25: 'ports' is ambiguous: write 'any: [...]' (one of the "
+                                            "ports) or 'each: [...]' (every port)\n");
+
+    /* Two spellings at once, a list under port, none, unknown ports in both forms. */
+    snprintf(text, sizeof text,
+             "%s      - expect: {any: [a], each: [b], predicate: 'received_packet()'}\n"
+             "      - expect: {port: [a, b], predicate: 'received_packet()'}\n"
+             "      - expect: {predicate: 'received_packet()'}\n"
+             "      - expect: {any: [a, x], predicate: 'received_packet()'}\n"
+             "      - expect: {each: [y, b], predicate: 'received_packet()'}\n",
+             head);
+    assert_int_equal(load_str(text, &s, &errs), PX_EPARSE);
+    const char *e = px_buf_cstr(&errs);
+    if (!strstr(e, "t.yaml:5:34: an expect step: give one of 'port', 'any' and 'each', not 'any' and 'each'\n") ||
+        !strstr(e, "t.yaml:6:24: port: expected a port name, got a list (use 'any' or 'each' for a list)\n") ||
+        !strstr(e, "t.yaml:7:17: an expect step is missing 'port' (or 'any: [...]' / 'each: [...]')\n") ||
+        !strstr(e, "t.yaml:8:27: unknown port 'x'") || !strstr(e, "t.yaml:9:25: unknown port 'y'"))
+        fail_msg("%s", e);
     px_buf_free(&errs);
 }
 
@@ -381,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_inline_cases),
         cmocka_unit_test(test_send_vlan_push),
         cmocka_unit_test(test_ports_across_namespaces),
+        cmocka_unit_test(test_expect_any_each),
         cmocka_unit_test(test_alias_bomb_is_bounded),
         cmocka_unit_test(test_durations_and_hex),
     };

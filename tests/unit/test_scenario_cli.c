@@ -40,7 +40,7 @@ static void test_validate(void **state)
     assert_int_equal(cli("validate", path("examples/demo.yaml"), path("tests/data/scenarios/bad/unknown_port.yaml"),
                          NULL),
                      2);
-    assert_non_null(strstr(err_text, "unknown_port.yaml:6:34: unknown port 'pxr-c' (known ports: pxr-a, pxr-b; an "
+    assert_non_null(strstr(err_text, "unknown_port.yaml:6:33: unknown port 'pxr-c' (known ports: pxr-a, pxr-b; an "
                                      "existing interface must be declared under 'ports:')\n"));
     assert_non_null(strstr(out_text, "demo.yaml: ok"));
     /* --var fills a variable the file lacks. */

@@ -7,6 +7,11 @@
  * cancelled: SIGTERM, then SIGKILL 2 s later. The scenario runner's setup,
  * teardown, `exec` and `cli` steps use it.
  *
+ * px_cmd_runv() does the same for a program and its arguments, without a
+ * shell (nothing to quote). px_cmd_wait_ok() is a readiness wait: it runs a
+ * command again and again until it succeeds, at most for a given time, and
+ * says what the last try printed when it never does.
+ *
  * px_ctl_run() runs a target's control-plane CLI (e.g. BMv2's
  * `simple_switch_CLI --thrift-port 9090`) with a batch of commands on its
  * standard input and decides whether the batch worked: not when the CLI exits
@@ -61,6 +66,23 @@ typedef struct px_cmd_opts {
  *  128 + signal when killed, or a negative PX_E*: PX_ETIMEDOUT after the timeout,
  *  PX_ECANCELED when cancelled, PX_ESYS when it could not be started. */
 int px_cmd_run(const char *cmd, const px_cmd_opts *o, px_buf *output);
+
+/** px_cmd_run for argv[0] (searched in PATH) with arguments `argv` (NULL
+ *  terminated), without a shell. Returns what px_cmd_run returns; 127 when the
+ *  program cannot be run ("pktexpect: cannot run <name>" in `output`), PX_EINVAL
+ *  when argv, argv[0] or output is NULL. */
+int px_cmd_runv(char *const argv[], const px_cmd_opts *o, px_buf *output);
+
+/** Readiness wait: runs `cmd` (as px_cmd_run, with `o`, which may be NULL) until
+ *  it exits 0, pausing 100 ms between tries, for at most `timeout_ms` in all (0:
+ *  PX_CMD_TIMEOUT_MS; a try that hangs is ended at the deadline). Returns 0 once
+ *  a try succeeded; PX_ETIMEDOUT when none did, with errbuf saying how many tries
+ *  ran, how the last try that ran to its end ended and its last line of output
+ *  ("'ovs-vsctl show' did not succeed within 5000 ms (50 tries; the last try to
+ *  end exited 1, its output: ..."; a last try cut short by the deadline does not
+ *  hide it); PX_ECANCELED when `o` cancels it; PX_ESYS when the command cannot be
+ *  started. errbuf (PX_ERRBUF_SIZE, may be NULL) is "" on success. */
+int px_cmd_wait_ok(const char *cmd, const px_cmd_opts *o, uint32_t timeout_ms, char *errbuf);
 
 /** The default error patterns of px_ctl_run (BMv2's simple_switch_CLI). */
 extern const char *const px_ctl_default_patterns[];

@@ -83,6 +83,43 @@ int px_topo_bridge_vlan_del(const char *netns, const char *port, uint16_t vid, c
  *  are added without duplicate address detection (usable at once). */
 int px_topo_addr_add(const char *netns, const char *name, const char *cidr, char *errbuf);
 
+/* ---- around a test topology ----
+ *
+ * Names: a suite names what it creates "<prefix><pid><tag>...", e.g.
+ * "pxb01234ls1" (prefix "pxb", pid 1234, tag 'l'), with px_topo_name. When a
+ * run is killed before its teardown, its links and namespaces stay; the next
+ * run removes them at its start with px_topo_reap_links / px_topo_reap_netns,
+ * which only touch names of that exact form whose process is gone. */
+
+/** Writes "<prefix><pid mod 100000, 5 digits><suffix>" into `out` (16 bytes,
+ *  IFNAMSIZ), prefix and suffix cut to 4 characters each: a name unique to the
+ *  running process that the reap functions recognise. Thread-safety: any. */
+void px_topo_name(char out[16], const char *prefix, const char *suffix);
+/** Deletes the links of the caller's namespace named "<prefix><5 digits><c>..."
+ *  (the px_topo_name form) with <c> one of the characters of `tags`, whose
+ *  digits are the pid of a process that no longer exists (never this
+ *  process's). Returns how many it deleted, or the first error (PX_EINVAL for
+ *  an empty prefix or tags). */
+int px_topo_reap_links(const char *prefix, const char *tags, char *errbuf);
+/** The same for network namespaces (/run/netns/NAME), with what is in them. */
+int px_topo_reap_netns(const char *prefix, const char *tags, char *errbuf);
+
+/** Turns IPv6 off on link `name` (disable_ipv6), so the kernel sends no router
+ *  solicitations, MLD reports or DAD probes from it into a switch under test.
+ *  PX_ENODEV when there is no such link. A kernel without IPv6 is not an error. */
+int px_topo_link_no_ipv6(const char *netns, const char *name, char *errbuf);
+/** Turns IPv6 off for namespace `netns` (its "default" and "all" settings), so
+ *  links created in it or moved into it from now on stay quiet too. */
+int px_topo_netns_no_ipv6(const char *netns, char *errbuf);
+
+/** Readiness wait: returns 0 as soon as px_topo_link_ready(netns, name) is
+ *  true, at most after `timeout_ms`. Otherwise PX_ETIMEDOUT (PX_ENODEV when the
+ *  link does not exist) with errbuf saying what is missing: "interface 'p1' is
+ *  not ready after 2000 ms: it has no carrier (is its peer up, in the same
+ *  namespace?)". For a command that must succeed first (a daemon that takes a
+ *  moment to start), see px_cmd_wait_ok in pktexpect/command.h. */
+int px_topo_link_wait_ready(const char *netns, const char *name, uint32_t timeout_ms, char *errbuf);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }
