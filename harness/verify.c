@@ -19,6 +19,7 @@
 #include "pktexpect/expect.h"
 #include "pktexpect/mark.h"
 #include "pktexpect/predicates.h"
+#include "pktexpect/text.h"
 #include "pktexpect/verify.h"
 
 /* A frame is its port and its number there (px__offering): unique, unlike a
@@ -604,13 +605,35 @@ static px_predicate *make_pos(period *per, void *a)
     return NULL;
 }
 
+/* The matches() of an expected frame: `vo`'s edits and mask; a text without an
+ * Ethernet source also ignores eth.src (verify.h). Refused or NULL (memory). */
+static px_predicate *expected_matches(const char *expected, const px_verify_opts *vo, char *errbuf)
+{
+    const char *ignore = vo ? vo->ignore : NULL;
+    uint8_t *b = NULL;
+    size_t len = 0;
+    unsigned flags = 0;
+    px_buf ig = PX_BUF_INIT;
+    if (px_frame_parse_text_ex(expected, &b, &len, &flags, errbuf) == 0 && (flags & PX_TEXT_SRC_MAC_UNSET)) {
+        px_buf_append(&ig, "eth.src");
+        if (ignore && *ignore)
+            px_buf_printf(&ig, ", %s", ignore);
+        ignore = px_buf_cstr(&ig);
+    }
+    free(b);
+    px_predicate *p = px_matches_edit(expected, vo ? vo->set : NULL, ignore, vo ? vo->allow_padding : false, errbuf);
+    px_buf_free(&ig);
+    return p;
+}
+
 /* Builds `count` matches() of `expected`; NULL with errbuf on error. */
 static px_predicate **matches_n(size_t count, const char *expected, const px_verify_opts *vo, char *errbuf)
 {
     px_predicate **v = calloc(count, sizeof *v);
     for (size_t i = 0; v && i < count; i++) {
-        v[i] = px_matches(expected, vo ? vo->ignore : NULL, vo ? vo->allow_padding : false, errbuf);
-        if (!v[i]) {
+        v[i] = expected_matches(expected, vo, errbuf);
+        if (!v[i] || px_predicate_error(v[i])) {
+            px_predicate_free(v[i]); /* refused: its reason is in errbuf */
             for (size_t j = 0; j < i; j++)
                 px_predicate_free(v[j]);
             free(v);
@@ -668,6 +691,12 @@ px_future *px_verify_packet_pred(px_ctx *ctx, const char *port, px_predicate *pr
     const char *ports[1] = {port};
     if (!pred)
         return ctx ? error_future(ctx, port, "verify_packet(NULL)", opts, "the predicate is NULL") : NULL;
+    if (px_predicate_error(pred)) {
+        char msg[PX_ERRBUF_SIZE];
+        snprintf(msg, sizeof msg, "%s", px_predicate_error(pred));
+        px_predicate_free(pred);
+        return ctx ? error_future(ctx, port, "verify_packet(predicate)", opts, msg) : NULL;
+    }
     if (!px_predicate_is_per_frame(pred)) {
         px_predicate_free(pred);
         return ctx ? error_future(ctx, port, "verify_packet(predicate)", opts,
@@ -731,8 +760,11 @@ px_future *px_verify_no_packet_any(px_ctx *ctx, const char *const *ports, size_t
         return error_future(ctx, NULL, what, opts, "a verification needs at least one port");
     neg_arg na = {0};
     if (expected) {
-        na.match = px_matches(expected, opts ? opts->ignore : NULL, opts ? opts->allow_padding : false, err);
-        if (!na.match) {
+        na.match = expected_matches(expected, opts, err);
+        if (!na.match || px_predicate_error(na.match)) {
+            px_predicate_free(na.match);
+            if (!err[0])
+                snprintf(err, sizeof err, "out of memory");
             char msg[PX_ERRBUF_SIZE + 32];
             snprintf(msg, sizeof msg, "expected frame: %s", err);
             return error_future(ctx, ports[0], what, opts, msg);

@@ -28,6 +28,11 @@
  * marks and claims starts at px_verify_begin, px_verify_mark and each
  * px_verify_no_other_packets (which moves the mark to its own start).
  *
+ * Expected frames are the text form or hex, as for matches(). A text that
+ * leaves the Ethernet source out (`Ether(dst=...)`) matches any source: the
+ * sender writes the port's MAC there (px_send_text), which the test does not
+ * name.
+ *
  * Every function returns a future (caller frees with px_future_free; the
  * px_assert_* macros of pktexpect/cmocka.h do it for you) that resolves with
  * pktexpect's explanation: the closest frame and a field-by-field diff for
@@ -63,8 +68,11 @@ extern "C" {
 
 typedef struct px_verify_opts {
     uint32_t timeout_ms;  /**< 0: the context's verify timeout (positive) or negative window */
+    const char *set;      /**< edits that derive the expected frame from `expected`
+                               (px_frame_derive, pktexpect/build.h: "ipv4.ttl-=1,
+                               eth.dst=02:00:00:00:00:09"), PTF's exp = pkt.copy(); NULL: none */
     const char *ignore;   /**< what is not compared (matches() syntax, pktexpect/diff.h:
-                               "ipv4.ttl, ipv4.chksum, bytes:12-13"); NULL: everything is */
+                               "ipv4.ttl, ipv4.chksum, bits:96+16"); NULL: everything is */
     bool allow_padding;   /**< bytes after the expected frame's end are padding */
     const char *name;     /**< name for messages; NULL: none */
 } px_verify_opts;

@@ -3,6 +3,7 @@
  * semantics without root, on pcap streams: tests/unit/test_lookback.c.
  *
  *   verify after send (look back from the mark, DESIGN 2.1)   test_send_then_verify
+ *   derived expected frames, frames sent without a source MAC  test_derived_and_sourceless
  *   a 1000-frame burst verified frame by frame after the send test_burst_verified_after_send
  *   no other packets since the mark, claims, new periods       test_no_other_packets
  */
@@ -87,6 +88,29 @@ static void test_send_then_verify(void **state)
     check(px_verify_no_other_packets(e->ctx, NULL), PX_PASS);
 }
 
+/* PTF's exp = pkt.copy(); exp[IP].ttl -= 1, and a frame sent without a source MAC. */
+static void test_derived_and_sourceless(void **state)
+{
+    env *e = *state;
+    /* What a router would emit for the frame below: TTL 63. */
+    send_text(e->ctx, pair[0].a,
+              "Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01)/IPv4(src=10.9.0.1, dst=10.9.0.2, ttl=63)/UDP()");
+    const char *sent = "Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01)/IPv4(src=10.9.0.1, dst=10.9.0.2, ttl=64)/UDP()";
+    check(px_verify_packet(e->ctx, pair[0].b, sent, &(px_verify_opts){.set = "ipv4.ttl-=1"}), PX_PASS);
+    /* The sender writes the port's MAC where the text leaves the source out;
+     * the same text as the expected frame matches whatever source that is. */
+    const char *nosrc = "Ether(dst=02:00:00:00:00:02)/IPv4(src=10.9.0.1, dst=10.9.0.2)/UDP(dport=7)";
+    send_text(e->ctx, pair[0].a, nosrc);
+    check(px_verify_packet(e->ctx, pair[0].b, nosrc, NULL), PX_PASS);
+    /* A bad edit is an ERROR saying which. */
+    px_future *f = px_verify_packet(e->ctx, pair[0].b, sent, &(px_verify_opts){.set = "ipv4.tll-=1"});
+    assert_int_equal(px_future_wait(f), PX_ERROR);
+    if (!strstr(px_future_explanation(f), "did you mean ipv4.ttl?"))
+        fail_msg("explanation: %s", px_future_explanation(f));
+    px_future_free(f);
+    check(px_verify_no_other_packets(e->ctx, NULL), PX_PASS);
+}
+
 static void test_burst_verified_after_send(void **state)
 {
     env *e = *state;
@@ -143,6 +167,7 @@ int main(void)
     veth_pairs_init("test_verify", pair, 1, "pxv");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_send_then_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_derived_and_sourceless, setup, teardown),
         cmocka_unit_test_setup_teardown(test_burst_verified_after_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_other_packets, setup, teardown),
     };
