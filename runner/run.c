@@ -231,7 +231,9 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
                       .noise_filter_off = !s->noise_filter,
                       .ring_mib = RING_MIB,
                       .capture = (px_capture_mode)s->capture,
-                      .block_timeout_ms = s->block_timeout_ms};
+                      .block_timeout_ms = s->block_timeout_ms,
+                      .verify_timeout_ms = px__run_scaled(o, PX_DEFAULT_VERIFY_TIMEOUT_MS),
+                      .verify_negative_ms = px__run_scaled(o, PX_DEFAULT_VERIFY_NEGATIVE_MS)};
     T.ctx = px_ctx_new(&co, eb);
     if (!T.ctx) {
         px__test_problem(&T, PX_T_ERROR, "cannot create a context: %s", eb);
@@ -265,6 +267,10 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
     }
     if (px__test_open_ports(&T, ports, np) != 0)
         goto done;
+    /* Verification steps look back from here: every port of the test keeps its
+     * frames from now on (docs/scenarios.md, verify). */
+    if (px__test_verifies(t) && px__test_verify_begin(&T, ports, np) != 0)
+        goto done;
     if (o->registry && !(steps = steps_with_registry(t, o->registry, &rts))) {
         px__test_problem(&T, PX_T_ERROR, "out of memory");
         goto done;
@@ -285,10 +291,14 @@ static void run_test(px__runstate *R, const px_scenario *s, const px_scn_test *t
     if (T.status == PX_T_PASS && px__run_must_stop(R))
         px__test_problem(&T, PX_T_ERROR, "%s", px__run_stop_reason(R));
     /* The steps an ERROR left out, in the report's output (JUnit system-out). */
-    static const char *const step_names[] = {"expect", "send", "wait", "sleep", "exec", "cli"};
+    static const char *const step_names[] = {"expect", "send", "wait", "sleep", "exec", "cli", "verify",
+                                             "verify_no_packet", "no_other_packets"};
     for (; si < t->nsteps; si++)
         px_buf_printf(&T.output, "skipped %s step at %s:%d (not run after the ERROR)\n",
-                      (unsigned)t->steps[si].kind < 6 ? step_names[t->steps[si].kind] : "?", t->steps[si].pos.file,
+                      (size_t)t->steps[si].kind < sizeof step_names / sizeof step_names[0]
+                          ? step_names[t->steps[si].kind]
+                          : "?",
+                      t->steps[si].pos.file,
                       t->steps[si].pos.line);
     /* Every expectation is waited at the end (cancelled if the test already broke). */
     for (size_t i = 0; i < T.narm; i++) {

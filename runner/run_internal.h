@@ -135,6 +135,22 @@ size_t px__test_ports(const px_scn_test *t, const char **out, size_t cap);
 /** Opens the test's ports and arms a summary recorder on each (T->recs, T->rec_futs: np
  *  entries allocated by the caller). 0, or a PX_E* after px__test_problem. */
 int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np);
+/** The library's name of a scenario port: "IFNAME", or "NETNS/IFNAME" for an
+ *  interface inside a namespace (context.h), written into *out. */
+typedef struct port_name {
+    char s[PX_RUN_PORT_NAME_MAX];
+} port_name;
+const char *px__test_lib_port(px__test_run *T, const char *scn_port, port_name *out);
+/** Keeps an armed future for the end of the test (taken: freed on failure);
+ *  members/port as px__armed's. False after px__test_problem. */
+bool px__test_keep_armed(px__test_run *T, const px_step *st, px_future *fut, size_t members, const char *port);
+/** Runs a verify, verify_no_packet or no_other_packets step (run_verify.c). */
+void px__test_verify_step(px__test_run *T, const px_step *st);
+/** Whether the test has verification steps (they look back from a mark taken
+ *  on every port of the test when it starts: px__test_verify_begin). */
+bool px__test_verifies(const px_scn_test *t);
+/** Takes the test's verification mark on its ports; 0 or PX_E* after px__test_problem. */
+int px__test_verify_begin(px__test_run *T, const char *const *ports, size_t np);
 /** Runs one step. */
 void px__test_step(px__test_run *T, const px_step *st);
 /** Waits for one armed expectation (polling the stop conditions) and reports it. */

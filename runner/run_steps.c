@@ -65,11 +65,7 @@ void px__test_problem(px__test_run *T, px_tstatus st, const char *fmt, ...)
  * interface inside a namespace (context.h). The context opens the sockets in
  * the namespace itself, so one test can use ports of several namespaces, of the
  * same interface name too, and one expectation can span them. */
-typedef struct port_name {
-    char s[PX_RUN_PORT_NAME_MAX];
-} port_name;
-
-static const char *lib_port(px__test_run *T, const char *scn_port, port_name *out)
+const char *px__test_lib_port(px__test_run *T, const char *scn_port, port_name *out)
 {
     const px_scn_port *p = px_scenario_port(T->s, scn_port);
     if (p->netns)
@@ -117,7 +113,7 @@ static void step_send(px__test_run *T, const px_step *st)
     if (st->pcap) {
         for (size_t j = 0; j < st->nports; j++) {
             port_name pn;
-            int rc = px_replay(T->ctx, lib_port(T, st->ports[j], &pn), st->pcap, NULL, NULL, eb);
+            int rc = px_replay(T->ctx, px__test_lib_port(T, st->ports[j], &pn), st->pcap, NULL, NULL, eb);
             px_buf_printf(&T->output, "send: replay %s on %s%s%s\n", st->pcap, st->ports[j], rc ? ": " : "",
                           rc ? eb : "");
             if (rc)
@@ -156,7 +152,7 @@ static void step_send(px__test_run *T, const px_step *st)
     px_buf text = PX_BUF_INIT;
     for (size_t j = 0; j < st->nports; j++) {
         port_name pn;
-        const char *port = lib_port(T, st->ports[j], &pn);
+        const char *port = px__test_lib_port(T, st->ports[j], &pn);
         const uint8_t *pb = bytes;
         if (own) {
             memcpy(own, bytes, len);
@@ -231,8 +227,7 @@ static px_predicate *step_predicate(px__test_run *T, const px_step *st)
     return pred;
 }
 
-/* Keeps an armed future (taken: freed on failure). False after px__test_problem. */
-static bool keep_armed(px__test_run *T, const px_step *st, px_future *fut, size_t members, const char *port)
+bool px__test_keep_armed(px__test_run *T, const px_step *st, px_future *fut, size_t members, const char *port)
 {
     if (!fut) {
         px__test_problem(T, PX_T_ERROR, "%s:%d: arming the expectation: %s", st->pos.file, st->pos.line,
@@ -267,8 +262,8 @@ static void step_expect(px__test_run *T, const px_step *st)
         for (size_t j = 0; j < st->nports && j < PX_RUN_EXPECT_PORTS_MAX; j++) {
             px_predicate *pred = step_predicate(T, st);
             port_name pn;
-            if (!pred ||
-                !keep_armed(T, st, px_expect(T->ctx, lib_port(T, st->ports[j], &pn), pred, &eo), 0, st->ports[j]))
+            px_future *f = pred ? px_expect(T->ctx, px__test_lib_port(T, st->ports[j], &pn), pred, &eo) : NULL;
+            if (!pred || !px__test_keep_armed(T, st, f, 0, st->ports[j]))
                 break;
         }
         if (T->narm > first)
@@ -281,10 +276,10 @@ static void step_expect(px__test_run *T, const px_step *st)
         const char *ports[PX_RUN_EXPECT_PORTS_MAX];
         size_t n = 0;
         for (size_t j = 0; j < st->nports && n < PX_RUN_EXPECT_PORTS_MAX; j++, n++)
-            ports[n] = lib_port(T, st->ports[j], &pn[n]);
+            ports[n] = px__test_lib_port(T, st->ports[j], &pn[n]);
         px_future *fut =
             n == 1 ? px_expect(T->ctx, ports[0], pred, &eo) : px_expect_any(T->ctx, ports, n, pred, &eo);
-        if (!keep_armed(T, st, fut, 1, NULL))
+        if (!px__test_keep_armed(T, st, fut, 1, NULL))
             return;
     }
     if (T->R->o->verbose)
@@ -301,7 +296,7 @@ static const char *matched_port(px__test_run *T, const px_step *st, px_future *f
         return NULL;
     for (size_t j = 0; j < st->nports; j++) {
         port_name pn;
-        if (!strcmp(lib_port(T, st->ports[j], &pn), lp))
+        if (!strcmp(px__test_lib_port(T, st->ports[j], &pn), lp))
             return st->ports[j];
     }
     return lp;
@@ -560,7 +555,7 @@ int px__test_open_ports(px__test_run *T, const char *const *ports, size_t np)
     for (size_t i = 0; i < np; i++) {
         const px_scn_port *p = px_scenario_port(T->s, ports[i]);
         port_name pn;
-        const char *port = lib_port(T, ports[i], &pn);
+        const char *port = px__test_lib_port(T, ports[i], &pn);
         eb[0] = '\0';
         int rc = px_port_open(T->ctx, port, eb);
         if (rc) {
@@ -603,6 +598,11 @@ void px__test_step(px__test_run *T, const px_step *st)
         break;
     case PX_STEP_CLI:
         step_cli(T, st);
+        break;
+    case PX_STEP_VERIFY:
+    case PX_STEP_VERIFY_NONE:
+    case PX_STEP_NO_OTHER:
+        px__test_verify_step(T, st);
         break;
     }
 }

@@ -44,6 +44,9 @@ typedef enum px_step_kind {
     PX_STEP_SLEEP,
     PX_STEP_EXEC,
     PX_STEP_CLI,
+    PX_STEP_VERIFY,        /**< verify: a frame since the test's mark (pktexpect/verify.h) */
+    PX_STEP_VERIFY_NONE,   /**< verify_no_packet */
+    PX_STEP_NO_OTHER,      /**< no_other_packets */
 } px_step_kind;
 
 /** A shell command of `setup:`, `teardown:` or an `exec` step. */
@@ -99,6 +102,12 @@ typedef struct px_step {
     uint32_t sleep_ms;
     /* exec, cli */
     px_scn_cmd cmd;
+    /* verify, verify_no_packet: the expected frame (text form or hex) is `frame`
+     * (NULL for verify_no_packet without one: no frame at all); px_verify_opts */
+    char *set;            /**< edits deriving the expected frame, NULL = none */
+    char *ignore;         /**< mask, matches() syntax, NULL = none */
+    bool allow_padding;
+    /* no_other_packets: `also` ports are in ports, `except` ports in names */
     /* cli: the batch is `input` or the file `input_file` (resolved relative to the
      * scenario file, read when the step runs); NULL error_patterns: the defaults */
     char *input;

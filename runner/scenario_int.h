@@ -233,6 +233,19 @@ bool px__scn_get_str_list(loader *L, doc *d, yaml_node_t *n, const char *what,
 extern const px__scn_policy px__scn_top_policy, px__scn_include_policy;
 extern const px__scn_policy px__scn_test_policy, px__scn_expect_policy, px__scn_send_policy;
 extern const px__scn_policy px__scn_vlan_push_policy, px__scn_cli_policy;
+extern const px__scn_policy px__scn_verify_policy, px__scn_verify_none_policy, px__scn_no_other_policy;
+
+/* Steps on `port: p`, `any: [...]` or `each: [...]` (scenario_steps.c): their
+ * field tables start with these four, and the `port` field's handler is
+ * px__scn_any_each (it reads the other three; `ports` is refused with a hint). */
+enum { PX__SCN_P_PORT, PX__SCN_P_ANY, PX__SCN_P_EACH, PX__SCN_P_PORTS };
+bool px__scn_any_each(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v);
+/* Reads a port list (a name or a list) into st->ports, each checked at its item. */
+void px__scn_read_ports(px__scn_walk *w, yaml_node_t *pn, const char *key);
+/* The verify steps (scenario_verify.c), read like get_expect. */
+void px__scn_get_verify(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step *st);
+void px__scn_get_verify_none(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step *st);
+void px__scn_get_no_other(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step *st);
 /* All of them (scenario_schema.c), NULL-terminated: what a scenario may say, in
  * one place (tests check docs/scenarios.md against it). */
 extern const px__scn_policy *const px__scn_schema[];

@@ -557,6 +557,8 @@ void px_scenario_free(px_scenario *s)
             free(st->predicate);
             free(st->filter);
             free(st->frame);
+            free(st->set);
+            free(st->ignore);
             free(st->bytes);
             free(st->pcap);
             px__scn_free_strs(st->names, st->nnames);

@@ -821,5 +821,8 @@ const px__scn_policy *const px__scn_schema[] = {
     &px__scn_send_policy,
     &px__scn_vlan_push_policy,
     &px__scn_cli_policy,
+    &px__scn_verify_policy,
+    &px__scn_verify_none_policy,
+    &px__scn_no_other_policy,
     NULL,
 };

@@ -16,7 +16,7 @@ enum { STEP_PORT, STEP_PORTS };
 
 /* Reads the port list `pn` (a name or a list of names, under key `key`) into
  * st->ports, checking each name at its own list item (for the message's position). */
-static void read_ports(px__scn_walk *w, yaml_node_t *pn, const char *key)
+void px__scn_read_ports(px__scn_walk *w, yaml_node_t *pn, const char *key)
 {
     loader *L = w->L;
     doc *d = w->d;
@@ -60,17 +60,17 @@ static bool step_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
                          px__scn_kind_name(port));
         return true;
     }
-    read_ports(w, port ? port : ports, port ? "port" : "ports");
+    px__scn_read_ports(w, port ? port : ports, port ? "port" : "ports");
     return true;
 }
 
 /* ---------------------------------------------------------------- expect */
 
 enum {
-    EX_PORT,
-    EX_ANY,
-    EX_EACH,
-    EX_PORTS,
+    EX_PORT = PX__SCN_P_PORT,
+    EX_ANY = PX__SCN_P_ANY,
+    EX_EACH = PX__SCN_P_EACH,
+    EX_PORTS = PX__SCN_P_PORTS,
     EX_PREDICATE,
     EX_TIMEOUT,
     EX_COUNT,
@@ -80,18 +80,19 @@ enum {
     EX_N
 };
 
-/* The ports of an expect step (the handler of `port`, which reads `any`, `each`
- * and `ports` too): exactly one of `port: p`, `any: [p, q]` (one expectation
+/* The ports of an expect (or verify) step (the handler of `port`, which reads
+ * `any`, `each` and `ports` too): exactly one of `port: p`, `any: [p, q]` (one expectation
  * over the ports: PASS when the predicate passes on their frames together) and
  * `each: [p, q]` (one expectation per port: every one must PASS). A bare
  * `ports:` once meant `any` and was read as `each` by some: refused, with both
  * spellings in the message. */
-static bool expect_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
+bool px__scn_any_each(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v)
 {
     (void)f;
     loader *L = w->L;
     doc *d = w->d;
     px_step *st = w->obj;
+    const char *what = w->pol->what;
     yaml_node_t *ports = w->vals[EX_PORTS];
     if (ports) {
         px__scn_err_node(L, d, ports,
@@ -106,7 +107,7 @@ static bool expect_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v
         if (!given[i])
             continue;
         if (pn) {
-            px__scn_err_node(L, d, given[i], "an expect step: give one of 'port', 'any' and 'each', not '%s' and '%s'",
+            px__scn_err_node(L, d, given[i], "%s: give one of 'port', 'any' and 'each', not '%s' and '%s'", what,
                              keys[which], keys[i]);
             return true;
         }
@@ -114,7 +115,7 @@ static bool expect_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v
         which = i;
     }
     if (!pn) {
-        px__scn_err_node(L, d, w->map, "an expect step is missing 'port' (or 'any: [...]' / 'each: [...]')");
+        px__scn_err_node(L, d, w->map, "%s is missing 'port' (or 'any: [...]' / 'each: [...]')", what);
         return true;
     }
     if (which == 0 && pn->type != YAML_SCALAR_NODE) {
@@ -123,7 +124,7 @@ static bool expect_ports(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v
         return true;
     }
     st->each = which == 2;
-    read_ports(w, pn, keys[which]);
+    px__scn_read_ports(w, pn, keys[which]);
     return true;
 }
 
@@ -174,10 +175,10 @@ static bool expect_noise_filter(px__scn_walk *w, const px__scn_field *f, yaml_no
 }
 
 static const px__scn_field expect_fields[EX_N] = {
-    [EX_PORT] = {.key = "port", .flags = PX__SCN_ALWAYS, .fn = expect_ports},
-    [EX_ANY] = {.key = "any"},     /* read by expect_ports */
-    [EX_EACH] = {.key = "each"},   /* read by expect_ports */
-    [EX_PORTS] = {.key = "ports"}, /* refused by expect_ports (with what to write) */
+    [EX_PORT] = {.key = "port", .flags = PX__SCN_ALWAYS, .fn = px__scn_any_each},
+    [EX_ANY] = {.key = "any"},     /* read by px__scn_any_each */
+    [EX_EACH] = {.key = "each"},   /* read by px__scn_any_each */
+    [EX_PORTS] = {.key = "ports"}, /* refused by px__scn_any_each (with what to write) */
     [EX_PREDICATE] = {.key = "predicate", .flags = PX__SCN_REQUIRED, .fn = expect_predicate},
     [EX_TIMEOUT] = {.key = "timeout", .type = PX__SCN_DURATION, AT(px_step, timeout_ms)},
     [EX_COUNT] = {.key = "count", .type = PX__SCN_U32, AT(px_step, count), .min = 1, .max = 100000000},
@@ -343,10 +344,16 @@ static void get_send(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step 
 
 /* ------------------------------------------------------ wait, sleep, exec */
 
+/* Steps that arm a future `wait` can name: expect and the verify steps. */
+static bool waitable(px_step_kind k)
+{
+    return k == PX_STEP_EXPECT || k == PX_STEP_VERIFY || k == PX_STEP_VERIFY_NONE || k == PX_STEP_NO_OTHER;
+}
+
 static bool expect_named(const px_scn_test *t, const char *name)
 {
     for (size_t i = 0; i < t->nsteps; i++)
-        if (t->steps[i].kind == PX_STEP_EXPECT && t->steps[i].name && !strcmp(t->steps[i].name, name))
+        if (waitable(t->steps[i].kind) && t->steps[i].name && !strcmp(t->steps[i].name, name))
             return true;
     return false;
 }
@@ -458,7 +465,9 @@ static const struct {
 } step_kinds[] = {
     [PX_STEP_EXPECT] = {"expect", get_expect}, [PX_STEP_SEND] = {"send", get_send}, [PX_STEP_WAIT] = {"wait", get_wait},
     [PX_STEP_SLEEP] = {"sleep", get_sleep},    [PX_STEP_EXEC] = {"exec", get_exec},
-    [PX_STEP_CLI] = {"cli", get_cli},
+    [PX_STEP_CLI] = {"cli", get_cli},          [PX_STEP_VERIFY] = {"verify", px__scn_get_verify},
+    [PX_STEP_VERIFY_NONE] = {"verify_no_packet", px__scn_get_verify_none},
+    [PX_STEP_NO_OTHER] = {"no_other_packets", px__scn_get_no_other},
 };
 #define NKINDS (sizeof step_kinds / sizeof step_kinds[0])
 
@@ -509,7 +518,9 @@ const px__scn_policy px__scn_test_policy = POLICY("a test", test_fields);
 static void get_step(loader *L, doc *d, yaml_node_t *e, px_scn_test *t)
 {
     if (e->type != YAML_MAPPING_NODE || e->data.mapping.pairs.top - e->data.mapping.pairs.start != 1) {
-        px__scn_err_node(L, d, e, "a step is a mapping with one key: expect, send, wait, sleep, exec or cli");
+        px__scn_err_node(L, d, e,
+                         "a step is a mapping with one key: expect, send, wait, sleep, exec, cli, verify, "
+                         "verify_no_packet or no_other_packets");
         return;
     }
     yaml_node_t *k = px__scn_node(d, e->data.mapping.pairs.start->key);
@@ -540,9 +551,9 @@ static void get_step(loader *L, doc *d, yaml_node_t *e, px_scn_test *t)
     st->vlan = -1;
     st->noise_filter = -1;
     step_kinds[kind].get(L, d, v, t, st);
-    if (st->kind == PX_STEP_EXPECT && st->name) {
+    if (waitable(st->kind) && st->name) {
         for (size_t i = 0; i + 1 < t->nsteps; i++)
-            if (t->steps[i].kind == PX_STEP_EXPECT && t->steps[i].name && !strcmp(t->steps[i].name, st->name))
+            if (waitable(t->steps[i].kind) && t->steps[i].name && !strcmp(t->steps[i].name, st->name))
                 px__scn_err_node(L, d, v, "expectation name '%s' is used twice in test '%s'", st->name,
                                  t->name ? t->name : "?");
     }

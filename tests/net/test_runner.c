@@ -773,6 +773,60 @@ static void test_any_and_each_on_veth(void **state)
     assert_true(nothing_left());
 }
 
+/* The verification steps: PTF's order (send, then verify), derived expected
+ * frames, and no_other_packets catching a frame nobody verified. */
+static void test_verify_steps_on_veth(void **state)
+{
+    (void)state;
+    char file[256];
+    write_scenario(file, sizeof file, "verify.yaml",
+                   "name: verify\n"
+                   "topology:\n"
+                   "  veths:\n"
+                   "    - { name: \"${a}\", peer: \"${h1}\" }\n"
+                   "    - { name: \"${b}\", peer: \"${h2}\" }\n"
+                   "variables:\n"
+                   "  f: \"Ether(dst=02:00:00:00:00:02)/IPv4(dst=10.0.0.2, ttl=64)/UDP(dport=4260)\"\n"
+                   "ports:\n"
+                   "  in: \"${a}\"\n"
+                   "  left: \"${h1}\"\n"
+                   "  right: \"${h2}\"\n"
+                   "tests:\n"
+                   "  - name: ptf\n"
+                   "    steps:\n"
+                   "      - send: { port: in, frame: \"${f}\" }\n"
+                   "      - verify: { port: left, frame: \"${f}\" }\n"
+                   "      - verify_no_packet: { port: right, frame: \"${f}\" }\n"
+                   "      - no_other_packets: {}\n"
+                   "  - name: other\n"
+                   "    steps:\n"
+                   "      - send: { port: in, frame: \"${f}\" }\n"
+                   "      - send: { port: in, frame: \"Ether(dst=02:00:00:00:00:02)/IPv4()/UDP(dport=4261)\" }\n"
+                   "      - verify: { any: [right, left], frame: \"${f}\", name: got }\n"
+                   "      - no_other_packets: { name: quiet }\n"
+                   "  - name: derived\n"
+                   "    steps:\n"
+                   "      - send: { port: in, frame: \"Ether(dst=02:00:00:00:00:02)/IPv4(dst=10.0.0.2, ttl=63)/"
+                   "UDP(dport=4260)\" }\n"
+                   "      - verify: { port: left, frame: \"${f}\", set: [ipv4.ttl-=1] }\n");
+    char v[4][64];
+    var(v[0], 64, "a", a);
+    var(v[1], 64, "b", b);
+    var(v[2], 64, "h1", h1);
+    var(v[3], 64, "h2", h2);
+    const char *args[] = {"run", "--tap", "--verbose", "--var", v[0], "--var", v[1], "--var", v[2],
+                          "--var", v[3], file, NULL};
+    int rc = pktexpect(args);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    if (rc != 1 || !strstr(out, "ok 1 - verify: ptf") || !strstr(out, "not ok 2 - verify: other") ||
+        !strstr(out, "ok 3 - verify: derived") || !strstr(out, "expect quiet: FAIL") ||
+        !strstr(out, "expected no other frame since the mark") || strstr(out, "expect got: FAIL"))
+        fail_msg("exit %d\nstdout:\n%s\nstderr:\n%s\n", rc, out, err);
+    free(out);
+    free(err);
+    assert_true(nothing_left());
+}
+
 /* Counts the frames of a pcapng file that are at least `minlen` bytes, and those
  * carrying an outer tag with `tpid` and `tci`. */
 static int pcap_count(const char *path, uint32_t minlen, uint16_t tpid, uint16_t tci, int *tagged)
@@ -916,6 +970,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_vlan_push_and_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_mac_through_a_bridge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_any_and_each_on_veth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_steps_on_veth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_exit_codes, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
