@@ -17,6 +17,9 @@
  *   - tagged frames from the trunk leave access ports of their VLAN untagged;
  *   - a tagged frame for a VLAN not allowed on its ingress port is dropped.
  *
+ * The learning group also checks the bridge in PTF's style (pktexpect/verify.h):
+ * send first, verify after.
+ *
  * Frames are written in the text form and checks in the expression language
  * (px_send_text, px_expect_expr: docs/text-form.md, docs/expressions.md), the
  * same texts a YAML scenario uses. Every px_assert_* frees its future.
@@ -273,6 +276,55 @@ static void test_unlearnt_mac_reaches_port_3(void **state)
     px_assert_pass(f);
 }
 
+/* The same bridge checked in PTF's style (pktexpect/verify.h): send first,
+ * verify after (send_packet, verify_packets, verify_packet_any_port, Mask,
+ * verify_no_other_packets). */
+static int verify_hosts(suite *s)
+{
+    const char *hosts[MAXPORTS];
+    for (int i = 1; i <= s->nports; i++)
+        hosts[i - 1] = s->host[i];
+    return px_verify_begin(s->ctx, hosts, (size_t)s->nports, NULL);
+}
+
+static void test_ptf_style_learning(void **state)
+{
+    suite *s = *state;
+    assert_int_equal(verify_hosts(s), 0);
+    /* B (port 2) broadcasts: ports 1 and 3 get it, and the bridge learns B. */
+    const char *hello = "Ether(dst=ff:ff:ff:ff:ff:ff, src=02:00:00:00:85:02)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                        "/UDP(sport=8500, dport=8500)/Raw(\"ptf\")";
+    send_on(s, 2, hello);
+    px_assert_pass(px_verify_packet_each(s->ctx, (const char *[]){s->host[1], s->host[3]}, 2, hello, NULL));
+    /* A unicast to B leaves port 2 only; compared whatever its IPv4 identification
+     * (the expected frame says id=7: a mask, PTF's set_do_not_care_scapy). */
+    send_on(s, 1, "Ether(dst=02:00:00:00:85:02, src=02:00:00:00:85:01)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                  "/UDP(sport=8501, dport=8501)/Raw(\"ptf\")");
+    px_verify_opts any_id = {.ignore = "ipv4.id, ipv4.chksum"};
+    px_assert_pass(px_verify_packet(s->ctx, s->host[2],
+                                    "Ether(dst=02:00:00:00:85:02, src=02:00:00:00:85:01)/IPv4(src=192.0.2.10, "
+                                    "dst=192.0.2.20, id=7)/UDP(sport=8501, dport=8501)/Raw(\"ptf\")",
+                                    &any_id));
+    px_assert_pass(px_verify_no_other_packets(s->ctx, NULL));
+}
+
+static void test_ptf_style_any_port(void **state)
+{
+    suite *s = *state;
+    assert_int_equal(verify_hosts(s), 0);
+    /* An unlearnt destination floods: it arrives on one of ports 2 and 3 at least,
+     * and px_future_port says where the frame that decided came (PTF's
+     * verify_packet_any_port returns the index). */
+    const char *pkt = "Ether(dst=02:00:00:00:86:99, src=02:00:00:00:86:01)/IPv4(src=192.0.2.10, dst=192.0.2.20)"
+                      "/UDP(sport=8600, dport=8600)/Raw(\"ptf\")";
+    send_on(s, 1, pkt);
+    px_future *f = px_verify_packet_any(s->ctx, (const char *[]){s->host[2], s->host[3]}, 2, pkt, NULL);
+    px_assert_pass_keep(f);
+    const char *port = px_future_port(f);
+    assert_true(port && (!strcmp(port, s->host[2]) || !strcmp(port, s->host[3])));
+    px_future_free(f);
+}
+
 /* ---- group bridge_vlan ---- */
 
 static void test_untagged_gets_pvid(void **state)
@@ -351,6 +403,8 @@ int main(void)
         cmocka_unit_test(test_unknown_unicast_floods),
         cmocka_unit_test(test_learnt_mac_is_forwarded_to_one_port_only),
         cmocka_unit_test(test_unlearnt_mac_reaches_port_3),
+        cmocka_unit_test(test_ptf_style_learning),
+        cmocka_unit_test(test_ptf_style_any_port),
     };
     const struct CMUnitTest vlan_tests[] = {
         cmocka_unit_test(test_untagged_gets_pvid),

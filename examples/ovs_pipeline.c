@@ -17,6 +17,9 @@
  * frame is sent, so no sleep is needed; each negative check costs one window and
  * all checks of a test run in parallel (px_future_wait_all).
  *
+ * The last tests check the same pipeline in PTF's style (pktexpect/verify.h):
+ * send first, verify after, expected frames derived from the sent one.
+ *
  * Frames are written in the text form and checks in the expression language
  * (px_send_text, px_expect_expr: docs/text-form.md, docs/expressions.md), the
  * same texts a YAML scenario uses. Every px_assert_* frees its future.
@@ -381,6 +384,52 @@ static void test_multicast_to_group_ports(void **state)
         px_assert_pass(f[i]);
 }
 
+/* The same pipeline checked in PTF's style (pktexpect/verify.h): send first,
+ * verify after, with the expected frames derived from the sent one (PTF's
+ * exp = pkt.copy(); exp[IP].ttl -= 1), and nothing else on any port. */
+static int verify_all_ports(suite *s)
+{
+    const char *hosts[NPORTS];
+    for (int i = 1; i <= NPORTS; i++)
+        hosts[i - 1] = s->host[i];
+    return px_verify_begin(s->ctx, hosts, NPORTS, NULL);
+}
+
+static void test_ptf_style_router_hop(void **state)
+{
+    suite *s = *state;
+    assert_int_equal(verify_all_ports(s), 0);
+    const char *pkt = "Ether(dst=" MAC_ROUTER ", src=" MAC_HOST_A ")/IPv4(src=192.0.2.1, dst=198.51.100.7, ttl=64)"
+                      "/UDP(sport=7800, dport=7801)/Raw(\"ptf\")";
+    send_on(s, 1, pkt);
+    /* The next hop gets it routed: new MACs, TTL - 1, checksum recomputed. */
+    px_verify_opts routed = {.set = "eth.src=" MAC_ROUTER ", eth.dst=" MAC_NEXT_HOP ", ipv4.ttl-=1"};
+    px_assert_pass(px_verify_packet(s->ctx, s->host[4], pkt, &routed));
+    /* The monitor gets it as it entered. */
+    px_assert_pass(px_verify_packet(s->ctx, s->host[5], pkt, NULL));
+    px_assert_pass(px_verify_no_other_packets(s->ctx, NULL));
+}
+
+static void test_ptf_style_vlan_push_and_group(void **state)
+{
+    suite *s = *state;
+    assert_int_equal(verify_all_ports(s), 0);
+    const char *pkt = "Ether(dst=" MAC_HOST_B ", src=" MAC_HOST_A ")/IPv4(src=192.0.2.1, dst=192.0.2.2)"
+                      "/UDP(sport=7810, dport=7811)/Raw(\"ptf\")";
+    send_on(s, 1, pkt);
+    px_assert_pass(px_verify_packet(s->ctx, s->host[3], pkt, &(px_verify_opts){.set = "+vlan(100)"}));
+    /* A mask: the monitor's copy, whatever its IPv4 identification. */
+    px_assert_pass(px_verify_packet(s->ctx, s->host[5], pkt, &(px_verify_opts){.ignore = "ipv4.id, ipv4.chksum"}));
+    px_assert_pass(px_verify_no_other_packets(s->ctx, NULL));
+
+    const char *group = "Ether(dst=" MAC_GROUP ", src=" MAC_HOST_A ")/IPv4(src=192.0.2.1, dst=239.1.2.3, ttl=8)"
+                        "/UDP(sport=7820, dport=7821)/Raw(\"ptf\")";
+    send_on(s, 1, group);
+    /* PTF's verify_packets: each member, then nothing else but the monitor's copy. */
+    px_assert_pass(px_verify_packet_each(s->ctx, (const char *[]){s->host[6], s->host[7]}, 2, group, NULL));
+    px_assert_pass(px_verify_no_other_packets_except(s->ctx, (const char *[]){s->host[5]}, 1, NULL));
+}
+
 /* The harness is not fooled: an expectation the pipeline cannot meet FAILs (the
  * trunk never sees VLAN 101), so the PASSes above mean something. */
 static void test_wrong_expectation_fails(void **state)
@@ -404,6 +453,8 @@ int main(void)
         cmocka_unit_test(test_acl_drops_one_5_tuple),
         cmocka_unit_test(test_mirror_gets_exactly_one_copy),
         cmocka_unit_test(test_multicast_to_group_ports),
+        cmocka_unit_test(test_ptf_style_router_hop),
+        cmocka_unit_test(test_ptf_style_vlan_push_and_group),
         cmocka_unit_test(test_wrong_expectation_fails),
     };
     return cmocka_run_group_tests_name("ovs_pipeline", tests, group_setup, group_teardown);
