@@ -205,6 +205,17 @@ static void refresh_source(px_port *p)
     pthread_mutex_unlock(&P->ctl);
 }
 
+/* Appends a node to the FIFO of nodes waiting for their window to start. */
+static void pend_push(struct px__port_impl *P, px__node *n)
+{
+    n->next_pending = NULL;
+    if (P->pend_tail)
+        P->pend_tail->next_pending = n;
+    else
+        P->pend_head = n;
+    P->pend_tail = n;
+}
+
 /* ---- marks and looking back (pktexpect/mark.h, history.h) ---- */
 
 static void set_current(struct px__port_impl *P, int64_t t, int64_t rt, uint32_t epoch)
@@ -342,12 +353,7 @@ static void arm_lookback(px_port *p, px__node *n)
     } else {
         /* An offline stream with no frame yet: the deadline is anchored by the
          * next frame (activate_until), the window is open already. */
-        n->next_pending = NULL;
-        if (P->pend_tail)
-            P->pend_tail->next_pending = n;
-        else
-            P->pend_head = n;
-        P->pend_tail = n;
+        pend_push(P, n);
     }
     replay(p, n);
     n->since = NULL; /* the mark may be freed once px_expect returns */
@@ -406,12 +412,7 @@ static void take_arms(px_port *p, px__node *arms)
             px__exp_ack(n->e);
             continue;
         }
-        n->next_pending = NULL;
-        if (P->pend_tail)
-            P->pend_tail->next_pending = n;
-        else
-            P->pend_head = n;
-        P->pend_tail = n;
+        pend_push(P, n);
         if (n->start != ANCHOR_NEXT) {
             if (!n->preacked)
                 px__exp_anchor(n->e, n->start, p);

@@ -161,22 +161,25 @@ static void label(loader *L, px_step *st, const char *what)
         L->oom = true;
 }
 
+static void get_verify_step(loader *L, doc *d, yaml_node_t *e, px_step *st, const px__scn_policy *pol,
+                            const char *what)
+{
+    yaml_node_t *v[VE_N];
+    px__scn_walk_map(L, d, e, pol, st, NULL, v);
+    check_expected(L, d, e, st);
+    label(L, st, what);
+}
+
 void px__scn_get_verify(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step *st)
 {
     (void)t;
-    yaml_node_t *v[VE_N];
-    px__scn_walk_map(L, d, e, &px__scn_verify_policy, st, NULL, v);
-    check_expected(L, d, e, st);
-    label(L, st, "verify");
+    get_verify_step(L, d, e, st, &px__scn_verify_policy, "verify");
 }
 
 void px__scn_get_verify_none(loader *L, doc *d, yaml_node_t *e, px_scn_test *t, px_step *st)
 {
     (void)t;
-    yaml_node_t *v[VE_N];
-    px__scn_walk_map(L, d, e, &px__scn_verify_none_policy, st, NULL, v);
-    check_expected(L, d, e, st);
-    label(L, st, "verify_no_packet");
+    get_verify_step(L, d, e, st, &px__scn_verify_none_policy, "verify_no_packet");
 }
 
 /* ------------------------------------------------------- no_other_packets */

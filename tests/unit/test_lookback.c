@@ -50,6 +50,20 @@ static int open_port(px_ctx *ctx, const char *name)
     return p[1];
 }
 
+/* The same with a pcapng stream (for its statistics blocks: drops). */
+static int open_pcapng_port(px_ctx *ctx, const char *name)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char err[PX_ERRBUF_SIZE] = "";
+    if (px_port_open_pcap(ctx, name, &(px_pcap_port_opts){.fd = p[0]}, err) != 0)
+        fail_msg("px_port_open_pcap: %s", err);
+    close(p[0]);
+    pcapng_write_shb(p[1]);
+    pcapng_write_idb(p[1], name);
+    return p[1];
+}
+
 static void frame(int fd, int64_t ns, uint16_t type)
 {
     uint8_t f[60];
@@ -213,14 +227,7 @@ static void test_lookback_drops_since_the_mark_are_error(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx(0);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    char err[PX_ERRBUF_SIZE] = "";
-    assert_int_equal(px_port_open_pcap(ctx, "a", &(px_pcap_port_opts){.fd = p[0]}, err), 0);
-    close(p[0]);
-    int w = p[1];
-    pcapng_write_shb(w);
-    pcapng_write_idb(w, "a");
+    int w = open_pcapng_port(ctx, "a");
     pcapng_write_epb(w, 0, 20 * SEC, 0x0800, 0);
     wait_frames(ctx, "a", 1);
     px_mark *m = mark_on(ctx, "a");
@@ -482,14 +489,7 @@ static void test_lookback_drops_before_the_first_frame(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx(0);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    char err[PX_ERRBUF_SIZE] = "";
-    assert_int_equal(px_port_open_pcap(ctx, "a", &(px_pcap_port_opts){.fd = p[0]}, err), 0);
-    close(p[0]);
-    int w = p[1];
-    pcapng_write_shb(w);
-    pcapng_write_idb(w, "a");
+    int w = open_pcapng_port(ctx, "a");
     px_mark *m = mark_on(ctx, "a"); /* the stream has no frame yet */
     pcapng_write_isb(w, 0, 20 * SEC, 4); /* lost after the mark */
     pcapng_write_epb(w, 0, 20 * SEC + 1 * MS, 0x0800, 0);
