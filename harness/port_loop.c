@@ -640,7 +640,10 @@ static int phase_drain(px_port *p, char *msg)
                 P->tot_trunc++;
             }
         }
-        px__offering = (px__frame_id){p, P->frame_seq};
+        /* Marks taken: the verification layer identifies this frame by its
+         * number (a thread-local store: only when someone may read it). */
+        if (P->nmarks)
+            px__offering = (px__frame_id){p, P->frame_seq};
         dispatch(P, &f, is_noise);
         if (P->nmarks)
             record(P, &f, is_noise);
