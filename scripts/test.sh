@@ -128,7 +128,7 @@ if [ "${PX_TEST_QUICK:-0}" != 1 ]; then
   step "unit tests and the core net tests under ASan+UBSan (leaks included)"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_ctest build-test/asan "^unit$" "ctest asan unit"
-  ctest --test-dir build-test/asan --output-on-failure -R '^net/test_(core|engine|engine_park|thread_ports|capture_fidelity|send|pred_veth|topology|runner)$'
+  ctest --test-dir build-test/asan --output-on-failure -R '^net/test_(core|engine|engine_park|thread_ports|capture_fidelity|send|pred_veth|topology|runner|verify)$'
   record "ctest asan net" $?
   unset ASAN_OPTIONS UBSAN_OPTIONS
 
