@@ -122,23 +122,38 @@ static json_t *find_table(const px_p4json *p, translation *T, const char *want)
     return n == 1 ? found : NULL;
 }
 
-/* The action of table `t` that `want` names (through the table's action_ids). */
+/* The program's action that entry `ref` of a table's action list refers to: by
+ * id in `action_ids` (p4c's JSON), by name in `actions` (older JSON without
+ * action_ids, e.g. BMv2's own mininet/simple_router.json). */
+static json_t *action_of(const px_p4json *p, json_t *ref)
+{
+    json_t *a;
+    size_t j;
+    json_array_foreach(json_object_get(p->root, "actions"), j, a) {
+        if (json_is_string(ref) ? (str_of(a, "name") && strcmp(str_of(a, "name"), json_string_value(ref)) == 0)
+                                : json_equal(json_object_get(a, "id"), ref))
+            return a;
+    }
+    return NULL;
+}
+
+/* The action of table `t` that `want` names, in the table's order. */
 static json_t *find_action(const px_p4json *p, translation *T, json_t *t, const char *want)
 {
-    json_t *found = NULL, *id, *a;
-    size_t i, j, n = 0;
+    json_t *found = NULL, *ref;
+    json_t *list = json_object_get(t, "action_ids");
+    if (!json_is_array(list))
+        list = json_object_get(t, "actions");
+    size_t i, n = 0;
     px_buf names = PX_BUF_INIT;
-    json_array_foreach(json_object_get(t, "action_ids"), i, id) {
-        json_array_foreach(json_object_get(p->root, "actions"), j, a) {
-            if (!json_equal(json_object_get(a, "id"), id))
-                continue;
-            const char *name = str_of(a, "name");
-            if (!name)
-                continue;
-            px_buf_printf(&names, "%s%s", names.len ? ", " : "", name);
-            if (name_matches(name, want) && n++ == 0)
-                found = a;
-        }
+    json_array_foreach(list, i, ref) {
+        json_t *a = action_of(p, ref);
+        const char *name = a ? str_of(a, "name") : NULL;
+        if (!name)
+            continue;
+        px_buf_printf(&names, "%s%s", names.len ? ", " : "", name);
+        if (name_matches(name, want) && n++ == 0)
+            found = a;
     }
     if (n != 1)
         fail_at(T, T->st->action_col, "%s action '%s' in table '%s' (its actions: %s)", n ? "ambiguous" : "no",

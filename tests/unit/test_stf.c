@@ -279,6 +279,37 @@ static void test_translate_errors(void **state)
     px_buf_free(&err);
 }
 
+/* A BMv2 JSON whose tables list their actions by name and have no action_ids
+ * (BMv2's own mininet/simple_router.json, compiled from P4_14): the names
+ * resolve as with p4c's JSON. */
+static void test_translate_json_without_action_ids(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"actions\": [{\"name\": \"set_nhop\", \"id\": 0, \"runtime_data\": [{\"name\": \"nhop_ipv4\", "
+        "\"bitwidth\": 32}, {\"name\": \"port\", \"bitwidth\": 9}]}, {\"name\": \"_drop\", \"id\": 1, "
+        "\"runtime_data\": []}],"
+        " \"pipelines\": [{\"name\": \"ingress\", \"tables\": [{\"name\": \"ipv4_lpm\", \"match_type\": \"lpm\","
+        " \"key\": [{\"match_type\": \"lpm\", \"target\": [\"ipv4\", \"dstAddr\"], \"mask\": null}],"
+        " \"actions\": [\"set_nhop\", \"_drop\"]}]}]}";
+    px_p4json *p = NULL;
+    px_buf err = PX_BUF_INIT;
+    assert_int_equal(px_p4json_parse("old.json", json, sizeof json - 1, &p, &err), 0);
+    px_stf *s = parse_ok("add ipv4_lpm ipv4.dstAddr:0x0a00010a/32 set_nhop(nhop_ipv4:0x0a00010a, port:2)\n");
+    px_buf cmd = PX_BUF_INIT;
+    if (px_stf_translate(p, s, &s->s[0], &cmd, &err) != 0)
+        fail_msg("%s", px_buf_cstr(&err));
+    assert_string_equal(px_buf_cstr(&cmd), "table_add ipv4_lpm set_nhop 0x0a00010a/32 => 0x0a00010a 2\n");
+    px_stf_free(s);
+    /* and the list of actions in a message comes from the names */
+    char *e = translate_err(p, "add ipv4_lpm ipv4.dstAddr:1/32 rewrite_mac(smac:1)\n");
+    assert_string_equal(e, "t.stf:1:32: no action 'rewrite_mac' in table 'ipv4_lpm' (its actions: set_nhop, _drop)\n");
+    free(e);
+    px_buf_free(&cmd);
+    px_buf_free(&err);
+    px_p4json_free(p);
+}
+
 static void test_cli_rejects_entry(void **state)
 {
     (void)state;
@@ -327,7 +358,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_subset),       cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_match),              cmocka_unit_test(test_translate_all_kinds),
-        cmocka_unit_test(test_translate_errors),   cmocka_unit_test(test_cli_rejects_entry),
+        cmocka_unit_test(test_translate_errors),
+        cmocka_unit_test(test_translate_json_without_action_ids),   cmocka_unit_test(test_cli_rejects_entry),
         cmocka_unit_test(test_input_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
