@@ -14,9 +14,10 @@ for g in "${groups[@]}"; do
     # clang + compiler-rt for the sanitizer builds and libFuzzer; tshark is the dissector
     # oracle; xmllint reads JUnit reports back; openvswitch for the switch suites;
     # libnng-dev for unit/test_bmv2_nng (the BMv2 stand-in on nng, as BMv2 is built);
-    # qemu, busybox and cpio for the VM jobs (scripts/vm.sh).
+    # qemu, busybox and cpio for the VM jobs (scripts/vm.sh); ethtool turns the veth
+    # offloads off for a software switch that reads its ports with libpcap (docs/p4.md).
     test) want+=(clang libclang-rt-dev tshark libxml2-utils valgrind openvswitch-switch tcpdump libnng-dev
-                 qemu-system-x86 busybox-static cpio) ;;
+                 qemu-system-x86 busybox-static cpio ethtool) ;;
     bench) want+=(tcpdump python3-scapy gnuplot-nox tcpreplay netsniff-ng) ;;
     ovs) want+=(openvswitch-switch) ;;
     vm) want+=(qemu-system-x86 busybox-static cpio) ;;
