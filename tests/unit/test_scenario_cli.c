@@ -63,6 +63,11 @@ static void test_validate_p4_router_example(void **state)
                      0);
     assert_non_null(strstr(out_text, "router.yaml: ok (6 tests)"));
     assert_int_equal(cli("validate", path("examples/p4/router.yaml"), NULL), 0);
+    /* its twin over BMv2's nanomsg packet interface: bmv2: ports, no veth */
+    assert_int_equal(cli("validate", "--var", "json=/nonexistent/simple_router.json",
+                         path("examples/p4/router_nanomsg.yaml"), NULL),
+                     0);
+    assert_non_null(strstr(out_text, "router_nanomsg.yaml: ok (4 tests)"));
 }
 
 /* Writes `text` to a new scenario file in a fresh temporary directory; returns
