@@ -96,6 +96,13 @@ copy_with_libs() { # file, destination inside the root
   local lib
   for lib in $(ldd "$1" 2>/dev/null | awk '/=> \// {print $3} /^[[:space:]]*\/[^ ]*ld-linux/ {print $1}'); do
     [ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+    # The project's own shared libraries are found through the binaries' RUNPATH,
+    # the build directory: the VM mounts a tmpfs on /tmp, which would hide a build
+    # directory under it. /lib is searched after the RUNPATH, in any case.
+    case "$lib" in
+      /lib/*|/usr/*) ;;
+      *) [ -e "$root/lib/$(basename "$lib")" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root/lib/$(basename "$lib")" ;;
+    esac
   done
 }
 copy_with_libs "$(command -v busybox)" /bin/busybox
