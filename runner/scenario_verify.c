@@ -80,8 +80,10 @@ static bool joined(px__scn_walk *w, const px__scn_field *f, yaml_node_t *v, char
 {
     char **items = NULL;
     size_t n = 0;
-    if (!px__scn_get_str_list(w->L, w->d, v, f->key, px__scn_get_nonempty, &items, &n))
+    if (!px__scn_get_str_list(w->L, w->d, v, f->key, px__scn_get_nonempty, &items, &n)) {
+        px__scn_free_strs(items, n); /* what it read before the bad item */
         return false;
+    }
     px_buf b = PX_BUF_INIT;
     for (size_t i = 0; i < n; i++)
         px_buf_printf(&b, "%s%s", i ? ", " : "", items[i]);
