@@ -36,6 +36,7 @@
 #include "ctx_internal.h"
 #include "pktexpect/pktexpect.h"
 #include "pcap_stream.h"
+#include "stream_port.h"
 
 #define SEC 1000000000LL
 #define MS 1000000LL
@@ -64,41 +65,6 @@ static px_ctx *new_ctx(void)
     return ctx;
 }
 
-/* Opens port `name` on a new pipe; returns the write end. */
-static int open_stream_port(px_ctx *ctx, const char *name, bool local_clock)
-{
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    char err[PX_ERRBUF_SIZE] = "";
-    px_pcap_port_opts o = {.fd = p[0], .local_clock = local_clock};
-    int rc = px_port_open_pcap(ctx, name, &o, err);
-    if (rc != 0)
-        fail_msg("px_port_open_pcap: %s", err);
-    close(p[0]);
-    return p[1];
-}
-
-/* Waits until the port has read `n` frames (bounded). */
-static void wait_frames(px_ctx *ctx, const char *port, uint64_t n)
-{
-    for (int i = 0; i < 5000; i++) {
-        px_port_stats st;
-        assert_int_equal(px_port_get_stats(ctx, port, &st), 0);
-        if (st.frames >= n)
-            return;
-        usleep(1000);
-    }
-    fail_msg("port %s did not read %llu frames", port, (unsigned long long)n);
-}
-
-static px_verdict wait_done(px_future *f)
-{
-    px_verdict v = px_future_wait_for(f, 10000);
-    if (v == PX_PENDING)
-        fail_msg("future still pending: %s", px_future_description(f));
-    return v;
-}
-
 static px_future *expect_ms(px_ctx *ctx, const char *port, px_predicate *p, uint32_t ms, uint32_t count)
 {
     px_expect_opts o = {.timeout_ms = ms, .count = count};
@@ -113,15 +79,15 @@ static void test_window_starts_at_arm(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     pcap_header(w);
     pcap_frame(w, 100 * SEC, 0x88b5); /* before the arm: must not count */
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     px_future *f = expect_ms(ctx, "a", px_packet_count(), 100, 0);
     pcap_frame(w, 100 * SEC + 10 * MS, 0x88b5);
     pcap_frame(w, 100 * SEC + 100 * MS, 0x88b5); /* at the deadline: in */
     pcap_frame(w, 100 * SEC + 100 * MS + 1, 0x88b5); /* past it: closes the window */
-    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(stream_wait_done(f), PX_PASS);
     assert_int_equal(px_future_value(f), 2);
     px_counters c;
     px_future_counters(f, &c);
@@ -135,16 +101,16 @@ static void test_late_frame_never_decides(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     pcap_header(w);
     pcap_frame(w, 5 * SEC, 0x0800);
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     px_future *pos = expect_ms(ctx, "a", px_saw_ethertype(0x88b5), 100, 0);
     px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b5), 100, 0);
     /* The only matching frame comes 200 ms into the stream: after the deadline. */
     pcap_frame(w, 5 * SEC + 200 * MS, 0x88b5);
-    assert_int_equal(wait_done(pos), PX_FAIL);
-    assert_int_equal(wait_done(neg), PX_PASS);
+    assert_int_equal(stream_wait_done(pos), PX_FAIL);
+    assert_int_equal(stream_wait_done(neg), PX_PASS);
     /* The FAIL says the frame came late rather than not at all. */
     const char *why = px_future_explanation(pos);
     if (!strstr(why, "the next frame on 'a' came 100.0 ms after the deadline"))
@@ -176,11 +142,11 @@ static void test_paused_start_anchors_at_first_frame(void **state)
     px_future *whole = expect_ms(ctx, "rec", px_packet_count(), 5000, 0);
     assert_int_equal(px_future_wait_for(count, 50), PX_PENDING); /* nothing read while paused */
     assert_int_equal(px_port_start(ctx, "rec"), 0);
-    assert_int_equal(wait_done(count), PX_PASS);
+    assert_int_equal(stream_wait_done(count), PX_PASS);
     assert_int_equal(px_future_value(count), 3);
-    assert_int_equal(wait_done(neg), PX_FAIL);
+    assert_int_equal(stream_wait_done(neg), PX_FAIL);
     /* The end of the stream closes the 5 s window at once (stream time). */
-    assert_int_equal(wait_done(whole), PX_PASS);
+    assert_int_equal(stream_wait_done(whole), PX_PASS);
     assert_int_equal(px_future_value(whole), 4);
     px_future_free(count);
     px_future_free(neg);
@@ -197,7 +163,7 @@ static void test_multi_port_unknown_deadline_holds_frames(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int wa = open_stream_port(ctx, "a", false);
+    int wa = stream_port_open(ctx, "a", false);
     int p[2];
     assert_int_equal(pipe(p), 0);
     px_pcap_port_opts ob = {.fd = p[0], .paused = true};
@@ -207,7 +173,7 @@ static void test_multi_port_unknown_deadline_holds_frames(void **state)
     int wb = p[1];
     pcap_header(wa);
     pcap_frame(wa, 10 * SEC, 0x0800);
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     const char *ports[] = {"a", "b"};
     px_expect_opts o = {.timeout_ms = 100};
     px_future *f = px_expect_any(ctx, ports, 2, px_packet_count(), &o);
@@ -220,7 +186,7 @@ static void test_multi_port_unknown_deadline_holds_frames(void **state)
     usleep(50 * 1000); /* let port a read what it may before b starts */
     assert_int_equal(px_future_wait_for(f, 0), PX_PENDING);
     assert_int_equal(px_port_start(ctx, "b"), 0);
-    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(stream_wait_done(f), PX_PASS);
     assert_int_equal(px_future_value(f), 2); /* a at 10.02 s, b at 10.0 s */
     px_future_free(f);
     close(wa);
@@ -232,24 +198,24 @@ static void test_multi_port_waits_for_every_port(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int wa = open_stream_port(ctx, "a", false), wb = open_stream_port(ctx, "b", false);
+    int wa = stream_port_open(ctx, "a", false), wb = stream_port_open(ctx, "b", false);
     pcap_header(wa);
     pcap_header(wb);
     pcap_frame(wa, 10 * SEC, 0x0800);
     pcap_frame(wb, 10 * SEC, 0x0800);
-    wait_frames(ctx, "a", 1);
-    wait_frames(ctx, "b", 1);
+    stream_wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "b", 1);
     const char *ports[] = {"a", "b"};
     px_expect_opts o = {.timeout_ms = 100};
     px_future *f = px_expect_any(ctx, ports, 2, px_packet_count(), &o);
     pcap_frame(wa, 10 * SEC + 20 * MS, 0x88b5);
     pcap_frame(wa, 10 * SEC + 500 * MS, 0x88b5); /* port a is past the deadline */
-    wait_frames(ctx, "a", 3);
+    stream_wait_frames(ctx, "a", 3);
     /* Port b has not examined its frames up to the deadline: no verdict yet. */
     assert_int_equal(px_future_wait_for(f, 100), PX_PENDING);
     pcap_frame(wb, 10 * SEC + 90 * MS, 0x88b5);
     pcap_frame(wb, 10 * SEC + 101 * MS, 0x88b5);
-    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(stream_wait_done(f), PX_PASS);
     assert_int_equal(px_future_value(f), 2);
     px_future_free(f);
     close(wa);
@@ -261,17 +227,17 @@ static void test_clock_step_back_neither_hides_nor_admits(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     pcap_header(w);
     pcap_frame(w, 100000 * SEC, 0x0800);
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     px_future *f = expect_ms(ctx, "a", px_packet_count(), 100, 0);
     /* The recording host's clock stepped back an hour: the frame still arrived
      * after the arm (arrival order) and counts. */
     pcap_frame(w, 100000 * SEC - 3600 * SEC, 0x88b5);
     pcap_frame(w, 100000 * SEC + 50 * MS, 0x88b5);
     pcap_frame(w, 100000 * SEC + 150 * MS, 0x88b5); /* late: not counted */
-    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(stream_wait_done(f), PX_PASS);
     assert_int_equal(px_future_value(f), 2);
     px_future_free(f);
     close(w);
@@ -282,20 +248,20 @@ static void test_count_limit_with_drops_is_error(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     pcapng_write_shb(w);
     pcapng_write_idb(w, "a");
     pcapng_write_epb(w, 0, 20 * SEC, 0x0800, 0);
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b6), 1000, 3);
     px_future *cnt = expect_ms(ctx, "a", px_packet_count(), 1000, 3);
     pcapng_write_epb(w, 0, 20 * SEC + 1 * MS, 0x0800, 0);
     pcapng_write_isb(w, 0, 20 * SEC + 2 * MS, 2); /* the frame it looks for may be among these */
     pcapng_write_epb(w, 0, 20 * SEC + 3 * MS, 0x0800, 0);
     pcapng_write_epb(w, 0, 20 * SEC + 4 * MS, 0x0800, 0); /* the count limit ends both here */
-    assert_int_equal(wait_done(neg), PX_ERROR);
+    assert_int_equal(stream_wait_done(neg), PX_ERROR);
     assert_non_null(strstr(px_future_explanation(neg), "dropped 2 frames"));
-    assert_int_equal(wait_done(cnt), PX_ERROR);
+    assert_int_equal(stream_wait_done(cnt), PX_ERROR);
     px_counters c;
     px_future_counters(neg, &c);
     assert_int_equal(c.drops, 2);
@@ -310,17 +276,17 @@ static void test_stop_condition_with_drops_positive_stays_pass(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     pcapng_write_shb(w);
     pcapng_write_idb(w, "a");
     pcapng_write_epb(w, 0, 20 * SEC, 0x0800, 0);
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     px_future *pos = expect_ms(ctx, "a", px_saw_ethertype(0x88b5), 1000, 0);
     px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b5), 1000, 0);
     pcapng_write_isb(w, 0, 20 * SEC + 1 * MS, 7);
     pcapng_write_epb(w, 0, 20 * SEC + 3 * MS, 0x88b5, 0);
-    assert_int_equal(wait_done(pos), PX_PASS); /* a frame that was seen is proof */
-    assert_int_equal(wait_done(neg), PX_ERROR); /* its FAIL is not trusted */
+    assert_int_equal(stream_wait_done(pos), PX_PASS); /* a frame that was seen is proof */
+    assert_int_equal(stream_wait_done(neg), PX_ERROR); /* its FAIL is not trusted */
     px_future_free(pos);
     px_future_free(neg);
     close(w);
@@ -331,7 +297,7 @@ static void test_losses_before_the_window_do_not_count(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     /* Armed before the stream's first frame: the window opens at that frame. */
     px_future *neg = expect_ms(ctx, "a", px_did_not_see_ethertype(0x88b6), 100, 0);
     pcapng_write_shb(w);
@@ -340,7 +306,7 @@ static void test_losses_before_the_window_do_not_count(void **state)
     pcapng_write_epb(w, 0, 30 * SEC, 0x0800, 0);
     pcapng_write_epb(w, 0, 30 * SEC + 50 * MS, 0x0800, 0);
     pcapng_write_epb(w, 0, 30 * SEC + 200 * MS, 0x0800, 0);
-    assert_int_equal(wait_done(neg), PX_PASS);
+    assert_int_equal(stream_wait_done(neg), PX_PASS);
     px_counters c;
     px_future_counters(neg, &c);
     assert_int_equal(c.drops, 0);
@@ -354,16 +320,16 @@ static void test_eof_closes(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     pcap_header(w);
     pcap_frame(w, 3 * SEC, 0x0800);
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     px_future *f = expect_ms(ctx, "a", px_timed_out(), 60000, 0);
     close(w); /* the stream ends: nothing more can arrive */
-    assert_int_equal(wait_done(f), PX_PASS);
+    assert_int_equal(stream_wait_done(f), PX_PASS);
     /* A port whose stream ended still takes expectations: they close at once. */
     px_future *g = expect_ms(ctx, "a", px_received_packet(), 60000, 0);
-    assert_int_equal(wait_done(g), PX_FAIL);
+    assert_int_equal(stream_wait_done(g), PX_FAIL);
     px_future_free(f);
     px_future_free(g);
     px_ctx_free(ctx);
@@ -373,16 +339,16 @@ static void test_malformed_stream_is_error(void **state)
 {
     (void)state;
     px_ctx *ctx = new_ctx();
-    int w = open_stream_port(ctx, "a", false);
+    int w = stream_port_open(ctx, "a", false);
     pcap_header(w);
     pcap_frame(w, 3 * SEC, 0x0800);
-    wait_frames(ctx, "a", 1);
+    stream_wait_frames(ctx, "a", 1);
     px_future *f = expect_ms(ctx, "a", px_timed_out(), 60000, 0);
     uint8_t bad[16] = {0};
     put32(bad + 8, 0x7fffffff); /* caplen far over the snap length */
     put32(bad + 12, 60);
     write_all(w, bad, sizeof bad);
-    assert_int_equal(wait_done(f), PX_ERROR);
+    assert_int_equal(stream_wait_done(f), PX_ERROR);
     assert_non_null(strstr(px_future_explanation(f), "pcap port 'a'"));
     px_future_free(f);
     close(w);
@@ -413,7 +379,7 @@ static void test_capture_behind_is_error(void **state)
     char err[PX_ERRBUF_SIZE];
     px_ctx_opts co = {.noise_filter_off = true, .lag_grace_ms = 20};
     px_ctx *ctx = px_ctx_new(&co, err);
-    int w = open_stream_port(ctx, "a", true); /* a live stream on this machine's clock */
+    int w = stream_port_open(ctx, "a", true); /* a live stream on this machine's clock */
     pcap_header(w);
     px_future *slow = expect_ms(ctx, "a", px_predicate_new(&slow_ops, NULL), 30000, 0);
     px_future *f = expect_ms(ctx, "a", px_saw_ethertype(0x88b6), 100, 0);
@@ -425,7 +391,7 @@ static void test_capture_behind_is_error(void **state)
     for (int i = 0; i < 299; i++)
         pcap_frame(w, t0 + i * 1000, 0x0800);
     pcap_frame(w, t0 + 299 * 1000, 0x88b6);
-    px_verdict v = wait_done(f);
+    px_verdict v = stream_wait_done(f);
     assert_int_equal(v, PX_ERROR);
     assert_non_null(strstr(px_future_explanation(f), "behind"));
     px_future_cancel(slow);
