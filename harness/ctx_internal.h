@@ -76,6 +76,8 @@ struct px_exp {
     char *description;
     char *name;
     bool loss_sensitive;
+    bool since_mark;                 /* armed with opts.since: the window and the drop epoch
+                                        start at the mark (set before the arm, then read only) */
     uint32_t timeout_ms;
     uint32_t count_limit;
     uint64_t offered;                /* frames offered, for the count limit (single-port: the

@@ -126,12 +126,15 @@ static void exp_decide_locked(px_exp *e)
             px_buf_printf(x, " (the predicate had: %s: %s)", px_verdict_name(v), detail);
         v = PX_ERROR;
     } else if (drops > 0 && (e->loss_sensitive || v == PX_FAIL)) {
-        /* DESIGN 2.6: a verdict that depends on absence or number is not trusted. */
+        /* DESIGN 2.6: a verdict that depends on absence or number is not trusted.
+         * A look-back's drop epoch is its mark's: name the mark, not the arm, or
+         * drops that happened before px_expect would read as a mistake. */
         px_buf_printf(x,
-                      "inconclusive: the capture dropped %llu frame%s between the arm and the decision, "
+                      "inconclusive: the capture dropped %llu frame%s between the %s and the decision, "
                       "so the predicate's %s cannot be trusted (%s); give the port a larger ring "
                       "(px_ctx_opts.ring_mib) or send more slowly",
-                      (unsigned long long)drops, drops == 1 ? "" : "s", px_verdict_name(v), detail);
+                      (unsigned long long)drops, drops == 1 ? "" : "s", e->since_mark ? "mark" : "arm",
+                      px_verdict_name(v), detail);
         v = PX_ERROR;
     } else if (e->behind_msg && (e->loss_sensitive || v == PX_FAIL)) {
         /* DESIGN 2.11: never decided from a window the capture could not examine. */
@@ -507,6 +510,7 @@ px_future *px_expect_any(px_ctx *ctx, const char *const *ports, size_t nports, p
             return (px_future *)e;
         }
     }
+    e->since_mark = since != NULL;
     exp_arm(e, since);
     return (px_future *)e;
 }

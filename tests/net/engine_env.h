@@ -178,6 +178,7 @@ typedef struct env {
     bool aux_running;
     spy *spy;
     px_future *keep[16]; /* futures of the test: the teardown frees them, also after a failure */
+    px_mark *marks[2];   /* marks of the test: the teardown frees them */
 } env;
 
 static inline int setup_n(void **state, int n)
@@ -240,6 +241,8 @@ static inline int teardown(void **state)
         pthread_join(e->aux_th, NULL);
     for (size_t i = 0; i < sizeof e->keep / sizeof e->keep[0]; i++)
         px_future_free(e->keep[i]);
+    for (size_t i = 0; i < sizeof e->marks / sizeof e->marks[0]; i++)
+        px_mark_free(e->marks[i]);
     px_ctx_free(e->ctx);
     px_ctx_free(e->sctx);
     if (e->spy) {

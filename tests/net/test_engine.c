@@ -1,6 +1,9 @@
 /* Capture-engine regressions on real veth pairs: verdicts under overload, the
- * window of a port opened on first use, late frames, deadlines under backlog and
- * the capture thread's reclaim (run this binary under ASan too).
+ * window of a port opened on first use, late frames, deadlines under backlog,
+ * the capture thread's reclaim and looking back from a mark across an overload
+ * (run this binary under ASan too).
+ *
+ * PX_TEST_FILTER=<pattern> (cmocka's wildcards) runs only the matching tests.
  *
  * Each test names the DESIGN section 2 item it proves. Verdicts and correctness
  * are asserted, never timings: waits have generous limits only so that a broken
@@ -454,9 +457,349 @@ static void test_deadline_during_overload(void **state)
     assert_true(contains(px_future_explanation(f), "drop") || contains(px_future_explanation(f), "behind"));
 }
 
+/* =========================================================================
+ * 7. Looking back from a mark (DESIGN 2.1, pktexpect/mark.h) after sustained
+ *    overload: DESIGN 2.6 No silent loss, counted from the MARK.
+ *
+ * A mark is taken on a quiet port, one frame (ET_LATE, number 1) is sent, then
+ * a flood overflows the port's 1 MiB ring (slow spy) until the port reports
+ * drops. Once the flood has ended and the backlog is read, expectations look
+ * back from the mark:
+ *  - loss-sensitive ones (DESIGN 2.6: negative and count): did_not_see of a
+ *    flood frame the port provably never offered (so a window that ignored the
+ *    drops would PASS), exactly(number sent) and packet_count() must be ERROR
+ *    naming the drops, at least the ones the port reported since the mark. An
+ *    engine that took a look-back's drop epoch at the arm (when the port is
+ *    quiet again) would give PASS / FAIL without a drop number here;
+ *  - a positive one whose frame came before the flood PASSes with that frame
+ *    (px_future_frame): a PASS is not loss-sensitive, the drops came later;
+ *  - the history limit (px_ctx_opts.history_mib): a second context with a
+ *    1 MiB history captures the same flood on the same interface; a look-back
+ *    from its mark, whose frames were forgotten, is ERROR saying so (refused
+ *    at the arm, port_loop.c lookback_refusal), never PASS or FAIL.
+ * ========================================================================= */
+
+#define ET_SENTINEL 0x88b9
+
+/* A fast look-back predicate that records which flood frames it was offered
+ * (a bitmap of sequence numbers). The test owns the state. */
+typedef struct collector {
+    uint8_t *bits;
+    uint64_t nbits, n;
+} collector;
+
+static void collector_on_packet(void *st, const px_frame *f)
+{
+    collector *c = st;
+    uint64_t s = frame_seq(f);
+    if (s < c->nbits && !(c->bits[s / 8] & (1u << (s % 8)))) {
+        c->bits[s / 8] = (uint8_t)(c->bits[s / 8] | (1u << (s % 8)));
+        c->n++;
+    }
+}
+static px_verdict collector_finish(void *st, bool timed_out, px_result *r)
+{
+    (void)timed_out;
+    px_result_set_value(r, (int64_t)((collector *)st)->n);
+    return PX_PASS;
+}
+static const px_predicate_ops collector_ops = {.name = "collector", .on_packet = collector_on_packet,
+                                               .on_finish = collector_finish, .destroy = spy_keep};
+
+static bool collector_has(const collector *c, uint64_t s)
+{
+    return s < c->nbits && (c->bits[s / 8] & (1u << (s % 8)));
+}
+
+/* The payload of flood frame `s` (its number, then the first fill byte), as a
+ * needle that matches that frame only when no byte of the number is the fill
+ * byte 0xab (make_frame): returns false for such numbers. */
+static bool seq_needle(uint64_t s, uint8_t needle[9])
+{
+    for (int i = 0; i < 8; i++) {
+        needle[i] = (uint8_t)(s >> (56 - 8 * i));
+        if (needle[i] == 0xab)
+            return false;
+    }
+    needle[8] = 0xab;
+    return true;
+}
+
+/* A flood frame number in [0, sent) the collector was not offered, preferring
+ * one between two it was offered (a gap, not the tail); UINT64_MAX if none. */
+static uint64_t collector_missing(const collector *c, uint64_t sent)
+{
+    uint64_t lo = UINT64_MAX, hi = 0, any = UINT64_MAX;
+    for (uint64_t s = 0; s < sent; s++)
+        if (collector_has(c, s)) {
+            lo = s < lo ? s : lo;
+            hi = s;
+        }
+    uint8_t nd[9];
+    for (uint64_t s = 0; s < sent; s++) {
+        if (collector_has(c, s) || !seq_needle(s, nd))
+            continue;
+        if (lo != UINT64_MAX && s > lo && s < hi)
+            return s;
+        if (any == UINT64_MAX)
+            any = s;
+    }
+    return any;
+}
+
+static px_port_stats port_stats(px_ctx *ctx, const char *port)
+{
+    px_port_stats st = {0};
+    assert_int_equal(px_port_get_stats(ctx, port, &st), 0);
+    return st;
+}
+
+static px_mark *mark_one(px_ctx *ctx, const char *port)
+{
+    char err[PX_ERRBUF_SIZE];
+    px_mark *m = px_mark_take(ctx, (const char *const[]){port}, 1, err);
+    if (!m)
+        print_error("px_mark_take(%s): %s\n", port, err);
+    assert_non_null(m);
+    return m;
+}
+
+/* Waits until the port has read everything before now: a live expectation of
+ * a sentinel frame sent after it resolves PASS (the ring is read in order). A
+ * sentinel may itself be dropped while the ring is still full: retried. */
+static void drain_port(env *e, const char *tx, const char *rx)
+{
+    for (uint64_t k = 0; k < 20; k++) {
+        px_future *f =
+            px_expect(e->ctx, rx, px_saw_ethertype(ET_SENTINEL), &(px_expect_opts){.timeout_ms = 500});
+        assert_non_null(f);
+        send_one(e->ctx, tx, ET_SENTINEL, k);
+        px_verdict v = px_future_wait_for(f, 10000);
+        px_future_free(f);
+        if (v == PX_PASS)
+            return;
+    }
+    fail_msg("the port did not read a sentinel frame in 20 tries after the flood");
+}
+
+/* Asserts a loss-sensitive look-back's verdict: ERROR naming its drops, which
+ * are at least `min_drops` (those the port reported after the mark). */
+static void assert_error_naming_drops(px_future *f, const char *what, uint64_t min_drops)
+{
+    px_counters c;
+    px_future_counters(f, &c);
+    px_verdict v = px_future_verdict(f);
+    const char *x = px_future_explanation(f);
+    print_message("  %-44s %-5s counters.drops %llu (port: >= %llu since the mark), seen %llu: %.160s\n", what,
+                  px_verdict_name(v), (unsigned long long)c.drops, (unsigned long long)min_drops,
+                  (unsigned long long)c.seen, x ? x : "");
+    char needle[96];
+    /* The drops are counted from the mark, and the explanation says so. */
+    snprintf(needle, sizeof needle, "dropped %llu frame%s between the mark and the decision",
+             (unsigned long long)c.drops, c.drops == 1 ? "" : "s");
+    if (v != PX_ERROR || c.drops == 0 || c.drops < min_drops || !contains(x, needle))
+        px__cmocka_report(f, "a look-back over frames the port dropped since its mark is not ERROR naming them:");
+    assert_int_equal(v, PX_ERROR);
+    assert_true(c.drops > 0 && c.drops >= min_drops);
+    assert_true(contains(x, needle));
+}
+
+/* Asserts that a positive look-back PASSed with the frame sent before the flood. */
+static void assert_pass_with_pre_flood_frame(px_future *f)
+{
+    px_frame fr;
+    if (px_future_verdict(f) != PX_PASS)
+        px__cmocka_report(f, "a look-back at a frame kept before the drops is not PASS:");
+    assert_int_equal(px_future_verdict(f), PX_PASS);
+    assert_true(px_future_frame(f, &fr));
+    assert_int_equal(frame_type(&fr), ET_LATE);
+    assert_int_equal(frame_seq(&fr), UINT64_MAX); /* ET_LATE frames carry no flood number... */
+    assert_true(fr.caplen >= 22 && fr.data[21] == 1); /* ...but make_frame wrote number 1 */
+}
+
+static void test_lookback_after_overload(void **state)
+{
+    env *e = *state;
+    const veth_pair *p = &g_pairs[0];
+    char err[PX_ERRBUF_SIZE];
+    spy_on_port(e, 1, 1u << 16, 20000);
+    assert_non_null(e->keep[0]);
+    /* The second context: same interface, a fast reader, a 1 MiB history. */
+    e->sctx = px_ctx_new(&(px_ctx_opts){.ring_mib = 4, .history_mib = 1}, err);
+    if (!e->sctx)
+        fail_msg("px_ctx_new: %s", err);
+    open_port(e->sctx, p->b);
+
+    e->marks[0] = mark_one(e->ctx, p->b);
+    e->marks[1] = mark_one(e->sctx, p->b);
+    px_port_stats st_mark = port_stats(e->ctx, p->b), st_mark_h = port_stats(e->sctx, p->b);
+    send_one(e->ctx, p->a, ET_LATE, 1); /* before the flood: kept, never dropped */
+
+    flood_start(e, e->ctx, p->a, 256, 0, 0, 6000);
+    /* Overload until the spied port reported drops since the mark and the other
+     * context read far more than its history holds (frame + record > 60 bytes). */
+    const uint64_t hist_frames = 2 * (1u << 20) / FRAME_LEN;
+    px_port_stats st = st_mark, sh = st_mark_h;
+    for (int k = 0; k < 800 && (st.drops == st_mark.drops || sh.frames - st_mark_h.frames < hist_frames); k++) {
+        if (atomic_load(&e->fl.done))
+            break;
+        sleep_ms(5);
+        st = port_stats(e->ctx, p->b);
+        sh = port_stats(e->sctx, p->b);
+    }
+    flood_stop(e);
+    if (e->fl.err)
+        fail_msg("the flood stopped with an error: %s", e->fl.errbuf);
+    px_future_cancel(e->keep[0]); /* no more callbacks on the spy after this */
+    if (st.drops == st_mark.drops)
+        fail_msg("the port reported no drops during the overload (%llu frames sent)",
+                 (unsigned long long)atomic_load(&e->fl.sent));
+    if (sh.frames - st_mark_h.frames < hist_frames)
+        fail_msg("the second context read only %llu frames, not more than its 1 MiB history",
+                 (unsigned long long)(sh.frames - st_mark_h.frames));
+    drain_port(e, p->a, p->b);
+    uint64_t sent = atomic_load(&e->fl.sent);
+    px_port_stats st_quiet = port_stats(e->ctx, p->b);
+    uint64_t min_drops = st_quiet.drops - st_mark.drops;
+
+    /* Which flood frames the history since the mark holds. */
+    static collector col;
+    col = (collector){calloc(sent / 8 + 1, 1), sent, 0};
+    assert_non_null(col.bits);
+    px_future *fc = e->keep[1] = px_expect(e->ctx, p->b, px_predicate_new(&collector_ops, &col),
+                                           &(px_expect_opts){.timeout_ms = 50, .filter = "ether proto 0x88b5",
+                                                             .since = e->marks[0]});
+    assert_non_null(fc);
+    assert_int_equal(px_future_wait_for(fc, 10000), PX_PASS);
+    uint64_t missing = collector_missing(&col, sent), kept = UINT64_MAX;
+    for (uint64_t s = 0; s < sent && kept == UINT64_MAX; s++)
+        if (collector_has(&col, s) && seq_needle(s, (uint8_t[9]){0}))
+            kept = s;
+    print_message("look-back after overload: %llu flood frames sent after the mark, %llu in the history, port drops "
+                  "%llu since the mark; the 1 MiB-history context read %llu\n",
+                  (unsigned long long)sent, (unsigned long long)col.n, (unsigned long long)min_drops,
+                  (unsigned long long)(sh.frames - st_mark_h.frames));
+    if (missing == UINT64_MAX || kept == UINT64_MAX)
+        fail_msg("the history since the mark holds %s flood frame: nothing to prove", kept == UINT64_MAX ? "no" : "every");
+
+    uint8_t nd_missing[9], nd_kept[9];
+    seq_needle(missing, nd_missing);
+    seq_needle(kept, nd_kept);
+    const char *flood_only = "ether proto 0x88b5";
+    px_expect_opts lb = {.timeout_ms = 200, .filter = flood_only, .since = e->marks[0]};
+    px_future *neg = e->keep[2] = px_expect(e->ctx, p->b, px_did_not_see_payload(nd_missing, 9), &lb);
+    px_future *exact = e->keep[3] = px_expect(e->ctx, p->b, px_exactly(sent, NULL), &lb);
+    px_future *count = e->keep[4] = px_expect(e->ctx, p->b, px_packet_count(), &lb);
+    /* Proof that the needle finds a frame the history holds. */
+    px_future *found = e->keep[5] = px_expect(e->ctx, p->b, px_payload_contains(nd_kept, 9), &lb);
+    px_future *pos = e->keep[6] = px_expect(e->ctx, p->b, px_saw_ethertype(ET_LATE),
+                                            &(px_expect_opts){.timeout_ms = 200, .since = e->marks[0]});
+    px_expect_opts lb_h = {.timeout_ms = 200, .since = e->marks[1]};
+    px_future *h_count = e->keep[7] = px_expect(e->sctx, p->b, px_packet_count(), &lb_h);
+    px_future *h_pos = e->keep[8] = px_expect(e->sctx, p->b, px_saw_ethertype(ET_LATE), &lb_h);
+    for (int i = 2; i <= 8; i++) {
+        assert_non_null(e->keep[i]);
+        assert_int_not_equal(px_future_wait_for(e->keep[i], 10000), PX_PENDING);
+    }
+
+    char what[64];
+    snprintf(what, sizeof what, "did_not_see_payload(frame %llu, not kept)", (unsigned long long)missing);
+    assert_error_naming_drops(neg, what, min_drops);
+    snprintf(what, sizeof what, "exactly(%llu)", (unsigned long long)sent);
+    assert_error_naming_drops(exact, what, min_drops);
+    assert_error_naming_drops(count, "packet_count()", min_drops);
+    if (px_future_verdict(found) != PX_PASS)
+        px__cmocka_report(found, "the payload of a frame the history holds was not found:");
+    assert_int_equal(px_future_verdict(found), PX_PASS);
+    assert_pass_with_pre_flood_frame(pos);
+    for (int i = 7; i <= 8; i++) {
+        const char *x = px_future_explanation(e->keep[i]);
+        print_message("  1 MiB history: %-5s %.200s\n", px_verdict_name(px_future_verdict(e->keep[i])), x ? x : "");
+        if (px_future_verdict(e->keep[i]) != PX_ERROR || !contains(x, "forgotten"))
+            px__cmocka_report(e->keep[i], "a look-back from a forgotten mark is not ERROR saying so:");
+        assert_int_equal(px_future_verdict(e->keep[i]), PX_ERROR);
+        assert_true(contains(x, "forgotten") && contains(x, "history_mib"));
+    }
+    (void)h_count;
+    (void)h_pos;
+    free(col.bits);
+}
+
+/* =========================================================================
+ * 8. DESIGN 2.11 Bounded lag for look-backs (with 2.6 and 2.1): expectations
+ *    that look back from a mark taken before the flood, armed DURING the
+ *    overload (the capture thread is far behind, the ring overflows), resolve
+ *    while the flood is still running: loss-sensitive ones ERROR (drops since
+ *    the mark, or the capture was behind), never PASS; the positive one whose
+ *    frame came before the flood PASSes with it, from the history, without
+ *    waiting for the backlog.
+ * ========================================================================= */
+
+static void test_lookback_during_overload(void **state)
+{
+    env *e = *state;
+    const veth_pair *p = &g_pairs[0];
+    spy_on_port(e, 1, 1u << 16, 20000);
+    assert_non_null(e->keep[0]);
+    e->marks[0] = mark_one(e->ctx, p->b);
+    px_port_stats st_mark = port_stats(e->ctx, p->b);
+    send_one(e->ctx, p->a, ET_LATE, 1);
+    flood_start(e, e->ctx, p->a, 256, 0, 500, 8000);
+    px_port_stats st = st_mark;
+    for (int k = 0; k < 600 && st.drops == st_mark.drops && !atomic_load(&e->fl.done); k++) {
+        sleep_ms(5);
+        st = port_stats(e->ctx, p->b);
+    }
+    if (st.drops == st_mark.drops)
+        fail_msg("the port reported no drops in 3 s of overload: %s", e->fl.err ? e->fl.errbuf : "too fast?");
+
+    px_expect_opts lb = {.timeout_ms = 300, .since = e->marks[0]};
+    px_future *neg = e->keep[1] = px_expect(e->ctx, p->b, px_did_not_see_ethertype(ET_MARK), &lb);
+    px_future *count = e->keep[2] = px_expect(e->ctx, p->b, px_packet_count(), &lb);
+    px_future *pos = e->keep[3] = px_expect(e->ctx, p->b, px_saw_ethertype(ET_LATE), &lb);
+    uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    bool pending = false;
+    for (int i = 1; i <= 3; i++) {
+        assert_non_null(e->keep[i]);
+        /* one budget of 2.5 s for the three, far below the 8 s flood */
+        uint64_t spent_ms = (now_ns(CLOCK_MONOTONIC) - t0) / 1000000u;
+        uint32_t left = spent_ms < 2500 ? (uint32_t)(2500 - spent_ms) : 0;
+        pending |= px_future_wait_for(e->keep[i], left) == PX_PENDING;
+    }
+    bool flood_done = atomic_load(&e->fl.done);
+    int ferr = e->fl.err;
+    uint64_t sent = atomic_load(&e->fl.sent);
+    flood_stop(e);
+    px_future_cancel(e->keep[0]);
+    st = port_stats(e->ctx, p->b);
+    print_message("look-backs armed during the overload: flood %s at the verdicts (%llu sent, %llu dropped)\n",
+                  flood_done ? "ended" : "running", (unsigned long long)sent,
+                  (unsigned long long)(st.drops - st_mark.drops));
+    if (ferr)
+        fail_msg("the flood stopped with an error: %s", e->fl.errbuf);
+    assert_false(pending);
+    assert_false(flood_done); /* resolved during the overload, not after the backlog cleared */
+    px_future *ls[] = {neg, count};
+    for (int i = 0; i < 2; i++) {
+        const char *x = px_future_explanation(ls[i]);
+        px_counters c;
+        px_future_counters(ls[i], &c);
+        print_message("  %-30s %-5s counters.drops %llu: %.160s\n", i ? "packet_count()" : "did_not_see_ethertype(mark)",
+                      px_verdict_name(px_future_verdict(ls[i])), (unsigned long long)c.drops, x ? x : "");
+        if (px_future_verdict(ls[i]) != PX_ERROR)
+            px__cmocka_report(ls[i], "a loss-sensitive look-back armed during overload is not ERROR:");
+        assert_int_equal(px_future_verdict(ls[i]), PX_ERROR);
+        assert_true((contains(x, "dropped") && c.drops > 0) || contains(x, "behind"));
+    }
+    assert_pass_with_pre_flood_frame(pos);
+}
+
 int main(void)
 {
     veth_pairs_init("test_engine", g_pairs, NPAIRS, "pxe");
+    /* PX_TEST_FILTER=test_lookback* runs only the tests whose names match. */
+    if (getenv("PX_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("PX_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_count_limit_overload_not_pass, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_window_after_open_big_ring, setup1, teardown),
@@ -465,6 +808,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_frame_does_not_decide, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_during_overload, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_with_frames_then_free, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_lookback_after_overload, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_lookback_during_overload, setup1, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
