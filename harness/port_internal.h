@@ -18,15 +18,16 @@
  * for each one (port_loop.c). The time adapts to the rate: each wake-up costs
  * several microseconds of CPU (about 7 us on a 2-core VM: ppoll, the scheduler,
  * the idle exit), so at full rate a longer gather is the cheaper read, while at
- * moderate rates the short one keeps verdicts prompt. A gathered batch of
- * GATHER_GROW frames or more doubles the next gather, up to GATHER_MAX_NS; one
- * of fewer than GATHER_SHRINK frames halves it, down to GATHER_MIN_NS. With these
- * values the gather stays at 50 us up to about 1.3 Mframes/s (a frame waits at
- * most 50 us plus timer slack) and reaches 200 us only above that. */
+ * moderate rates the short one keeps verdicts prompt. The rate is measured by
+ * the batch a gather brought, scaled to GATHER_MIN_NS: GATHER_GROW frames or
+ * more per 50 us (0.8 Mframes/s) double the next gather, up to GATHER_MAX_NS;
+ * fewer than GATHER_SHRINK (0.4 Mframes/s) halve it, down to GATHER_MIN_NS. So a
+ * frame waits at most 50 us (plus timer slack) for its batch on a port that has
+ * not carried more than 0.8 Mframes/s, and at most 200 us at any rate. */
 #define GATHER_MIN_NS 50000L
 #define GATHER_MAX_NS 200000L
-#define GATHER_GROW 64
-#define GATHER_SHRINK 16
+#define GATHER_GROW 40
+#define GATHER_SHRINK 20
 
 typedef enum { PORT_OPENING, PORT_RUNNING, PORT_DEAD } port_state;
 

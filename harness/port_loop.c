@@ -180,9 +180,10 @@ static int phase_drain(px_port *p, char *msg);
 static void adapt_gather(struct px__port_impl *P)
 {
     P->gathered = false;
-    if (P->last_drain >= GATHER_GROW)
+    uint64_t per_min = P->last_drain * GATHER_MIN_NS / (uint64_t)P->gather_ns; /* frames per 50 us */
+    if (per_min >= GATHER_GROW)
         P->gather_ns = P->gather_ns * 2 > GATHER_MAX_NS ? GATHER_MAX_NS : P->gather_ns * 2;
-    else if (P->last_drain < GATHER_SHRINK)
+    else if (per_min < GATHER_SHRINK)
         P->gather_ns = P->gather_ns / 2 < GATHER_MIN_NS ? GATHER_MIN_NS : P->gather_ns / 2;
 }
 
