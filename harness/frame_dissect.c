@@ -330,6 +330,21 @@ static void dis_ipv6(dissector *d, uint32_t off, unsigned encap)
     dis_ip_proto(d, nh, off, encap);
 }
 
+/* The type field of the last VLAN tag that directly follows the outer Ethernet
+ * header (the header's own type field without tags); 0 without Ethernet. A tag
+ * whose header did not fit leaves the TPID as the last type seen. */
+static uint16_t outer_ethertype(const px_frame *f)
+{
+    unsigned first = f->first_of[PX_LAYER_ETH];
+    if (!first)
+        return 0;
+    const px_layer *eth = &f->layers[first - 1];
+    const uint8_t *tf = f->data + eth->off + 12;
+    for (const px_layer *l = eth + 1; l < f->layers + f->nlayers && l->kind == PX_LAYER_VLAN && l->encap == 0; l++)
+        tf = f->data + l->off + 2;
+    return rd16(tf);
+}
+
 void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_t wirelen)
 {
     f->data = data;
@@ -350,6 +365,7 @@ void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_
     if (f->truncated_at == PX_LAYER_NONE && f->caplen < f->wirelen &&
         (f->nlayers == 0 || f->layers[f->nlayers - 1].kind != PX_LAYER_PAYLOAD))
         f->truncated_at = PX_LAYER_PAYLOAD;
+    f->ethertype = outer_ethertype(f);
 }
 
 /* ---- lookup ---- */
@@ -428,16 +444,9 @@ bool px_frame_eth_dst(const px_frame *f, uint8_t mac[6])
 
 bool px_frame_ethertype(const px_frame *f, uint16_t *type)
 {
-    const px_layer *eth = px_frame_find(f, PX_LAYER_ETH);
-    if (!eth)
+    if (!f->first_of[PX_LAYER_ETH])
         return false;
-    /* The type field of the last VLAN tag that directly follows the outer header. */
-    const uint8_t *tf = f->data + eth->off + 12;
-    for (const px_layer *l = eth + 1; l < f->layers + f->nlayers && l->kind == PX_LAYER_VLAN && l->encap == 0; l++)
-        tf = f->data + l->off + 2;
-    uint16_t t = rd16(tf);
-    /* A tag whose header did not fit leaves the TPID as the last type seen. */
-    *type = t;
+    *type = f->ethertype; /* outer_ethertype(), at dissection */
     return true;
 }
 

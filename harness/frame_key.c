@@ -22,29 +22,33 @@
  * reads the frame only. */
 #include "pktexpect/predicate.h"
 
-static uint64_t mac48(const uint8_t m[6])
+/* The first layer of `kind`, or NULL (px_frame_find without the call). */
+static inline const px_layer *first(const px_frame *f, px_layer_kind kind)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 6; i++)
-        v = v << 8 | m[i];
-    return v;
+    unsigned i = f->first_of[kind];
+    return i ? &f->layers[i - 1] : NULL;
 }
 
+/* Every case reads its header in place: the dissector records a layer only with
+ * its fixed header captured (Ethernet 14 bytes, a VLAN tag's TCI and type,
+ * UDP 8, TCP 20), so the reads below stay inside the capture. This runs for
+ * every frame and every key kind armed on the port. */
 bool px_frame_key(const px_frame *f, px_key_kind kind, uint64_t *value)
 {
+    const px_layer *l;
     switch (kind) {
-    case PX_KEY_ETHERTYPE: {
-        uint16_t t;
-        if (!px_frame_ethertype(f, &t))
+    case PX_KEY_ETHERTYPE:
+        if (!f->first_of[PX_LAYER_ETH])
             return false;
-        *value = t;
+        *value = f->ethertype; /* px_frame_ethertype() */
         return true;
-    }
     case PX_KEY_VLAN_VID: {
-        px_vlan_tag tag;
-        if (!px_frame_vlan(f, 0, &tag))
+        /* px_frame_vlan(f, 0): the first tag, of the outer frame only; the
+         * layer starts at the TCI. */
+        if (!(l = first(f, PX_LAYER_VLAN)) || l->encap != 0)
             return false;
-        *value = tag.vid;
+        const uint8_t *h = f->data + l->off;
+        *value = ((uint64_t)h[0] << 8 | h[1]) & 0x0fff;
         return true;
     }
     case PX_KEY_IP_PROTO: {
@@ -56,20 +60,19 @@ bool px_frame_key(const px_frame *f, px_key_kind kind, uint64_t *value)
     }
     case PX_KEY_UDP_DPORT:
     case PX_KEY_TCP_DPORT: {
-        /* The port in place, as px_layer_udp / px_layer_tcp read it: the
-         * dissector records these layers only with their fixed header captured. */
-        const px_layer *l = px_frame_find(f, kind == PX_KEY_UDP_DPORT ? PX_LAYER_UDP : PX_LAYER_TCP);
-        if (!l)
+        /* The port in place, as px_layer_udp / px_layer_tcp read it. */
+        if (!(l = first(f, kind == PX_KEY_UDP_DPORT ? PX_LAYER_UDP : PX_LAYER_TCP)))
             return false;
         const uint8_t *h = f->data + l->off;
         *value = (uint64_t)h[2] << 8 | h[3];
         return true;
     }
     case PX_KEY_DST_MAC: {
-        uint8_t m[6];
-        if (!px_frame_eth_dst(f, m))
+        if (!(l = first(f, PX_LAYER_ETH)))
             return false;
-        *value = mac48(m);
+        const uint8_t *m = f->data + l->off;
+        *value = (uint64_t)m[0] << 40 | (uint64_t)m[1] << 32 | (uint64_t)m[2] << 24 | (uint64_t)m[3] << 16 |
+                 (uint64_t)m[4] << 8 | m[5];
         return true;
     }
     default: return false;

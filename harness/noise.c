@@ -14,14 +14,16 @@
 bool px_noise_default(const px_frame *f, void *user)
 {
     (void)user;
-    uint8_t dst[6];
-    /* 01:80:c2:00:00:0x: link-local control protocols (STP, LLDP, LACP, 802.1X, ...) */
-    if (px_frame_eth_dst(f, dst) && dst[0] == 0x01 && dst[1] == 0x80 && dst[2] == 0xc2 && dst[3] == 0 &&
-        dst[4] == 0 && (dst[5] & 0xf0) == 0)
-        return true;
-    uint16_t type;
-    if (!px_frame_ethertype(f, &type))
+    /* Runs for every frame of every port: reads in place (the outer Ethernet
+     * header is whole when recorded; the ethertype is the dissector's). */
+    unsigned eth = f->first_of[PX_LAYER_ETH];
+    if (!eth)
         return false;
+    const uint8_t *dst = f->data + f->layers[eth - 1].off;
+    /* 01:80:c2:00:00:0x: link-local control protocols (STP, LLDP, LACP, 802.1X, ...) */
+    if (dst[0] == 0x01 && dst[1] == 0x80 && dst[2] == 0xc2 && dst[3] == 0 && dst[4] == 0 && (dst[5] & 0xf0) == 0)
+        return true;
+    uint16_t type = f->ethertype;
     if (type == ETH_LLDP)
         return true;
     if (type == ETH_IPV6) {

@@ -175,6 +175,18 @@ static void node_offer(struct px__port_impl *P, px__node *n, const px_frame *f, 
 
 static int phase_drain(px_port *p, char *msg);
 
+/* After a drain that followed a gather: the batch it read says how busy the port
+ * is (see GATHER_* in port_internal.h). */
+static void adapt_gather(struct px__port_impl *P)
+{
+    P->gathered = false;
+    uint64_t per_min = P->last_drain * GATHER_MIN_NS / (uint64_t)P->gather_ns; /* frames per 50 us */
+    if (per_min >= GATHER_GROW)
+        P->gather_ns = P->gather_ns * 2 > GATHER_MAX_NS ? GATHER_MAX_NS : P->gather_ns * 2;
+    else if (per_min < GATHER_SHRINK)
+        P->gather_ns = P->gather_ns / 2 < GATHER_MIN_NS ? GATHER_MIN_NS : P->gather_ns / 2;
+}
+
 /* An arm this port cannot take: the expectation stops with `msg`, then the
  * waiting px_expect is released (a parked arm was acknowledged already); the
  * node is freed here. */
@@ -856,6 +868,7 @@ void *px__port_thread(void *arg)
     pthread_mutex_unlock(&P->ctl);
     P->floor = P->wm = P->src->live ? px__mono_ns() : INT64_MIN;
     P->clk.last = P->floor;
+    P->gather_ns = GATHER_MIN_NS;
 
     struct pollfd pfd[3] = {{.fd = P->src->fd, .events = POLLIN},
                             {.fd = P->efd, .events = POLLIN},
@@ -875,16 +888,19 @@ void *px__port_thread(void *arg)
             continue; /* frames are waiting: no sleep */
         struct timespec ts, *tp = more > 0 ? &(struct timespec){0, 0} : sleep_for(P, &ts);
         pfd[0].fd = P->paused || P->eof || P->held ? -1 : P->src->fd;
+        if (P->gathered)
+            adapt_gather(P);
         if (more == 0 && P->src->live && P->last_drain >= 2 &&
-            (!tp || tp->tv_sec > 0 || tp->tv_nsec > COALESCE_NS)) {
+            (!tp || tp->tv_sec > 0 || tp->tv_nsec > P->gather_ns)) {
             /* Frames came faster than they were read: under load, a poll on the
-             * ring returns at once for every frame or two. Sleep COALESCE_NS on
+             * ring returns at once for every frame or two. Sleep gather_ns on
              * the eventfd alone (arms and stops still wake the thread at once)
              * and read what came meanwhile as one batch. An idle port (one frame
              * at a time) keeps waking for each frame. */
-            ts = (struct timespec){0, COALESCE_NS};
+            ts = (struct timespec){0, P->gather_ns};
             tp = &ts;
             pfd[0].fd = -1;
+            P->gathered = true;
         }
         /* Parked (see the file comment) unless a control message is waiting. A
          * paused or ended stream has no live clock to start windows on. */

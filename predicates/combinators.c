@@ -464,11 +464,8 @@ static void count_on_packet(void *state, const px_frame *f)
 {
     count_st *st = state;
     st->seen++;
-    if (st->has_key) {
-        uint64_t v;
-        if (px_frame_key(f, st->key.kind, &v) && v == st->key.value)
-            st->seen_key++;
-    }
+    if (st->has_key && px__frame_has_key(f, st->key))
+        st->seen_key++;
     if (!st->p || px__frame_test(st->p, f) == 1) {
         st->matched++;
         return;

@@ -19,10 +19,18 @@
 /* ---- helpers ---- */
 
 /* One integer condition: want < 0 means "any". Returns the number of misses. */
-static unsigned miss_int(px_buf *why, const char *field, int64_t want, int64_t got, bool hex)
+/* The miss_* tests run for every frame offered: the comparison is inline, the
+ * explanation (only with `why`, at most a few times per window) is not. */
+static unsigned why_int(px_buf *why, const char *field, int64_t want, int64_t got, bool hex);
+static inline unsigned miss_int(px_buf *why, const char *field, int64_t want, int64_t got, bool hex)
 {
     if (want < 0 || want == got)
         return 0;
+    return why ? why_int(why, field, want, got, hex) : 1;
+}
+
+static unsigned why_int(px_buf *why, const char *field, int64_t want, int64_t got, bool hex)
+{
     if (why) {
         px__why_sep(why);
         if (hex)
@@ -348,7 +356,7 @@ typedef struct {
     px_ip_spec s;
 } ip_st;
 
-static bool prefix_match(const px_ip_prefix *p, const uint8_t *addr)
+static inline bool prefix_match(const px_ip_prefix *p, const uint8_t *addr)
 {
     unsigned bytes = p->len / 8u, bits = p->len % 8u;
     /* A loop, not memcmp: at most 16 bytes, on every frame (a call costs more). */
@@ -363,10 +371,16 @@ static bool prefix_match(const px_ip_prefix *p, const uint8_t *addr)
     return true;
 }
 
-static unsigned miss_prefix(px_buf *why, const char *field, const px_ip_prefix *p, const uint8_t *addr)
+static unsigned why_prefix(px_buf *why, const char *field, const px_ip_prefix *p, const uint8_t *addr);
+static inline unsigned miss_prefix(px_buf *why, const char *field, const px_ip_prefix *p, const uint8_t *addr)
 {
     if (p->family == 0 || prefix_match(p, addr))
         return 0;
+    return why ? why_prefix(why, field, p, addr) : 1;
+}
+
+static unsigned why_prefix(px_buf *why, const char *field, const px_ip_prefix *p, const uint8_t *addr)
+{
     if (why) {
         px_ip_prefix got = {p->family, (uint8_t)(p->family == 6 ? 128 : 32), {0}};
         memcpy(got.addr, addr, p->family == 6 ? 16 : 4);

@@ -29,12 +29,6 @@
 #include "pktexpect/print.h"
 #include "pktexpect/text.h"
 
-/* True when `f` carries the test's key (a cheap layer lookup, no formatting). */
-static bool carries_key(const px__ftest *st, const px_frame *f)
-{
-    uint64_t v;
-    return px_frame_key(f, st->key.kind, &v) && v == st->key.value;
-}
 
 static void ftest_on_packet(void *state, const px_frame *f)
 {
@@ -44,7 +38,7 @@ static void ftest_on_packet(void *state, const px_frame *f)
     st->seen++;
     unsigned miss = st->vt->test(st, f, NULL);
     /* A matching frame carries an exact key; test the others. */
-    if (st->has_key && (miss == 0 || carries_key(st, f)))
+    if (st->has_key && (miss == 0 || px__frame_has_key(f, st->key)))
         st->seen_key++;
     if (miss == 0) {
         st->hit_index = st->seen;

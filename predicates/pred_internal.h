@@ -91,6 +91,17 @@ static inline bool px__key_set(px_key *out, px_key_kind kind, uint64_t value)
     return true;
 }
 
+/** True when `f` carries key `k` (px_frame_key), for the per-frame counts of
+ *  frames with a predicate's key. The ethertype, the key of every IP predicate,
+ *  is read in place: this runs for every frame offered. */
+static inline bool px__frame_has_key(const px_frame *f, px_key k)
+{
+    uint64_t v;
+    if (k.kind == PX_KEY_ETHERTYPE)
+        return f->first_of[PX_LAYER_ETH] && f->ethertype == k.value;
+    return px_frame_key(f, k.kind, &v) && v == k.value;
+}
+
 /** Appends a key as words for explanations: "udp dport 53", "ethertype 0x0800",
  *  "vlan 102", "ip proto 17", "tcp dport 80", "dst mac ff:ff:ff:ff:ff:ff". */
 void px__key_format(const px_key *k, px_buf *out);

@@ -81,6 +81,11 @@ typedef struct px_frame {
     /** Index + 1 of the first layer of each kind (0: none), filled by
      *  px_frame_dissect so that px_frame_find costs one load. */
     uint8_t first_of[PX_LAYER__COUNT];
+    /** The outer frame's type field after its VLAN tags (what px_frame_ethertype
+     *  returns), filled by px_frame_dissect; meaningful when the frame has an
+     *  Ethernet layer. Kept because dispatch, noise filter and predicates all
+     *  read it for every frame. */
+    uint16_t ethertype;
 } px_frame;
 
 /** px_frame.flags: the frame was captured before its L4 checksum was computed

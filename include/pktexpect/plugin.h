@@ -35,8 +35,8 @@
 extern "C" {
 #endif
 
-/** The plugin interface version this header describes. */
-#define PX_PLUGIN_ABI 1u
+/** The plugin interface version this header describes (2: px_frame gained `ethertype`). */
+#define PX_PLUGIN_ABI 2u
 
 /** Names of the two symbols a plugin exports (for dlsym). */
 #define PX_PLUGIN_ABI_SYMBOL "px_plugin_abi"

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "bmv2_peer.h"
+#include "pktexpect/plugin.h"
 #include "pcap_stream.h"
 #include "px_proc.h"
 
@@ -238,7 +239,10 @@ static void test_errors(void **state)
     assert_int_equal(RUN("validate", "--plugin", plugin("px_test_plugin_fail"), scn), 2);
     expect_output("px_plugin_init failed: the test plugin refuses to load");
     assert_int_equal(RUN("validate", "--plugin", plugin("px_test_plugin_abi"), scn), 2);
-    expect_output("built for plugin ABI 1001, this pktexpect loads ABI 1: rebuild it");
+    char abi_msg[128];
+    snprintf(abi_msg, sizeof abi_msg, "built for plugin ABI %u, this pktexpect loads ABI %u: rebuild it", PX_PLUGIN_ABI + 1000u,
+             PX_PLUGIN_ABI);
+    expect_output(abi_msg);
     assert_int_equal(RUN("validate", "--plugin", plugin("px_test_plugin_clash"), scn), 2);
     expect_output("predicate 'saw_udp' clashes with the built-in predicate of that name");
     assert_int_equal(RUN("validate", "--plugin", p, "--plugin", copy, scn), 2);
