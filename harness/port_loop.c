@@ -901,6 +901,10 @@ void *px__port_thread(void *arg)
             tp = &ts;
             pfd[0].fd = -1;
             P->gathered = true;
+        } else if (more == 0 && P->last_drain <= 1) {
+            /* Idle again (a frame at a time or none): the next burst starts
+             * with the shortest gather, whatever the last flood reached. */
+            P->gather_ns = GATHER_MIN_NS;
         }
         /* Parked (see the file comment) unless a control message is waiting. A
          * paused or ended stream has no live clock to start windows on. */
