@@ -92,6 +92,7 @@ struct px__port_impl {
     uint64_t last_drain;     /* frames the last drain read */
     long gather_ns;          /* the next gather's length (GATHER_MIN_NS .. GATHER_MAX_NS) */
     bool gathered;           /* the last sleep was a gather: the next drain adapts gather_ns */
+    uint64_t gather_read;    /* frames drained since the last gather began */
     uint64_t frame_seq;      /* frames drained so far (noise included): the next one's number */
     px__pmark **marks;       /* marks taken on this port (acknowledged, not released) */
     size_t nmarks, mcap;

@@ -180,7 +180,8 @@ static int phase_drain(px_port *p, char *msg);
 static void adapt_gather(struct px__port_impl *P)
 {
     P->gathered = false;
-    uint64_t per_min = P->last_drain * GATHER_MIN_NS / (uint64_t)P->gather_ns; /* frames per 50 us */
+    /* Every drain since the gather counts: one that hit BATCH_MAX is followed by more. */
+    uint64_t per_min = P->gather_read * GATHER_MIN_NS / (uint64_t)P->gather_ns; /* frames per 50 us */
     if (per_min >= GATHER_GROW)
         P->gather_ns = P->gather_ns * 2 > GATHER_MAX_NS ? GATHER_MAX_NS : P->gather_ns * 2;
     else if (per_min < GATHER_SHRINK)
@@ -664,6 +665,7 @@ static int phase_drain(px_port *p, char *msg)
     }
     publish_stats(P, frames, noise, trunc);
     P->last_drain = frames;
+    P->gather_read += frames;
     if (!src->live)
         P->drops_fresh = false; /* a stream reports its losses as records: read them again */
     if (losing) {
@@ -901,6 +903,7 @@ void *px__port_thread(void *arg)
             tp = &ts;
             pfd[0].fd = -1;
             P->gathered = true;
+            P->gather_read = 0;
         } else if (more == 0 && P->last_drain <= 1) {
             /* Idle again (a frame at a time or none): the next burst starts
              * with the shortest gather, whatever the last flood reached. */
