@@ -8,7 +8,10 @@
  * and start exactly at the acknowledgement; test_parked_arm_after_losses that
  * losses before such an arm are not charged to it. test_ring_layouts_read_frames
  * checks that every ring layout the benchmarks compare reads each frame once,
- * whole, VLAN tag restored.
+ * whole, VLAN tag restored. test_gather_serves_windows checks that windows
+ * armed while the capture thread lets frames gather under a full-rate flood
+ * (harness/port_loop.c, adapt_gather) resolve, with the right verdicts, and
+ * that the idle port after the flood still passes.
  *
  * Verdicts and correctness are asserted, never timings. Needs root (veth pairs,
  * raw sockets): without it, skips (77) off CI and fails in CI. Every interface
@@ -263,7 +266,9 @@ static void test_gather_serves_windows(void **state)
     env *e = *state;
     const veth_pair *p = &g_pairs[0];
     no_ipv6(p);
-    e->ctx = ctx_new(16);
+    /* A large ring: a marker lost to a scheduling hiccup would fail a positive
+     * window for a reason that is not the gather. */
+    e->ctx = ctx_new(64);
     e->sctx = ctx_new(1); /* the markers: sent apart from the flood's context */
     open_port(e->ctx, p->b);
     px_port_stats st0, st1, st;
@@ -301,6 +306,14 @@ static void test_gather_serves_windows(void **state)
         fail_msg("the port read only %llu frames during the flood (want > %d): not the load that makes the "
                  "gather grow, so this test proves nothing here",
                  (unsigned long long)read, GATHER_MIN_READ);
+    /* Each ERROR above was legitimate (drops in its window), but a port that
+     * reads this flood as it comes loses nothing in nearly every window (0 or
+     * 1 of 20 here). Losses in most windows mean the thread stopped reading the
+     * ring for long stretches: e.g. a gather that lasts until the next deadline. */
+    if (errors > GATHER_ROUNDS / 2)
+        fail_msg("%d of %d negative windows lost frames (%llu dropped): the capture thread does not keep up with "
+                 "a flood it reads at full rate; is a gather leaving the ring unread until a deadline?",
+                 errors, GATHER_ROUNDS, (unsigned long long)(st1.drops - st0.drops));
 
     /* Idle again: until the port has read the rest (no progress for 100 ms). */
     px_port_stats last = st1;
