@@ -8,6 +8,7 @@
  *   run_topology.c  a scenario's topology: plan, build, undo, --keep-topology,
  *                   over the name locks and state file of topo_state.h
  *   run_steps.c     one test's ports and steps (send, expect, wait, sleep, exec, cli)
+ *   run_verify.c    its verification steps (verify, verify_no_packet, no_other_packets)
  *   run_select.c    which tests run: filters and shards (px_run_select)
  *
  * Thread-safety: everything here runs on the thread that called px_run.
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "evidence_dir.h"
+#include "pktexpect/buf.h"
 #include "pktexpect/context.h"
 #include "pktexpect/evidence.h"
 #include "pktexpect/future.h"
@@ -151,6 +153,23 @@ void px__test_verify_step(px__test_run *T, const px_step *st);
 bool px__test_verifies(const px_scn_test *t);
 /** Takes the test's verification mark on its ports; 0 or PX_E* after px__test_problem. */
 int px__test_verify_begin(px__test_run *T, const char *const *ports, size_t np);
+/** How reports name a verification step (verify, verify_no_packet,
+ *  no_other_packets), in the words of the step rather than as an expect step,
+ *  appended to `out`:
+ *    verify p2: Ether(...)/IPv4(...), set=[ipv4.ttl-=1] within 2s
+ *    verify any of p1, p2: ... within 2s      (each: "each of p1, p2")
+ *    verify_no_packet p3 within 100ms         (no frame: no frame at all)
+ *    no_other_packets on p1, p2 (except p4) within 100ms
+ *  `tports` are the test's ports (px__test_ports; no_other_packets checks them
+ *  less its `except`), `port` one port of an `each:` step (NULL: the step's),
+ *  `timeout_ms` the step's window as armed. A step with a `name:` is named by
+ *  it ("verify routed", "verify routed on p2"); `long_form` adds what it checks
+ *  in parentheses ("verify routed (p2: ... within 2s)"). Pure: no state. */
+void px__verify_head(const px_step *st, const char *const *tports, size_t ntports, const char *port,
+                     uint32_t timeout_ms, bool long_form, px_buf *out);
+/** px__verify_head for a step of T's test: its ports, its timeout as armed
+ *  (the context's default when the step gives none, scaled). */
+void px__test_verify_head(const px__test_run *T, const px_step *st, const char *port, bool long_form, px_buf *out);
 /** Runs one step. */
 void px__test_step(px__test_run *T, const px_step *st);
 /** Waits for one armed expectation (polling the stop conditions) and reports it. */

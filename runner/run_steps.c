@@ -334,6 +334,38 @@ static int short_len(const char *ex)
     return (int)(n > 160 ? 160 : n);
 }
 
+/* How reports name the step of an armed future, appended to `out`: an expect
+ * step by "expect" and its name or predicate (`expect_word` false: the name or
+ * predicate alone, as the verbose lines have it), a verification step in its
+ * own words (px__test_verify_head). `port`: one port of an each: step. */
+static void step_head(px__test_run *T, const px_step *st, const char *port, bool expect_word, px_buf *out)
+{
+    if (st->kind != PX_STEP_EXPECT) {
+        px__test_verify_head(T, st, port, false, out);
+        return;
+    }
+    px_buf_printf(out, "%s%s", expect_word ? "expect " : "", st->name ? st->name : st->predicate);
+    if (port)
+        px_buf_printf(out, " on %s", port);
+}
+
+/* The head of a failure report in the details: an expect step's name with the
+ * library's description of its expectation (`desc`), or its predicate (an
+ * each: step's); a verification step in its own words and, with a name, what
+ * it checks. */
+static void report_head(px__test_run *T, const px_step *st, const char *desc, px_buf *out)
+{
+    if (st->kind != PX_STEP_EXPECT) {
+        px__test_verify_head(T, st, NULL, true, out);
+        return;
+    }
+    px_buf_append(out, "expect ");
+    if (st->name)
+        px_buf_printf(out, "%s (%s)", st->name, desc);
+    else
+        px_buf_append(out, desc);
+}
+
 /* An `each:` step: waits for its futures (a[0 .. a->members)), whose windows
  * run together, so this costs the longest window. The step's verdict is the
  * worst of them (ERROR over FAIL over PASS); the report names every port that
@@ -353,17 +385,22 @@ static void wait_each(px__test_run *T, px__armed *a)
         a[i].waited = true;
     }
     const px_step *st = a->step;
-    const char *label = st->name ? st->name : st->predicate;
+    px_buf head = PX_BUF_INIT;
     px_verdict worst = PX_PASS;
     size_t nbad = 0, first_bad = 0;
     px_buf bad = PX_BUF_INIT;
     for (size_t i = 0; i < n; i++) {
         px_verdict v = px_future_verdict(a[i].f);
-        px_buf_printf(&T->output, "expect %s on %s: %s %s\n", label, a[i].port, px_verdict_name(v),
+        px_buf_clear(&head);
+        step_head(T, st, a[i].port, true, &head);
+        px_buf_printf(&T->output, "%s: %s %s\n", px_buf_cstr(&head), px_verdict_name(v),
                       px_future_explanation(a[i].f));
-        if (T->R->o->verbose)
-            px__run_say(T->R->o, "  %s on %s: %s %s\n", label, a[i].port, px_verdict_name(v),
+        if (T->R->o->verbose) {
+            px_buf_clear(&head);
+            step_head(T, st, a[i].port, false, &head);
+            px__run_say(T->R->o, "  %s: %s %s\n", px_buf_cstr(&head), px_verdict_name(v),
                         px_future_explanation(a[i].f));
+        }
         if (v == PX_PASS)
             continue;
         if (v == PX_ERROR || v == PX_PENDING || worst == PX_PASS)
@@ -372,18 +409,19 @@ static void wait_each(px__test_run *T, px__armed *a)
             first_bad = i;
         px_buf_printf(&bad, "%s%s (%s)", nbad > 1 ? ", " : "", a[i].port, px_verdict_name(v));
     }
-    px_buf_printf(&T->output, "expect %s: %s on each of %zu ports%s%s\n", label, px_verdict_name(worst), n,
+    px_buf_clear(&head);
+    step_head(T, st, NULL, true, &head);
+    px_buf_printf(&T->output, "%s: %s on each of %zu ports%s%s\n", px_buf_cstr(&head), px_verdict_name(worst), n,
                   nbad ? "; not on " : "", px_buf_cstr(&bad));
     if (worst != PX_PASS) {
         /* One report for the step, headed by its place (report.c prints it
          * instead of the one-line message), then each port that did not PASS. */
-        px_buf_printf(&T->details, "%s:%d: expect ", st->pos.file, st->pos.line);
-        if (st->name)
-            px_buf_printf(&T->details, "%s (%s)", st->name, st->predicate);
-        else
-            px_buf_append(&T->details, st->predicate);
-        px_buf_printf(&T->details, " on each of %zu ports: %s on %s\n", n, px_verdict_name(worst),
-                      px_buf_cstr(&bad));
+        px_buf_printf(&T->details, "%s:%d: ", st->pos.file, st->pos.line);
+        report_head(T, st, st->predicate, &T->details);
+        /* A verification step's words already say "each of" its ports. */
+        if (st->kind == PX_STEP_EXPECT)
+            px_buf_printf(&T->details, " on each of %zu ports", n);
+        px_buf_printf(&T->details, ": %s on %s\n", px_verdict_name(worst), px_buf_cstr(&bad));
         for (size_t i = 0; i < n; i++) {
             px_verdict v = px_future_verdict(a[i].f);
             if (v == PX_PASS)
@@ -397,11 +435,12 @@ static void wait_each(px__test_run *T, px__armed *a)
         px_buf_append(&T->details, "\n");
         const char *ex = px_future_explanation(a[first_bad].f);
         int exlen = short_len(ex);
-        px__test_problem(T, worst == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: expect %s: %s on %s: %.*s%s",
-                         st->pos.file, st->pos.line, label, px_verdict_name(worst), px_buf_cstr(&bad), exlen, ex,
+        px__test_problem(T, worst == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: %s: %s on %s: %.*s%s", st->pos.file,
+                         st->pos.line, px_buf_cstr(&head), px_verdict_name(worst), px_buf_cstr(&bad), exlen, ex,
                          ex[exlen] ? "..." : "");
     }
     px_buf_free(&bad);
+    px_buf_free(&head);
 }
 
 /* Waits for one px__armed expectation, polling the stop conditions. */
@@ -417,25 +456,29 @@ void px__test_wait_one(px__test_run *T, px__armed *a)
     wait_future(T, a->f);
     a->waited = true;
     px_verdict v = px_future_verdict(a->f);
-    const char *label = a->step->name ? a->step->name : a->step->predicate;
+    const px_step *st = a->step;
     /* `any:` over several ports: which one the deciding frame came on. */
-    const char *on = a->step->nports > 1 ? matched_port(T, a->step, a->f) : NULL;
-    px_buf_printf(&T->output, "expect %s: %s%s%s %s\n", label, px_verdict_name(v), on ? " on " : "", on ? on : "",
-                  px_future_explanation(a->f));
-    if (T->R->o->verbose)
-        px__run_say(T->R->o, "  %s: %s%s%s %s\n", label, px_verdict_name(v), on ? " on " : "", on ? on : "",
-                    px_future_explanation(a->f));
-    if (v == PX_PASS)
+    const char *on = st->nports > 1 ? matched_port(T, st, a->f) : NULL;
+    px_buf head = PX_BUF_INIT;
+    step_head(T, st, NULL, true, &head);
+    px_buf_printf(&T->output, "%s: %s%s%s %s\n", px_buf_cstr(&head), px_verdict_name(v), on ? " on " : "",
+                  on ? on : "", px_future_explanation(a->f));
+    if (T->R->o->verbose) {
+        px_buf vh = PX_BUF_INIT;
+        step_head(T, st, NULL, false, &vh);
+        px__run_say(T->R->o, "  %s: %s%s%s %s\n", px_buf_cstr(&vh), px_verdict_name(v), on ? " on " : "",
+                    on ? on : "", px_future_explanation(a->f));
+        px_buf_free(&vh);
+    }
+    if (v == PX_PASS) {
+        px_buf_free(&head);
         return;
+    }
     /* One report per failed expectation, headed by its place so that the console
      * prints it instead of repeating the one-line message (report.c): the
      * predicate once, the explanation once, then the counters. */
-    const char *desc = px_future_description(a->f);
-    px_buf_printf(&T->details, "%s:%d: expect ", a->step->pos.file, a->step->pos.line);
-    if (a->step->name)
-        px_buf_printf(&T->details, "%s (%s)", a->step->name, desc);
-    else
-        px_buf_append(&T->details, desc);
+    px_buf_printf(&T->details, "%s:%d: ", st->pos.file, st->pos.line);
+    report_head(T, st, px_future_description(a->f), &T->details);
     px_buf_printf(&T->details, ": %s", px_verdict_name(v));
     if (on)
         px_buf_printf(&T->details, " on %s", on);
@@ -446,9 +489,10 @@ void px__test_wait_one(px__test_run *T, px__armed *a)
     px_buf_append(&T->details, "\n");
     const char *ex = px_future_explanation(a->f);
     int exlen = short_len(ex);
-    px__test_problem(T, v == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: expect %s: %s%s%s: %.*s%s", a->step->pos.file,
-                     a->step->pos.line, label, px_verdict_name(v), on ? " on " : "", on ? on : "", exlen, ex,
-                     ex[exlen] ? "..." : "");
+    px__test_problem(T, v == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: %s: %s%s%s: %.*s%s", st->pos.file,
+                     st->pos.line, px_buf_cstr(&head), px_verdict_name(v), on ? " on " : "", on ? on : "", exlen,
+                     ex, ex[exlen] ? "..." : "");
+    px_buf_free(&head);
 }
 
 static void step_wait(px__test_run *T, const px_step *st)

@@ -18,6 +18,8 @@
  *   YAML: bmv2: ports under ports:, checked at load, run as is    test_bmv2_scenario
  *   YAML any:/each: run: any PASSes naming the port, each FAILs
  *   naming the port that failed, in the TAP/JUnit/console reports test_bmv2_scenario_any_each
+ *   YAML verify, verify_no_packet, no_other_packets: reported in
+ *   the step's words, not as expect steps                          test_bmv2_scenario_verify_labels
  *   a program-built step whose constructor refuses: ERROR at once test_bmv2_scenario_refused_predicate
  *
  * With PX_BMV2_PEER set to a program (unit/test_bmv2_nng: tests/bmv2_nng_peer.c,
@@ -522,6 +524,82 @@ static void test_bmv2_scenario_any_each(void **state)
     px_scenario_free(s);
 }
 
+/* Reports name the verification steps in the words of the step, never as
+ * expect steps: `verify PORT: FRAME within T`, `verify_no_packet ...`,
+ * `no_other_packets on PORTS (except PORTS) within T`, or by their `name:`;
+ * in the test's output (JUnit system-out), the one-line message, the details
+ * and so in the TAP, JUnit and console reports. The switch forwards port 0 to
+ * port 1. One test (one context): the first four steps PASS; after the mark
+ * the first no_other_packets moved, `got` takes one F on out, the each: verify
+ * FAILs on other, G (sent first, so there before F) makes the negative `any:`
+ * FAIL and `quiet` FAIL. */
+#define LBL_F "Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01, type=0x88b5)/Raw(\"hi\")"
+#define LBL_G "Ether(dst=02:00:00:00:00:02, src=02:00:00:00:00:01, type=0x88b6)/Raw(\"g\")"
+static void test_bmv2_scenario_verify_labels(void **state)
+{
+    fixture *f = *state;
+    px_scenario *s = NULL;
+    char text[4096];
+    snprintf(text, sizeof text,
+             "ports:\n  in: '%s'\n  out: '%s'\n  other: '%s'\n"
+             "tests:\n"
+             "  - name: ptf\n    steps:\n"
+             "      - send: { port: in, frame: '" LBL_F "' }\n"
+             "      - verify: { port: out, frame: '" LBL_F "' }\n"
+             "      - verify_no_packet: { port: other }\n"
+             "      - no_other_packets: {}\n"
+             "      - wait: all\n"
+             "      - send: { port: in, frame: '" LBL_G "' }\n"
+             "      - send: { port: in, frame: '" LBL_F "', count: 2 }\n"
+             "      - verify: { any: [other, out], frame: '" LBL_F "', name: got }\n"
+             "      - verify: { each: [out, other], frame: '" LBL_F "', timeout: 1s }\n"
+             "      - wait: all\n"
+             "      - verify_no_packet: { any: [other, out], frame: '" LBL_G "' }\n"
+             "      - no_other_packets: { name: quiet, except: other }\n",
+             f->port[0], f->port[1], f->port[2]);
+    px_report rep = {0};
+    char *out = run_text(text, &s, &rep);
+    assert_int_equal(rep.n, 1);
+    const px_test_result *r = &rep.r[0];
+    if (r->status != PX_T_FAIL || !r->output || !r->message || !r->details)
+        fail_msg("status %d\n%s\n%s\n%s", r->status, r->output ? r->output : "", r->message ? r->message : "",
+                 r->details ? r->details : "");
+
+    const char *each = "t.yaml:16: verify each of out, other: " LBL_F " within 1s: ";
+    if (!strstr(r->output, "verify out: " LBL_F " within 2s: PASS ") ||
+        !strstr(r->output, "verify_no_packet other within 100ms: PASS ") ||
+        !strstr(r->output, "no_other_packets on in, out, other within 100ms: PASS ") ||
+        !strstr(r->output, "verify got: PASS on out ") ||
+        !strstr(r->output, "verify out: " LBL_F " within 1s: PASS ") ||
+        !strstr(r->output, "verify other: " LBL_F " within 1s: FAIL ") || !strstr(r->output, each + 11) ||
+        !strstr(r->output, "verify_no_packet any of other, out: " LBL_G " within 100ms: FAIL expected no frame") ||
+        !strstr(r->output, "no_other_packets quiet: FAIL "))
+        fail_msg("%s", r->output);
+    /* The first problem is the each: step's; each failed step heads a report. */
+    if (strncmp(r->message, each, strlen(each)) || !strstr(r->message, "FAIL on other (FAIL): "))
+        fail_msg("%s", r->message);
+    if (!strstr(r->details, each) ||
+        !strstr(r->details, "t.yaml:18: verify_no_packet any of other, out: " LBL_G " within 100ms: FAIL (value") ||
+        !strstr(r->details, "t.yaml:19: no_other_packets quiet (on in, out (except other) within 100ms): FAIL"))
+        fail_msg("%s", r->details);
+    /* No verification step is called an expect step, in any report. */
+    if (strstr(r->output, "expect ") || strstr(r->message, "expect ") || strstr(r->details, "expect "))
+        fail_msg("%s\n%s\n%s", r->output, r->message, r->details);
+    for (int k = 0; k < 3; k++) {
+        const char *kind = k == 0 ? "tap" : k == 1 ? "junit" : "console";
+        char *t = report_text(&rep, 0, kind);
+        if (!strstr(t, "verify each of out, other: ") || !strstr(t, "no_other_packets quiet") ||
+            !strstr(t, "verify_no_packet any of other, out: ") || strstr(t, "expect "))
+            fail_msg("%s:\n%s", kind, t);
+        if (k == 1 && !strstr(t, "verify got: PASS on out "))
+            fail_msg("junit:\n%s", t);
+        free(t);
+    }
+    free(out);
+    px_report_free(&rep);
+    px_scenario_free(s);
+}
+
 static px_predicate *refused_vid(void *arg)
 {
     (void)arg;
@@ -566,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bmv2_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_scenario, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_scenario_any_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bmv2_scenario_verify_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bmv2_scenario_refused_predicate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 
 #include "pktexpect/context.h"
 #include "run.h"
+#include "run_internal.h"
 #include "scenario.h"
 
 /* Works from the scenario directory so that messages carry short relative paths. */
@@ -428,6 +429,51 @@ static void test_durations_and_hex(void **state)
     assert_int_equal(px_parse_hex_bytes("  ", &b, &n, eb), PX_EPARSE);
 }
 
+/* The words reports give the verification steps (px__verify_head, run_verify.c):
+ * the step's own, never an expect step's "expect verify(...)". */
+static void test_verify_step_words(void **state)
+{
+    (void)state;
+    px_buf errs = PX_BUF_INIT;
+    px_scenario *s = NULL;
+    const char *text = "ports: { p1: lo, p2: lo, p3: lo, p4: lo }\ntests:\n  - name: t\n    steps:\n"
+                       "      - verify: { port: p2, frame: 'Ether()/IPv4()', set: [ipv4.ttl-=1], ignore: ipv4.chksum,"
+                       " allow_padding: true }\n"
+                       "      - verify: { any: [p1, p2], frame: 'Ether()', timeout: 1500ms, name: got }\n"
+                       "      - verify_no_packet: { each: [p2, p3] }\n"
+                       "      - verify_no_packet: { port: p3, hex: '0011' }\n"
+                       "      - no_other_packets: { except: [p4, p3] }\n"
+                       "      - no_other_packets: { name: quiet }\n";
+    if (load_str(text, &s, &errs) != 0)
+        fail_msg("%s", px_buf_cstr(&errs));
+    const px_step *st = s->tests[0].steps;
+    const char *tports[] = {"p1", "p2", "p3", "p4"};
+    px_buf b = PX_BUF_INIT;
+#define WORDS(i, port, ms, long_form, want)                                                                           \
+    do {                                                                                                              \
+        px_buf_clear(&b);                                                                                             \
+        px__verify_head(&st[i], tports, 4, port, ms, long_form, &b);                                                  \
+        assert_string_equal(px_buf_cstr(&b), want);                                                                   \
+    } while (0)
+    WORDS(0, NULL, 2000, false,
+          "verify p2: Ether()/IPv4(), set=[ipv4.ttl-=1], ignore=[ipv4.chksum], allow_padding=true within 2s");
+    WORDS(1, NULL, 1500, false, "verify got");
+    WORDS(1, NULL, 1500, true, "verify got (any of p1, p2: Ether() within 1500ms)");
+    WORDS(2, NULL, 100, false, "verify_no_packet each of p2, p3 within 100ms");
+    WORDS(2, "p3", 100, false, "verify_no_packet p3 within 100ms");
+    WORDS(3, NULL, 250, false, "verify_no_packet p3: 0011 within 250ms");
+    WORDS(4, NULL, 100, false, "no_other_packets on p1, p2 (except p4, p3) within 100ms");
+    WORDS(5, "p2", 100, false, "no_other_packets quiet on p2");
+    WORDS(5, NULL, 100, true, "no_other_packets quiet (on p1, p2, p3, p4 within 100ms)");
+    px_buf_clear(&b);
+    px__verify_head(&st[4], tports + 2, 2, NULL, 100, false, &b); /* every port excepted */
+    assert_string_equal(px_buf_cstr(&b), "no_other_packets on no port (except p4, p3) within 100ms");
+#undef WORDS
+    px_buf_free(&b);
+    px_scenario_free(s);
+    px_buf_free(&errs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_expect_any_each),
         cmocka_unit_test(test_alias_bomb_is_bounded),
         cmocka_unit_test(test_durations_and_hex),
+        cmocka_unit_test(test_verify_step_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
