@@ -83,6 +83,7 @@ typedef struct px__ring_opts {
     uint32_t block_tov_ms;   /* V3: the block timeout (tp_retire_blk_tov); 0: the kernel's choice */
     uint32_t block_kib;      /* V3: the block size in KiB (0: 4096) */
     px__ring_prefetch prefetch; /* what of the next slot (V3: the next frame) is prefetched */
+    uint32_t mib;            /* the ring's size in MiB; 0: the context's (px_ctx_opts.ring_mib) */
 } px__ring_opts;
 
 /* How long after its kernel timestamp a frame may still be invisible to next():
@@ -95,7 +96,8 @@ typedef struct px__ring_opts {
 int64_t px__ring_settle_ns(const px__ring_opts *opts);
 
 /* Parses a layout: "v2" (the default), "v3", followed by ":key=value" parts:
- * slot=mtu|snaplen|BYTES (V2), tov=MS, block=KIB (V3), prefetch=header|none|data.
+ * slot=mtu|snaplen|BYTES (V2), tov=MS, block=KIB (V3), prefetch=header|none|data,
+ * mib=MIB (both).
  * E.g. "v2:slot=256", "v3:tov=1:block=64". 0 or PX_EINVAL with errbuf. */
 int px__ring_opts_parse(const char *spec, px__ring_opts *out, char *errbuf);
 

@@ -143,7 +143,7 @@ static int ring_map(ring_source *r, char *errbuf)
     uint32_t block = v3 && r->opts.block_kib ? r->opts.block_kib << 10 : RING_BLOCK_SIZE;
     while (block < frame_size)
         block *= 2;
-    uint64_t ring_bytes = (uint64_t)(r->ring_mib ? r->ring_mib : 64) << 20;
+    uint64_t ring_bytes = (uint64_t)(r->opts.mib ? r->opts.mib : r->ring_mib ? r->ring_mib : 64) << 20;
     /* V3: the reader holds a whole block while it reads it; with one block the
      * kernel would have nowhere to write meanwhile. At least 4 blocks. */
     while (v3 && ring_bytes / block < 4 && block / 2 >= frame_size && block / 2 >= 4096)
@@ -547,6 +547,8 @@ int px__ring_opts_parse(const char *spec, px__ring_opts *out, char *errbuf)
             o.block_tov_ms = (uint32_t)n;
         else if (strcmp(part, "block") == 0 && o.version == 3 && num && n >= 4 && (n & (n - 1)) == 0)
             o.block_kib = (uint32_t)n;
+        else if (strcmp(part, "mib") == 0 && num && n >= 1 && n <= 4096)
+            o.mib = (uint32_t)n;
         else if (strcmp(part, "prefetch") == 0 && strcmp(val, "header") == 0)
             o.prefetch = PX__PREFETCH_HEADER;
         else if (strcmp(part, "prefetch") == 0 && strcmp(val, "none") == 0)
@@ -556,7 +558,7 @@ int px__ring_opts_parse(const char *spec, px__ring_opts *out, char *errbuf)
         else {
             snprintf(errbuf, PX_ERRBUF_SIZE,
                      "ring layout '%s': unknown part '%s' (v2: slot=mtu|snaplen|BYTES >= 128; v3: tov=MS, "
-                     "block=KIB, a power of 2 >= 4; both: prefetch=header|none|data)", spec, part);
+                     "block=KIB, a power of 2 >= 4; both: prefetch=header|none|data, mib=1..4096)", spec, part);
             return PX_EINVAL;
         }
     }

@@ -30,6 +30,11 @@ static void test_parse_layouts(void **state)
     assert_int_equal(o.version, 3);
     assert_int_equal(o.block_tov_ms, 1);
     assert_int_equal(o.block_kib, 64);
+    assert_int_equal(o.mib, 0);
+    assert_int_equal(px__ring_opts_parse("v2:mib=8", &o, err), 0);
+    assert_int_equal(o.mib, 8);
+    assert_int_equal(px__ring_opts_parse("v3:tov=1:mib=2", &o, err), 0);
+    assert_int_equal(o.mib, 2);
 }
 
 static void test_parse_rejects(void **state)
@@ -38,7 +43,8 @@ static void test_parse_rejects(void **state)
     char err[PX_ERRBUF_SIZE];
     px__ring_opts o;
     static const char *const bad[] = {"", "v1", "v4", "v2:tov=1", "v3:slot=256", "v2:slot=64", "v2:slot=",
-                                      "v3:block=48", "v3:tov=x", "v2:prefetch=all", "v2:what"};
+                                      "v3:block=48", "v3:tov=x", "v2:prefetch=all", "v2:what",
+                                      "v2:mib=0", "v2:mib=4097", "v3:mib="};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';
         assert_int_equal(px__ring_opts_parse(bad[i], &o, err), PX_EINVAL);
