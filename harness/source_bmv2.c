@@ -63,6 +63,7 @@ enum {
 #define CONNECT_MS 3000   /* first use: the switch must answer an INFO_REQ by then */
 #define SEND_MS 2000      /* a send the switch does not take by then fails */
 #define TICK_MS 50        /* the reader's receive timeout: its liveness check period */
+#define INFO_RESEND_MS 200 /* an INFO_REQ unanswered by then is sent again (hub_connect) */
 #define QUEUE_MAX PX__BMV2_QUEUE_MAX
 
 typedef struct qent {
@@ -315,22 +316,37 @@ static int hub_connect(px__bmv2_hub *h, char *errbuf)
     static const char hint[] = "is simple_switch running with --packet-in";
     uint8_t req[HDR_LEN];
     make_hdr(req, MSG_INFO_REQ, 0, 1);
-    set_ms(h->sock, NN_SNDTIMEO, CONNECT_MS);
-    int64_t until = px__mono_ns() + CONNECT_MS * 1000000LL;
-    if (nn_send(h->sock, req, sizeof req, 0) < 0) {
-        snprintf(errbuf, PX_ERRBUF_SIZE, "bmv2 %s: no switch took a connection within %d ms (%s %s?)", h->addr,
-                 CONNECT_MS, hint, h->addr);
-        return PX_ETIMEDOUT;
-    }
+    /* The request is sent again every INFO_RESEND_MS until the reply comes: a
+     * switch whose previous peer (another context, the last run) has just gone
+     * may still hold that connection and refuse this one, which nanomsg then
+     * makes again, and a request sent meanwhile is lost. A switch answers every
+     * INFO_REQ; the reader thread discards replies that come late. */
+    int64_t until = px__mono_ns() + CONNECT_MS * 1000000LL, resend_at = 0;
     for (;;) {
-        int64_t left = until - px__mono_ns();
-        if (left <= 0)
+        int64_t now = px__mono_ns();
+        if (now >= until)
             break;
-        set_ms(h->sock, NN_RCVTIMEO, (int)(left / 1000000LL) + 1);
+        if (now >= resend_at) {
+            /* Blocks while no connection is up: the switch may still be starting. */
+            set_ms(h->sock, NN_SNDTIMEO, (int)((until - now) / 1000000LL) + 1);
+            if (nn_send(h->sock, req, sizeof req, 0) < 0) {
+                snprintf(errbuf, PX_ERRBUF_SIZE, "bmv2 %s: no switch took a connection within %d ms (%s %s?)",
+                         h->addr, CONNECT_MS, hint, h->addr);
+                return PX_ETIMEDOUT;
+            }
+            now = px__mono_ns();
+            resend_at = now + INFO_RESEND_MS * 1000000LL;
+        }
+        int64_t wait = (resend_at < until ? resend_at : until) - now;
+        set_ms(h->sock, NN_RCVTIMEO, (int)(wait / 1000000LL) + 1);
         void *msg = NULL;
         int r = nn_recv(h->sock, &msg, NN_MSG, 0);
-        if (r < 0)
+        if (r < 0) {
+            int e = nn_errno();
+            if (e == ETIMEDOUT || e == EAGAIN || e == EINTR)
+                continue;
             break;
+        }
         bool rep = r >= HDR_LEN && get_le32(msg) == MSG_INFO_REP;
         nn_freemsg(msg); /* anything before the reply: no port captures yet */
         if (rep) {

@@ -366,8 +366,19 @@ static const px_predicate_ops bad_ops = {
     .name = "verify", .on_finish = bad_finish, .describe = bad_describe, .destroy = bad_destroy};
 
 /* A future already resolved ERROR with `msg`, described as `what`. */
+/* The window of a verification: its own timeout, else the context's default for
+ * its kind (a negative check watches for verify_negative_ms). */
+static uint32_t window_ms(const px_ctx *ctx, const px_verify_opts *vo, bool negative)
+{
+    if (vo && vo->timeout_ms)
+        return vo->timeout_ms;
+    return negative ? ctx->opts.verify_negative_ms : ctx->opts.verify_timeout_ms;
+}
+
+/* A future that resolves ERROR at once with `msg`; its label carries the window
+ * the verification would have had. */
 static px_future *error_future(px_ctx *ctx, const char *port, const char *what, const px_verify_opts *vo,
-                               const char *msg)
+                               bool negative, const char *msg)
 {
     bad_st *st = calloc(1, sizeof *st);
     if (st)
@@ -377,7 +388,7 @@ static px_future *error_future(px_ctx *ctx, const char *port, const char *what, 
         bad_destroy(st);
         return NULL;
     }
-    px_expect_opts o = {.timeout_ms = vo ? vo->timeout_ms : 0, .name = vo ? vo->name : NULL};
+    px_expect_opts o = {.timeout_ms = window_ms(ctx, vo, negative), .name = vo ? vo->name : NULL};
     return px__expect_error(ctx, port, p, &o, msg);
 }
 
@@ -530,29 +541,27 @@ static px_future *arm(px_ctx *ctx, const char *const *ports, size_t n, const cha
     const char *first = n ? ports[0] : NULL;
     if (!vs) {
         drop(arg);
-        return error_future(ctx, first, what, vo,
+        return error_future(ctx, first, what, vo, negative,
                             "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
     }
     pthread_mutex_lock(&vs->lock);
     if (!vs->nports) {
         pthread_mutex_unlock(&vs->lock);
         drop(arg);
-        return error_future(ctx, first, what, vo,
+        return error_future(ctx, first, what, vo, negative,
                             "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
     }
     if (!vs_covers(vs, ports, n, msg)) {
         pthread_mutex_unlock(&vs->lock);
         drop(arg);
-        return error_future(ctx, first, what, vo, msg);
+        return error_future(ctx, first, what, vo, negative, msg);
     }
     atomic_fetch_add(&vs->cur->refs, 1);
     px_predicate *p = make(vs->cur, arg); /* owns the reference and arg from here */
     px_future *f = NULL;
     if (p) {
-        uint32_t ms = vo && vo->timeout_ms ? vo->timeout_ms
-                      : negative          ? ctx->opts.verify_negative_ms
-                                          : ctx->opts.verify_timeout_ms;
-        px_expect_opts o = {.timeout_ms = ms, .name = vo ? vo->name : NULL, .since = vs->mark};
+        px_expect_opts o = {
+            .timeout_ms = window_ms(ctx, vo, negative), .name = vo ? vo->name : NULL, .since = vs->mark};
         f = px_expect_any(ctx, ports, n, p, &o);
     }
     pthread_mutex_unlock(&vs->lock);
@@ -656,7 +665,7 @@ static px_future *verify_pos(px_ctx *ctx, const char *const *ports, size_t n, co
     }
     if (!ports || n == 0) {
         px_predicate_free(pred);
-        return error_future(ctx, NULL, what, vo, "a verification needs at least one port");
+        return error_future(ctx, NULL, what, vo, false, "a verification needs at least one port");
     }
     for (size_t i = 0; each && i < n; i++)
         for (size_t j = 0; j < i; j++)
@@ -664,7 +673,7 @@ static px_future *verify_pos(px_ctx *ctx, const char *const *ports, size_t n, co
                 px_predicate_free(pred);
                 char msg[PX_ERRBUF_SIZE];
                 snprintf(msg, sizeof msg, "port '%s' is named twice", ports[i]);
-                return error_future(ctx, ports[0], what, vo, msg);
+                return error_future(ctx, ports[0], what, vo, false, msg);
             }
     size_t slots = each ? n : 1;
     px_predicate **inner = pred ? calloc(1, sizeof *inner) : matches_n(slots, expected ? expected : "", vo, err);
@@ -674,7 +683,7 @@ static px_future *verify_pos(px_ctx *ctx, const char *const *ports, size_t n, co
         px_predicate_free(pred);
         char msg[PX_ERRBUF_SIZE + 32];
         snprintf(msg, sizeof msg, "expected frame: %s", err[0] ? err : "out of memory");
-        return error_future(ctx, ports[0], what, vo, msg);
+        return error_future(ctx, ports[0], what, vo, false, msg);
     }
     pos_arg pa = {.n = slots, .each = each, .ports = ports, .inner = inner};
     return arm(ctx, ports, n, what, vo, false, make_pos, &pa, pos_arg_drop);
@@ -690,16 +699,16 @@ px_future *px_verify_packet_pred(px_ctx *ctx, const char *port, px_predicate *pr
 {
     const char *ports[1] = {port};
     if (!pred)
-        return ctx ? error_future(ctx, port, "verify_packet(NULL)", opts, "the predicate is NULL") : NULL;
+        return ctx ? error_future(ctx, port, "verify_packet(NULL)", opts, false, "the predicate is NULL") : NULL;
     if (px_predicate_error(pred)) {
         char msg[PX_ERRBUF_SIZE];
         snprintf(msg, sizeof msg, "%s", px_predicate_error(pred));
         px_predicate_free(pred);
-        return ctx ? error_future(ctx, port, "verify_packet(predicate)", opts, msg) : NULL;
+        return ctx ? error_future(ctx, port, "verify_packet(predicate)", opts, false, msg) : NULL;
     }
     if (!px_predicate_is_per_frame(pred)) {
         px_predicate_free(pred);
-        return ctx ? error_future(ctx, port, "verify_packet(predicate)", opts,
+        return ctx ? error_future(ctx, port, "verify_packet(predicate)", opts, false,
                                   "px_verify_packet_pred needs a per-frame predicate (saw_..., matches, bpf, "
                                   "all_of/any_of of those)")
                    : NULL;
@@ -757,7 +766,7 @@ px_future *px_verify_no_packet_any(px_ctx *ctx, const char *const *ports, size_t
     if (!ctx)
         return NULL;
     if (!ports || nports == 0)
-        return error_future(ctx, NULL, what, opts, "a verification needs at least one port");
+        return error_future(ctx, NULL, what, opts, true, "a verification needs at least one port");
     neg_arg na = {0};
     if (expected) {
         na.match = expected_matches(expected, opts, err);
@@ -767,7 +776,7 @@ px_future *px_verify_no_packet_any(px_ctx *ctx, const char *const *ports, size_t
                 snprintf(err, sizeof err, "out of memory");
             char msg[PX_ERRBUF_SIZE + 32];
             snprintf(msg, sizeof msg, "expected frame: %s", err);
-            return error_future(ctx, ports[0], what, opts, msg);
+            return error_future(ctx, ports[0], what, opts, true, msg);
         }
     }
     return arm(ctx, ports, nports, what, opts, true, make_neg, &na, neg_arg_drop);
@@ -793,17 +802,17 @@ px_future *px_verify_no_other_packets_except(px_ctx *ctx, const char *const *exc
         return NULL;
     vstate *vs = vs_get(ctx, false);
     if (!vs)
-        return error_future(ctx, NULL, what, opts,
+        return error_future(ctx, NULL, what, opts, true,
                             "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
     pthread_mutex_lock(&vs->lock);
     if (!vs->nports) {
         pthread_mutex_unlock(&vs->lock);
-        return error_future(ctx, NULL, what, opts,
+        return error_future(ctx, NULL, what, opts, true,
                             "no port is verified: call px_verify_begin(ctx, ports, n, err) before sending");
     }
     if (except && !vs_covers(vs, except, nexcept, msg)) {
         pthread_mutex_unlock(&vs->lock);
-        return error_future(ctx, NULL, what, opts, msg);
+        return error_future(ctx, NULL, what, opts, true, msg);
     }
     const char **ports = calloc(vs->nports, sizeof *ports);
     size_t n = 0;
@@ -817,7 +826,7 @@ px_future *px_verify_no_other_packets_except(px_ctx *ctx, const char *const *exc
     if (!ports || n == 0) {
         pthread_mutex_unlock(&vs->lock);
         free(ports);
-        return error_future(ctx, NULL, what, opts, ports ? "every verified port is excepted: nothing to check"
+        return error_future(ctx, NULL, what, opts, true, ports ? "every verified port is excepted: nothing to check"
                                                          : "out of memory");
     }
     /* The next period starts now (frames from here on are looked at again by
@@ -832,12 +841,12 @@ px_future *px_verify_no_other_packets_except(px_ctx *ctx, const char *const *exc
         period_unref(prev);
         pthread_mutex_unlock(&vs->lock);
         free(ports);
-        return error_future(ctx, NULL, what, opts, msg);
+        return error_future(ctx, NULL, what, opts, true, msg);
     }
     neg_arg na = {.other = true};
     px_predicate *p = make_neg(prev, &na);
     if (p) {
-        uint32_t ms = opts && opts->timeout_ms ? opts->timeout_ms : ctx->opts.verify_negative_ms;
+        uint32_t ms = window_ms(ctx, opts, true);
         px_expect_opts o = {.timeout_ms = ms, .name = opts ? opts->name : NULL, .since = prev_mark};
         f = px_expect_any(ctx, ports, n, p, &o);
     }

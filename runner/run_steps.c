@@ -302,6 +302,20 @@ static const char *matched_port(px__test_run *T, const px_step *st, px_future *f
     return lp;
 }
 
+/* The explanation of an `any:` step's future as the runner prints it after
+ * "PASS on <port>": without the library's own "on '<interface>': " head, which
+ * names the same port a second time. */
+static const char *explanation_after_port(px_future *f, const char *on)
+{
+    const char *ex = px_future_explanation(f), *lp = px_future_port(f);
+    if (!on || !lp)
+        return ex;
+    size_t n = strlen(lp);
+    if (strncmp(ex, "on '", 4) == 0 && strncmp(ex + 4, lp, n) == 0 && strncmp(ex + 4 + n, "': ", 3) == 0)
+        return ex + 4 + n + 3;
+    return ex;
+}
+
 /* Waits for one future, polling the stop conditions. */
 static void wait_future(px__test_run *T, px_future *f)
 {
@@ -459,15 +473,16 @@ void px__test_wait_one(px__test_run *T, px__armed *a)
     const px_step *st = a->step;
     /* `any:` over several ports: which one the deciding frame came on. */
     const char *on = st->nports > 1 ? matched_port(T, st, a->f) : NULL;
+    const char *ex = explanation_after_port(a->f, on);
     px_buf head = PX_BUF_INIT;
     step_head(T, st, NULL, true, &head);
     px_buf_printf(&T->output, "%s: %s%s%s %s\n", px_buf_cstr(&head), px_verdict_name(v), on ? " on " : "",
-                  on ? on : "", px_future_explanation(a->f));
+                  on ? on : "", ex);
     if (T->R->o->verbose) {
         px_buf vh = PX_BUF_INIT;
         step_head(T, st, NULL, false, &vh);
         px__run_say(T->R->o, "  %s: %s%s%s %s\n", px_buf_cstr(&vh), px_verdict_name(v), on ? " on " : "",
-                    on ? on : "", px_future_explanation(a->f));
+                    on ? on : "", ex);
         px_buf_free(&vh);
     }
     if (v == PX_PASS) {
@@ -487,7 +502,6 @@ void px__test_wait_one(px__test_run *T, px__armed *a)
     px_buf_append(&T->details, "\n");
     future_report(&T->details, a->f, "  ");
     px_buf_append(&T->details, "\n");
-    const char *ex = px_future_explanation(a->f);
     int exlen = short_len(ex);
     px__test_problem(T, v == PX_FAIL ? PX_T_FAIL : PX_T_ERROR, "%s:%d: %s: %s%s%s: %.*s%s", st->pos.file,
                      st->pos.line, px_buf_cstr(&head), px_verdict_name(v), on ? " on " : "", on ? on : "", exlen,

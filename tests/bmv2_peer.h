@@ -27,6 +27,7 @@ typedef struct bmv2_peer {
     atomic_bool stop;
     atomic_int info_reqs, packets_in;
     atomic_uint added_mask; /* bit i: PORT_ADD for port i (i < 32) */
+    atomic_int ignore_info; /* INFO_REQs still to leave unanswered (a lost request) */
 } bmv2_peer;
 
 static inline void bmv2_peer_hdr(uint8_t *b, int32_t type, int32_t port, int32_t more)
@@ -65,6 +66,9 @@ static inline void *bmv2_peer_main(void *arg)
             int32_t type = bmv2_peer_le32(b), port = bmv2_peer_le32(b + 4), more = bmv2_peer_le32(b + 8);
             if (type == 0 && port >= 0 && port < 32) {
                 atomic_fetch_or(&p->added_mask, 1u << port);
+            } else if (type == 5 && atomic_load(&p->ignore_info) > 0) {
+                atomic_fetch_sub(&p->ignore_info, 1);
+                atomic_fetch_add(&p->info_reqs, 1);
             } else if (type == 5) {
                 uint8_t rep[16];
                 bmv2_peer_hdr(rep, 6, port, more);

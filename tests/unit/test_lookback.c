@@ -336,6 +336,9 @@ static void test_verify_no_other_packets(void **state)
     px_future *bad = px_verify_no_other_packets_except(ctx, (const char *[]){"z"}, 1, NULL);
     assert_int_equal(stream_wait_done(bad), PX_ERROR);
     expect_in(px_future_explanation(bad), "port 'z' is not verified");
+    /* Refused at once, it still names the window the check would have had (the
+     * context's negative one), not the expectations' default. */
+    expect_in(px_future_description(bad), "within 100 ms"); /* PX_DEFAULT_VERIFY_NEGATIVE_MS */
     px_future_free(not_a);
     px_future_free(bad);
     px_future_free(ok);
@@ -495,6 +498,12 @@ static void test_verify_errors(void **state)
     f = px_verify_packet(ctx, "b", "Ether()", NULL);
     assert_int_equal(stream_wait_done(f), PX_ERROR);
     expect_in(px_future_explanation(f), "port 'b' is not verified");
+    expect_in(px_future_description(f), "within 2000 ms"); /* PX_DEFAULT_VERIFY_TIMEOUT_MS */
+    px_future_free(f);
+    f = px_verify_no_packet(ctx, "b", NULL, NULL);
+    assert_int_equal(stream_wait_done(f), PX_ERROR);
+    expect_in(px_future_explanation(f), "port 'b' is not verified");
+    expect_in(px_future_description(f), "within 100 ms");
     px_future_free(f);
     f = px_verify_packet(ctx, "a", "Ether()/IPv4(ttl=300)", NULL);
     assert_int_equal(stream_wait_done(f), PX_ERROR);
