@@ -38,6 +38,15 @@ static inline uint32_t rd32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The per-frame path (push, bound, payload, the outer Ethernet header, its type
+ * field's dispatch, IPv4 and the layer 4 dispatch) is forced inline: the
+ * dissector runs once per captured frame on the capture thread, and an
+ * Ethernet/IPv4/TCP or UDP frame is then dissected without a call (the generic
+ * version made one per layer and helper). What a tunnel starts again (Ethernet,
+ * IPv4 after MPLS or IP-in-IP, ...) and the rarer headers go through the
+ * out-of-line functions, which also break the recursion. */
+#define DIS_INLINE static inline __attribute__((always_inline))
+
 /* True when `need` bytes starting at `off` are inside the current datagram. */
 static inline bool fits(const dissector *d, uint32_t off, uint32_t need)
 {
@@ -47,28 +56,37 @@ static inline bool fits(const dissector *d, uint32_t off, uint32_t need)
 static void stop(dissector *d, px_layer_kind kind) { d->f->truncated_at = (uint8_t)kind; }
 
 /* Records a layer; false (frame marked truncated at `kind`) when the header does
- * not fit or the layer table is full. */
-static bool push(dissector *d, px_layer_kind kind, uint32_t off, uint32_t len, unsigned encap)
+ * not fit or the layer table is full. Forced inline: it runs for every layer of
+ * every frame, and most callers pass a constant kind and length.
+ *
+ * `encap` needs no clamp to the uint8_t: the dissector raises it by one only
+ * after recording the layer that carries the next level (IP, MPLS, GRE, VXLAN),
+ * so encap < nlayers <= PX_FRAME_MAX_LAYERS at every push. */
+DIS_INLINE bool push(dissector *d, px_layer_kind kind, uint32_t off, uint32_t len, unsigned encap)
 {
-    if (!fits(d, off, len) || d->f->nlayers >= PX_FRAME_MAX_LAYERS) {
+    px_frame *f = d->f;
+    unsigned n = f->nlayers;
+    if (!fits(d, off, len) || n >= PX_FRAME_MAX_LAYERS) {
         stop(d, kind);
         return false;
     }
-    if (!d->f->first_of[kind])
-        d->f->first_of[kind] = (uint8_t)(d->f->nlayers + 1);
-    px_layer *l = &d->f->layers[d->f->nlayers++];
+    if (!f->first_of[kind])
+        f->first_of[kind] = (uint8_t)(n + 1);
+    px_layer *l = &f->layers[n];
     l->off = off;
     l->len = len;
     l->kind = (uint8_t)kind;
-    l->encap = (uint8_t)(encap > 255 ? 255 : encap);
+    l->encap = (uint8_t)encap;
+    f->nlayers = (uint8_t)(n + 1);
     return true;
 }
+_Static_assert(PX_FRAME_MAX_LAYERS < 255, "layer indexes + 1 and encap levels fit a uint8_t");
 
 /* Shrinks the datagram end to off + len when that is shorter (trailing padding).
  * The first datagram with a length is the outermost one, whatever its encap
  * level (IP over MPLS is encap 1 with nothing bounded before it): only what
  * follows it is Ethernet padding; a tunnel's inner datagram ending early is not. */
-static void bound(dissector *d, uint32_t off, uint32_t len, unsigned encap)
+DIS_INLINE void bound(dissector *d, uint32_t off, uint32_t len, unsigned encap)
 {
     (void)encap;
     bool outer = !d->outer_bounded;
@@ -80,18 +98,22 @@ static void bound(dissector *d, uint32_t off, uint32_t len, unsigned encap)
     }
 }
 
-static void payload(dissector *d, uint32_t off, unsigned encap)
+DIS_INLINE void payload(dissector *d, uint32_t off, unsigned encap)
 {
     if (off < d->end)
         (void)push(d, PX_LAYER_PAYLOAD, off, d->end - off, encap);
 }
 
 static void dis_eth(dissector *d, uint32_t off, unsigned encap);
-static void dis_ethertype(dissector *d, uint16_t type, uint32_t off, unsigned encap);
+DIS_INLINE void dis_ethertype(dissector *d, uint16_t type, uint32_t off, unsigned encap);
 static void dis_ipv4(dissector *d, uint32_t off, unsigned encap);
+DIS_INLINE void dis_ipv4_hdr(dissector *d, uint32_t off, unsigned encap);
 static void dis_ipv6(dissector *d, uint32_t off, unsigned encap);
 
-bool px__is_vlan_tpid(uint16_t type) { return type == 0x8100 || type == 0x88a8 || type == 0x9100; }
+/* The TPIDs here are also the VLAN cases of dis_ethertype's switch. */
+DIS_INLINE bool is_vlan_tpid(uint16_t type) { return type == 0x8100 || type == 0x88a8 || type == 0x9100; }
+
+bool px__is_vlan_tpid(uint16_t type) { return is_vlan_tpid(type); }
 
 unsigned px__eth_vlan_walk(const uint8_t *b, size_t len, size_t *type_off)
 {
@@ -99,7 +121,7 @@ unsigned px__eth_vlan_walk(const uint8_t *b, size_t len, size_t *type_off)
     size_t off = 12;
     if (len >= 14) {
         /* off + 6 <= len: the tag's TPID and TCI, then the next type field */
-        while (px__is_vlan_tpid(rd16(b + off)) && len - off >= 6) {
+        while (is_vlan_tpid(rd16(b + off)) && len - off >= 6) {
             n++;
             off += 4;
         }
@@ -121,17 +143,37 @@ static void dis_llc(dissector *d, uint32_t off, unsigned encap)
         payload(d, off + len, encap);
 }
 
-static void dis_eth(dissector *d, uint32_t off, unsigned encap)
+/* Records the Ethernet header at `off`. An 802.3 frame (length field) ends here
+ * with its LLC header; otherwise true with the type field in *type for
+ * dis_ethertype. */
+DIS_INLINE bool eth_hdr(dissector *d, uint32_t off, unsigned encap, uint16_t *type)
 {
     if (!push(d, PX_LAYER_ETH, off, ETH_HLEN, encap))
-        return;
-    uint16_t type = rd16(d->p + off + 12);
-    if (type <= 1500) {
-        bound(d, off + ETH_HLEN, type, encap);
+        return false;
+    uint16_t t = rd16(d->p + off + 12);
+    if (encap == 0) /* the outer frame's type field until a VLAN tag replaces it */
+        d->f->ethertype = t;
+    if (t <= 1500) {
+        bound(d, off + ETH_HLEN, t, encap);
         dis_llc(d, off + ETH_HLEN, encap);
-        return;
+        return false;
     }
-    dis_ethertype(d, type, off + ETH_HLEN, encap);
+    *type = t;
+    return true;
+}
+
+/* dis_ethertype out of line, for the frames inside a tunnel (GRE, VXLAN): the
+ * inlined copy is px_frame_dissect's, for the outer frame. */
+__attribute__((noinline)) static void dis_ethertype_tunnel(dissector *d, uint16_t type, uint32_t off, unsigned encap)
+{
+    dis_ethertype(d, type, off, encap);
+}
+
+static void dis_eth(dissector *d, uint32_t off, unsigned encap)
+{
+    uint16_t type;
+    if (eth_hdr(d, off, encap, &type))
+        dis_ethertype_tunnel(d, type, off + ETH_HLEN, encap);
 }
 
 static void dis_mpls(dissector *d, uint32_t off, unsigned encap)
@@ -159,31 +201,39 @@ static void dis_mpls(dissector *d, uint32_t off, unsigned encap)
     payload(d, off, encap);
 }
 
-static void dis_ethertype(dissector *d, uint16_t type, uint32_t off, unsigned encap)
+/* The layer after a type field `type` at `off`: VLAN tags first (one loop turn
+ * per tag, the TPIDs of is_vlan_tpid), then one dispatch on the last type. */
+DIS_INLINE void dis_ethertype(dissector *d, uint16_t type, uint32_t off, unsigned encap)
 {
-    while (px__is_vlan_tpid(type)) {
-        if (!push(d, PX_LAYER_VLAN, off, VLAN_HLEN, encap))
-            return;
-        type = rd16(d->p + off + 2);
-        off += VLAN_HLEN;
-    }
-    switch (type) {
-    case 0x0800: dis_ipv4(d, off, encap); return;
-    case 0x86dd: dis_ipv6(d, off, encap); return;
-    case 0x0806: {
-        if (!fits(d, off, 8)) {
-            stop(d, PX_LAYER_ARP);
+    for (;;) {
+        switch (type) {
+        case 0x0800: dis_ipv4_hdr(d, off, encap); return;
+        case 0x86dd: dis_ipv6(d, off, encap); return;
+        case 0x8100:
+        case 0x88a8:
+        case 0x9100:
+            if (!push(d, PX_LAYER_VLAN, off, VLAN_HLEN, encap))
+                return; /* a tag that did not fit leaves its TPID as the ethertype */
+            type = rd16(d->p + off + 2);
+            if (encap == 0) /* only the outer Ethernet header enters here at level 0 */
+                d->f->ethertype = type;
+            off += VLAN_HLEN;
+            continue;
+        case 0x0806: {
+            if (!fits(d, off, 8)) {
+                stop(d, PX_LAYER_ARP);
+                return;
+            }
+            uint32_t len = 8 + 2u * ((uint32_t)d->p[off + 4] + d->p[off + 5]);
+            /* ARP has no length field and nothing after it: what follows is padding. */
+            if (push(d, PX_LAYER_ARP, off, len, encap))
+                bound(d, off, len, encap);
             return;
         }
-        uint32_t len = 8 + 2u * ((uint32_t)d->p[off + 4] + d->p[off + 5]);
-        /* ARP has no length field and nothing after it: what follows is padding. */
-        if (push(d, PX_LAYER_ARP, off, len, encap))
-            bound(d, off, len, encap);
-        return;
-    }
-    case 0x8847:
-    case 0x8848: dis_mpls(d, off, encap); return;
-    default: payload(d, off, encap); return;
+        case 0x8847:
+        case 0x8848: dis_mpls(d, off, encap); return;
+        default: payload(d, off, encap); return;
+        }
     }
 }
 
@@ -213,14 +263,14 @@ static void dis_gre(dissector *d, uint32_t off, unsigned encap)
     }
     if (proto == 0x6558)
         dis_eth(d, off, encap + 1);
-    else if (proto == 0x0800 || proto == 0x86dd || proto == 0x8847 || proto == 0x8848 || px__is_vlan_tpid(proto))
-        dis_ethertype(d, proto, off, encap + 1);
+    else if (proto == 0x0800 || proto == 0x86dd || proto == 0x8847 || proto == 0x8848 || is_vlan_tpid(proto))
+        dis_ethertype_tunnel(d, proto, off, encap + 1);
     else
         payload(d, off, encap);
 }
 
 /* Layer 4 (or a tunnel) after an IP header whose protocol field is `proto`. */
-static void dis_ip_proto(dissector *d, uint8_t proto, uint32_t off, unsigned encap)
+DIS_INLINE void dis_ip_proto(dissector *d, uint8_t proto, uint32_t off, unsigned encap)
 {
     switch (proto) {
     case 6: {
@@ -267,7 +317,9 @@ static void dis_ip_proto(dissector *d, uint8_t proto, uint32_t off, unsigned enc
     }
 }
 
-static void dis_ipv4(dissector *d, uint32_t off, unsigned encap)
+/* An IPv4 header: inlined after a type field, called through dis_ipv4 after an
+ * IP protocol field or MPLS. */
+DIS_INLINE void dis_ipv4_hdr(dissector *d, uint32_t off, unsigned encap)
 {
     if (!fits(d, off, IPV4_MIN)) {
         stop(d, PX_LAYER_IPV4);
@@ -290,6 +342,8 @@ static void dis_ipv4(dissector *d, uint32_t off, unsigned encap)
     }
     dis_ip_proto(d, h[9], off + hlen, encap);
 }
+
+static void dis_ipv4(dissector *d, uint32_t off, unsigned encap) { dis_ipv4_hdr(d, off, encap); }
 
 static bool is_ipv6_ext(uint8_t nh) { return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51; }
 
@@ -330,21 +384,6 @@ static void dis_ipv6(dissector *d, uint32_t off, unsigned encap)
     dis_ip_proto(d, nh, off, encap);
 }
 
-/* The type field of the last VLAN tag that directly follows the outer Ethernet
- * header (the header's own type field without tags); 0 without Ethernet. A tag
- * whose header did not fit leaves the TPID as the last type seen. */
-static uint16_t outer_ethertype(const px_frame *f)
-{
-    unsigned first = f->first_of[PX_LAYER_ETH];
-    if (!first)
-        return 0;
-    const px_layer *eth = &f->layers[first - 1];
-    const uint8_t *tf = f->data + eth->off + 12;
-    for (const px_layer *l = eth + 1; l < f->layers + f->nlayers && l->kind == PX_LAYER_VLAN && l->encap == 0; l++)
-        tf = f->data + l->off + 2;
-    return rd16(tf);
-}
-
 void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_t wirelen)
 {
     f->data = data;
@@ -359,13 +398,18 @@ void px_frame_dissect(px_frame *f, const uint8_t *data, uint32_t caplen, uint32_
     f->padlen = 0;
     f->flags = 0;
     memset(f->first_of, 0, sizeof f->first_of);
+    /* The outer frame's type field after its VLAN tags (what px_frame_ethertype
+     * returns), set by eth_hdr and dis_ethertype at encap level 0 as they record
+     * the Ethernet header and each tag; stays 0 without an Ethernet header. */
+    f->ethertype = 0;
     dissector d = {.f = f, .p = data, .end = f->caplen, .outer_bounded = false};
-    dis_eth(&d, 0, 0);
+    uint16_t type;
+    if (eth_hdr(&d, 0, 0, &type))
+        dis_ethertype(&d, type, ETH_HLEN, 0);
     /* Bytes are missing after a complete last header (capture cut exactly there). */
     if (f->truncated_at == PX_LAYER_NONE && f->caplen < f->wirelen &&
         (f->nlayers == 0 || f->layers[f->nlayers - 1].kind != PX_LAYER_PAYLOAD))
         f->truncated_at = PX_LAYER_PAYLOAD;
-    f->ethertype = outer_ethertype(f);
 }
 
 /* ---- lookup ---- */

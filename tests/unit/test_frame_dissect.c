@@ -521,6 +521,67 @@ static void test_vlan_walk(void **state)
     assert_false(px__is_vlan_tpid(0x0800) || px__is_vlan_tpid(0x8847));
 }
 
+/* The outer ethertype (px_frame_ethertype, f->ethertype) is the type field after
+ * the outer VLAN tags: a tag cut short or beyond the layer table leaves the last
+ * type recorded, tags inside a tunnel do not count, and nothing is kept from the
+ * frame dissected before into the same px_frame. */
+static void test_outer_ethertype(void **state)
+{
+    (void)state;
+    uint8_t b[128];
+    px_frame f;
+    uint16_t type;
+    /* a tag whose 4 bytes were not captured: its TPID is the last type seen */
+    size_t n = px_unhex("020000000001 020000000002 8100 0066", b, sizeof b);
+    px_frame_dissect(&f, b, (uint32_t)n, 64);
+    assert_int_equal(f.truncated_at, PX_LAYER_VLAN);
+    assert_int_equal(f.nlayers, 1);
+    assert_true(px_frame_ethertype(&f, &type));
+    assert_int_equal(type, 0x8100);
+    /* GRE carrying a VLAN-tagged IPv4 datagram: the tag is encap 1, the outer
+     * ethertype stays IPv4 and px_frame_vlan sees no outer tag */
+    n = px_unhex("020000000001 020000000002 0800"
+                 "4500 0038 0000 0000 402f 0000 0a000001 0a000002"
+                 "0000 8100 0064 0800"
+                 "4500 001c 0000 0000 4011 0000 0a000003 0a000004"
+                 "0001 0002 0008 0000",
+                 b, sizeof b);
+    px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
+    check_bounds(&f);
+    assert_int_equal(f.truncated_at, PX_LAYER_NONE);
+    assert_int_equal(f.nlayers, 6);
+    const px_layer *tag = px_frame_find(&f, PX_LAYER_VLAN);
+    assert_non_null(tag);
+    assert_int_equal(tag->encap, 1);
+    assert_int_equal(px_frame_find_nth(&f, PX_LAYER_IPV4, 1)->encap, 1);
+    px_vlan_tag t;
+    assert_false(px_frame_vlan(&f, 0, &t));
+    assert_true(px_frame_ethertype(&f, &type));
+    assert_int_equal(type, 0x0800);
+    /* more tags than the layer table holds: the type after the last tag recorded */
+    uint8_t big[14 + 40 * 4 + 2];
+    memset(big, 0, sizeof big);
+    big[12] = 0x81;
+    for (int i = 0; i < 40; i++)
+        big[14 + 4 * i + 2] = 0x81;
+    const int last = PX_FRAME_MAX_LAYERS - 2; /* tags 0..last fill the table after Ethernet */
+    big[14 + 4 * last + 2] = 0x88;
+    big[14 + 4 * last + 3] = 0xa8;
+    px_frame_dissect(&f, big, sizeof big, sizeof big);
+    assert_int_equal(f.nlayers, PX_FRAME_MAX_LAYERS);
+    assert_int_equal(f.truncated_at, PX_LAYER_VLAN);
+    assert_true(px_frame_ethertype(&f, &type));
+    assert_int_equal(type, 0x88a8);
+    /* reused px_frame: an untagged frame, then one without Ethernet */
+    n = px_unhex("020000000001 020000000002 86dd", b, sizeof b);
+    px_frame_dissect(&f, b, (uint32_t)n, (uint32_t)n);
+    assert_true(px_frame_ethertype(&f, &type));
+    assert_int_equal(type, 0x86dd);
+    px_frame_dissect(&f, b, 13, 13);
+    assert_int_equal(f.nlayers, 0);
+    assert_false(px_frame_ethertype(&f, &type));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_gre_arp),         cmocka_unit_test(test_llc_and_padding),
         cmocka_unit_test(test_fragments_icmp_options), cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_every_prefix),   cmocka_unit_test(test_vlan_walk),
+        cmocka_unit_test(test_outer_ethertype),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
