@@ -24,15 +24,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bmv2_nng_peer ADDR\n");
         return 2;
     }
+    /* SIGTERM stays blocked but in sigsuspend: a `while (!done) pause();` loses
+     * a SIGTERM that comes between the test and the pause, and then waits
+     * forever (the test sends it right after the socket appears). The peer's
+     * threads inherit the mask, so the main thread takes the signal. */
     struct sigaction sa = {.sa_handler = on_term};
     sigaction(SIGTERM, &sa, NULL);
+    sigset_t term, old;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old);
     bmv2_peer p;
     if (bmv2_peer_start(&p, argv[1]) != 0) {
         fprintf(stderr, "bmv2_nng_peer: cannot bind %s\n", argv[1]);
         return 1;
     }
     while (!done)
-        pause();
+        sigsuspend(&old);
     bmv2_peer_stop(&p);
     return 0;
 }

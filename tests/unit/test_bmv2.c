@@ -98,8 +98,17 @@ static void peer_down(fixture *f)
     if (!ext_peer()) {
         bmv2_peer_stop(&f->peer);
     } else {
+        /* Bounded: a peer that does not exit on SIGTERM fails the test, not hangs it. */
         kill(f->pid, SIGTERM);
-        waitpid(f->pid, NULL, 0);
+        pid_t r = 0;
+        for (int i = 0; i < 1000 && (r = waitpid(f->pid, NULL, WNOHANG)) == 0; i++)
+            usleep(10000);
+        if (r == 0) {
+            kill(f->pid, SIGKILL);
+            waitpid(f->pid, NULL, 0);
+            f->peer_up = false;
+            fail_msg("the peer program did not exit within 10 s of SIGTERM");
+        }
     }
     f->peer_up = false;
 }
