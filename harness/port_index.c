@@ -30,26 +30,6 @@ void px__vec_remove(px__nodevec *v, px__node *n)
         }
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-px__kslot *px__key_find(px__keymap *m, uint64_t value)
-{
-    if (!m->cap)
-        return NULL;
-    for (size_t i = mix64(value) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->slots[i].used)
-            return NULL;
-        if (m->slots[i].value == value)
-            return &m->slots[i];
-    }
-}
-
 px__kslot *px__key_insert(px__keymap *m, uint64_t value)
 {
     px__kslot *s = px__key_find(m, value);
@@ -63,7 +43,7 @@ px__kslot *px__key_insert(px__keymap *m, uint64_t value)
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->slots[i].used)
                 continue;
-            size_t j = mix64(m->slots[i].value) & (cap - 1);
+            size_t j = px__key_mix(m->slots[i].value) & (cap - 1);
             while (ns[j].used)
                 j = (j + 1) & (cap - 1);
             ns[j] = m->slots[i];
@@ -72,7 +52,7 @@ px__kslot *px__key_insert(px__keymap *m, uint64_t value)
         m->slots = ns;
         m->cap = cap;
     }
-    size_t j = mix64(value) & (m->cap - 1);
+    size_t j = px__key_mix(value) & (m->cap - 1);
     while (m->slots[j].used)
         j = (j + 1) & (m->cap - 1);
     m->slots[j].used = true;

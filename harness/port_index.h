@@ -34,8 +34,27 @@ typedef struct px__keymap {
     size_t cap, used, nodes; /* nodes: how many nodes the map holds in all */
 } px__keymap;
 
-/* The slot of `value`, or NULL; insert creates it (NULL when out of memory). */
-px__kslot *px__key_find(px__keymap *m, uint64_t value);
+static inline uint64_t px__key_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* The slot of `value`, or NULL; insert creates it (NULL when out of memory).
+ * find is inline: the capture thread looks up every key of every frame. */
+static inline px__kslot *px__key_find(px__keymap *m, uint64_t value)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = px__key_mix(value) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->slots[i].used)
+            return NULL;
+        if (m->slots[i].value == value)
+            return &m->slots[i];
+    }
+}
 px__kslot *px__key_insert(px__keymap *m, uint64_t value);
 void px__keymap_free(px__keymap *m);
 

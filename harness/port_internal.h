@@ -10,6 +10,7 @@
 
 #include "ctx_internal.h"
 #include "history.h"
+#include "frame_key.h"
 #include "port_index.h"
 #include "source.h"
 
@@ -83,6 +84,7 @@ struct px__port_impl {
     bool drops_fresh;
     px__nodevec all, fallback, closing;
     px__keymap keys[PX_KEY__COUNT];
+    unsigned key_kinds;      /* PX__KEY_BIT(k) of every kind k whose map holds nodes */
     px__node *pend_head, *pend_tail;
     px__deadline_heap heap;
     uint32_t unbounded;      /* active open nodes whose deadline is not known yet */

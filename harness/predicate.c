@@ -4,10 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-struct px_predicate {
-    const px_predicate_ops *ops;
-    void *state;
-};
+#include "predicate_internal.h"
 
 const char *px_verdict_name(px_verdict v)
 {
@@ -75,12 +72,7 @@ void *px_predicate_state(const px_predicate *p)
     return p ? p->state : NULL;
 }
 
-bool px_predicate_offer(px_predicate *p, const px_frame *f)
-{
-    if (p->ops->on_packet)
-        p->ops->on_packet(p->state, f);
-    return p->ops->stop_condition ? p->ops->stop_condition(p->state, f) : false;
-}
+bool px_predicate_offer(px_predicate *p, const px_frame *f) { return px__predicate_offer(p, f); }
 
 px_verdict px_predicate_finish(px_predicate *p, bool timed_out, px_result *out)
 {

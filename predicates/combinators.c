@@ -443,6 +443,10 @@ typedef enum count_form { F_EXACTLY, F_AT_LEAST, F_AT_MOST, F_BETWEEN, F_COUNT, 
 
 typedef struct count_st {
     px_predicate *p; /* NULL: every frame */
+    /* p's test when p is a saw_.../did_not_see_... (px__ftest_is), else NULL:
+     * its misses say both whether the frame counts and how close it came, in
+     * one call per frame (px__frame_test would ask which kind p is first). */
+    const px__ftest *ft;
     count_form form;
     uint64_t lo, hi; /* inclusive range; F_NOT_EQUAL: count != lo */
     uint64_t seen, matched;
@@ -463,18 +467,20 @@ typedef struct count_st {
 static void count_on_packet(void *state, const px_frame *f)
 {
     count_st *st = state;
+    const px__ftest *t = st->ft;
     st->seen++;
-    if (st->has_key && px__frame_has_key(f, st->key))
+    /* A per-frame child with no misses matched (px__frame_test's answer). */
+    unsigned miss = t ? t->vt->test(t, f, NULL) : !st->p || px__frame_test(st->p, f) == 1 ? 0 : 1;
+    /* The key is exact: a frame the child passes carries it (as in ftest.c). */
+    if (st->has_key && (miss == 0 || px__frame_has_key(f, st->key)))
         st->seen_key++;
-    if (!st->p || px__frame_test(st->p, f) == 1) {
+    if (miss == 0) {
         st->matched++;
         return;
     }
-    if (!px__ftest_is(st->p))
+    if (!t)
         return;
     /* Formats only a new closest frame, as the stream behaviour does (ftest.c). */
-    const px__ftest *t = px_predicate_state(st->p);
-    unsigned miss = t->vt->test(t, f, NULL);
     if (st->best_index == 0 || miss < st->best_miss) {
         st->best_miss = miss;
         st->best_index = st->seen;
@@ -619,6 +625,7 @@ static px_predicate *count_new(count_form form, uint64_t lo, uint64_t hi, px_pre
         return NULL;
     }
     st->p = p;
+    st->ft = p && px__ftest_is(p) ? px_predicate_state(p) : NULL;
     st->form = form;
     st->lo = lo;
     st->hi = hi;
@@ -721,5 +728,6 @@ px_predicate *px__count_take_inner(px_predicate *count)
     count_st *st = px_predicate_state(count);
     px_predicate *p = st->p;
     st->p = NULL;
+    st->ft = NULL;
     return p;
 }

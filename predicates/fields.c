@@ -57,12 +57,17 @@ static void arg_int(px_buf *out, bool *first, const char *name, int64_t v, bool 
 
 static void mac_format(const uint8_t m[6], px_buf *out) { px__mac_format(m, out); }
 
-/* The first layer of `kind` at encapsulation depth `encap`, or NULL. */
-static const px_layer *find_at(const px_frame *f, px_layer_kind kind, int encap)
+/* The first layer of `kind` at encapsulation depth `encap`, or NULL. Inline,
+ * with the first layer of its kind read from first_of as px_frame_find() does:
+ * the tests below run for every frame offered. */
+static inline const px_layer *find_at(const px_frame *f, px_layer_kind kind, int encap)
 {
-    const px_layer *l = px_frame_find(f, kind); /* the first of its kind: one load */
-    if (!l)
+    unsigned i = f->first_of[kind];
+    if (!i)
         return NULL;
+    const px_layer *l = &f->layers[i - 1];
+    if (l->encap == encap) /* the usual case: the first one is at that depth */
+        return l;
     for (const px_layer *end = f->layers + f->nlayers; l < end; l++)
         if (l->kind == kind && l->encap == encap)
             return l;
@@ -350,10 +355,18 @@ px_predicate *px_did_not_see_vlan(const px_vlan_spec *spec) { return vlan_new(sp
 
 /* ---- IPv4 / IPv6 ---- */
 
+/* An IPv4 prefix as a mask and the masked address, in host order: "any" (family
+ * 0) and /0 are mask 0, which every address matches. */
+typedef struct {
+    uint32_t mask, value;
+} ip4_prefix;
+
 typedef struct {
     px__ftest head;
     int version;
     px_ip_spec s;
+    ip4_prefix src4, dst4; /* version 4: s.src and s.dst, for ip4_misses */
+    bool ints;             /* one of proto, ttl, dscp, ecn is not "any" */
 } ip_st;
 
 static inline bool prefix_match(const px_ip_prefix *p, const uint8_t *addr)
@@ -411,32 +424,13 @@ static const char *const ip_paths[2][6] = {
     {"ipv6.src", "ipv6.dst", "ipv6.nh", "ipv6.hlim", "ipv6.dscp", "ipv6.ecn"},
 };
 
-static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
+/* The misses of an IP header's fields (the count ftest ranks frames by), each
+ * explained in `why` when it is not NULL. */
+static unsigned ip_misses(const ip_st *st, px_buf *why, const uint8_t *src, const uint8_t *dst, int proto, int ttl,
+                          int dscp, int ecn)
 {
-    const ip_st *st = (const ip_st *)self;
     const px_ip_spec *s = &st->s;
-    uint8_t src6[16], dst6[16];
-    const uint8_t *src = src6, *dst = dst6;
-    int proto, ttl, dscp, ecn;
-    if (st->version == 4) {
-        /* The header's bytes in place (this runs for every frame): the dissector
-         * recorded an IPv4 layer only with its 20 fixed bytes captured. */
-        const px_layer *l = find_at(f, PX_LAYER_IPV4, s->encap);
-        if (!l)
-            return px__why_no_layer(why, "IPv4 header", 6);
-        const uint8_t *h = f->data + l->off;
-        src = h + 12, dst = h + 16;
-        proto = h[9], ttl = h[8], dscp = h[1] >> 2, ecn = h[1] & 3;
-    } else {
-        const px_layer *l = find_at(f, PX_LAYER_IPV6, s->encap);
-        px_ipv6_hdr h;
-        if (!l || !px_layer_ipv6(f, l, &h))
-            return px__why_no_layer(why, "IPv6 header", 6);
-        memcpy(src6, h.src, 16);
-        memcpy(dst6, h.dst, 16);
-        proto = ipv6_final_proto(f, l, h.next_header), ttl = h.hop_limit, dscp = h.dscp, ecn = h.ecn;
-    }
-    /* Constant names: this runs for every frame, the text is built only on a miss. */
+    /* Constant names: the text is built only on a miss with `why`. */
     const char *const *n = ip_paths[st->version == 6];
     unsigned m = 0;
     m += miss_prefix(why, n[0], &s->src, src);
@@ -446,6 +440,62 @@ static unsigned ip_test(const px__ftest *self, const px_frame *f, px_buf *why)
     m += miss_int(why, n[4], s->dscp, dscp, false);
     m += miss_int(why, n[5], s->ecn, ecn, false);
     return m;
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ip_misses of IPv4 header h without explanations, the same count, with the
+ * prefixes as masks (ip4_prefix): one AND and one compare each instead of a
+ * byte loop. Every frame offered to an IPv4 test comes here. */
+static inline unsigned ip4_misses(const ip_st *st, const uint8_t *h)
+{
+    const px_ip_spec *s = &st->s;
+    unsigned m = (rd32(h + 12) & st->src4.mask) != st->src4.value;
+    m += (rd32(h + 16) & st->dst4.mask) != st->dst4.value;
+    if (!st->ints) /* most specs: addresses only */
+        return m;
+    m += miss_int(NULL, NULL, s->proto, h[9], false);
+    m += miss_int(NULL, NULL, s->ttl, h[8], false);
+    m += miss_int(NULL, NULL, s->dscp, h[1] >> 2, false);
+    m += miss_int(NULL, NULL, s->ecn, h[1] & 3, false);
+    return m;
+}
+
+/* ip4_test with explanations (a few frames per window). */
+static __attribute__((cold, noinline)) unsigned ip4_explain(const ip_st *st, const px_frame *f, px_buf *why)
+{
+    const px_layer *l = find_at(f, PX_LAYER_IPV4, st->s.encap);
+    if (!l)
+        return px__why_no_layer(why, "IPv4 header", 6);
+    const uint8_t *h = f->data + l->off;
+    return ip_misses(st, why, h + 12, h + 16, h[9], h[8], h[1] >> 2, h[1] & 3);
+}
+
+/* The header's bytes in place: the dissector recorded an IPv4 layer only with
+ * its 20 fixed bytes captured. Without `why` (every frame offered), a function
+ * that calls nothing. */
+static unsigned ip4_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const ip_st *st = (const ip_st *)self;
+    if (why)
+        return ip4_explain(st, f, why);
+    const px_layer *l = find_at(f, PX_LAYER_IPV4, st->s.encap);
+    if (!l)
+        return 6 + 1; /* px__why_no_layer: every condition + 1 */
+    return ip4_misses(st, f->data + l->off);
+}
+
+static unsigned ip6_test(const px__ftest *self, const px_frame *f, px_buf *why)
+{
+    const ip_st *st = (const ip_st *)self;
+    const px_layer *l = find_at(f, PX_LAYER_IPV6, st->s.encap);
+    px_ipv6_hdr h;
+    if (!l || !px_layer_ipv6(f, l, &h))
+        return px__why_no_layer(why, "IPv6 header", 6);
+    return ip_misses(st, why, h.src, h.dst, ipv6_final_proto(f, l, h.next_header), h.hop_limit, h.dscp, h.ecn);
 }
 
 static void ip_args(const px__ftest *self, px_buf *out)
@@ -485,7 +535,16 @@ static bool ip_key(const px__ftest *self, px_key *out)
     return px__key_set(out, PX_KEY_ETHERTYPE, st->version == 6 ? 0x86dd : 0x0800);
 }
 
-static const px__ftest_vt ip_vt = {ip_test, ip_args, NULL, ip_key};
+static const px__ftest_vt ip4_vt = {ip4_test, ip_args, NULL, ip_key};
+static const px__ftest_vt ip6_vt = {ip6_test, ip_args, NULL, ip_key};
+
+static ip4_prefix ip4_prefix_of(const px_ip_prefix *p)
+{
+    if (p->family == 0 || p->len == 0)
+        return (ip4_prefix){0, 0};
+    uint32_t mask = 0xffffffffu << (32u - p->len);
+    return (ip4_prefix){mask, rd32(p->addr) & mask};
+}
 
 static bool prefix_ok(refusal *r, const char *arg, const px_ip_prefix *p, int version)
 {
@@ -511,11 +570,16 @@ static px_predicate *ip_new(int version, const px_ip_spec *s, bool neg)
         !arg_fits(&r, "ttl", n[3], s->ttl) || !arg_fits(&r, "dscp", n[4], s->dscp) ||
         !arg_fits(&r, "ecn", n[5], s->ecn) || !arg_range(&r, "encap", s->encap, 0, 7))
         return px__pred_refused(names[version == 6][neg], "%s", r.msg);
-    ip_st *st = px__ftest_alloc(sizeof *st, &ip_vt, names[version == 6][neg]);
+    ip_st *st = px__ftest_alloc(sizeof *st, version == 6 ? &ip6_vt : &ip4_vt, names[version == 6][neg]);
     if (!st)
         return NULL;
     st->version = version;
     st->s = *s;
+    st->ints = s->proto >= 0 || s->ttl >= 0 || s->dscp >= 0 || s->ecn >= 0;
+    if (version == 4) {
+        st->src4 = ip4_prefix_of(&s->src);
+        st->dst4 = ip4_prefix_of(&s->dst);
+    }
     return px__ftest_wrap(&st->head, neg);
 }
 
@@ -535,28 +599,49 @@ typedef struct {
 /* sport, dport, flags of px_l4_spec: UDP, TCP. */
 static const char *const l4_paths[2][3] = {{"udp.sport", "udp.dport", NULL}, {"tcp.sport", "tcp.dport", "tcp.flags"}};
 
+/* The TCP / UDP layer a test reads, or NULL. The ports and flags are read in
+ * place, as px_layer_tcp / px_layer_udp read them: the dissector recorded the
+ * layer only with its fixed header (TCP 20 bytes, UDP 8) captured. */
+static inline const uint8_t *l4_header(const l4_st *st, const px_frame *f)
+{
+    const px_layer *l = find_at(f, st->tcp ? PX_LAYER_TCP : PX_LAYER_UDP, st->s.encap);
+    return l ? f->data + l->off : NULL;
+}
+
+/* l4_test with explanations (a few frames per window). */
+static __attribute__((cold, noinline)) unsigned l4_explain(const l4_st *st, const px_frame *f, px_buf *why)
+{
+    const px_l4_spec *s = &st->s;
+    const uint8_t *h = l4_header(st, f);
+    if (!h)
+        return st->tcp ? px__why_no_layer(why, "TCP header", 3) : px__why_no_layer(why, "UDP header", 2);
+    const char *const *n = l4_paths[st->tcp];
+    unsigned m = 0;
+    m += miss_int(why, n[0], s->sport, h[0] << 8 | h[1], false);
+    m += miss_int(why, n[1], s->dport, h[2] << 8 | h[3], false);
+    if (st->tcp && s->flags >= 0) {
+        int mask = s->flags_mask < 0 ? 0xff : s->flags_mask;
+        m += miss_int(why, n[2], s->flags & mask, h[13] & mask, true);
+    }
+    return m;
+}
+
+/* Without `why` (every frame offered), the same count as l4_explain, in a
+ * function that calls nothing. */
 static unsigned l4_test(const px__ftest *self, const px_frame *f, px_buf *why)
 {
     const l4_st *st = (const l4_st *)self;
     const px_l4_spec *s = &st->s;
-    const px_layer *l = find_at(f, st->tcp ? PX_LAYER_TCP : PX_LAYER_UDP, s->encap);
-    unsigned m = 0;
-    if (st->tcp) {
-        px_tcp_hdr h;
-        if (!l || !px_layer_tcp(f, l, &h))
-            return px__why_no_layer(why, "TCP header", 3);
-        m += miss_int(why, l4_paths[1][0], s->sport, h.sport, false);
-        m += miss_int(why, l4_paths[1][1], s->dport, h.dport, false);
-        if (s->flags >= 0) {
-            int mask = s->flags_mask < 0 ? 0xff : s->flags_mask;
-            m += miss_int(why, l4_paths[1][2], s->flags & mask, h.flags & mask, true);
-        }
-    } else {
-        px_udp_hdr h;
-        if (!l || !px_layer_udp(f, l, &h))
-            return px__why_no_layer(why, "UDP header", 2);
-        m += miss_int(why, l4_paths[0][0], s->sport, h.sport, false);
-        m += miss_int(why, l4_paths[0][1], s->dport, h.dport, false);
+    if (why)
+        return l4_explain(st, f, why);
+    const uint8_t *h = l4_header(st, f);
+    if (!h)
+        return st->tcp ? 3 + 1 : 2 + 1; /* px__why_no_layer: every condition + 1 */
+    unsigned m = miss_int(NULL, NULL, s->sport, h[0] << 8 | h[1], false);
+    m += miss_int(NULL, NULL, s->dport, h[2] << 8 | h[3], false);
+    if (st->tcp && s->flags >= 0) {
+        int mask = s->flags_mask < 0 ? 0xff : s->flags_mask;
+        m += miss_int(NULL, NULL, s->flags & mask, h[13] & mask, true);
     }
     return m;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame_key.h"
 #include "pktexpect/buf.h"
 #include "pktexpect/predicate.h"
 #include "pktexpect/predicates.h"
@@ -92,14 +93,15 @@ static inline bool px__key_set(px_key *out, px_key_kind kind, uint64_t value)
 }
 
 /** True when `f` carries key `k` (px_frame_key), for the per-frame counts of
- *  frames with a predicate's key. The ethertype, the key of every IP predicate,
- *  is read in place: this runs for every frame offered. */
+ *  frames with a predicate's key. Inline (frame_key.h): this runs for every
+ *  frame offered. The ethertype, the key of every IP predicate, first, without
+ *  the switch. */
 static inline bool px__frame_has_key(const px_frame *f, px_key k)
 {
     uint64_t v;
     if (k.kind == PX_KEY_ETHERTYPE)
         return f->first_of[PX_LAYER_ETH] && f->ethertype == k.value;
-    return px_frame_key(f, k.kind, &v) && v == k.value;
+    return px__frame_key(f, k.kind, &v) && v == k.value;
 }
 
 /** Appends a key as words for explanations: "udp dport 53", "ethertype 0x0800",

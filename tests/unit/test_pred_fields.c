@@ -17,6 +17,7 @@
 #include "pktexpect/text.h"
 
 #include "pred_drive.h"
+#include "pred_internal.h"
 #include "px_refused.h"
 
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -284,6 +285,79 @@ static void test_truncated_frame(void **state)
     px_predicate_free(p);
 }
 
+/* The misses of a test without an explanation (what ranks the closest frame)
+ * and with one (what it says), for predicate p on frame i: they must agree, and
+ * the explanation names one condition per miss ("; " between them). */
+static unsigned misses(px_predicate *p, size_t i)
+{
+    const px__ftest *st = px_predicate_state(p);
+    px_buf why = PX_BUF_INIT;
+    unsigned quiet = st->vt->test(st, &F[i].f, NULL), told = st->vt->test(st, &F[i].f, &why);
+    assert_int_equal(quiet, told);
+    unsigned parts = 0;
+    for (const char *c = px_buf_cstr(&why); (c = strstr(c, "; ")) != NULL; c += 2)
+        parts++;
+    if (quiet == 0)
+        assert_int_equal(why.len, 0);
+    else if (!strstr(px_buf_cstr(&why), "no ")) /* a missing layer is one phrase */
+        assert_int_equal(parts + 1, quiet);
+    px_buf_free(&why);
+    return quiet;
+}
+
+/* IPv4 and TCP / UDP tests count their misses on a fast path (prefixes as masks,
+ * header fields in place) and explain them on another: same counts, prefixes of
+ * every length included (a mask that ends inside a byte). */
+static void test_miss_counts(void **state)
+{
+    (void)state;
+    add("Ether()/IPv4(src=10.0.0.1,dst=10.0.0.2,ttl=64)/UDP(sport=68,dport=53)");
+    add("Ether()/IPv4(src=10.1.2.3,dst=192.168.1.7,ttl=63,dscp=46,ecn=1)/TCP(sport=1234,dport=80,flags=\"SA\")");
+    add("Ether()/IPv6()/UDP()");
+    px_ip_spec s = PX_IP_SPEC_ANY;
+    s.src = (px_ip_prefix){4, 8, {10}};
+    s.dst = (px_ip_prefix){4, 16, {192, 168}};
+    s.proto = 6, s.ttl = 62, s.dscp = 46, s.ecn = 1;
+    px_predicate *p = px_saw_ipv4(&s);
+    assert_int_equal(misses(p, 0), 5); /* dst, proto 17, ttl 64, dscp 0, ecn 0 */
+    assert_int_equal(misses(p, 1), 1); /* ttl 63 */
+    assert_int_equal(misses(p, 2), 7); /* no IPv4 header: 6 conditions + 1 */
+    px_predicate_free(p);
+    /* 10.0.0.1 and 10.1.2.3 against 10.0.0.0/len, 11.0.0.0/len, 10.0.0.3/len */
+    static const uint8_t addrs[3][4] = {{10, 0, 0, 0}, {11, 0, 0, 0}, {10, 0, 0, 3}};
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned len = 0; len <= 32; len++) {
+            s = (px_ip_spec)PX_IP_SPEC_ANY;
+            s.src = (px_ip_prefix){4, (uint8_t)len, {addrs[a][0], addrs[a][1], addrs[a][2], addrs[a][3]}};
+            p = px_saw_ipv4(&s);
+            for (size_t i = 0; i < 2; i++) {
+                uint32_t got = i == 0 ? 0x0a000001u : 0x0a010203u;
+                uint32_t want = (uint32_t)addrs[a][0] << 24 | (uint32_t)addrs[a][1] << 16 |
+                                (uint32_t)addrs[a][2] << 8 | addrs[a][3];
+                uint32_t mask = len ? 0xffffffffu << (32 - len) : 0;
+                assert_int_equal(misses(p, i), ((got ^ want) & mask) != 0);
+            }
+            px_predicate_free(p);
+        }
+    px_l4_spec l = PX_L4_SPEC_ANY;
+    l.sport = 1234, l.dport = 81, l.flags = 0x02;
+    p = px_saw_tcp(&l);
+    assert_int_equal(misses(p, 0), 4); /* no TCP header: 3 conditions + 1 */
+    assert_int_equal(misses(p, 1), 2); /* dport 80, flags 0x12 */
+    l.flags_mask = 0x02;
+    px_predicate_free(p);
+    p = px_saw_tcp(&l);
+    assert_int_equal(misses(p, 1), 1); /* dport only */
+    px_predicate_free(p);
+    l = (px_l4_spec)PX_L4_SPEC_ANY;
+    l.sport = 67, l.dport = 53;
+    p = px_did_not_see_udp(&l);
+    assert_int_equal(misses(p, 0), 1); /* sport 68 */
+    assert_int_equal(misses(p, 1), 3); /* no UDP header: 2 conditions + 1 */
+    assert_int_equal(misses(p, 2), 1); /* the default ports, 53 > 53: sport */
+    px_predicate_free(p);
+}
+
 static void test_per_frame_and_flags(void **state)
 {
     (void)state;
@@ -316,6 +390,7 @@ int main(void)
         cmocka_unit_test_teardown(test_payload, teardown),
         cmocka_unit_test_teardown(test_bpf, teardown),
         cmocka_unit_test_teardown(test_truncated_frame, teardown),
+        cmocka_unit_test_teardown(test_miss_counts, teardown),
         cmocka_unit_test_teardown(test_per_frame_and_flags, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
