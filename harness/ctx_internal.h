@@ -322,8 +322,19 @@ typedef struct px__clock_map {
     uint32_t epoch;    /* counts the steps seen */
 } px__clock_map;
 #define PX__CLOCK_STEP_NS 1000000LL /* offset changes above 1 ms are steps, not slew */
-/* Samples the offset (call once per batch with both clocks read together). */
-void px__clock_sample(px__clock_map *m, int64_t realtime_ns, int64_t mono_ns);
+#define PX__CLOCK_PAIR_NS 20000LL   /* a pair read within 20 us is taken at once */
+#define PX__CLOCK_PAIR_TRIES 4
+/* Reads CLOCK_REALTIME (*realtime_ns) and CLOCK_MONOTONIC (returned) as one
+ * instant: the realtime read between two monotonic ones, the tightest of a few
+ * tries; *uncertainty_ns is the gap between the monotonic reads. A pair read
+ * apart (the thread preempted between the reads: milliseconds on a busy or
+ * emulated machine) would otherwise look like a step of the wall clock, and
+ * frames would be placed on the window clock off by that delay. */
+int64_t px__clock_pair(int64_t *realtime_ns, int64_t *uncertainty_ns);
+/* Samples the offset (call once per batch with a px__clock_pair). A change
+ * beyond PX__CLOCK_STEP_NS plus the pair's uncertainty is a step; a pair more
+ * uncertain than PX__CLOCK_STEP_NS is ignored once an offset is known. */
+void px__clock_sample(px__clock_map *m, int64_t realtime_ns, int64_t mono_ns, int64_t uncertainty_ns);
 /* Maps a frame stamped `rt` read at `now` (monotonic); `floor` is the earliest
  * plausible arrival (the last time the source was seen empty, minus the settle
  * margin). */

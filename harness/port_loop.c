@@ -584,11 +584,13 @@ static int phase_drain(px_port *p, char *msg)
         return 0;
     px__source *src = P->src;
     px_evidence *ev = px__ctx_evidence(p->ctx);
-    struct timespec rt_now;
-    int64_t now = px__mono_ns();
+    int64_t now;
     if (src->live) {
-        clock_gettime(CLOCK_REALTIME, &rt_now);
-        px__clock_sample(&P->clk, px__ts_ns(&rt_now), now);
+        int64_t rt_now, uncertainty;
+        now = px__clock_pair(&rt_now, &uncertainty);
+        px__clock_sample(&P->clk, rt_now, now, uncertainty);
+    } else {
+        now = px__mono_ns();
     }
     uint64_t frames = 0, noise = 0, trunc = 0;
     bool losing = false;
