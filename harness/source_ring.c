@@ -428,14 +428,31 @@ static uint64_t ring_backlog(px__source *s)
     return n;
 }
 
+/* The interface is gone (deleted, or replaced by another of the same name). */
+static bool ring_if_gone(ring_source *r)
+{
+    struct ifreq ifr;
+    return if_query(r->base.fd, r->ifname, SIOCGIFINDEX, &ifr) < 0 || ifr.ifr_ifindex != r->base.ifindex;
+}
+
+/* How long an interface that went down is watched for its deletion: the kernel
+ * takes a deleted interface down first, and the socket's error can be read
+ * before the interface is gone (on a slow machine, milliseconds before). */
+#define GONE_WAIT_MS 200
+
 static int ring_on_poll_error(px__source *s, char *errbuf)
 {
     ring_source *r = (ring_source *)s;
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    struct ifreq ifr;
-    if (if_query(s->fd, r->ifname, SIOCGIFINDEX, &ifr) < 0 || ifr.ifr_ifindex != s->ifindex) {
+    bool gone = ring_if_gone(r);
+    for (int i = 0; !gone && err == ENETDOWN && i < GONE_WAIT_MS / 10; i++) {
+        struct timespec d = {0, 10 * 1000000L};
+        nanosleep(&d, NULL);
+        gone = ring_if_gone(r);
+    }
+    if (gone) {
         snprintf(errbuf, PX_ERRBUF_SIZE,
                  "capture on '%s' stopped: the interface disappeared (deleted while the expectation waited)",
                  r->name);

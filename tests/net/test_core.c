@@ -465,7 +465,8 @@ static void test_interface_deleted(void **state)
     assert_int_equal(px_topo_link_del(NULL, a, err), 0);
     assert_int_equal(px_future_wait_for(f, 1000), PX_ERROR);
     assert_true(now_s() - t0 < 1.5);
-    assert_non_null(strstr(px_future_explanation(f), "disappeared"));
+    if (!strstr(px_future_explanation(f), "disappeared"))
+        fail_msg("explanation: %s", px_future_explanation(f));
     px_future_free(f);
     /* the port is re-opened on the next use, which now fails cleanly */
     px_future *g = px_expect(env->ctx, b, px_timed_out(), NULL);
@@ -476,6 +477,26 @@ static void test_interface_deleted(void **state)
     assert_int_equal(px_topo_link_set_up(NULL, b, false, err), 0);
     assert_int_equal(px_port_open(env->ctx, b, err), PX_EDOWN);
     assert_non_null(strstr(err, "ip link set"));
+}
+
+/* An interface taken down mid-wait (not deleted): ERROR that says so, and not
+ * that it disappeared (the deletion check waits a moment for a deletion that
+ * takes the interface down first). */
+static void test_interface_down_mid_wait(void **state)
+{
+    px_cmocka_env *env = *state;
+    char a[16], b[16], err[PX_ERRBUF_SIZE];
+    px_test_ifname(a, "pxd", "a");
+    px_test_ifname(b, "pxd", "b");
+    px_topo_link_del(NULL, a, NULL);
+    assert_int_equal(px_topo_veth_add(NULL, a, b, err), 0);
+    px_future *f = px_expect(env->ctx, b, px_timed_out(), &(px_expect_opts){.timeout_ms = 30000});
+    assert_false(px_future_done(f));
+    assert_int_equal(px_topo_link_set_up(NULL, b, false, err), 0);
+    assert_int_equal(px_future_wait_for(f, 5000), PX_ERROR); /* a safety net: within ~0.2 s */
+    if (!strstr(px_future_explanation(f), "went down"))
+        fail_msg("explanation: %s", px_future_explanation(f));
+    px_future_free(f);
 }
 
 /* A port inside a network namespace is named "NETNS/IFNAME". */
@@ -558,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_bad_ports_and_close),
         cmocka_unit_test(test_no_privileges),
         cmocka_unit_test_teardown(test_interface_deleted, del_own_links),
+        cmocka_unit_test_teardown(test_interface_down_mid_wait, del_own_links),
         cmocka_unit_test(test_evidence_recording),
         cmocka_unit_test_teardown(test_port_in_namespace, del_own_links),
     };
