@@ -62,10 +62,9 @@ static void mac_format(const uint8_t m[6], px_buf *out) { px__mac_format(m, out)
  * the tests below run for every frame offered. */
 static inline const px_layer *find_at(const px_frame *f, px_layer_kind kind, int encap)
 {
-    unsigned i = f->first_of[kind];
-    if (!i)
+    const px_layer *l = px__key_layer(f, kind); /* the first of its kind: one load */
+    if (!l)
         return NULL;
-    const px_layer *l = &f->layers[i - 1];
     if (l->encap == encap) /* the usual case: the first one is at that depth */
         return l;
     for (const px_layer *end = f->layers + f->nlayers; l < end; l++)

@@ -450,17 +450,26 @@ static int del_own_links(void **state)
     return 0;
 }
 
-/* An interface deleted mid-wait: ERROR within 1 s, not at the deadline. */
-static void test_interface_deleted(void **state)
+/* A fresh veth pair pxd...a / pxd...b (names in a, b) and a 30 s timed_out()
+ * expectation waiting on b. */
+static px_future *wait_on_fresh_veth(px_cmocka_env *env, char a[16], char b[16])
 {
-    px_cmocka_env *env = *state;
-    char a[16], b[16], err[PX_ERRBUF_SIZE];
+    char err[PX_ERRBUF_SIZE];
     px_test_ifname(a, "pxd", "a");
     px_test_ifname(b, "pxd", "b");
     px_topo_link_del(NULL, a, NULL);
     assert_int_equal(px_topo_veth_add(NULL, a, b, err), 0);
     px_future *f = px_expect(env->ctx, b, px_timed_out(), &(px_expect_opts){.timeout_ms = 30000});
     assert_false(px_future_done(f));
+    return f;
+}
+
+/* An interface deleted mid-wait: ERROR within 1 s, not at the deadline. */
+static void test_interface_deleted(void **state)
+{
+    px_cmocka_env *env = *state;
+    char a[16], b[16], err[PX_ERRBUF_SIZE];
+    px_future *f = wait_on_fresh_veth(env, a, b);
     double t0 = now_s();
     assert_int_equal(px_topo_link_del(NULL, a, err), 0);
     assert_int_equal(px_future_wait_for(f, 1000), PX_ERROR);
@@ -486,12 +495,7 @@ static void test_interface_down_mid_wait(void **state)
 {
     px_cmocka_env *env = *state;
     char a[16], b[16], err[PX_ERRBUF_SIZE];
-    px_test_ifname(a, "pxd", "a");
-    px_test_ifname(b, "pxd", "b");
-    px_topo_link_del(NULL, a, NULL);
-    assert_int_equal(px_topo_veth_add(NULL, a, b, err), 0);
-    px_future *f = px_expect(env->ctx, b, px_timed_out(), &(px_expect_opts){.timeout_ms = 30000});
-    assert_false(px_future_done(f));
+    px_future *f = wait_on_fresh_veth(env, a, b);
     assert_int_equal(px_topo_link_set_up(NULL, b, false, err), 0);
     assert_int_equal(px_future_wait_for(f, 5000), PX_ERROR); /* a safety net: within ~0.2 s */
     if (!strstr(px_future_explanation(f), "went down"))
